@@ -1,0 +1,72 @@
+import Dispatch
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// One OS thread running one actor, with its own stack size, joinable with a
+/// timeout. Actors block in the kernel, so they never run on Swift's
+/// concurrency pool.
+final class ActorThread: Sendable {
+    private let body: @Sendable () -> Void
+    private let stackBytes: Int
+    private let done = DispatchSemaphore(value: 0)
+    private let state = Mutex<State>(State())
+
+    private struct State {
+        var thread: pthread_t?
+        var finished = false
+        var joined = false
+    }
+
+    init(stackBytes: Int, body: @escaping @Sendable () -> Void) {
+        self.stackBytes = stackBytes
+        self.body = body
+    }
+
+    /// Starts the thread; false if the system refused one.
+    func start() -> Bool {
+        var attr = pthread_attr_t()
+        pthread_attr_init(&attr)
+        defer { pthread_attr_destroy(&attr) }
+        pthread_attr_setstacksize(&attr, stackBytes)
+        let box = Unmanaged.passRetained(self)
+        var thread = pthread_t()
+        let rc = pthread_create(&thread, &attr, { raw in
+            let me = Unmanaged<ActorThread>.fromOpaque(raw!).takeRetainedValue()
+            me.body()
+            return nil
+        }, box.toOpaque())
+        guard rc == 0 else {
+            box.release()
+            return false
+        }
+        state.withLock { $0.thread = thread }
+        return true
+    }
+
+    /// Called by the body's last act.
+    func finished() {
+        state.withLock { $0.finished = true }
+        done.signal()
+    }
+
+    var isFinished: Bool { state.withLock { $0.finished } }
+
+    /// Waits for the thread to end; false on timeout.
+    func join(timeout: Duration) -> Bool {
+        let ns = UInt64(timeout.components.seconds) * 1_000_000_000 + UInt64(timeout.components.attoseconds / 1_000_000_000)
+        let alreadyDone = state.withLock { $0.finished }
+        if !alreadyDone {
+            guard done.wait(timeout: .now() + .nanoseconds(Int(ns))) == .success else { return false }
+            done.signal()  // leave it signalled for other joiners
+        }
+        let thread: pthread_t? = state.withLock { state in
+            defer { state.joined = true }
+            return state.joined ? nil : state.thread
+        }
+        if let thread { pthread_join(thread, nil) }
+        return true
+    }
+}

@@ -1,0 +1,127 @@
+@_spi(Fuzzing) import WasmKit
+import Kernel
+
+/// The interpreter tier: WasmKit. Starts at once; fuel metering is its watchdog.
+struct InterpreterEngine: Sendable {
+    let engine: Engine
+    let limits: ActorLimits
+
+    init(limits: ActorLimits) {
+        self.limits = limits
+        // Eager compilation validates every function body when the module is
+        // instantiated, so a malformed body is a load error, not a later trap.
+        self.engine = Engine(configuration: EngineConfiguration(
+            compilationMode: .eager, stackSize: limits.interpreterStackBytes, fuelMetering: true))
+    }
+
+    /// Instantiates `module` with the "env" host calls bound to `context`.
+    func instantiate(_ module: CheckedModule, context: ActorContext) throws(ModuleLoadError) -> InterpretedActor {
+        let store = Store(engine: engine)
+        store.resourceLimiter = GrowthLimiter(limits: limits)
+        store.fuel = Fuel(remaining: limits.fuelPerCall)
+        let memoryBox = MemoryBox()
+        let calls = HostCalls(context: context)
+        var imports = Imports()
+        for name in module.importedCalls {
+            imports.define(module: ABI.importModule, name: name,
+                           hostFunction(name, store: store, calls: calls, memory: memoryBox, fuel: limits.fuelPerCall))
+        }
+        do {
+            let instance = try module.module.instantiate(store: store, imports: imports)
+            guard let memory = instance.exports[memory: "memory"],
+                let start = instance.exports[function: "_start"]
+            else {
+                throw ModuleLoadError(source: module.source, problems: ["exports no \"memory\" or \"_start\""])
+            }
+            guard start.type.parameters.isEmpty, start.type.results.isEmpty else {
+                throw ModuleLoadError(source: module.source, problems: [
+                    "\"_start\" has signature \(ModuleCheck.signatureText(start.type)); it must be () -> ()",
+                ])
+            }
+            memoryBox.memory = memory
+            return InterpretedActor(store: store, start: start, fuelPerCall: limits.fuelPerCall)
+        } catch let error as ModuleLoadError {
+            throw error
+        } catch {
+            throw ModuleLoadError(source: module.source, problems: ["cannot instantiate: \(error)"])
+        }
+    }
+
+    private func hostFunction(_ name: String, store: Store, calls: HostCalls, memory box: MemoryBox, fuel: UInt64)
+        -> Function
+    {
+        let signature = ABI.hostCall(named: name)!
+        let parameters = signature.parameters.map(ModuleCheck.valueType)
+        let results = signature.results.map(ModuleCheck.valueType)
+        let body = HostBinding.body(for: name, calls: calls, memory: box)
+        return Function(store: store, parameters: parameters, results: results) { caller, args, out in
+            // The watchdog counts instructions between host calls: refill.
+            caller.store.fuel = Fuel(remaining: fuel)
+            try body(args, out)
+        }
+    }
+}
+
+/// The module's exported memory, known only after instantiation.
+final class MemoryBox: @unchecked Sendable {
+    // Written once before the actor runs, then read on the actor's thread only.
+    var memory: Memory?
+}
+
+struct WasmKitMemory: GuestMemory {
+    let memory: Memory
+    var byteCount: Int { memory.byteCount }
+    func withBytes<R>(_ range: Range<Int>, _ body: (UnsafeMutableRawBufferPointer) throws -> R) rethrows -> R {
+        try memory.withUnsafeMutableBufferPointer(offset: UInt(range.lowerBound), count: range.count, body)
+    }
+}
+
+/// Refuses memory or table growth past the actor's limits.
+final class GrowthLimiter: ResourceLimiter {
+    let limits: ActorLimits
+    init(limits: ActorLimits) { self.limits = limits }
+    func limitMemoryGrowth(to desired: Int) throws -> Bool { desired <= limits.memoryBytes }
+    func limitTableGrowth(to desired: Int) throws -> Bool { desired <= limits.tableElements }
+}
+
+/// A running instance; lives on its actor's thread only.
+final class InterpretedActor: @unchecked Sendable {
+    // Created on the spawning thread, then handed whole to the actor's thread,
+    // which is the only one that touches it afterwards.
+    let store: Store
+    let start: Function
+    let fuelPerCall: UInt64
+
+    init(store: Store, start: Function, fuelPerCall: UInt64) {
+        self.store = store
+        self.start = start
+        self.fuelPerCall = fuelPerCall
+    }
+
+    /// Runs `_start` to the end and says how the actor ended.
+    func run() -> RunOutcome {
+        store.fuel = Fuel(remaining: fuelPerCall)
+        do {
+            try start.invoke()
+            return .returned
+        } catch let unwind as ActorUnwind {
+            switch unwind {
+            case .exit(let code): return .exited(code)
+            case .terminated: return .terminated
+            }
+        } catch {
+            let text = String(describing: error)
+            if text.contains("out of fuel") {
+                return .trapped("watchdog: ran \(fuelPerCall) instructions without a host call")
+            }
+            return .trapped(text.hasPrefix("Trap: ") ? String(text.dropFirst(6)) : text)
+        }
+    }
+}
+
+enum RunOutcome {
+    case returned
+    case exited(Int32)
+    case terminated
+    case trapped(String)
+}

@@ -1,0 +1,108 @@
+@_spi(Fuzzing) import WasmKit
+import Kernel
+
+/// Why a module cannot run as an actor: said with the file it came from, what
+/// is wrong and what to do.
+public struct ModuleLoadError: Error, Sendable, CustomStringConvertible, Equatable {
+    public let source: String
+    public let problems: [String]
+
+    public init(source: String, problems: [String]) {
+        self.source = source
+        self.problems = problems
+    }
+
+    public var description: String {
+        problems.count == 1
+            ? "\(source): \(problems[0])"
+            : "\(source):\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
+    }
+}
+
+/// A parsed module whose imports and exports fit the actor ABI.
+public struct CheckedModule: Sendable {
+    public let name: String
+    public let source: String
+    public let bytes: [UInt8]
+    let module: Module
+    /// The host calls the module imports, by name.
+    public let importedCalls: [String]
+}
+
+public enum ModuleCheck {
+    /// Parses `bytes` and checks them against the ABI: every import must be a
+    /// host call of module "env" with its exact signature, and the module must
+    /// export a `_start` function and its `memory`. All problems are reported
+    /// at once.
+    public static func check(bytes: [UInt8], name: String, source: String) throws(ModuleLoadError) -> CheckedModule {
+        let module: Module
+        do {
+            module = try parseWasm(bytes: bytes)
+        } catch {
+            throw ModuleLoadError(source: source, problems: ["not a valid WebAssembly module: \(error)"])
+        }
+        var problems: [String] = []
+        var calls: [String] = []
+        for entry in module.imports {
+            let qualified = "\(entry.module).\(entry.name)"
+            guard case .function(let typeIndex) = entry.descriptor else {
+                problems.append("imports \(qualified), which is not a function: an actor imports host calls from \"env\" only")
+                continue
+            }
+            let type = module.functionType(at: typeIndex)
+            let actual = type.map(signatureText) ?? "(unknown type)"
+            guard entry.module == ABI.importModule, let call = ABI.hostCall(named: entry.name) else {
+                problems.append("unknown import \(qualified) \(actual); wskdesk provides only the \"env\" calls of docs/ABI.md")
+                continue
+            }
+            guard let type, matches(type, call) else {
+                problems.append("import \(qualified) has signature \(actual), but the ABI defines \(call.text)")
+                continue
+            }
+            calls.append(call.name)
+        }
+        var hasStart = false
+        var hasMemory = false
+        for export in module.exports {
+            switch (export.name, export.descriptor) {
+            case ("_start", .function): hasStart = true
+            case ("memory", .memory): hasMemory = true
+            default: break
+            }
+        }
+        if !hasStart { problems.append("exports no function \"_start\": an actor's entry point is `_start() -> ()`") }
+        if !hasMemory { problems.append("exports no memory named \"memory\": the host needs it to pass data") }
+        guard problems.isEmpty else { throw ModuleLoadError(source: source, problems: problems) }
+        return CheckedModule(name: name, source: source, bytes: bytes, module: module, importedCalls: calls)
+    }
+
+    static func matches(_ type: FunctionType, _ call: HostCallSignature) -> Bool {
+        type.parameters == call.parameters.map(valueType) && type.results == call.results.map(valueType)
+    }
+
+    static func valueType(_ type: ABIValueType) -> ValueType {
+        switch type {
+        case .i32: .i32
+        case .i64: .i64
+        }
+    }
+
+    static func signatureText(_ type: FunctionType) -> String {
+        let name: (ValueType) -> String = { t in
+            switch t {
+            case .i32: "i32"
+            case .i64: "i64"
+            case .f32: "f32"
+            case .f64: "f64"
+            case .v128: "v128"
+            case .ref: "ref"
+            }
+        }
+        let params = "(" + type.parameters.map(name).joined(separator: ", ") + ")"
+        switch type.results.count {
+        case 0: return params
+        case 1: return params + " -> " + name(type.results[0])
+        default: return params + " -> (" + type.results.map(name).joined(separator: ", ") + ")"
+        }
+    }
+}

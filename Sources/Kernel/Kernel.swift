@@ -1,0 +1,202 @@
+import Dispatch
+import Logging
+import Synchronization
+
+/// Limits the kernel enforces per actor.
+public struct KernelLimits: Sendable {
+    /// Caps one actor may hold at once.
+    public var capabilitySpaceCapacity = 1024
+    /// Bytes of kernel objects (buffers, endpoints) one actor may create.
+    public var memoryQuota = 256 << 20
+    /// The largest shared buffer.
+    public var maxBufferSize = 64 << 20
+    /// Queue length of an endpoint created with capacity 0.
+    public var defaultEndpointCapacity = 64
+    /// The longest queue an endpoint may have.
+    public var maxEndpointCapacity = 1024
+
+    public init() {}
+}
+
+/// Why an actor ended.
+public enum ExitReason: Sendable, Equatable, CustomStringConvertible {
+    case exited(code: Int32)
+    case trapped(String)
+    case killed(by: ActorID?)
+    case shutdown
+
+    public var description: String {
+        switch self {
+        case .exited(let code): "exited with code \(code)"
+        case .trapped(let reason): "trapped: \(reason)"
+        case .killed(let by): by.map { "killed by \($0)" } ?? "killed"
+        case .shutdown: "kernel shut down"
+        }
+    }
+}
+
+/// How long a receive may wait.
+public enum Timeout: Sendable, Equatable {
+    case forever
+    case poll
+    case nanoseconds(UInt64)
+
+    /// The ABI's encoding: negative = forever, 0 = poll, positive = nanoseconds.
+    public init(abi value: Int64) {
+        self = value < 0 ? .forever : value == 0 ? .poll : .nanoseconds(UInt64(value))
+    }
+
+    var deadline: DispatchTime? {
+        switch self {
+        case .forever, .poll: nil
+        case .nanoseconds(let ns):
+            DispatchTime(uptimeNanoseconds: DispatchTime.now().uptimeNanoseconds &+ min(ns, UInt64(Int64.max / 2)))
+        }
+    }
+}
+
+/// Live counts, for tests and diagnostics: after any actor ends they return to
+/// what they were before it started.
+public struct KernelCounts: Sendable, Equatable {
+    public var liveActors: Int
+    public var capabilities: Int
+    public var objects: Int
+}
+
+/// The capability kernel: actors, their capability spaces, and the objects
+/// caps name. Its syscalls are methods; native actors call them directly and
+/// Wasm actors reach them through the host functions in Interp. One rule set
+/// for both.
+///
+/// All state sits behind one lock; blocking happens outside it.
+public final class Kernel: Sendable {
+    let state: KernelLock
+    public let logger: Logger
+    let launcher: Mutex<(any ModuleLauncher)?> = Mutex(nil)
+    private let exitObservers: Mutex<[@Sendable (ActorID, String, ExitReason) -> Void]> = Mutex([])
+
+    public init(limits: KernelLimits = KernelLimits(), logger: Logger = Logger(label: "wskdesk.kernel")) {
+        self.state = KernelLock(KernelState(limits: limits))
+        self.logger = logger
+    }
+
+    func locked<R>(_ body: (KernelState) throws(SysError) -> R) throws(SysError) -> R {
+        try state.withLock(body)
+    }
+
+    // MARK: Actors
+
+    /// Creates an actor with an empty capability space. Grant its caps, then run it.
+    public func createActor(name: String) -> ActorID {
+        state.withLock { $0.addActor(name: name) }
+    }
+
+    public func name(of actor: ActorID) -> String? {
+        state.withLock { $0.actors[actor]?.name }
+    }
+
+    public func isAlive(_ actor: ActorID) -> Bool {
+        state.withLock { $0.actors[actor]?.isAlive ?? false }
+    }
+
+    public func exitReason(of actor: ActorID) -> ExitReason? {
+        state.withLock { $0.actors[actor]?.exitReason }
+    }
+
+    /// Ends `actor` and releases everything it held. Idempotent.
+    public func terminate(_ actor: ActorID, reason: ExitReason) {
+        let ended: (String, ExitReason)? = state.withLock { state in
+            guard let entry = state.terminate(actor, reason: reason) else { return nil }
+            return (entry.name, reason)
+        }
+        guard let (name, reason) = ended else { return }
+        logger.debug("\(name) (\(actor)) \(reason)")
+        for observer in exitObservers.withLock({ $0 }) { observer(actor, name, reason) }
+    }
+
+    /// Called after any actor ends, on the thread that ended it.
+    public func onActorExit(_ observer: @escaping @Sendable (ActorID, String, ExitReason) -> Void) {
+        exitObservers.withLock { $0.append(observer) }
+    }
+
+    /// Ends every actor: each blocked one wakes with `shutdown`. Threads are the
+    /// host's to join.
+    public func shutdown() {
+        let ids: [ActorID] = state.withLock { state in
+            state.isShuttingDown = true
+            return state.actors.values.filter(\.isAlive).map(\.id)
+        }
+        for id in ids { terminate(id, reason: .shutdown) }
+    }
+
+    public var counts: KernelCounts {
+        state.withLock { state in
+            KernelCounts(
+                liveActors: state.actors.values.filter(\.isAlive).count,
+                capabilities: state.liveNodes, objects: state.liveObjects)
+        }
+    }
+
+    /// Number of caps `actor` holds.
+    public func capabilityCount(of actor: ActorID) -> Int {
+        state.withLock { $0.actors[actor]?.space.count ?? 0 }
+    }
+
+    // MARK: Boot-time grants (the host's side of the seed's spawn-and-grant)
+
+    public func setLauncher(_ launcher: any ModuleLauncher) {
+        self.launcher.withLock { $0 = launcher }
+    }
+
+    /// Grants `actor` the framebuffer. Handles are given out in grant order from 1.
+    public func grant(_ framebuffer: Framebuffer, rights: Rights = [.read, .write, .grant], to actor: ActorID)
+        throws(SysError) -> Handle
+    {
+        try grantObject(framebuffer, rights: rights, to: actor)
+    }
+
+    /// Grants `actor` a spawner over the modules in `directory`.
+    public func grantSpawner(directory: String, rights: Rights = [.spawn, .grant], to actor: ActorID)
+        throws(SysError) -> Handle
+    {
+        try grantObject(Spawner(directory: directory), rights: rights, to: actor)
+    }
+
+    /// Creates an endpoint owned by `owner` (its handle has every endpoint
+    /// right) and grants `peer` a derived cap with `peerRights`: the seed's
+    /// cross-grant. Returns both handles.
+    public func connect(owner: ActorID, peer: ActorID, peerRights: Rights = [.send, .grant], capacity: Int = 0)
+        throws(SysError) -> (owner: Handle, peer: Handle)
+    {
+        try locked { state throws(SysError) in
+            try state.requireRoom(1, in: owner)
+            try state.requireRoom(owner == peer ? 2 : 1, in: peer)
+            let endpoint = Endpoint(capacity: capacity == 0 ? state.limits.defaultEndpointCapacity : capacity)
+            let ownerHandle = state.install(endpoint, rights: [.send, .receive, .grant], parent: nil, in: owner)
+            let parent = try state.lookup(owner, ownerHandle)
+            let peerHandle = state.install(endpoint, rights: peerRights.intersection(parent.rights), parent: parent, in: peer)
+            return (ownerHandle, peerHandle)
+        }
+    }
+
+    /// Grants `to` a cap derived from `from`'s `handle` with `rights`
+    /// (at most the original's).
+    public func grantCopy(of handle: Handle, held by: ActorID, rights: Rights? = nil, to receiver: ActorID)
+        throws(SysError) -> Handle
+    {
+        try locked { state throws(SysError) in
+            let node = try state.lookup(by, handle)
+            let newRights = rights ?? node.rights
+            guard node.rights.isSuperset(of: newRights) else { throw .noRights }
+            try state.requireRoom(1, in: receiver)
+            return state.install(node.object, rights: newRights, parent: node, in: receiver)
+        }
+    }
+
+    private func grantObject(_ object: KernelObject, rights: Rights, to actor: ActorID) throws(SysError) -> Handle {
+        try locked { state throws(SysError) in
+            try state.requireRoom(1, in: actor)
+            return state.install(object, rights: rights, parent: nil, in: actor)
+        }
+    }
+}

@@ -1,0 +1,55 @@
+/// Loads and prepares Wasm modules for the kernel. The kernel knows nothing of
+/// Wasm; the host (Interp) implements this and the kernel calls it for
+/// `sys_spawn`.
+public protocol ModuleLauncher: Sendable {
+    /// Loads and validates `name` (a module name, no path) from `directory`,
+    /// without running it.
+    func prepare(module name: String, directory: String) -> Result<any PreparedActor, SpawnFailure>
+}
+
+/// A loaded module ready to run as an actor.
+public protocol PreparedActor: Sendable {
+    /// Runs the actor, on its own thread, as `actor`. Its caps are already granted.
+    func start(in kernel: Kernel, as actor: ActorID)
+}
+
+/// Why a spawn failed; logged in full, reported to the actor as an error code.
+public struct SpawnFailure: Error, Sendable, CustomStringConvertible {
+    public let code: SysError
+    public let reason: String
+    public init(code: SysError, reason: String) {
+        self.code = code
+        self.reason = reason
+    }
+    public var description: String { reason }
+}
+
+/// The right to start modules by name from one directory (how paint loads
+/// filter plugins at run time).
+final class Spawner: KernelObject, @unchecked Sendable {
+    override var kind: ObjectKind { .spawner }
+    let directory: String
+    init(directory: String) { self.directory = directory }
+
+    /// Module names are plain file stems: no paths, no dots, nothing to escape
+    /// the directory with.
+    static func isValidModuleName(_ name: String) -> Bool {
+        guard !name.isEmpty, name.utf8.count <= 64 else { return false }
+        return name.utf8.allSatisfy { c in
+            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x5f || c == 0x2d
+        }
+    }
+}
+
+/// A cap naming a running actor: sending on it reaches the actor's boot
+/// endpoint (its handle 1); with the kill right it can end the actor.
+final class ActorObject: KernelObject, @unchecked Sendable {
+    override var kind: ObjectKind { .actor }
+    let target: ActorID
+    let endpoint: Endpoint
+    init(target: ActorID, endpoint: Endpoint) {
+        self.target = target
+        self.endpoint = endpoint
+    }
+    override var infoSize: UInt64 { UInt64(target.rawValue) }
+}

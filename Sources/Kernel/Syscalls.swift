@@ -1,0 +1,344 @@
+import Dispatch
+
+/// What `sys_cap_info` reports about a cap.
+public struct CapabilityInfo: Sendable, Equatable {
+    public let kind: ObjectKind
+    public let rights: Rights
+    /// Buffer: bytes. Framebuffer: `width << 32 | height`. Endpoint: capacity.
+    /// Actor: its id. Otherwise 0.
+    public let size: UInt64
+}
+
+/// The syscalls. Each takes the calling actor first; every argument is
+/// untrusted. Errors are `SysError`; nothing changes when one is thrown.
+extension Kernel {
+    // MARK: Messages
+
+    /// Sends a message on an endpoint, actor or reply cap, optionally passing
+    /// one cap (the receiver gets its own handle, derived from the sender's).
+    /// Never blocks: a full queue is `queueFull` and nothing is sent.
+    public func send(_ caller: ActorID, to handle: Handle, opcode: UInt32, payload: [UInt8], cap: Handle = .null)
+        throws(SysError)
+    {
+        guard payload.count <= ABI.maxPayload else { throw .invalidArgument }
+        try locked { state throws(SysError) in
+            let node = try state.lookup(caller, handle, rights: .send, kinds: [.endpoint, .actor, .reply])
+            let passed = try state.transferable(caller, cap)
+            let inFlight = { passed.map { state.makeInFlight($0.object, rights: $0.rights, parent: $0) } }
+            switch state.sendTarget(node) {
+            case let endpoint as Endpoint:
+                guard !endpoint.isClosed else { throw .peerClosed }
+                guard endpoint.count < endpoint.capacity else { throw .queueFull }
+                try endpoint.enqueue(Message(sender: caller, opcode: opcode, payload: payload, cap: inFlight(), reply: nil))
+            case let reply as Reply:
+                guard case .pending = reply.state else { throw .peerClosed }
+                reply.state = .answered(Message(sender: caller, opcode: opcode, payload: payload, cap: inFlight(), reply: nil))
+                reply.waiter?.wake()
+                reply.waiter = nil
+                state.destroy(node)  // one answer per reply cap
+            default:
+                preconditionFailure("lookup admitted an object that cannot receive")
+            }
+        }
+    }
+
+    /// Receives the first message of an endpoint (or a parked call answer),
+    /// waiting up to `timeout`. A message larger than `capacity` bytes stays
+    /// queued and `.tooSmall` says how much room it needs.
+    public func receive(_ caller: ActorID, from handle: Handle, capacity: Int, timeout: Timeout = .forever)
+        throws(SysError) -> Receipt
+    {
+        let deadline = timeout.deadline
+        var expired = timeout == .poll
+        while true {
+            let step: BlockStep = try locked { state throws(SysError) in
+                let node = try state.lookup(caller, handle, rights: .receive, kinds: [.endpoint, .reply])
+                if let reply = node.object as? Reply {
+                    return .done(try takeParkedAnswer(reply, node: node, state: state, caller: caller, capacity: capacity))
+                }
+                let endpoint = node.object as! Endpoint
+                if let receipt = try state.take(from: endpoint, for: caller, capacity: capacity) {
+                    return .done(receipt)
+                }
+                if endpoint.isClosed { throw .peerClosed }
+                if expired { throw timeout == .poll ? .wouldBlock : .timedOut }
+                let waiter = Waiter(actor: caller)
+                endpoint.addWaiter(waiter)
+                try state.entry(caller).waiter = waiter
+                return .wait(waiter, endpoint)
+            }
+            guard case .wait(let waiter, let object) = step else {
+                if case .done(let receipt) = step { return receipt }
+                preconditionFailure()
+            }
+            if !waiter.wait(until: deadline) {
+                expired = true
+            }
+            state.withLock { state in
+                (object as? Endpoint)?.removeWaiter(waiter)
+                if let entry = state.actors[caller], entry.waiter === waiter { entry.waiter = nil }
+                if expired { _ = waiter.absorbLateWake() }
+            }
+        }
+    }
+
+    /// Sends a request with a fresh reply cap and waits up to `timeout` for the
+    /// answer. An answer larger than `capacity` is parked: `.tooSmall` is
+    /// returned and the caller holds a reply cap (in `ReceivedMessage.reply`
+    /// of a later receive — see `callParked`) to fetch it with a larger buffer.
+    public func call(
+        _ caller: ActorID, to handle: Handle, opcode: UInt32, payload: [UInt8], cap: Handle = .null,
+        capacity: Int, timeout: Timeout = .forever
+    ) throws(SysError) -> CallOutcome {
+        guard payload.count <= ABI.maxPayload else { throw .invalidArgument }
+        let reply: Reply = try locked { state throws(SysError) in
+            let node = try state.lookup(caller, handle, rights: .send, kinds: [.endpoint, .actor])
+            let passed = try state.transferable(caller, cap)
+            guard let endpoint = state.sendTarget(node) as? Endpoint else { throw .wrongType }
+            guard !endpoint.isClosed else { throw .peerClosed }
+            guard endpoint.count < endpoint.capacity else { throw .queueFull }
+            let entry = try state.entry(caller)
+            let reply = Reply(caller: caller)
+            let message = Message(
+                sender: caller, opcode: opcode, payload: payload,
+                cap: passed.map { state.makeInFlight($0.object, rights: $0.rights, parent: $0) },
+                reply: state.makeInFlight(reply, rights: [.send], parent: nil))
+            try endpoint.enqueue(message)
+            entry.pendingCall = reply
+            return reply
+        }
+        let deadline = timeout.deadline
+        var expired = timeout == .poll
+        while true {
+            let step: CallStep = try locked { state throws(SysError) in
+                let entry = try state.entry(caller)
+                switch reply.state {
+                case .answered(let message):
+                    guard message.wireSize <= capacity else {
+                        // Park the answer behind a receive-only reply cap for the caller.
+                        try state.requireRoom(1, in: caller)
+                        entry.pendingCall = nil
+                        reply.isParked = true
+                        let handle = state.install(reply, rights: [.receive], parent: nil, in: caller)
+                        return .done(.parked(opcode: message.opcode, needed: message.wireSize, reply: handle))
+                    }
+                    try state.requireRoom(message.heldCaps.count, in: caller)
+                    reply.state = .finished
+                    entry.pendingCall = nil
+                    return .done(.answer(state.receive(message, by: caller)))
+                case .dropped, .finished:
+                    entry.pendingCall = nil
+                    throw .peerClosed
+                case .pending:
+                    if expired {
+                        entry.pendingCall = nil
+                        for node in reply.abandon() { state.destroy(node) }
+                        throw timeout == .poll ? .wouldBlock : .timedOut
+                    }
+                    let waiter = Waiter(actor: caller)
+                    reply.waiter = waiter
+                    entry.waiter = waiter
+                    return .wait(waiter)
+                }
+            }
+            guard case .wait(let waiter) = step else {
+                if case .done(let outcome) = step { return outcome }
+                preconditionFailure()
+            }
+            if !waiter.wait(until: deadline) { expired = true }
+            state.withLock { state in
+                if reply.waiter === waiter { reply.waiter = nil }
+                if let entry = state.actors[caller], entry.waiter === waiter { entry.waiter = nil }
+                if expired { _ = waiter.absorbLateWake() }
+            }
+        }
+    }
+
+    private func takeParkedAnswer(_ reply: Reply, node: CapabilityNode, state: KernelState, caller: ActorID, capacity: Int)
+        throws(SysError) -> Receipt
+    {
+        guard case .answered(let message) = reply.state else { throw .peerClosed }
+        guard message.wireSize <= capacity else { return .tooSmall(opcode: message.opcode, needed: message.wireSize) }
+        try state.requireRoom(message.heldCaps.count, in: caller)
+        reply.state = .finished
+        let received = state.receive(message, by: caller)
+        state.destroy(node)
+        return .message(received)
+    }
+
+    // MARK: Buffers
+
+    /// Copies `destination.count` bytes from a buffer or framebuffer at `offset`.
+    public func read(_ caller: ActorID, from handle: Handle, offset: Int, into destination: UnsafeMutableRawBufferPointer)
+        throws(SysError)
+    {
+        let buffer = try bufferFor(caller, handle, rights: .read, offset: offset, length: destination.count)
+        buffer.read(at: offset, into: destination)
+    }
+
+    /// Copies `source` into a buffer or framebuffer at `offset`.
+    public func write(_ caller: ActorID, to handle: Handle, offset: Int, from source: UnsafeRawBufferPointer)
+        throws(SysError)
+    {
+        let buffer = try bufferFor(caller, handle, rights: .write, offset: offset, length: source.count)
+        buffer.write(at: offset, from: source)
+    }
+
+    /// Checks under the lock, copies outside it: the object stays alive for the
+    /// copy even if the cap is revoked meanwhile.
+    private func bufferFor(_ caller: ActorID, _ handle: Handle, rights: Rights, offset: Int, length: Int)
+        throws(SysError) -> SharedBuffer
+    {
+        try locked { state throws(SysError) in
+            let node = try state.lookup(caller, handle, rights: rights, kinds: [.buffer, .framebuffer])
+            let buffer = node.object as! SharedBuffer
+            try buffer.checkRange(offset: offset, length: length)
+            return buffer
+        }
+    }
+
+    /// `(width << 32) | height` of the first framebuffer cap the caller holds, or 0.
+    public func framebufferInfo(_ caller: ActorID) -> Int64 {
+        state.withLock { state in
+            guard let entry = state.actors[caller], entry.isAlive else { return 0 }
+            for node in entry.space.nodes {
+                if let fb = node.object as? Framebuffer { return Int64(fb.width) << 32 | Int64(fb.height) }
+            }
+            return 0
+        }
+    }
+
+    public func createBuffer(_ caller: ActorID, size: Int) throws(SysError) -> Handle {
+        try locked { state throws(SysError) in
+            guard size >= 0, size <= state.limits.maxBufferSize else { throw .invalidArgument }
+            try state.charge(size, to: caller)
+            try state.requireRoom(1, in: caller)
+            let buffer = state.create(SharedBuffer(size: size), charging: size, to: caller)
+            return state.install(buffer, rights: [.read, .write, .grant], parent: nil, in: caller)
+        }
+    }
+
+    /// Bytes charged for an endpoint: a fixed part plus a slot per message.
+    static func endpointCost(capacity: Int) -> Int { 4096 + capacity * 256 }
+
+    public func createEndpoint(_ caller: ActorID, capacity: Int = 0) throws(SysError) -> Handle {
+        try locked { state throws(SysError) in
+            guard capacity >= 0, capacity <= state.limits.maxEndpointCapacity else { throw .invalidArgument }
+            let capacity = capacity == 0 ? state.limits.defaultEndpointCapacity : capacity
+            let cost = Kernel.endpointCost(capacity: capacity)
+            try state.charge(cost, to: caller)
+            try state.requireRoom(1, in: caller)
+            let endpoint = state.create(Endpoint(capacity: capacity), charging: cost, to: caller)
+            return state.install(endpoint, rights: [.send, .receive, .grant], parent: nil, in: caller)
+        }
+    }
+
+    // MARK: Capabilities
+
+    /// Removes the cap and everything derived from it, in every actor.
+    public func release(_ caller: ActorID, _ handle: Handle) throws(SysError) {
+        try locked { state throws(SysError) in
+            state.destroy(try state.lookup(caller, handle))
+        }
+    }
+
+    /// A new cap to the same object with `rights` (a subset), derived from
+    /// `handle`: revoking or releasing `handle` removes it too. Needs grant.
+    public func derive(_ caller: ActorID, _ handle: Handle, rights: Rights) throws(SysError) -> Handle {
+        try locked { state throws(SysError) in
+            guard Rights.all.isSuperset(of: rights) else { throw .invalidArgument }
+            let node = try state.lookup(caller, handle, rights: .grant)
+            guard node.rights.isSuperset(of: rights) else { throw .noRights }
+            try state.requireRoom(1, in: caller)
+            return state.install(node.object, rights: rights, parent: node, in: caller)
+        }
+    }
+
+    /// Removes everything derived from `handle`, in every actor; `handle` stays.
+    public func revoke(_ caller: ActorID, _ handle: Handle) throws(SysError) {
+        try locked { state throws(SysError) in
+            let node = try state.lookup(caller, handle)
+            for child in node.removeAllChildren() { state.destroy(child) }
+        }
+    }
+
+    public func info(_ caller: ActorID, _ handle: Handle) throws(SysError) -> CapabilityInfo {
+        try locked { state throws(SysError) in
+            let node = try state.lookup(caller, handle)
+            return CapabilityInfo(kind: node.object.kind, rights: node.rights, size: node.object.infoSize)
+        }
+    }
+
+    // MARK: Actors
+
+    /// Starts module `name` from the spawner's directory. The new actor gets
+    /// its boot endpoint as handle 1 and, if `grant` is not null, a cap derived
+    /// from it as handle 2. Returns an actor cap (send, kill, grant).
+    public func spawn(_ caller: ActorID, spawner handle: Handle, module name: String, grant: Handle = .null)
+        throws(SysError) -> Handle
+    {
+        let directory: String = try locked { state throws(SysError) in
+            let node = try state.lookup(caller, handle, rights: .spawn, kinds: [.spawner])
+            _ = try state.transferable(caller, grant)
+            try state.requireRoom(1, in: caller)
+            return (node.object as! Spawner).directory
+        }
+        guard Spawner.isValidModuleName(name) else { throw .invalidArgument }
+        guard let launcher = launcher.withLock({ $0 }) else { throw .notFound }
+        let prepared: any PreparedActor
+        switch launcher.prepare(module: name, directory: directory) {
+        case .success(let actor): prepared = actor
+        case .failure(let failure):
+            logger.warning("spawn \(name) from \(directory) failed: \(failure.reason)")
+            throw failure.code
+        }
+        let (child, actorHandle): (ActorID, Handle) = try locked { state throws(SysError) in
+            // Decode again: the caller's caps may have changed while loading.
+            _ = try state.lookup(caller, handle, rights: .spawn, kinds: [.spawner])
+            let passed = try state.transferable(caller, grant)
+            try state.requireRoom(1, in: caller)
+            let child = state.addActor(name: name)
+            let endpoint = Endpoint(capacity: state.limits.defaultEndpointCapacity)
+            let boot = state.install(endpoint, rights: [.send, .receive, .grant], parent: nil, in: child)
+            if let passed { _ = state.install(passed.object, rights: passed.rights, parent: passed, in: child) }
+            let bootNode = try state.lookup(child, boot)
+            let actorObject = ActorObject(target: child, endpoint: endpoint)
+            let actorHandle = state.install(actorObject, rights: [.send, .kill, .grant], parent: nil, in: caller)
+            _ = bootNode
+            return (child, actorHandle)
+        }
+        prepared.start(in: self, as: child)
+        return actorHandle
+    }
+
+    /// Ends the actor an actor cap names. Needs the kill right.
+    public func kill(_ caller: ActorID, _ handle: Handle) throws(SysError) {
+        let target: ActorID = try locked { state throws(SysError) in
+            let node = try state.lookup(caller, handle, rights: .kill, kinds: [.actor])
+            return (node.object as! ActorObject).target
+        }
+        terminate(target, reason: .killed(by: caller))
+    }
+
+    /// Monotonic time in nanoseconds.
+    public func now() -> Int64 {
+        Int64(truncatingIfNeeded: DispatchTime.now().uptimeNanoseconds)
+    }
+}
+
+/// The result of `call`.
+public enum CallOutcome: Sendable, Equatable {
+    case answer(ReceivedMessage)
+    /// The answer needs `needed` bytes; receive it from `reply` with a larger buffer.
+    case parked(opcode: UInt32, needed: Int, reply: Handle)
+}
+
+enum BlockStep {
+    case done(Receipt)
+    case wait(Waiter, KernelObject)
+}
+
+enum CallStep {
+    case done(CallOutcome)
+    case wait(Waiter)
+}

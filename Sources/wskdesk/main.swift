@@ -1,0 +1,82 @@
+import ArgumentParser
+import Compositor
+import Interp
+import Kernel
+import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The CLI. Parses arguments, bootstraps logging, boots the kernel and the
+/// first actors on an output backend, and hands the console back on exit.
+struct WskDesk: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wskdesk",
+        abstract: "A framebuffer desktop whose every app and plugin is a sandboxed WebAssembly actor.",
+        discussion: """
+            Run from a Linux virtual terminal to drive the screen through DRM/KMS, or anywhere \
+            with --backend headless to render into memory and write a PNG screenshot.
+            """
+    )
+
+    @Option(help: "Output backend: auto (DRM if /dev/dri exists, else headless), drm or headless.")
+    var backend: BackendChoice = .auto
+
+    @Option(help: "Size of the headless output, WIDTHxHEIGHT.")
+    var size: OutputSize = OutputSize(width: 1280, height: 800)
+
+    @Option(help: "Folder with the actor .wasm files (default: $WSKDESK_ACTORS, else build/actors of the source tree).")
+    var actors: String?
+
+    @Option(help: "Write a PNG screenshot here after --screenshot-delay seconds (headless default: wskdesk-screenshot.png).")
+    var screenshot: String?
+
+    @Option(help: "Seconds to wait before the screenshot.")
+    var screenshotDelay: Double = 1.0
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
+    var logLevel: Logger.Level = .info
+
+    mutating func run() throws {
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "wskdesk")
+        do {
+            try Desktop(options: self, logger: logger).run()
+        } catch {
+            logger.error("\(error.description)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+enum BackendChoice: String, ExpressibleByArgument, CaseIterable {
+    case auto, drm, headless
+}
+
+struct OutputSize: ExpressibleByArgument {
+    let width: Int
+    let height: Int
+
+    init(width: Int, height: Int) {
+        self.width = width
+        self.height = height
+    }
+
+    init?(argument: String) {
+        let parts = argument.lowercased().split(separator: "x")
+        guard parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]),
+            (16...8192).contains(w), (16...8192).contains(h)
+        else { return nil }
+        self.init(width: w, height: h)
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+WskDesk.main()
