@@ -150,6 +150,27 @@ public enum SysError: Int32, Error, Sendable, CaseIterable, CustomStringConverti
     /// The kernel is shutting down.
     case shutdown = -15
 
+    /// The name docs/ABI.md and the Rust SDK use: `INVALID_HANDLE`.
+    public var abiName: String {
+        switch self {
+        case .invalidHandle: "INVALID_HANDLE"
+        case .wrongType: "WRONG_TYPE"
+        case .noRights: "NO_RIGHTS"
+        case .outOfBounds: "OUT_OF_BOUNDS"
+        case .invalidArgument: "INVALID_ARGUMENT"
+        case .queueFull: "QUEUE_FULL"
+        case .wouldBlock: "WOULD_BLOCK"
+        case .timedOut: "TIMED_OUT"
+        case .bufferTooSmall: "BUFFER_TOO_SMALL"
+        case .peerClosed: "PEER_CLOSED"
+        case .noSpace: "NO_SPACE"
+        case .noMemory: "NO_MEMORY"
+        case .notFound: "NOT_FOUND"
+        case .loadFailed: "LOAD_FAILED"
+        case .shutdown: "SHUTDOWN"
+        }
+    }
+
     public var description: String {
         switch self {
         case .invalidHandle: "invalid handle"
