@@ -24,7 +24,8 @@ let package = Package(
         // Mechanism: capability kernel. Pure Swift, imports nothing of ours.
         .target(
             name: "Kernel",
-            dependencies: [.product(name: "Logging", package: "swift-log")]
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            exclude: ["README.md"]
         ),
         // Wasm actors on WasmKit: loading, validation, the "env" host ABI.
         .target(
@@ -34,7 +35,8 @@ let package = Package(
                 .product(name: "WasmKit", package: "WasmKit"),
                 .product(name: "WAT", package: "WasmKit"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            exclude: ["README.md"]
         ),
         // ui_server and output backends (DRM/KMS, headless).
         .target(
@@ -42,7 +44,8 @@ let package = Package(
             dependencies: [
                 "Kernel", "CDRM", "CPNG", "CShim",
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            exclude: ["README.md"]
         ),
         // libinput + xkbcommon -> input events as IPC messages.
         .target(
@@ -50,7 +53,8 @@ let package = Package(
             dependencies: [
                 "Kernel", "CLibInput", "CXKBCommon", "CUDev", "CShim",
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            exclude: ["README.md"]
         ),
         // The executable: CLI, boot, session/VT, kiosk policy.
         .executableTarget(
@@ -59,13 +63,16 @@ let package = Package(
                 "Kernel", "Interp", "Compositor", "Input", "CSeat",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            exclude: ["README.md"]
         ),
         // Benchmarks: release builds only, each figure next to a same-run baseline.
         .executableTarget(
             name: "wskbench",
             dependencies: [
                 "Kernel", "Interp", "Compositor",
+                .product(name: "WasmKit", package: "WasmKit"),
+                .product(name: "WAT", package: "WasmKit"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -20,6 +20,7 @@ final class Endpoint: KernelObject, @unchecked Sendable {
     override var infoSize: UInt64 { UInt64(capacity) }
 
     var count: Int { queue.count - head }
+    var queuedMessages: ArraySlice<Message> { queue[head...] }
     var first: Message? { head < queue.count ? queue[head] : nil }
 
     func enqueue(_ message: Message) throws(SysError) {

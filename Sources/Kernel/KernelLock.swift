@@ -10,10 +10,14 @@ final class KernelLock: @unchecked Sendable {
 
     init(_ state: KernelState) { self.state = state }
 
+    /// Runs `body` with the lock held, then signals the waiters it woke.
     func withLock<R, E: Error>(_ body: (KernelState) throws(E) -> R) throws(E) -> R {
-        let result: Result<R, E> = mutex.withLock { _ in
-            do throws(E) { return .success(try body(state)) } catch { return .failure(error) }
+        let (result, woken): (Result<R, E>, [Waiter]) = mutex.withLock { _ in
+            let result: Result<R, E>
+            do throws(E) { result = .success(try body(state)) } catch { result = .failure(error) }
+            return (result, state.wakeList.take())
         }
+        for waiter in woken { waiter.signal() }
         return try result.get()
     }
 }

@@ -10,6 +10,8 @@ final class KernelState {
     var isShuttingDown = false
     var liveObjects = 0
     var liveNodes = 0
+    /// Waiters woken under the lock, signalled after it (see `Waiter`).
+    let wakeList = WakeList()
 
     init(limits: KernelLimits) { self.limits = limits }
 

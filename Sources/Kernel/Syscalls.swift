@@ -62,7 +62,7 @@ extension Kernel {
                 }
                 if endpoint.isClosed { throw .peerClosed }
                 if expired { throw timeout == .poll ? .wouldBlock : .timedOut }
-                let waiter = Waiter(actor: caller)
+                let waiter = Waiter(actor: caller, wakeList: state.wakeList)
                 endpoint.addWaiter(waiter)
                 try state.entry(caller).waiter = waiter
                 return .wait(waiter, endpoint)
@@ -135,7 +135,7 @@ extension Kernel {
                         for node in reply.abandon() { state.destroy(node) }
                         throw timeout == .poll ? .wouldBlock : .timedOut
                     }
-                    let waiter = Waiter(actor: caller)
+                    let waiter = Waiter(actor: caller, wakeList: state.wakeList)
                     reply.waiter = waiter
                     entry.waiter = waiter
                     return .wait(waiter)

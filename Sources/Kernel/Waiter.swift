@@ -4,6 +4,10 @@ import Synchronization
 /// One blocked thread: an actor waiting for a message on an endpoint or for an
 /// answer on a reply object.
 ///
+/// Waking is deferred: `wake()` (called with the kernel lock held) only queues
+/// the waiter, and the kernel lock signals it after unlocking, so the woken
+/// thread does not run straight into the lock its waker still holds.
+///
 /// The wake-up is a counting semaphore (a futex underneath on Linux). Before
 /// sleeping, the waiter spins briefly on an atomic flag: on a round trip
 /// between two actors on two cores the answer usually comes within that time,
@@ -12,11 +16,21 @@ final class Waiter: Sendable {
     private let semaphore = DispatchSemaphore(value: 0)
     private let signalled = Atomic<Bool>(false)
     let actor: ActorID
+    private let wakeList: WakeList
+    static let spinIterations = 2_000
 
-    init(actor: ActorID) { self.actor = actor }
+    init(actor: ActorID, wakeList: WakeList) {
+        self.actor = actor
+        self.wakeList = wakeList
+    }
 
-    /// Wake the waiter. Call at most once per wait, with the kernel lock held.
+    /// Wake the waiter once the kernel lock is released. Call with the lock held.
     func wake() {
+        wakeList.append(self)
+    }
+
+    /// Called by the kernel lock after unlocking.
+    func signal() {
         signalled.store(true, ordering: .releasing)
         semaphore.signal()
     }
@@ -34,12 +48,26 @@ final class Waiter: Sendable {
     }
 
     /// After a timeout, with the kernel lock held: if a wake raced the timeout,
-    /// consume its signal so the semaphore is balanced.
+    /// consume its signal so the semaphore is balanced. A wake still queued in
+    /// the wake list will signal a semaphore nobody waits on, which is harmless.
     func absorbLateWake() -> Bool {
         guard signalled.load(ordering: .acquiring) else { return false }
         semaphore.wait()
         return true
     }
+}
 
-    static let spinIterations = 2_000
+/// Waiters to signal once the kernel lock is released.
+///
+/// `@unchecked Sendable`: only touched with the kernel lock held.
+final class WakeList: @unchecked Sendable {
+    private var waiters: [Waiter] = []
+
+    func append(_ waiter: Waiter) { waiters.append(waiter) }
+
+    func take() -> [Waiter] {
+        guard !waiters.isEmpty else { return [] }
+        defer { waiters.removeAll(keepingCapacity: true) }
+        return waiters
+    }
 }
