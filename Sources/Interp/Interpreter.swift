@@ -43,7 +43,7 @@ struct InterpreterEngine: Sendable {
         } catch let error as ModuleLoadError {
             throw error
         } catch {
-            throw ModuleLoadError(source: module.source, problems: ["cannot instantiate: \(error)"])
+            throw ModuleLoadError(source: module.source, problems: ["cannot instantiate: \(firstLine(of: error))"])
         }
     }
 
@@ -110,13 +110,21 @@ final class InterpretedActor: @unchecked Sendable {
             case .terminated: return .terminated
             }
         } catch {
-            let text = String(describing: error)
+            let text = firstLine(of: error)
             if text.contains("out of fuel") {
                 return .trapped("watchdog: ran \(fuelPerCall) instructions without a host call")
             }
             return .trapped(text.hasPrefix("Trap: ") ? String(text.dropFirst(6)) : text)
         }
     }
+}
+
+/// What a WasmKit error says, without the backtrace a trap carries: after a
+/// deep recursion that runs to one line per frame (tens of thousands), and its
+/// addresses mean nothing to the user reading an exit reason.
+func firstLine(of error: any Error) -> String {
+    let text = String(describing: error)
+    return text.firstIndex(of: "\n").map { String(text[..<$0]) } ?? text
 }
 
 enum RunOutcome {

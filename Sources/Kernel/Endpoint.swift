@@ -46,6 +46,12 @@ final class Endpoint: KernelObject, @unchecked Sendable {
 
     func addWaiter(_ waiter: Waiter) { waiters.append(waiter) }
 
+    /// The receiver that would get a message sent now, if one is blocked and
+    /// nothing is queued ahead of it.
+    var handoffCandidate: Waiter? { count == 0 ? waiters.first : nil }
+
+    func removeFirstWaiter() { waiters.removeFirst() }
+
     func removeWaiter(_ waiter: Waiter) {
         if let i = waiters.firstIndex(where: { $0 === waiter }) { waiters.remove(at: i) }
     }

@@ -140,6 +140,19 @@ final class KernelState {
         return .message(receive(message, by: actor))
     }
 
+    /// Gives `message` straight to `waiter` if it fits and there is room for
+    /// its caps; the waiter then returns without taking the lock again.
+    func handOff(_ message: Message, to waiter: Waiter) -> Bool {
+        guard message.wireSize <= waiter.capacity,
+            let entry = actors[waiter.actor], entry.isAlive,
+            entry.space.count + message.heldCaps.count <= entry.space.capacity
+        else { return false }
+        waiter.delivered = receive(message, by: waiter.actor)
+        if entry.waiter === waiter { entry.waiter = nil }
+        waiter.wake()
+        return true
+    }
+
     func receive(_ message: Message, by actor: ActorID) -> ReceivedMessage {
         ReceivedMessage(
             sender: message.sender, opcode: message.opcode, payload: message.payload,

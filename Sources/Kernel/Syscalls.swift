@@ -29,11 +29,22 @@ extension Kernel {
             case let endpoint as Endpoint:
                 guard !endpoint.isClosed else { throw .peerClosed }
                 guard endpoint.count < endpoint.capacity else { throw .queueFull }
-                try endpoint.enqueue(Message(sender: caller, opcode: opcode, payload: payload, cap: inFlight(), reply: nil))
+                let message = Message(sender: caller, opcode: opcode, payload: payload, cap: inFlight(), reply: nil)
+                if let waiter = endpoint.handoffCandidate, state.handOff(message, to: waiter) {
+                    endpoint.removeFirstWaiter()
+                } else {
+                    try endpoint.enqueue(message)
+                }
             case let reply as Reply:
                 guard case .pending = reply.state else { throw .peerClosed }
-                reply.state = .answered(Message(sender: caller, opcode: opcode, payload: payload, cap: inFlight(), reply: nil))
-                reply.waiter?.wake()
+                let message = Message(sender: caller, opcode: opcode, payload: payload, cap: inFlight(), reply: nil)
+                if let waiter = reply.waiter, state.handOff(message, to: waiter) {
+                    reply.state = .finished
+                    state.actors[reply.caller]?.pendingCall = nil
+                } else {
+                    reply.state = .answered(message)
+                    reply.waiter?.wake()
+                }
                 reply.waiter = nil
                 state.destroy(node)  // one answer per reply cap
             default:
@@ -62,7 +73,7 @@ extension Kernel {
                 }
                 if endpoint.isClosed { throw .peerClosed }
                 if expired { throw timeout == .poll ? .wouldBlock : .timedOut }
-                let waiter = Waiter(actor: caller, wakeList: state.wakeList)
+                let waiter = Waiter(actor: caller, capacity: capacity, wakeList: state.wakeList)
                 endpoint.addWaiter(waiter)
                 try state.entry(caller).waiter = waiter
                 return .wait(waiter, endpoint)
@@ -71,14 +82,16 @@ extension Kernel {
                 if case .done(let receipt) = step { return receipt }
                 preconditionFailure()
             }
-            if !waiter.wait(until: deadline) {
-                expired = true
-            }
-            state.withLock { state in
+            let woken = waiter.wait(until: deadline)
+            if woken, let message = waiter.delivered { return .message(message) }
+            let handedOff: ReceivedMessage? = state.withLock { state in
                 (object as? Endpoint)?.removeWaiter(waiter)
                 if let entry = state.actors[caller], entry.waiter === waiter { entry.waiter = nil }
-                if expired { _ = waiter.absorbLateWake() }
+                if !woken { _ = waiter.absorbLateWake() }
+                return waiter.delivered
             }
+            if let handedOff { return .message(handedOff) }
+            if !woken { expired = true }
         }
     }
 
@@ -122,9 +135,16 @@ extension Kernel {
                         let handle = state.install(reply, rights: [.receive], parent: nil, in: caller)
                         return .done(.parked(opcode: message.opcode, needed: message.wireSize, reply: handle))
                     }
-                    try state.requireRoom(message.heldCaps.count, in: caller)
-                    reply.state = .finished
                     entry.pendingCall = nil
+                    do throws(SysError) {
+                        try state.requireRoom(message.heldCaps.count, in: caller)
+                    } catch {
+                        // No slot for the answer's cap: the answer cannot be
+                        // delivered; drop it whole rather than leave it dangling.
+                        for node in reply.abandon() { state.destroy(node) }
+                        throw error
+                    }
+                    reply.state = .finished
                     return .done(.answer(state.receive(message, by: caller)))
                 case .dropped, .finished:
                     entry.pendingCall = nil
@@ -135,7 +155,7 @@ extension Kernel {
                         for node in reply.abandon() { state.destroy(node) }
                         throw timeout == .poll ? .wouldBlock : .timedOut
                     }
-                    let waiter = Waiter(actor: caller, wakeList: state.wakeList)
+                    let waiter = Waiter(actor: caller, capacity: capacity, wakeList: state.wakeList)
                     reply.waiter = waiter
                     entry.waiter = waiter
                     return .wait(waiter)
@@ -145,12 +165,16 @@ extension Kernel {
                 if case .done(let outcome) = step { return outcome }
                 preconditionFailure()
             }
-            if !waiter.wait(until: deadline) { expired = true }
-            state.withLock { state in
+            let woken = waiter.wait(until: deadline)
+            if woken, let answer = waiter.delivered { return .answer(answer) }
+            let handedOff: ReceivedMessage? = state.withLock { state in
                 if reply.waiter === waiter { reply.waiter = nil }
                 if let entry = state.actors[caller], entry.waiter === waiter { entry.waiter = nil }
-                if expired { _ = waiter.absorbLateWake() }
+                if !woken { _ = waiter.absorbLateWake() }
+                return waiter.delivered
             }
+            if let handedOff { return .answer(handedOff) }
+            if !woken { expired = true }
         }
     }
 
@@ -299,12 +323,10 @@ extension Kernel {
             try state.requireRoom(1, in: caller)
             let child = state.addActor(name: name)
             let endpoint = Endpoint(capacity: state.limits.defaultEndpointCapacity)
-            let boot = state.install(endpoint, rights: [.send, .receive, .grant], parent: nil, in: child)
+            _ = state.install(endpoint, rights: [.send, .receive, .grant], parent: nil, in: child)
             if let passed { _ = state.install(passed.object, rights: passed.rights, parent: passed, in: child) }
-            let bootNode = try state.lookup(child, boot)
             let actorObject = ActorObject(target: child, endpoint: endpoint)
             let actorHandle = state.install(actorObject, rights: [.send, .kill, .grant], parent: nil, in: caller)
-            _ = bootNode
             return (child, actorHandle)
         }
         prepared.start(in: self, as: child)

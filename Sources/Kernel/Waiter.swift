@@ -12,15 +12,24 @@ import Synchronization
 /// sleeping, the waiter spins briefly on an atomic flag: on a round trip
 /// between two actors on two cores the answer usually comes within that time,
 /// and a spin costs far less than a sleep and a wake.
-final class Waiter: Sendable {
+///
+/// `@unchecked Sendable`: `delivered` is written by the waker with the kernel
+/// lock held before `signal()`, and read by the waiter only after the signal
+/// (the semaphore and the atomic flag order the two) or with the lock held.
+final class Waiter: @unchecked Sendable {
     private let semaphore = DispatchSemaphore(value: 0)
     private let signalled = Atomic<Bool>(false)
     let actor: ActorID
+    /// Bytes the waiter can take: a sender hands it a message that fits
+    /// directly, so it need not take the kernel lock again after waking.
+    let capacity: Int
+    var delivered: ReceivedMessage?
     private let wakeList: WakeList
     static let spinIterations = 2_000
 
-    init(actor: ActorID, wakeList: WakeList) {
+    init(actor: ActorID, capacity: Int, wakeList: WakeList) {
         self.actor = actor
+        self.capacity = capacity
         self.wakeList = wakeList
     }
 
