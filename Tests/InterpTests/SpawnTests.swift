@@ -1,0 +1,113 @@
+import Foundation
+import Interp
+import Kernel
+import Testing
+import WAT
+
+/// Starting modules at run time through a spawner cap (how paint loads
+/// filter plugins): by name, from one directory only.
+@Suite struct SpawnTests {
+    /// A native actor holding a spawner over the built actors.
+    func system() throws -> (TestSystem, ActorID, Handle) {
+        let system = TestSystem()
+        let parent = system.kernel.createActor(name: "parent")
+        let spawner = try system.kernel.grantSpawner(directory: repositoryRoot + "/build/actors", to: parent)
+        return (system, parent, spawner)
+    }
+
+    @Test func spawnedActorAnswersOnItsActorCap() throws {
+        let (system, parent, spawner) = try system()
+        let baseline = system.kernel.counts
+        let pong = try system.kernel.spawn(parent, spawner: spawner, module: "pong")
+        let info = try system.kernel.info(parent, pong)
+        #expect(info.kind == .actor)
+        #expect(info.rights == [.send, .kill, .grant])
+        let ping = withUnsafeBytes(of: UInt32(41).littleEndian) { Array($0) }
+        let outcome = try system.kernel.call(parent, to: pong, opcode: 1, payload: ping, capacity: 64, timeout: .nanoseconds(5_000_000_000))
+        guard case .answer(let answer) = outcome else {
+            Issue.record("expected an answer, got \(outcome)")
+            return
+        }
+        #expect(answer.opcode == 2)
+        #expect(answer.payload == withUnsafeBytes(of: UInt32(42).littleEndian) { Array($0) })
+        #expect(answer.sender.rawValue == UInt32(info.size))
+
+        try system.kernel.send(parent, to: pong, opcode: 3, payload: [])  // STOP
+        let child = ActorID(rawValue: UInt32(info.size))
+        #expect(system.host.wait(for: child))
+        #expect(system.kernel.exitReason(of: child) == .exited(code: 0))
+        #expect(system.log.lines(of: "pong") == ["pong stopping"])
+        // The actor cap outlives the actor; sending on it now finds nobody.
+        #expect(throws: SysError.peerClosed) { try system.kernel.send(parent, to: pong, opcode: 1, payload: []) }
+        try system.kernel.release(parent, pong)
+        #expect(system.kernel.counts == baseline)
+    }
+
+    @Test func spawnPassesTheGrantAsHandleTwo() throws {
+        let system = TestSystem()
+        let parent = system.kernel.createActor(name: "parent")
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // Writes one red pixel through handle 2 and reports handle 1's kind in it.
+        let wat = """
+            (module
+              (import "env" "sys_cap_mem_write" (func $write (param i64 i32 i32 i32) (result i32)))
+              (import "env" "sys_cap_info" (func $info (param i64 i32) (result i32)))
+              (memory (export "memory") 1)
+              (func (export "_start")
+                (drop (call $info (i64.const 1) (i32.const 16)))
+                (i32.store (i32.const 0) (i32.or (i32.const 0x00ff0000) (i32.load (i32.const 16))))
+                (drop (call $write (i64.const 2) (i32.const 4) (i32.const 0) (i32.const 4)))))
+            """
+        try Data(try wat2wasm(wat)).write(to: URL(fileURLWithPath: dir + "/painter.wasm"))
+        let spawner = try system.kernel.grantSpawner(directory: dir, to: parent)
+        let framebuffer = Framebuffer(width: 16, height: 8)
+        let fb = try system.kernel.grant(framebuffer, to: parent)
+        let painter = try system.kernel.spawn(parent, spawner: spawner, module: "painter", grant: fb)
+        let child = ActorID(rawValue: UInt32(try system.kernel.info(parent, painter).size))
+        #expect(system.host.wait(for: child))
+        #expect(system.kernel.exitReason(of: child) == .exited(code: 0))
+        #expect(framebuffer.pixels.load(fromByteOffset: 4, as: UInt32.self) == 0x00ff_0000 | ObjectKind.endpoint.rawValue)
+    }
+
+    func temporaryDirectory() throws -> String {
+        let dir = NSTemporaryDirectory() + "wsk-spawn-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    @Test func killEndsTheSpawnedActor() throws {
+        let (system, parent, spawner) = try system()
+        let pong = try system.kernel.spawn(parent, spawner: spawner, module: "pong")
+        let child = ActorID(rawValue: UInt32(try system.kernel.info(parent, pong).size))
+        try system.kernel.kill(parent, pong)
+        #expect(system.host.wait(for: child))
+        #expect(system.kernel.exitReason(of: child) == .killed(by: parent))
+        let noKill = try system.kernel.derive(parent, pong, rights: [.send])
+        #expect(throws: SysError.noRights) { try system.kernel.derive(parent, noKill, rights: [.send, .kill]) }
+        #expect(throws: SysError.noRights) { try system.kernel.kill(parent, noKill) }
+    }
+
+    @Test func badNamesAndModulesAreRefused() throws {
+        let (system, parent, spawner) = try system()
+        for name in ["", "../hello", "hello.wasm", "a/b", String(repeating: "x", count: 65), "héllo"] {
+            #expect(throws: SysError.invalidArgument, "\(name)") {
+                try system.kernel.spawn(parent, spawner: spawner, module: name)
+            }
+        }
+        #expect(throws: SysError.notFound) { try system.kernel.spawn(parent, spawner: spawner, module: "no-such-actor") }
+
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Data("not wasm".utf8).write(to: URL(fileURLWithPath: dir + "/broken.wasm"))
+        let local = try system.kernel.grantSpawner(directory: dir, to: parent)
+        let before = system.kernel.counts
+        #expect(throws: SysError.loadFailed) { try system.kernel.spawn(parent, spawner: local, module: "broken") }
+        #expect(system.kernel.counts == before)
+
+        let noSpawn = try system.kernel.derive(parent, spawner, rights: [.grant])
+        #expect(throws: SysError.noRights) { try system.kernel.spawn(parent, spawner: noSpawn, module: "hello") }
+        let buffer = try system.kernel.createBuffer(parent, size: 4)
+        #expect(throws: SysError.wrongType) { try system.kernel.spawn(parent, spawner: buffer, module: "hello") }
+    }
+}
