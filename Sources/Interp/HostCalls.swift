@@ -76,9 +76,19 @@ public struct HostCalls {
         return start..<(start + count)
     }
 
+    /// The result of a kernel call as the ABI returns it: the value, or the
+    /// negative error code. `shutdown` is only ever thrown for a caller the
+    /// kernel has already ended, so it unwinds the actor instead: its instance
+    /// must not run on (until the exit observer marks it) on a -15.
     @inline(__always)
-    static func code(_ body: () throws(SysError) -> Int64) -> Int64 {
-        do throws(SysError) { return try body() } catch { return Int64(error.rawValue) }
+    static func code(_ body: () throws(SysError) -> Int64) throws(ActorUnwind) -> Int64 {
+        do throws(SysError) {
+            return try body()
+        } catch .shutdown {
+            throw .terminated
+        } catch {
+            return Int64(error.rawValue)
+        }
     }
 
     // MARK: The seed's core
@@ -99,7 +109,7 @@ public struct HostCalls {
         throws(ActorUnwind) -> Int32
     {
         let actor = try caller()
-        return Int32(HostCalls.code { () throws(SysError) in
+        return Int32(try HostCalls.code { () throws(SysError) in
             guard len <= Int32(ABI.maxPayload) else { throw .invalidArgument }
             let range = try HostCalls.guestRange(ptr, len, in: memory)
             let payload = memory.withBytes(range) { Array(UnsafeRawBufferPointer($0)) }
@@ -114,7 +124,7 @@ public struct HostCalls {
         throws(ActorUnwind) -> Int64
     {
         let actor = try caller()
-        let result = HostCalls.code { () throws(SysError) in
+        let result = try HostCalls.code { () throws(SysError) in
             let range = try HostCalls.guestRange(buf, len, in: memory)
             let receipt = try context.kernel.receive(actor, from: Handle(rawValue: handle), capacity: range.count, timeout: timeout)
             return HostCalls.store(receipt, in: memory, at: range)
@@ -128,7 +138,7 @@ public struct HostCalls {
         buf: Int32, bufLen: Int32, timeout: Timeout
     ) throws(ActorUnwind) -> Int64 {
         let actor = try caller()
-        let result = HostCalls.code { () throws(SysError) in
+        let result = try HostCalls.code { () throws(SysError) in
             guard len <= Int32(ABI.maxPayload), bufLen >= Int32(ABI.messageHeaderSize) else { throw .invalidArgument }
             let request = try HostCalls.guestRange(ptr, len, in: memory)
             let answer = try HostCalls.guestRange(buf, bufLen, in: memory)
@@ -185,7 +195,7 @@ public struct HostCalls {
         throws(ActorUnwind) -> Int32
     {
         let actor = try caller()
-        return Int32(HostCalls.code { () throws(SysError) in
+        return Int32(try HostCalls.code { () throws(SysError) in
             guard offset >= 0 else { throw .invalidArgument }
             let range = try HostCalls.guestRange(ptr, len, in: memory)
             try memory.withBytes(range) { bytes in
@@ -201,7 +211,7 @@ public struct HostCalls {
         throws(ActorUnwind) -> Int32
     {
         let actor = try caller()
-        return Int32(HostCalls.code { () throws(SysError) in
+        return Int32(try HostCalls.code { () throws(SysError) in
             guard offset >= 0 else { throw .invalidArgument }
             let range = try HostCalls.guestRange(ptr, len, in: memory)
             try memory.withBytes(range) { bytes in
@@ -221,7 +231,7 @@ public struct HostCalls {
 
     public func release(handle: Int64) throws(ActorUnwind) -> Int32 {
         let actor = try caller()
-        return Int32(HostCalls.code { () throws(SysError) in
+        return Int32(try HostCalls.code { () throws(SysError) in
             try context.kernel.release(actor, Handle(rawValue: handle))
             return 0
         })
@@ -229,14 +239,14 @@ public struct HostCalls {
 
     public func derive(handle: Int64, rights: Int32) throws(ActorUnwind) -> Int64 {
         let actor = try caller()
-        return HostCalls.code { () throws(SysError) in
+        return try HostCalls.code { () throws(SysError) in
             try context.kernel.derive(actor, Handle(rawValue: handle), rights: Rights(rawValue: UInt32(bitPattern: rights))).rawValue
         }
     }
 
     public func revoke(handle: Int64) throws(ActorUnwind) -> Int32 {
         let actor = try caller()
-        return Int32(HostCalls.code { () throws(SysError) in
+        return Int32(try HostCalls.code { () throws(SysError) in
             try context.kernel.revoke(actor, Handle(rawValue: handle))
             return 0
         })
@@ -245,7 +255,7 @@ public struct HostCalls {
     /// Writes 16 bytes at `ptr`: kind u32, rights u32, size u64.
     public func info(_ memory: some GuestMemory, handle: Int64, ptr: Int32) throws(ActorUnwind) -> Int32 {
         let actor = try caller()
-        return Int32(HostCalls.code { () throws(SysError) in
+        return Int32(try HostCalls.code { () throws(SysError) in
             let range = try HostCalls.guestRange(ptr, 16, in: memory)
             let info = try context.kernel.info(actor, Handle(rawValue: handle))
             memory.withBytes(range) { bytes in
@@ -259,14 +269,14 @@ public struct HostCalls {
 
     public func createEndpoint(capacity: Int32) throws(ActorUnwind) -> Int64 {
         let actor = try caller()
-        return HostCalls.code { () throws(SysError) in
+        return try HostCalls.code { () throws(SysError) in
             try context.kernel.createEndpoint(actor, capacity: Int(capacity)).rawValue
         }
     }
 
     public func createBuffer(size: Int32) throws(ActorUnwind) -> Int64 {
         let actor = try caller()
-        return HostCalls.code { () throws(SysError) in
+        return try HostCalls.code { () throws(SysError) in
             try context.kernel.createBuffer(actor, size: Int(size)).rawValue
         }
     }
@@ -275,7 +285,7 @@ public struct HostCalls {
         throws(ActorUnwind) -> Int64
     {
         let actor = try caller()
-        return HostCalls.code { () throws(SysError) in
+        return try HostCalls.code { () throws(SysError) in
             guard nameLen <= 64 else { throw .invalidArgument }
             let range = try HostCalls.guestRange(namePtr, nameLen, in: memory)
             let name = memory.withBytes(range) { String(decoding: $0, as: UTF8.self) }
@@ -285,7 +295,7 @@ public struct HostCalls {
 
     public func kill(handle: Int64) throws(ActorUnwind) -> Int32 {
         let actor = try caller()
-        let result = Int32(HostCalls.code { () throws(SysError) in
+        let result = Int32(try HostCalls.code { () throws(SysError) in
             try context.kernel.kill(actor, Handle(rawValue: handle))
             return 0
         })

@@ -2,7 +2,8 @@
 import Kernel
 
 /// The interpreter tier: WasmKit. Starts at once; fuel metering is its watchdog.
-struct InterpreterEngine: Sendable {
+struct InterpreterEngine: ExecutionTier {
+    var name: String { "interpreter" }
     let engine: Engine
     let limits: ActorLimits
 
@@ -15,7 +16,7 @@ struct InterpreterEngine: Sendable {
     }
 
     /// Instantiates `module` with the "env" host calls bound to `context`.
-    func instantiate(_ module: CheckedModule, context: ActorContext) throws(ModuleLoadError) -> InterpretedActor {
+    func instantiate(_ module: CheckedModule, context: ActorContext) throws(ModuleLoadError) -> any RunnableActor {
         let store = Store(engine: engine)
         store.resourceLimiter = GrowthLimiter(limits: limits)
         store.fuel = Fuel(remaining: limits.fuelPerCall)
@@ -85,7 +86,7 @@ final class GrowthLimiter: ResourceLimiter {
 }
 
 /// A running instance; lives on its actor's thread only.
-final class InterpretedActor: @unchecked Sendable {
+final class InterpretedActor: RunnableActor, @unchecked Sendable {
     // Created on the spawning thread, then handed whole to the actor's thread,
     // which is the only one that touches it afterwards.
     let store: Store
@@ -125,11 +126,4 @@ final class InterpretedActor: @unchecked Sendable {
 func firstLine(of error: any Error) -> String {
     let text = String(describing: error)
     return text.firstIndex(of: "\n").map { String(text[..<$0]) } ?? text
-}
-
-enum RunOutcome {
-    case returned
-    case exited(Int32)
-    case terminated
-    case trapped(String)
 }

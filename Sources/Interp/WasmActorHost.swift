@@ -31,7 +31,7 @@ public struct ActorLimits: Sendable {
 public final class WasmActorHost: ModuleLauncher, Sendable {
     public let kernel: Kernel
     public let limits: ActorLimits
-    let interpreter: InterpreterEngine
+    let tier: any ExecutionTier
     let logSink: LogSink
     private let contexts = Mutex<[ActorID: ActorContext]>([:])
     private let threads = Mutex<[ActorID: ActorThread]>([:])
@@ -39,7 +39,7 @@ public final class WasmActorHost: ModuleLauncher, Sendable {
     public init(kernel: Kernel, limits: ActorLimits = ActorLimits(), logSink: LogSink? = nil) {
         self.kernel = kernel
         self.limits = limits
-        self.interpreter = InterpreterEngine(limits: limits)
+        self.tier = InterpreterEngine(limits: limits)
         let logger = kernel.logger
         self.logSink = logSink ?? { name, line in logger.info("\(line)", metadata: ["actor": "\(name)"]) }
         kernel.setLauncher(self)
@@ -69,7 +69,7 @@ public final class WasmActorHost: ModuleLauncher, Sendable {
     /// Instantiates a checked module, ready to start.
     public func prepare(_ module: CheckedModule) throws(ModuleLoadError) -> any PreparedActor {
         let context = ActorContext(kernel: kernel, name: module.name, logSink: logSink)
-        let instance = try interpreter.instantiate(module, context: context)
+        let instance = try tier.instantiate(module, context: context)
         return PreparedWasmActor(host: self, context: context, instance: instance)
     }
 
@@ -106,8 +106,15 @@ public final class WasmActorHost: ModuleLauncher, Sendable {
     func run(_ prepared: PreparedWasmActor, as actor: ActorID) {
         prepared.context.bind(actor)
         contexts.withLock { $0[actor] = prepared.context }
+        // The kernel may have ended the actor before it got here (killed, or a
+        // shutdown racing a spawn); its exit observer found no context then.
+        guard kernel.isAlive(actor) else {
+            contexts.withLock { _ = $0.removeValue(forKey: actor) }
+            return
+        }
         let thread = ActorThread(stackBytes: limits.threadStackBytes) { [kernel] in
-            let reason: ExitReason? = switch prepared.instance.run() {
+            let outcome = prepared.context.isEnded ? .terminated : prepared.instance.run()
+            let reason: ExitReason? = switch outcome {
             case .returned: .exited(code: 0)
             case .exited(let code): .exited(code: code)
             case .trapped(let why): .trapped(why)
@@ -150,7 +157,7 @@ public final class WasmActorHost: ModuleLauncher, Sendable {
 struct PreparedWasmActor: PreparedActor {
     let host: WasmActorHost
     let context: ActorContext
-    let instance: InterpretedActor
+    let instance: any RunnableActor
 
     func start(in kernel: Kernel, as actor: ActorID) {
         host.run(self, as: actor)

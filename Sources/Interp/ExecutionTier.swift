@@ -1,0 +1,27 @@
+import Kernel
+
+/// An engine that runs Wasm actors: the interpreter today, a compiled tier
+/// later. Every tier binds the same host calls (`HostCalls`) and must behave
+/// the same: same results, same traps, same effect of a trap on the actor.
+protocol ExecutionTier: Sendable {
+    var name: String { get }
+    /// Instantiates a checked module with the "env" host calls bound to `context`.
+    func instantiate(_ module: CheckedModule, context: ActorContext) throws(ModuleLoadError) -> any RunnableActor
+}
+
+/// An instantiated actor, run once on its own thread.
+protocol RunnableActor: Sendable {
+    /// Runs `_start` to its end and says how the actor ended.
+    func run() -> RunOutcome
+}
+
+enum RunOutcome {
+    /// `_start` returned.
+    case returned
+    /// `sys_exit(code)`.
+    case exited(Int32)
+    /// The kernel ended the actor while it ran; it recorded why.
+    case terminated
+    /// A trap, a limit or the watchdog.
+    case trapped(String)
+}
