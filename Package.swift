@@ -92,6 +92,10 @@ let package = Package(
             dependencies: ["Kernel"]
         ),
         .testTarget(
+            name: "CompositorTests",
+            dependencies: ["Compositor", "Kernel"]
+        ),
+        .testTarget(
             name: "InterpTests",
             dependencies: [
                 "Kernel", "Interp",

@@ -364,3 +364,28 @@ enum CallStep {
     case done(CallOutcome)
     case wait(Waiter)
 }
+
+/// Direct, read-only access to a shared buffer's bytes for a native actor
+/// (ui_server reads window surfaces without copying them). The mapping keeps
+/// the memory alive even if the cap is revoked meanwhile; whoever maps checks
+/// the cap again when it matters (on every commit).
+public struct BufferMapping: @unchecked Sendable {
+    // Holds the buffer object so its storage outlives any revocation; bytes are
+    // shared memory by design (see SharedBuffer).
+    private let buffer: SharedBuffer
+    init(buffer: SharedBuffer) { self.buffer = buffer }
+    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: buffer.storage[0..<buffer.byteCount]) }
+    public var count: Int { buffer.byteCount }
+    /// True when both map the same object.
+    public func isSameBuffer(as other: BufferMapping) -> Bool { buffer === other.buffer }
+}
+
+extension Kernel {
+    /// Maps the buffer behind `handle` for a native actor. Needs `rights`.
+    public func mapBuffer(_ caller: ActorID, _ handle: Handle, rights: Rights = .read) throws(SysError) -> BufferMapping {
+        try locked { state throws(SysError) in
+            let node = try state.lookup(caller, handle, rights: rights, kinds: [.buffer])
+            return BufferMapping(buffer: node.object as! SharedBuffer)
+        }
+    }
+}

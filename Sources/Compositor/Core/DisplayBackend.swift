@@ -1,0 +1,71 @@
+/// Pixels a frame is drawn into: XRGB8888, `stride` bytes per row.
+public struct PixelBuffer: @unchecked Sendable {
+    // The memory belongs to the backend and stays mapped while it lives; only
+    // the compositor's thread draws into a buffer it has acquired.
+    public let base: UnsafeMutableRawPointer
+    public let width: Int
+    public let height: Int
+    public let stride: Int
+
+    public init(base: UnsafeMutableRawPointer, width: Int, height: Int, stride: Int) {
+        precondition(stride >= width * 4)
+        self.base = base
+        self.width = width
+        self.height = height
+        self.stride = stride
+    }
+
+    @inline(__always)
+    public func row(_ y: Int) -> UnsafeMutablePointer<UInt32> {
+        (base + y * stride).assumingMemoryBound(to: UInt32.self)
+    }
+
+    public var bounds: Rect { Rect(x: 0, y: 0, width: width, height: height) }
+}
+
+/// A back buffer to draw the next frame into.
+public struct BackBuffer: Sendable {
+    public let pixels: PixelBuffer
+    /// Frames since this buffer was last shown: 1 means it holds the previous
+    /// frame, 2 the one before; 0 means its content is unknown (draw everything).
+    public let age: Int
+    /// The backend's own index for it.
+    public let index: Int
+
+    public init(pixels: PixelBuffer, age: Int, index: Int) {
+        self.pixels = pixels
+        self.age = age
+        self.index = index
+    }
+}
+
+/// An output: where composited frames go. The compositor core sees only this;
+/// DRM/KMS and headless implement it.
+public protocol DisplayBackend: AnyObject, Sendable {
+    var name: String { get }
+    var width: Int { get }
+    var height: Int { get }
+
+    /// The buffer to draw the next frame into. Only one is acquired at a time.
+    func acquireBackBuffer() -> BackBuffer
+
+    /// Shows `buffer` at the next vertical blank; `damage` is what changed
+    /// since the previous frame. Does not wait: `waitForPresentation` does.
+    func present(_ buffer: BackBuffer, damage: Region) throws(DisplayError)
+
+    /// Blocks until the last presented frame is on screen (the page flip
+    /// completed) or `timeoutNanoseconds` pass. Returns false on timeout.
+    func waitForPresentation(timeoutNanoseconds: UInt64) -> Bool
+
+    /// The pixels now on screen, for screenshots.
+    func frontBuffer() -> PixelBuffer
+
+    /// Gives the output back as it was found (the previous CRTC configuration).
+    func restore()
+}
+
+/// An output failure, said so a user can act on it.
+public struct DisplayError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

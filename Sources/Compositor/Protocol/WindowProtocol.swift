@@ -1,0 +1,168 @@
+/// The window protocol: messages between apps and ui_server, and from the
+/// input source to ui_server. The one definition of its numbers; the Rust SDK
+/// (actors/sdk/src/protocol.rs) and docs/protocol.md restate them, and
+/// `ProtocolAgreementTests` fails when they drift. All integers little-endian.
+public enum WindowProtocol {
+    // MARK: Requests, app -> ui_server (on the ui_server endpoint)
+
+    /// `sys_cap_call` with the surface buffer as cap. Payload: width u32,
+    /// height u32, flags u32, format u32, title UTF-8 (the rest). Answer:
+    /// `windowCreated` with the window's event endpoint as cap, or `error`.
+    public static let createWindow: UInt32 = 0x0100
+    /// Payload: window u32, then any number of damage rectangles (x, y,
+    /// width, height as i32, surface coordinates). None = the whole surface.
+    public static let commit: UInt32 = 0x0101
+    /// Payload: window u32, title UTF-8.
+    public static let setTitle: UInt32 = 0x0102
+    /// Cap: the new surface buffer. Payload: window u32, width u32, height u32.
+    public static let resize: UInt32 = 0x0103
+    /// Payload: window u32.
+    public static let destroyWindow: UInt32 = 0x0104
+
+    // MARK: Answers
+
+    /// Payload: window u32, x i32, y i32 (where the content was placed).
+    public static let windowCreated: UInt32 = 0x0180
+    /// Payload: error code i32 (see `ProtocolError`), message UTF-8.
+    public static let error: UInt32 = 0x01FF
+
+    // MARK: Events, ui_server -> app (on the window's event endpoint); each starts with window u32
+
+    /// width u32, height u32: the size the window has (after create or resize).
+    public static let configure: UInt32 = 0x0200
+    /// focused u32 (1 in, 0 out).
+    public static let focus: UInt32 = 0x0201
+    /// The user pressed the close button; the app decides.
+    public static let closeRequest: UInt32 = 0x0202
+    /// time u64 (ns, monotonic): the frame with the last commit is on screen; draw the next.
+    public static let frameDone: UInt32 = 0x0203
+    /// x i32, y i32 (window content coordinates), buttons u32 (bit 0 left, 1 right, 2 middle).
+    public static let pointerMotion: UInt32 = 0x0210
+    /// x i32, y i32, button u32 (Linux BTN_* code), pressed u32.
+    public static let pointerButton: UInt32 = 0x0211
+    /// x i32, y i32, dx i32, dy i32 (scroll steps; positive dy = down).
+    public static let pointerScroll: UInt32 = 0x0212
+    /// x i32, y i32.
+    public static let pointerEnter: UInt32 = 0x0213
+    public static let pointerLeave: UInt32 = 0x0214
+    /// keycode u32 (evdev), keysym u32, modifiers u32, pressed u32 (0 up, 1 down, 2 repeat), UTF-8 text.
+    public static let key: UInt32 = 0x0220
+
+    // MARK: Input, input source -> ui_server
+
+    /// mode u32 (0 relative, 1 absolute), x f64, y f64 (relative: pixels;
+    /// absolute: 0...1 of the output).
+    public static let inputPointerMotion: UInt32 = 0x0300
+    /// button u32 (Linux BTN_* code), pressed u32.
+    public static let inputPointerButton: UInt32 = 0x0301
+    /// dx f64, dy f64 (wheel steps).
+    public static let inputPointerScroll: UInt32 = 0x0302
+    /// keycode u32, keysym u32, modifiers u32, pressed u32, UTF-8 text.
+    public static let inputKey: UInt32 = 0x0303
+
+    /// Every opcode above with its SCREAMING_SNAKE name, as the Rust SDK and
+    /// docs/protocol.md spell it. Add each new opcode here too.
+    public static let allOpcodes: [(name: String, value: UInt32)] = [
+        ("CREATE_WINDOW", createWindow),
+        ("COMMIT", commit),
+        ("SET_TITLE", setTitle),
+        ("RESIZE", resize),
+        ("DESTROY_WINDOW", destroyWindow),
+        ("WINDOW_CREATED", windowCreated),
+        ("ERROR", error),
+        ("CONFIGURE", configure),
+        ("FOCUS", focus),
+        ("CLOSE_REQUEST", closeRequest),
+        ("FRAME_DONE", frameDone),
+        ("POINTER_MOTION", pointerMotion),
+        ("POINTER_BUTTON", pointerButton),
+        ("POINTER_SCROLL", pointerScroll),
+        ("POINTER_ENTER", pointerEnter),
+        ("POINTER_LEAVE", pointerLeave),
+        ("KEY", key),
+        ("INPUT_POINTER_MOTION", inputPointerMotion),
+        ("INPUT_POINTER_BUTTON", inputPointerButton),
+        ("INPUT_POINTER_SCROLL", inputPointerScroll),
+        ("INPUT_KEY", inputKey),
+    ]
+
+    // MARK: Values
+
+    /// Window flags.
+    public static let flagUndecorated: UInt32 = 1 << 0
+    /// Surface formats.
+    public static let formatXRGB8888: UInt32 = 0
+    public static let formatARGB8888: UInt32 = 1
+    /// Linux input button codes used by the protocol.
+    public static let buttonLeft: UInt32 = 0x110
+    public static let buttonRight: UInt32 = 0x111
+    public static let buttonMiddle: UInt32 = 0x112
+    /// The longest title kept (bytes); longer ones are cut.
+    public static let maxTitleBytes = 256
+    /// Windows one app may have open.
+    public static let maxWindowsPerClient = 16
+}
+
+/// Error codes in an `error` answer or event.
+public enum ProtocolError: Int32, Sendable, CaseIterable {
+    /// The payload is shorter than the message needs, or malformed.
+    case malformed = 1
+    /// No such window, or not yours.
+    case unknownWindow = 2
+    /// Width or height is zero, negative or larger than 8192.
+    case badSize = 3
+    /// The surface buffer is missing, not readable, or smaller than width × height × 4.
+    case badSurface = 4
+    /// Unknown format or flags.
+    case badFormat = 5
+    /// The app has too many windows.
+    case tooManyWindows = 6
+    /// ui_server could not make the window's event endpoint.
+    case noResources = 7
+}
+
+/// Reads little-endian fields from a payload; every read is bounds-checked.
+public struct PayloadReader {
+    private let bytes: [UInt8]
+    public private(set) var offset = 0
+
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    public var remaining: Int { bytes.count - offset }
+
+    public mutating func u32() -> UInt32? {
+        guard remaining >= 4 else { return nil }
+        defer { offset += 4 }
+        return UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16
+            | UInt32(bytes[offset + 3]) << 24
+    }
+
+    public mutating func i32() -> Int32? { u32().map { Int32(bitPattern: $0) } }
+
+    public mutating func u64() -> UInt64? {
+        guard let lo = u32(), let hi = u32() else { return nil }
+        return UInt64(hi) << 32 | UInt64(lo)
+    }
+
+    public mutating func f64() -> Double? { u64().map { Double(bitPattern: $0) } }
+
+    /// The rest as UTF-8 (invalid sequences replaced), at most `limit` bytes.
+    public mutating func text(limit: Int = Int.max) -> String {
+        let end = min(bytes.count, offset + max(0, limit))
+        defer { offset = bytes.count }
+        return String(decoding: bytes[offset..<end], as: UTF8.self)
+    }
+}
+
+/// Builds a little-endian payload.
+public struct PayloadWriter {
+    public private(set) var bytes: [UInt8] = []
+    public init() {}
+
+    public mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
+    public mutating func i32(_ v: Int32) { u32(UInt32(bitPattern: v)) }
+    public mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
+    public mutating func f64(_ v: Double) { u64(v.bitPattern) }
+    public mutating func text(_ s: String) { bytes += Array(s.utf8) }
+    public mutating func raw(_ more: [UInt8]) { bytes += more }
+}

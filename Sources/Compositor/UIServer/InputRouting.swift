@@ -1,0 +1,143 @@
+import Kernel
+
+/// Input from the input source, routed: keys to the focused window, pointer
+/// events to the window under the pointer (or the one holding the grab while
+/// a button is down), in window coordinates. Title bars move windows, close
+/// buttons ask apps to close.
+extension UIServer {
+    func handleInput(_ message: ReceivedMessage) {
+        var reader = PayloadReader(message.payload)
+        switch message.opcode {
+        case WindowProtocol.inputPointerMotion:
+            guard let mode = reader.u32(), let x = reader.f64(), let y = reader.f64(), x.isFinite, y.isFinite else { return }
+            let screen = compositor.screen
+            if mode == 1 {
+                pointer.x = min(max(x, 0), 1) * Double(screen.width - 1)
+                pointer.y = min(max(y, 0), 1) * Double(screen.height - 1)
+            } else {
+                pointer.x = min(max(pointer.x + x, 0), Double(screen.width - 1))
+                pointer.y = min(max(pointer.y + y, 0), Double(screen.height - 1))
+            }
+            pointerMoved()
+        case WindowProtocol.inputPointerButton:
+            guard let button = reader.u32(), let pressed = reader.u32() else { return }
+            pointerButton(button, pressed: pressed != 0)
+        case WindowProtocol.inputPointerScroll:
+            guard let dx = reader.f64(), let dy = reader.f64(), dx.isFinite, dy.isFinite else { return }
+            pointerScroll(dx: dx, dy: dy)
+        case WindowProtocol.inputKey:
+            guard let focused = compositor.scene.focused else { return }
+            var payload = PayloadWriter()
+            payload.u32(focused.id)
+            payload.raw(message.payload)
+            sendEvent(to: focused.id, WindowProtocol.key, payload.bytes)
+        default:
+            return
+        }
+    }
+
+    var pointerPixel: (x: Int, y: Int) { (Int(pointer.x), Int(pointer.y)) }
+
+    func pointerMoved() {
+        let (px, py) = pointerPixel
+        compositor.setCursorVisible(true)
+        compositor.moveCursor(toX: px, y: py)
+        switch pointer.grab {
+        case .move(let id, let dx, let dy):
+            compositor.move(id, toX: px - dx, y: py - dy)
+        case .content(let id):
+            sendPointer(WindowProtocol.pointerMotion, to: id) { $0.u32(self.pointer.buttons) }
+        case .close, nil:
+            updateHover()
+            if let id = pointer.hovered {
+                sendPointer(WindowProtocol.pointerMotion, to: id) { $0.u32(self.pointer.buttons) }
+            }
+        }
+    }
+
+    /// Tells windows when the pointer enters or leaves their content.
+    func updateHover() {
+        let (px, py) = pointerPixel
+        var now: UInt32?
+        if let (window, part) = compositor.scene.hit(x: px, y: py), part == .content { now = window.id }
+        guard now != pointer.hovered else { return }
+        if let old = pointer.hovered { sendPointer(WindowProtocol.pointerLeave, to: old) { _ in } }
+        pointer.hovered = now
+        if let new = now { sendPointer(WindowProtocol.pointerEnter, to: new) { _ in } }
+    }
+
+    func pointerButton(_ button: UInt32, pressed: Bool) {
+        let bit: UInt32 = switch button {
+        case WindowProtocol.buttonLeft: 1
+        case WindowProtocol.buttonRight: 2
+        case WindowProtocol.buttonMiddle: 4
+        default: 0
+        }
+        let (px, py) = pointerPixel
+        if pressed {
+            pointer.buttons |= bit
+            if pointer.grab == nil, let (window, part) = compositor.scene.hit(x: px, y: py) {
+                focus(window.id)
+                compositor.raise(window.id)
+                switch part {
+                case .content: pointer.grab = .content(window.id)
+                case .titleBar where button == WindowProtocol.buttonLeft:
+                    pointer.grab = .move(window.id, dx: px - window.x, dy: py - window.y)
+                case .closeButton where button == WindowProtocol.buttonLeft: pointer.grab = .close(window.id)
+                default: break
+                }
+            }
+        } else {
+            pointer.buttons &= ~bit
+        }
+        if case .content(let id) = pointer.grab {
+            sendPointer(WindowProtocol.pointerButton, to: id) {
+                $0.u32(button)
+                $0.u32(pressed ? 1 : 0)
+            }
+        }
+        guard pointer.buttons == 0, let grab = pointer.grab else { return }
+        pointer.grab = nil
+        if case .close(let id) = grab, let window = compositor.scene.window(id), window.hit(x: px, y: py) == .closeButton {
+            var payload = PayloadWriter()
+            payload.u32(id)
+            sendEvent(to: id, WindowProtocol.closeRequest, payload.bytes)
+        }
+        updateHover()
+    }
+
+    func pointerScroll(dx: Double, dy: Double) {
+        let target = pointer.grab.map(\.window) ?? pointer.hovered
+        guard let id = target else { return }
+        sendPointer(WindowProtocol.pointerScroll, to: id) {
+            $0.i32(Int32(clamping: Int(dx.rounded())))
+            $0.i32(Int32(clamping: Int(dy.rounded())))
+        }
+    }
+
+    /// Sends a pointer event with the window id and window coordinates first.
+    func sendPointer(_ opcode: UInt32, to id: UInt32, _ rest: (inout PayloadWriter) -> Void) {
+        guard let window = compositor.scene.window(id) else { return }
+        let (px, py) = pointerPixel
+        var payload = PayloadWriter()
+        payload.u32(id)
+        payload.i32(Int32(px - window.x))
+        payload.i32(Int32(py - window.y))
+        rest(&payload)
+        sendEvent(to: id, opcode, payload.bytes)
+    }
+
+    /// Gives a window keyboard focus; the old and new holders are told.
+    func focus(_ id: UInt32) {
+        let old = compositor.scene.focused?.id
+        guard old != id else { return }
+        compositor.setFocus(id)
+        for (window, focused) in [(old, UInt32(0)), (id, UInt32(1))] {
+            guard let window else { continue }
+            var payload = PayloadWriter()
+            payload.u32(window)
+            payload.u32(focused)
+            sendEvent(to: window, WindowProtocol.focus, payload.bytes)
+        }
+    }
+}

@@ -1,0 +1,221 @@
+import Dispatch
+import Foundation
+import Kernel
+import Logging
+import Synchronization
+
+/// ui_server: a native actor that owns the output, the window list and the
+/// cursor. Apps talk to it over the window protocol on its endpoint; the input
+/// source sends it input events there too. One thread runs it; it never
+/// blocks on a client.
+public final class UIServer: @unchecked Sendable {
+    // Everything but `inbox`, `internalEvents` and `running` is touched only on
+    // the ui_server thread (`run`); other threads reach it through messages
+    // and `post`.
+    public let kernel: Kernel
+    public let actor: ActorID
+    let inbox: Handle
+    let logger: Logger
+    public let compositor: Compositor
+    public let policy: Policy
+
+    var windows: [UInt32: WindowRecord] = [:]
+    var nextWindowID: UInt32 = 1
+    var clients: [ActorID: ClientRecord] = [:]
+    var inputSources: Set<ActorID> = []
+    var pointer = PointerState()
+    /// Windows that committed since the last frame was drawn.
+    var committedSinceFrame: Set<UInt32> = []
+    /// Windows to tell when the frame in flight is on screen.
+    var awaitingFrameDone: Set<UInt32> = []
+    var frameInFlight = false
+
+    private let internalEvents = Mutex<[InternalEvent]>([])
+    private let running = Atomic<Bool>(false)
+    private let flipRequests = DispatchSemaphore(value: 0)
+
+    enum InternalEvent {
+        case actorExited(ActorID)
+        case presented
+        case screenshot(path: String, done: @Sendable (Result<Void, PNGWriter.Failure>) -> Void)
+        case registerInputSource(ActorID)
+        case stop
+    }
+
+    /// Internal wake-up: "look at your internal events". Only its own sends count.
+    static let pokeOpcode: UInt32 = 0x0400
+    /// Largest message ui_server takes.
+    static let receiveCapacity = ABI.messageHeaderSize + ABI.maxPayload
+
+    public init(kernel: Kernel, backend: any DisplayBackend, policy: Policy = Policy(), logger: Logger) throws(SysError) {
+        self.kernel = kernel
+        self.logger = logger
+        self.policy = policy
+        self.compositor = Compositor(backend: backend)
+        self.actor = kernel.createActor(name: "ui_server")
+        self.inbox = try kernel.createEndpoint(actor, capacity: 1024)
+        if policy.mode == .kiosk { compositor.setCursorVisible(false) }
+        kernel.onActorExit { [weak self] exited, _, _ in
+            guard let self, exited != self.actor else { return }
+            self.post(.actorExited(exited))
+        }
+    }
+
+    /// Grants `app` a cap to send window requests to ui_server (boot time).
+    public func connect(app: ActorID) throws(SysError) -> Handle {
+        try kernel.grantCopy(of: inbox, held: actor, rights: [.send], to: app)
+    }
+
+    /// Grants an input source a cap to send input events; only registered
+    /// input sources' input messages are believed.
+    public func connect(inputSource: ActorID) throws(SysError) -> Handle {
+        let handle = try kernel.grantCopy(of: inbox, held: actor, rights: [.send], to: inputSource)
+        post(.registerInputSource(inputSource))
+        return handle
+    }
+
+    // MARK: Running
+
+    /// Runs the loop on the calling thread until `stop()`.
+    public func run() {
+        running.store(true, ordering: .releasing)
+        let presenter = startPresentationWaiter()
+        defer {
+            flipRequests.signal()
+            presenter.join()
+        }
+        render()
+        while running.load(ordering: .acquiring) {
+            let receipt: Receipt
+            do {
+                receipt = try kernel.receive(actor, from: inbox, capacity: Self.receiveCapacity, timeout: .forever)
+            } catch {
+                logger.error("ui_server inbox failed: \(error)")
+                break
+            }
+            if case .message(let message) = receipt { handle(message) }
+            drainInbox()
+            handleInternalEvents()
+            render()
+        }
+        running.store(false, ordering: .releasing)
+    }
+
+    /// Handles everything queued, without waiting.
+    func drainInbox() {
+        for _ in 0..<256 {
+            guard case .message(let message)? = try? kernel.receive(actor, from: inbox, capacity: Self.receiveCapacity, timeout: .poll)
+            else { return }
+            handle(message)
+        }
+    }
+
+    /// Ends `run()`.
+    public func stop() {
+        post(.stop)
+    }
+
+    /// Writes what is on screen to a PNG at `path`, on the ui_server thread.
+    public func screenshot(to path: String, done: @escaping @Sendable (Result<Void, PNGWriter.Failure>) -> Void) {
+        post(.screenshot(path: path, done: done))
+    }
+
+    func post(_ event: InternalEvent) {
+        internalEvents.withLock { $0.append(event) }
+        // A full inbox is fine: the loop looks at internal events every turn.
+        try? kernel.send(actor, to: inbox, opcode: Self.pokeOpcode, payload: [])
+    }
+
+    func handleInternalEvents() {
+        let events = internalEvents.withLock { events in
+            defer { events.removeAll() }
+            return events
+        }
+        for event in events {
+            switch event {
+            case .actorExited(let id): disconnect(id, reason: nil)
+            case .presented: framePresented()
+            case .screenshot(let path, let done): done(writeScreenshot(to: path))
+            case .registerInputSource(let id): inputSources.insert(id)
+            case .stop: running.store(false, ordering: .releasing)
+            }
+        }
+    }
+
+    // MARK: Frames
+
+    /// Draws a frame if something changed and the previous one is on screen.
+    func render() {
+        guard !frameInFlight, compositor.needsFrame else { return }
+        do {
+            try compositor.renderFrame()
+        } catch {
+            logger.error("presenting a frame failed: \(error)")
+            return
+        }
+        awaitingFrameDone = committedSinceFrame
+        committedSinceFrame = []
+        frameInFlight = true
+        flipRequests.signal()
+    }
+
+    /// The frame in flight is on screen: tell the apps that drew for it.
+    func framePresented() {
+        frameInFlight = false
+        let now = UInt64(kernel.now())
+        for id in awaitingFrameDone.sorted() {
+            var payload = PayloadWriter()
+            payload.u32(id)
+            payload.u64(now)
+            sendEvent(to: id, WindowProtocol.frameDone, payload.bytes)
+        }
+        awaitingFrameDone = []
+    }
+
+    /// A thread that waits for each presented frame to reach the screen (the
+    /// page flip event) and tells the loop.
+    private func startPresentationWaiter() -> PresentationWaiter {
+        let waiter = PresentationWaiter { [weak self] in
+            guard let self else { return false }
+            self.flipRequests.wait()
+            guard self.running.load(ordering: .acquiring) else { return false }
+            while !self.compositor.backend.waitForPresentation(timeoutNanoseconds: 100_000_000) {
+                guard self.running.load(ordering: .acquiring) else { return false }
+            }
+            self.post(.presented)
+            return true
+        }
+        waiter.start()
+        return waiter
+    }
+
+    func writeScreenshot(to path: String) -> Result<Void, PNGWriter.Failure> {
+        let front = compositor.backend.frontBuffer()
+        return Result { () throws(PNGWriter.Failure) in
+            try PNGWriter.write(
+                UnsafeRawBufferPointer(start: front.base, count: front.stride * front.height),
+                width: front.width, height: front.height, stride: front.stride, to: path)
+        }
+    }
+}
+
+/// A thread of its own running `body` until it returns false (it blocks on
+/// the display, so it must not sit on a shared pool).
+final class PresentationWaiter: Sendable {
+    private let body: @Sendable () -> Bool
+    private let done = DispatchSemaphore(value: 0)
+    init(body: @escaping @Sendable () -> Bool) { self.body = body }
+
+    func start() {
+        let body = self.body
+        let done = self.done
+        let thread = Thread {
+            while body() {}
+            done.signal()
+        }
+        thread.name = "ui_server presentation"
+        thread.start()
+    }
+
+    func join() { done.wait() }
+}

@@ -1,0 +1,280 @@
+import Kernel
+
+/// The window protocol, ui_server's side: decode each request, check it
+/// against the sender's windows and caps, then act. A bad request gets an
+/// error answer or event; it never disturbs other apps.
+extension UIServer {
+    func handle(_ message: ReceivedMessage) {
+        var keptCap = false
+        var answered = false
+        defer {
+            // Caps that came with a message and were not kept must not pile up.
+            if !keptCap, !message.cap.isNull { try? kernel.release(actor, message.cap) }
+            if !answered, !message.reply.isNull { try? kernel.release(actor, message.reply) }
+        }
+        switch message.opcode {
+        case Self.pokeOpcode:
+            return
+        case WindowProtocol.createWindow:
+            guard !message.reply.isNull else {
+                logger.notice("\(clientName(message.sender)) sent create-window without sys_cap_call; ignored")
+                return
+            }
+            answered = true
+            keptCap = createWindow(message)
+        case WindowProtocol.commit:
+            commit(message)
+        case WindowProtocol.setTitle:
+            setTitle(message)
+        case WindowProtocol.resize:
+            keptCap = resize(message)
+        case WindowProtocol.destroyWindow:
+            var reader = PayloadReader(message.payload)
+            if let id = reader.u32(), let record = ownedWindow(id, by: message.sender) {
+                destroy(record.window.id)
+            }
+        case WindowProtocol.inputPointerMotion, WindowProtocol.inputPointerButton,
+            WindowProtocol.inputPointerScroll, WindowProtocol.inputKey:
+            guard inputSources.contains(message.sender) else {
+                logger.warning("\(clientName(message.sender)) is not an input source; input message dropped")
+                return
+            }
+            handleInput(message)
+        default:
+            if !message.reply.isNull {
+                answered = true
+                answerError(message.reply, .malformed, "unknown opcode \(message.opcode)")
+            }
+        }
+    }
+
+    // MARK: Requests
+
+    /// Returns true when the message's cap (the surface) was kept.
+    private func createWindow(_ message: ReceivedMessage) -> Bool {
+        var reader = PayloadReader(message.payload)
+        guard let width = reader.u32(), let height = reader.u32(), let flags = reader.u32(), let format = reader.u32() else {
+            answerError(message.reply, .malformed, "create-window needs width, height, flags and format")
+            return false
+        }
+        let title = reader.text(limit: WindowProtocol.maxTitleBytes)
+        guard (1...8192).contains(width), (1...8192).contains(height) else {
+            answerError(message.reply, .badSize, "window size \(width)x\(height) is outside 1...8192")
+            return false
+        }
+        guard format == WindowProtocol.formatXRGB8888 || format == WindowProtocol.formatARGB8888,
+            flags & ~WindowProtocol.flagUndecorated == 0
+        else {
+            answerError(message.reply, .badFormat, "unknown format \(format) or flags \(flags)")
+            return false
+        }
+        guard clients[message.sender, default: ClientRecord()].windows.count < WindowProtocol.maxWindowsPerClient else {
+            answerError(message.reply, .tooManyWindows, "at most \(WindowProtocol.maxWindowsPerClient) windows per app")
+            return false
+        }
+        let needed = Int(width) * Int(height) * 4
+        guard !message.cap.isNull, let mapping = try? kernel.mapBuffer(actor, message.cap, rights: .read),
+            mapping.count >= needed
+        else {
+            answerError(message.reply, .badSurface, "the surface must be a readable buffer of at least \(needed) bytes")
+            return false
+        }
+        let events: Handle
+        let appEvents: Handle
+        do {
+            events = try kernel.createEndpoint(actor, capacity: 256)
+            appEvents = try kernel.derive(actor, events, rights: [.receive, .grant])
+        } catch {
+            answerError(message.reply, .noResources, "no event endpoint: \(error)")
+            return false
+        }
+        let id = nextWindowID
+        nextWindowID &+= 1
+        let decorated = policy.decorates && flags & WindowProtocol.flagUndecorated == 0
+        let (x, y) = policy.placement(
+            width: Int(width), height: Int(height), screen: compositor.screen,
+            existing: compositor.scene.windows.map(\.frame))
+        let window = Window(
+            id: id, owner: message.sender, x: x, y: y, width: Int(width), height: Int(height), format: format,
+            title: title, decorated: decorated, surface: mapping)
+        windows[id] = WindowRecord(window: window, surface: message.cap, events: events, appEvents: appEvents)
+        clients[message.sender, default: ClientRecord()].windows.insert(id)
+        compositor.add(window)
+
+        var answer = PayloadWriter()
+        answer.u32(id)
+        answer.i32(Int32(x))
+        answer.i32(Int32(y))
+        do {
+            try kernel.send(actor, to: message.reply, opcode: WindowProtocol.windowCreated, payload: answer.bytes, cap: appEvents)
+        } catch {
+            // The app stopped waiting; the window is of no use to it.
+            destroy(id)
+            return false
+        }
+        var configure = PayloadWriter()
+        configure.u32(id)
+        configure.u32(width)
+        configure.u32(height)
+        sendEvent(to: id, WindowProtocol.configure, configure.bytes)
+        focus(id)
+        return true
+    }
+
+    private func commit(_ message: ReceivedMessage) {
+        var reader = PayloadReader(message.payload)
+        guard let id = reader.u32(), let record = ownedWindow(id, by: message.sender) else {
+            replyError(message, .unknownWindow, "commit to a window that is not yours")
+            return
+        }
+        // The app may have released or revoked its surface: then the window goes.
+        guard (try? kernel.mapBuffer(actor, record.surface, rights: .read)) != nil else {
+            logger.notice("window \(id) of \(clientName(message.sender)): surface cap gone; window closed")
+            destroy(id)
+            return
+        }
+        var rects: [Rect] = []
+        while reader.remaining >= 16 {
+            let x = reader.i32()!, y = reader.i32()!, w = reader.i32()!, h = reader.i32()!
+            rects.append(Rect(x: Int(x), y: Int(y), width: Int(w), height: Int(h)))
+        }
+        if rects.isEmpty || rects.count > 64 {
+            compositor.contentChanged(id)
+        } else {
+            for rect in rects { compositor.contentChanged(id, rect: rect) }
+        }
+        committedSinceFrame.insert(id)
+    }
+
+    private func setTitle(_ message: ReceivedMessage) {
+        var reader = PayloadReader(message.payload)
+        guard let id = reader.u32(), let record = ownedWindow(id, by: message.sender) else {
+            replyError(message, .unknownWindow, "set-title on a window that is not yours")
+            return
+        }
+        record.window.title = reader.text(limit: WindowProtocol.maxTitleBytes)
+        compositor.decorationsChanged(id)
+    }
+
+    /// Returns true when the new surface cap was kept.
+    private func resize(_ message: ReceivedMessage) -> Bool {
+        var reader = PayloadReader(message.payload)
+        guard let id = reader.u32(), let width = reader.u32(), let height = reader.u32() else {
+            replyError(message, .malformed, "resize needs window, width and height")
+            return false
+        }
+        guard var record = ownedWindow(id, by: message.sender) else {
+            replyError(message, .unknownWindow, "resize of a window that is not yours")
+            return false
+        }
+        guard (1...8192).contains(width), (1...8192).contains(height) else {
+            sendError(to: id, .badSize, "window size \(width)x\(height) is outside 1...8192")
+            return false
+        }
+        let needed = Int(width) * Int(height) * 4
+        guard !message.cap.isNull, let mapping = try? kernel.mapBuffer(actor, message.cap, rights: .read), mapping.count >= needed else {
+            sendError(to: id, .badSurface, "the new surface must be a readable buffer of at least \(needed) bytes")
+            return false
+        }
+        let window = record.window
+        if window.mapped { compositor.damage(window.frame) }
+        window.replaceSurface(mapping, width: Int(width), height: Int(height))
+        if window.mapped { compositor.damage(window.frame) }
+        try? kernel.release(actor, record.surface)
+        record.surface = message.cap
+        windows[id] = record
+        var configure = PayloadWriter()
+        configure.u32(id)
+        configure.u32(width)
+        configure.u32(height)
+        sendEvent(to: id, WindowProtocol.configure, configure.bytes)
+        return true
+    }
+
+    // MARK: Windows and clients
+
+    func ownedWindow(_ id: UInt32, by sender: ActorID) -> WindowRecord? {
+        guard let record = windows[id], record.window.owner == sender else { return nil }
+        return record
+    }
+
+    /// Removes a window and releases the caps it held (the app's copy of the
+    /// event endpoint goes with them).
+    func destroy(_ id: UInt32) {
+        guard let record = windows.removeValue(forKey: id) else { return }
+        let wasFocused = record.window.focused
+        compositor.remove(id)
+        clients[record.window.owner]?.windows.remove(id)
+        committedSinceFrame.remove(id)
+        awaitingFrameDone.remove(id)
+        try? kernel.release(actor, record.surface)
+        try? kernel.release(actor, record.events)  // also removes appEvents and the app's copy
+        if pointer.hovered == id { pointer.hovered = nil }
+        if let grab = pointer.grab, grab.window == id { pointer.grab = nil }
+        if wasFocused, let next = compositor.scene.windows.last(where: \.mapped) ?? compositor.scene.windows.last {
+            focus(next.id)
+        }
+    }
+
+    /// Drops everything of an app: it exited, or it would not read its events.
+    func disconnect(_ app: ActorID, reason: String?) {
+        guard let client = clients.removeValue(forKey: app) else { return }
+        if let reason { logger.warning("disconnecting \(clientName(app)): \(reason)") }
+        for id in client.windows.sorted() { destroy(id) }
+        inputSources.remove(app)
+    }
+
+    func clientName(_ id: ActorID) -> String {
+        "\(kernel.name(of: id) ?? "?") (\(id))"
+    }
+
+    // MARK: Sending to apps
+
+    /// Sends an event on a window's endpoint. Never blocks: a full queue drops
+    /// the event, and an app that lets too many drop in a row is disconnected.
+    func sendEvent(to id: UInt32, _ opcode: UInt32, _ payload: [UInt8]) {
+        guard let record = windows[id] else { return }
+        let owner = record.window.owner
+        do {
+            try kernel.send(actor, to: record.events, opcode: opcode, payload: payload)
+            clients[owner]?.droppedInARow = 0
+        } catch {
+            clients[owner]?.droppedInARow += 1
+            if clients[owner]?.droppedInARow ?? 0 >= ClientRecord.maxDroppedInARow {
+                disconnect(owner, reason: "\(ClientRecord.maxDroppedInARow) events in a row left unread")
+            }
+        }
+    }
+
+    func sendError(to id: UInt32, _ code: ProtocolError, _ text: String) {
+        var payload = PayloadWriter()
+        payload.u32(id)
+        payload.i32(code.rawValue)
+        payload.text(text)
+        sendEvent(to: id, WindowProtocol.error, payload.bytes)
+    }
+
+    func answerError(_ reply: Handle, _ code: ProtocolError, _ text: String) {
+        var payload = PayloadWriter()
+        payload.i32(code.rawValue)
+        payload.text(text)
+        try? kernel.send(actor, to: reply, opcode: WindowProtocol.error, payload: payload.bytes)
+    }
+
+    /// For requests that are not calls there is nobody to answer; log it.
+    func replyError(_ message: ReceivedMessage, _ code: ProtocolError, _ text: String) {
+        if !message.reply.isNull {
+            answerError(message.reply, code, text)
+        } else {
+            logger.debug("\(clientName(message.sender)): \(text)")
+        }
+    }
+}
+
+extension PointerState.Grab {
+    var window: UInt32 {
+        switch self {
+        case .content(let id), .move(let id, _, _), .close(let id): id
+        }
+    }
+}
