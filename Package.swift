@@ -93,7 +93,11 @@ let package = Package(
         ),
         .testTarget(
             name: "CompositorTests",
-            dependencies: ["Compositor", "Kernel"]
+            dependencies: [
+                "Compositor", "Kernel", "Interp",
+                .product(name: "WAT", package: "WasmKit"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "InterpTests",

@@ -18,11 +18,16 @@ public enum WindowProtocol {
     public static let resize: UInt32 = 0x0103
     /// Payload: window u32.
     public static let destroyWindow: UInt32 = 0x0104
+    /// `sys_cap_call`, no payload. Answered with `syncDone` once every request
+    /// sent before it has been handled (a round trip, like wl_display.sync).
+    public static let sync: UInt32 = 0x0105
 
     // MARK: Answers
 
     /// Payload: window u32, x i32, y i32 (where the content was placed).
     public static let windowCreated: UInt32 = 0x0180
+    /// No payload: the answer to `sync`.
+    public static let syncDone: UInt32 = 0x0181
     /// Payload: error code i32 (see `ProtocolError`), message UTF-8.
     public static let error: UInt32 = 0x01FF
 
@@ -68,7 +73,9 @@ public enum WindowProtocol {
         ("SET_TITLE", setTitle),
         ("RESIZE", resize),
         ("DESTROY_WINDOW", destroyWindow),
+        ("SYNC", sync),
         ("WINDOW_CREATED", windowCreated),
+        ("SYNC_DONE", syncDone),
         ("ERROR", error),
         ("CONFIGURE", configure),
         ("FOCUS", focus),
@@ -148,7 +155,7 @@ public struct PayloadReader {
 
     /// The rest as UTF-8 (invalid sequences replaced), at most `limit` bytes.
     public mutating func text(limit: Int = Int.max) -> String {
-        let end = min(bytes.count, offset + max(0, limit))
+        let end = offset + min(remaining, max(0, limit))
         defer { offset = bytes.count }
         return String(decoding: bytes[offset..<end], as: UTF8.self)
     }

@@ -22,7 +22,8 @@ public final class UIServer: @unchecked Sendable {
     var windows: [UInt32: WindowRecord] = [:]
     var nextWindowID: UInt32 = 1
     var clients: [ActorID: ClientRecord] = [:]
-    var inputSources: Set<ActorID> = []
+    /// Actors whose input messages are believed. Written by `connect` on any thread.
+    let inputSources = Mutex<Set<ActorID>>([])
     var pointer = PointerState()
     /// Windows that committed since the last frame was drawn.
     var committedSinceFrame: Set<UInt32> = []
@@ -38,7 +39,7 @@ public final class UIServer: @unchecked Sendable {
         case actorExited(ActorID)
         case presented
         case screenshot(path: String, done: @Sendable (Result<Void, PNGWriter.Failure>) -> Void)
-        case registerInputSource(ActorID)
+        case inspect(@Sendable (UIServer) -> Void)
         case stop
     }
 
@@ -70,7 +71,7 @@ public final class UIServer: @unchecked Sendable {
     /// input sources' input messages are believed.
     public func connect(inputSource: ActorID) throws(SysError) -> Handle {
         let handle = try kernel.grantCopy(of: inbox, held: actor, rights: [.send], to: inputSource)
-        post(.registerInputSource(inputSource))
+        inputSources.withLock { _ = $0.insert(inputSource) }
         return handle
     }
 
@@ -120,6 +121,15 @@ public final class UIServer: @unchecked Sendable {
         post(.screenshot(path: path, done: done))
     }
 
+    /// Runs `body` on the ui_server thread, between two turns of its loop
+    /// (tests use it to look at the state when everything is drawn).
+    package func inspect(_ body: @escaping @Sendable (UIServer) -> Void) {
+        post(.inspect(body))
+    }
+
+    /// Nothing waiting to be drawn, and no frame on its way to the screen.
+    package var isIdle: Bool { !compositor.needsFrame && !frameInFlight }
+
     func post(_ event: InternalEvent) {
         internalEvents.withLock { $0.append(event) }
         // A full inbox is fine: the loop looks at internal events every turn.
@@ -136,7 +146,7 @@ public final class UIServer: @unchecked Sendable {
             case .actorExited(let id): disconnect(id, reason: nil)
             case .presented: framePresented()
             case .screenshot(let path, let done): done(writeScreenshot(to: path))
-            case .registerInputSource(let id): inputSources.insert(id)
+            case .inspect(let body): body(self)
             case .stop: running.store(false, ordering: .releasing)
             }
         }

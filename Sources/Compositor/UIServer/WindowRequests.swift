@@ -28,6 +28,11 @@ extension UIServer {
             setTitle(message)
         case WindowProtocol.resize:
             keptCap = resize(message)
+        case WindowProtocol.sync:
+            if !message.reply.isNull {
+                answered = true
+                try? kernel.send(actor, to: message.reply, opcode: WindowProtocol.syncDone, payload: [])
+            }
         case WindowProtocol.destroyWindow:
             var reader = PayloadReader(message.payload)
             if let id = reader.u32(), let record = ownedWindow(id, by: message.sender) {
@@ -35,7 +40,7 @@ extension UIServer {
             }
         case WindowProtocol.inputPointerMotion, WindowProtocol.inputPointerButton,
             WindowProtocol.inputPointerScroll, WindowProtocol.inputKey:
-            guard inputSources.contains(message.sender) else {
+            guard inputSources.withLock({ $0.contains(message.sender) }) else {
                 logger.warning("\(clientName(message.sender)) is not an input source; input message dropped")
                 return
             }
@@ -221,7 +226,7 @@ extension UIServer {
         guard let client = clients.removeValue(forKey: app) else { return }
         if let reason { logger.warning("disconnecting \(clientName(app)): \(reason)") }
         for id in client.windows.sorted() { destroy(id) }
-        inputSources.remove(app)
+        inputSources.withLock { _ = $0.remove(app) }
     }
 
     func clientName(_ id: ActorID) -> String {
