@@ -95,9 +95,11 @@ public struct HostCalls {
 
     public func log(_ memory: some GuestMemory, ptr: Int32, len: Int32) throws(ActorUnwind) {
         _ = try caller()
-        let clamped = min(max(len, 0), Int32(ABI.maxLogLine))
-        guard let range = try? HostCalls.guestRange(ptr, clamped, in: memory) else { return }
-        let text = memory.withBytes(range) { String(decoding: $0, as: UTF8.self) }
+        // The whole pair is checked like any other, then the line is cut: a
+        // bad pointer or length logs nothing rather than a piece of memory.
+        guard let range = try? HostCalls.guestRange(ptr, len, in: memory) else { return }
+        let line = range.lowerBound..<min(range.upperBound, range.lowerBound + ABI.maxLogLine)
+        let text = memory.withBytes(line) { String(decoding: $0, as: UTF8.self) }
         context.logSink(context.name, text)
     }
 

@@ -35,6 +35,12 @@ public enum ModuleCheck {
     /// export a `_start` function and its `memory`. All problems are reported
     /// at once.
     public static func check(bytes: [UInt8], name: String, source: String) throws(ModuleLoadError) -> CheckedModule {
+        // Said plainly here: WasmKit words this case as a debug dump of its error.
+        guard bytes.starts(with: wasmMagic) else {
+            throw ModuleLoadError(source: source, problems: [
+                "not a WebAssembly module: it does not start with the bytes 00 61 73 6d (\"\\0asm\")",
+            ])
+        }
         let module: Module
         do {
             module = try parseWasm(bytes: bytes)
@@ -43,6 +49,9 @@ public enum ModuleCheck {
         }
         var problems: [String] = []
         var calls: [String] = []
+        if hasStartSection(bytes) {
+            problems.append("has a start function, which would run while the module loads: an actor starts at its exported `_start`")
+        }
         for entry in module.imports {
             let qualified = "\(entry.module).\(entry.name)"
             guard case .function(let typeIndex) = entry.descriptor else {
@@ -74,6 +83,30 @@ public enum ModuleCheck {
         if !hasMemory { problems.append("exports no memory named \"memory\": the host needs it to pass data") }
         guard problems.isEmpty else { throw ModuleLoadError(source: source, problems: problems) }
         return CheckedModule(name: name, source: source, bytes: bytes, module: module, importedCalls: calls)
+    }
+
+    static let wasmMagic: [UInt8] = [0x00, 0x61, 0x73, 0x6d]
+
+    /// Whether the binary has a start section (id 8). Called on bytes WasmKit
+    /// has already parsed, so the section framing is known to be sound.
+    static func hasStartSection(_ bytes: [UInt8]) -> Bool {
+        var offset = 8
+        while offset < bytes.count {
+            let id = bytes[offset]
+            offset += 1
+            var size = 0
+            var shift = 0
+            while offset < bytes.count, shift < 35 {
+                let byte = bytes[offset]
+                offset += 1
+                size |= Int(byte & 0x7f) << shift
+                shift += 7
+                if byte & 0x80 == 0 { break }
+            }
+            if id == 8 { return true }
+            offset += size
+        }
+        return false
     }
 
     static func matches(_ type: FunctionType, _ call: HostCallSignature) -> Bool {

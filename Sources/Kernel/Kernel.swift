@@ -87,8 +87,13 @@ public final class Kernel: Sendable {
     // MARK: Actors
 
     /// Creates an actor with an empty capability space. Grant its caps, then run it.
+    /// After `shutdown()` the actor is created already ended, so it never runs.
     public func createActor(name: String) -> ActorID {
-        state.withLock { $0.addActor(name: name) }
+        state.withLock { state in
+            let id = state.addActor(name: name)
+            if state.isShuttingDown { state.actors[id]!.exitReason = .shutdown }
+            return id
+        }
     }
 
     public func name(of actor: ActorID) -> String? {

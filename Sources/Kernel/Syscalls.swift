@@ -129,8 +129,15 @@ extension Kernel {
                 case .answered(let message):
                     guard message.wireSize <= capacity else {
                         // Park the answer behind a receive-only reply cap for the caller.
-                        try state.requireRoom(1, in: caller)
                         entry.pendingCall = nil
+                        do throws(SysError) {
+                            try state.requireRoom(1, in: caller)
+                        } catch {
+                            // No slot for the parked handle either: drop the answer
+                            // whole, as below, rather than leave its caps in flight.
+                            for node in reply.abandon() { state.destroy(node) }
+                            throw error
+                        }
                         reply.isParked = true
                         let handle = state.install(reply, rights: [.receive], parent: nil, in: caller)
                         return .done(.parked(opcode: message.opcode, needed: message.wireSize, reply: handle))
