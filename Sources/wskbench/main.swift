@@ -5,6 +5,7 @@
 let available: [(String, () throws -> Void)] = [
     ("ipc", IPCBenchmark.run),
     ("hostcall", HostCallBenchmark.run),
+    ("composite", CompositeBenchmark.run),
 ]
 
 let wanted = Set(CommandLine.arguments.dropFirst())

@@ -1,4 +1,5 @@
-//! Errors of host calls: the negative codes of `abi::errno` as a Rust enum.
+//! Errors of host calls: the negative codes of `abi::errno` as a Rust enum,
+//! plus [`Error::Protocol`] for a server's refusal (e.g. ui_server's `ERROR`).
 
 use core::fmt;
 
@@ -7,6 +8,7 @@ use crate::caps::Cap;
 
 /// Why a host call failed. Each variant is one code of `abi::errno`
 /// (see `docs/ABI.md`, "Error codes"); [`Error::code`] gives it back.
+/// [`Error::Protocol`] is the one exception: a server said no.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Error {
@@ -59,6 +61,10 @@ pub enum Error {
     Shutdown,
     /// A negative code this SDK does not know (a newer host).
     Unknown(i32),
+    /// Not a host-call error: a server refused a request with a positive
+    /// protocol error code, e.g. ui_server's [`protocol::error`](crate::protocol::error)
+    /// codes in a window protocol `ERROR` answer.
+    Protocol(i32),
 }
 
 /// The result of a host call wrapper.
@@ -89,7 +95,8 @@ impl Error {
         }
     }
 
-    /// The ABI code (negative) this error stands for.
+    /// The ABI code (negative) this error stands for; for
+    /// [`Error::Protocol`], the protocol's (positive) code.
     pub const fn code(self) -> i32 {
         match self {
             Error::InvalidHandle => errno::INVALID_HANDLE,
@@ -107,7 +114,7 @@ impl Error {
             Error::NotFound => errno::NOT_FOUND,
             Error::LoadFailed => errno::LOAD_FAILED,
             Error::Shutdown => errno::SHUTDOWN,
-            Error::Unknown(code) => code,
+            Error::Unknown(code) | Error::Protocol(code) => code,
         }
     }
 
@@ -151,6 +158,7 @@ impl Error {
             Error::LoadFailed => "load failed",
             Error::Shutdown => "kernel shutting down",
             Error::Unknown(_) => "unknown error",
+            Error::Protocol(_) => "refused by the server",
         }
     }
 }
@@ -163,6 +171,7 @@ impl fmt::Display for Error {
                 write!(f, ", {} bytes needed", needed)
             }
             Error::Unknown(code) => write!(f, " {}", code),
+            Error::Protocol(code) => write!(f, ": {} ({})", crate::protocol::error::name(code), code),
             _ => Ok(()),
         }
     }
@@ -225,6 +234,16 @@ mod tests {
         assert_eq!(Error::QueueFull.needed(), None);
         assert!(Error::TimedOut.is_timeout() && Error::WouldBlock.is_timeout());
         assert!(!Error::PeerClosed.is_timeout());
+    }
+
+    #[test]
+    fn protocol_errors() {
+        let error = Error::Protocol(crate::protocol::error::BAD_SIZE);
+        assert_eq!(error.code(), 3);
+        assert_eq!(error.needed(), None);
+        let mut line = crate::log::LogLine::new();
+        core::fmt::Write::write_fmt(&mut line, format_args!("{}", error)).unwrap();
+        assert_eq!(line.as_str(), "refused by the server: BAD_SIZE (3)");
     }
 
     #[test]

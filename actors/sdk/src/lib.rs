@@ -16,6 +16,10 @@
 //! | [`buffer`] | [`Buffer`], [`Framebuffer`], the raw `mem_read`/`mem_write` |
 //! | [`actor`] | [`ActorId`]; spawn, kill, exit, time, yield |
 //! | [`log`](mod@log) | [`log()`], [`LineBuffer`], [`logf!`] |
+//! | [`font`] | the built-in 8x16 bitmap font: [`font::draw_text`] into a pixel slice |
+//! | [`protocol`] | the window protocol's numbers (restating `WindowProtocol.swift`) |
+//! | [`window`] | [`Window`], [`Event`], [`Rect`]: windows on ui_server |
+//! | [`canvas`] | [`Canvas`]: drawing into app-owned pixels, uploading to a surface |
 //!
 //! A server that answers calls, and a client that makes one:
 //!
@@ -48,18 +52,25 @@
 pub mod abi;
 pub mod actor;
 pub mod buffer;
+pub mod canvas;
 pub mod caps;
 pub mod error;
+pub mod font;
+mod font_data;
 pub mod ipc;
 pub mod log;
 mod panic;
+pub mod protocol;
+pub mod window;
 
 pub use actor::{exit, kill, now, spawn, yield_now, ActorId};
 pub use buffer::{fb_info, mem_read, mem_write, Buffer, Framebuffer};
+pub use canvas::Canvas;
 pub use caps::{derive, info, release, revoke, Cap, CapInfo, Kind, Rights};
 pub use error::{Error, Result};
 pub use ipc::{call, endpoint_create, recv, recv_timeout, reply, send, try_recv, Message, Timeout};
 pub use log::{log, LineBuffer, LogLine};
+pub use window::{Event, KeyState, Rect, Window};
 
 /// Defines the actor's `_start` export around a plain function.
 ///

@@ -1,0 +1,158 @@
+//! The window protocol as numbers: the messages between apps and ui_server
+//! (and from an input source to ui_server). These restate
+//! `Sources/Compositor/Protocol/WindowProtocol.swift`, the one definition;
+//! `docs/protocol.md` describes each message, and the Swift test
+//! `ProtocolAgreementTests` fails when the three drift apart.
+//!
+//! All integers are little-endian. [`window`](crate::window) is the safe way
+//! to speak the protocol; these are for those who speak it by hand.
+
+// Requests, app -> ui_server (on the ui_server endpoint, boot handle 1).
+
+/// Create a window: `sys_cap_call` with the surface buffer as cap.
+/// Payload: width u32, height u32, flags u32, format u32, title UTF-8 (the
+/// rest). Answer: [`WINDOW_CREATED`] with the window's event endpoint as
+/// cap, or [`ERROR`].
+pub const CREATE_WINDOW: u32 = 0x0100;
+/// Show what changed. Payload: window u32, then any number of damage
+/// rectangles (x, y, width, height as i32, surface coordinates). None (or
+/// more than 64) = the whole surface.
+pub const COMMIT: u32 = 0x0101;
+/// Payload: window u32, title UTF-8.
+pub const SET_TITLE: u32 = 0x0102;
+/// Cap: the new surface buffer. Payload: window u32, width u32, height u32.
+pub const RESIZE: u32 = 0x0103;
+/// Payload: window u32.
+pub const DESTROY_WINDOW: u32 = 0x0104;
+/// `sys_cap_call`, no payload. Answered with [`SYNC_DONE`] once every request
+/// sent before it has been handled (a round trip, like `wl_display.sync`).
+pub const SYNC: u32 = 0x0105;
+
+// Answers (to a call, on its reply cap).
+
+/// Payload: window u32, x i32, y i32 (where the content was placed on the
+/// screen). Cap: the window's event endpoint (RECEIVE).
+pub const WINDOW_CREATED: u32 = 0x0180;
+/// No payload: the answer to [`SYNC`].
+pub const SYNC_DONE: u32 = 0x0181;
+/// Payload: error code i32 (see [`error`]), message UTF-8. As an event on a
+/// window's endpoint the window u32 comes first, as in every event.
+pub const ERROR: u32 = 0x01FF;
+
+// Events, ui_server -> app (on the window's event endpoint); each payload
+// starts with the window u32.
+
+/// width u32, height u32: the size the window has (after create or resize).
+pub const CONFIGURE: u32 = 0x0200;
+/// focused u32 (1 in, 0 out).
+pub const FOCUS: u32 = 0x0201;
+/// The user pressed the close button; the app decides.
+pub const CLOSE_REQUEST: u32 = 0x0202;
+/// time u64 (ns, monotonic): the frame with the last commit is on screen;
+/// draw the next.
+pub const FRAME_DONE: u32 = 0x0203;
+/// x i32, y i32 (window content coordinates), buttons u32 (bit 0 left,
+/// 1 right, 2 middle).
+pub const POINTER_MOTION: u32 = 0x0210;
+/// x i32, y i32, button u32 (Linux `BTN_*` code), pressed u32.
+pub const POINTER_BUTTON: u32 = 0x0211;
+/// x i32, y i32, dx i32, dy i32 (scroll steps; positive dy = down).
+pub const POINTER_SCROLL: u32 = 0x0212;
+/// x i32, y i32: the pointer came over the window's content.
+pub const POINTER_ENTER: u32 = 0x0213;
+/// The pointer left the window's content.
+pub const POINTER_LEAVE: u32 = 0x0214;
+/// keycode u32 (evdev), keysym u32, modifiers u32, pressed u32 (0 up,
+/// 1 down, 2 repeat), UTF-8 text.
+pub const KEY: u32 = 0x0220;
+
+// Input, input source -> ui_server (believed only from registered sources).
+
+/// mode u32 (0 relative, 1 absolute), x f64, y f64 (relative: pixels;
+/// absolute: 0...1 of the output).
+pub const INPUT_POINTER_MOTION: u32 = 0x0300;
+/// button u32 (Linux `BTN_*` code), pressed u32.
+pub const INPUT_POINTER_BUTTON: u32 = 0x0301;
+/// dx f64, dy f64 (wheel steps).
+pub const INPUT_POINTER_SCROLL: u32 = 0x0302;
+/// keycode u32, keysym u32, modifiers u32, pressed u32, UTF-8 text.
+pub const INPUT_KEY: u32 = 0x0303;
+
+// Values.
+
+/// Window flag: no title bar or border, even on the desktop.
+pub const FLAG_UNDECORATED: u32 = 1 << 0;
+/// Surface format: 32-bit pixels `0x00RRGGBB`, the top byte ignored.
+pub const FORMAT_XRGB8888: u32 = 0;
+/// Surface format: 32-bit pixels `0xAARRGGBB`, premultiplied alpha,
+/// blended over what is below.
+pub const FORMAT_ARGB8888: u32 = 1;
+/// Linux `BTN_LEFT`.
+pub const BUTTON_LEFT: u32 = 0x110;
+/// Linux `BTN_RIGHT`.
+pub const BUTTON_RIGHT: u32 = 0x111;
+/// Linux `BTN_MIDDLE`.
+pub const BUTTON_MIDDLE: u32 = 0x112;
+/// The longest title kept (bytes); longer ones are cut.
+pub const MAX_TITLE_BYTES: usize = 256;
+/// Windows one app may have open.
+pub const MAX_WINDOWS_PER_CLIENT: usize = 16;
+
+/// Error codes in an [`ERROR`] answer or event (`ProtocolError` in Swift).
+pub mod error {
+    /// The payload is shorter than the message needs, or malformed.
+    pub const MALFORMED: i32 = 1;
+    /// No such window, or not yours.
+    pub const UNKNOWN_WINDOW: i32 = 2;
+    /// Width or height is zero, negative or larger than 8192.
+    pub const BAD_SIZE: i32 = 3;
+    /// The surface buffer is missing, not readable, or smaller than
+    /// width × height × 4.
+    pub const BAD_SURFACE: i32 = 4;
+    /// Unknown format or flags.
+    pub const BAD_FORMAT: i32 = 5;
+    /// The app has too many windows.
+    pub const TOO_MANY_WINDOWS: i32 = 6;
+    /// ui_server could not make the window's event endpoint.
+    pub const NO_RESOURCES: i32 = 7;
+
+    /// The name of an error code, as this module spells it (`"BAD_SIZE"`),
+    /// or `"UNKNOWN"` for a code this SDK does not know.
+    pub const fn name(code: i32) -> &'static str {
+        match code {
+            MALFORMED => "MALFORMED",
+            UNKNOWN_WINDOW => "UNKNOWN_WINDOW",
+            BAD_SIZE => "BAD_SIZE",
+            BAD_SURFACE => "BAD_SURFACE",
+            BAD_FORMAT => "BAD_FORMAT",
+            TOO_MANY_WINDOWS => "TOO_MANY_WINDOWS",
+            NO_RESOURCES => "NO_RESOURCES",
+            _ => "UNKNOWN",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_names() {
+        assert_eq!(error::name(error::BAD_SIZE), "BAD_SIZE");
+        assert_eq!(error::name(error::NO_RESOURCES), "NO_RESOURCES");
+        assert_eq!(error::name(0), "UNKNOWN");
+        assert_eq!(error::name(-1), "UNKNOWN");
+    }
+
+    #[test]
+    fn opcodes_are_distinct() {
+        let all = [
+            CREATE_WINDOW, COMMIT, SET_TITLE, RESIZE, DESTROY_WINDOW, SYNC, WINDOW_CREATED, SYNC_DONE, ERROR, CONFIGURE, FOCUS,
+            CLOSE_REQUEST, FRAME_DONE, POINTER_MOTION, POINTER_BUTTON, POINTER_SCROLL, POINTER_ENTER, POINTER_LEAVE,
+            KEY, INPUT_POINTER_MOTION, INPUT_POINTER_BUTTON, INPUT_POINTER_SCROLL, INPUT_KEY,
+        ];
+        for (i, a) in all.iter().enumerate() {
+            assert!(all[i + 1..].iter().all(|b| a != b), "{:#x} twice", a);
+        }
+    }
+}

@@ -1,0 +1,903 @@
+//! Windows on ui_server: create one, draw into its surface, commit, and read
+//! its events. The window protocol is described in `docs/protocol.md`; its
+//! numbers are in [`protocol`].
+//!
+//! A window is a shared buffer (the *surface*, `width × height` pixels,
+//! XRGB8888, row after row) that ui_server reads, plus an event endpoint it
+//! writes to. The app draws somewhere of its own — a [`Canvas`]
+//! over a pixel array — uploads what changed into the surface, and commits
+//! that damage. ui_server answers each commit with [`Event::FrameDone`] once
+//! the frame showing it is on screen: draw the next frame then, not before.
+//!
+//! ```no_run
+//! use wsk::{Canvas, Event, Rect, Timeout, Window};
+//!
+//! const UI: wsk::Cap = wsk::Cap(1); // the ui_server endpoint, granted at boot
+//!
+//! fn run() -> wsk::Result<()> {
+//!     let window = Window::create(UI, 64, 32, "tiny", 0)?;
+//!     let mut pixels = [0u32; 64 * 32];
+//!     let mut canvas = Canvas::new(&mut pixels, 64, 32).unwrap();
+//!     canvas.fill_rect(Rect::new(8, 8, 16, 16), 0x00ff_cc00);
+//!     window.present(&canvas, &[])?; // upload everything and commit
+//!     let mut buf = [0u8; wsk::window::EVENT_BUFFER_BYTES];
+//!     loop {
+//!         if let Event::CloseRequest = window.next_event(&mut buf, Timeout::Forever)? {
+//!             return window.destroy();
+//!         }
+//!     }
+//! }
+//! # let _ = run;
+//! ```
+
+use crate::abi::MESSAGE_HEADER_SIZE;
+use crate::actor::yield_now;
+use crate::buffer::Buffer;
+use crate::canvas::Canvas;
+use crate::caps::{release, Cap};
+use crate::error::{Error, Result};
+use crate::ipc::{self, Message, Timeout};
+use crate::protocol::{self, error as code};
+
+/// A receive buffer that holds any event ui_server sends: the 24-byte
+/// header, at most 16 bytes of fields and the text of a key or an error.
+pub const EVENT_BUFFER_BYTES: usize = MESSAGE_HEADER_SIZE + 1024;
+
+/// The largest width or height ui_server accepts (see `BAD_SIZE`).
+pub const MAX_SIZE: u32 = 8192;
+
+/// ui_server damages the whole surface for a commit with more rectangles.
+const MAX_DAMAGE_RECTS: usize = 64;
+
+/// Room for ui_server's answers: `WINDOW_CREATED`, or `ERROR` with a line of text.
+const ANSWER_BUFFER_BYTES: usize = MESSAGE_HEADER_SIZE + 1024;
+
+/// A rectangle in pixels: top-left corner and size. Empty when `w` or `h`
+/// is zero or negative. Arithmetic is done in `i64`, so no value overflows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Rect {
+    /// Left edge.
+    pub x: i32,
+    /// Top edge.
+    pub y: i32,
+    /// Width.
+    pub w: i32,
+    /// Height.
+    pub h: i32,
+}
+
+impl Rect {
+    /// The empty rectangle at the origin.
+    pub const EMPTY: Rect = Rect { x: 0, y: 0, w: 0, h: 0 };
+
+    /// The rectangle at (`x`, `y`), `w` wide and `h` high.
+    pub const fn new(x: i32, y: i32, w: i32, h: i32) -> Rect {
+        Rect { x, y, w, h }
+    }
+
+    /// The rectangle (0, 0, `width`, `height`), e.g. a whole surface.
+    pub fn of_size(width: u32, height: u32) -> Rect {
+        Rect::new(0, 0, clamp32(width as i64), clamp32(height as i64))
+    }
+
+    /// True when it holds no pixel.
+    pub const fn is_empty(self) -> bool {
+        self.w <= 0 || self.h <= 0
+    }
+
+    /// One past the right edge.
+    pub const fn right(self) -> i64 {
+        self.x as i64 + self.w as i64
+    }
+
+    /// One past the bottom edge.
+    pub const fn bottom(self) -> i64 {
+        self.y as i64 + self.h as i64
+    }
+
+    /// True when pixel (`x`, `y`) is inside.
+    pub const fn contains(self, x: i32, y: i32) -> bool {
+        x >= self.x && (x as i64) < self.right() && y >= self.y && (y as i64) < self.bottom()
+    }
+
+    /// The pixels in both, or [`Rect::EMPTY`].
+    pub fn intersect(self, other: Rect) -> Rect {
+        let (x0, y0) = (self.x.max(other.x), self.y.max(other.y));
+        let (x1, y1) = (self.right().min(other.right()), self.bottom().min(other.bottom()));
+        if x1 <= x0 as i64 || y1 <= y0 as i64 {
+            return Rect::EMPTY;
+        }
+        Rect::new(x0, y0, clamp32(x1 - x0 as i64), clamp32(y1 - y0 as i64))
+    }
+
+    /// The smallest rectangle holding both (an empty one adds nothing):
+    /// handy for collecting damage.
+    pub fn union(self, other: Rect) -> Rect {
+        if self.is_empty() {
+            return other;
+        }
+        if other.is_empty() {
+            return self;
+        }
+        let (x0, y0) = (self.x.min(other.x), self.y.min(other.y));
+        let (x1, y1) = (self.right().max(other.right()), self.bottom().max(other.bottom()));
+        Rect::new(x0, y0, clamp32(x1 - x0 as i64), clamp32(y1 - y0 as i64))
+    }
+}
+
+/// `v` clamped into `i32`.
+pub(crate) fn clamp32(v: i64) -> i32 {
+    v.max(i32::MIN as i64).min(i32::MAX as i64) as i32
+}
+
+/// A key's state in [`Event::Key`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KeyState {
+    /// Let go (0).
+    Released,
+    /// Pressed down (1).
+    Pressed,
+    /// Held down, repeating (2).
+    Repeated,
+    /// A value this SDK does not know.
+    Other(u32),
+}
+
+impl KeyState {
+    /// The state for the protocol's `pressed` field.
+    pub const fn from_code(code: u32) -> KeyState {
+        match code {
+            0 => KeyState::Released,
+            1 => KeyState::Pressed,
+            2 => KeyState::Repeated,
+            other => KeyState::Other(other),
+        }
+    }
+
+    /// True for `Pressed` and `Repeated`: the key is down and its text counts.
+    pub const fn is_down(self) -> bool {
+        matches!(self, KeyState::Pressed | KeyState::Repeated)
+    }
+}
+
+/// An event from ui_server about one window. Text fields borrow the receive
+/// buffer. Coordinates are in window content pixels, (0, 0) the top left of
+/// the surface.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event<'a> {
+    /// The window's size now (first event after create; again after resize).
+    Configure {
+        /// Width in pixels.
+        width: u32,
+        /// Height in pixels.
+        height: u32,
+    },
+    /// Keyboard focus came (true) or went (false).
+    Focus(bool),
+    /// The user pressed the close button. Nothing closes unless the app does.
+    CloseRequest,
+    /// The frame with the last commit is on screen: draw the next one.
+    FrameDone {
+        /// When, in nanoseconds (monotonic, like [`now`](crate::now)).
+        time_ns: u64,
+    },
+    /// The pointer moved over the window (or anywhere, while a button
+    /// pressed in the window is held).
+    PointerMotion {
+        /// Pointer x.
+        x: i32,
+        /// Pointer y.
+        y: i32,
+        /// Buttons held: bit 0 left, bit 1 right, bit 2 middle.
+        buttons: u32,
+    },
+    /// A button went down or up.
+    PointerButton {
+        /// Pointer x.
+        x: i32,
+        /// Pointer y.
+        y: i32,
+        /// Linux `BTN_*` code: [`protocol::BUTTON_LEFT`], ...
+        button: u32,
+        /// Down (true) or up (false).
+        pressed: bool,
+    },
+    /// Wheel steps.
+    PointerScroll {
+        /// Pointer x.
+        x: i32,
+        /// Pointer y.
+        y: i32,
+        /// Steps right.
+        dx: i32,
+        /// Steps down.
+        dy: i32,
+    },
+    /// The pointer came over the window's content.
+    PointerEnter {
+        /// Pointer x.
+        x: i32,
+        /// Pointer y.
+        y: i32,
+    },
+    /// The pointer left the window's content.
+    PointerLeave,
+    /// A key, sent to the focused window.
+    Key {
+        /// evdev key code.
+        keycode: u32,
+        /// xkb keysym.
+        keysym: u32,
+        /// Modifier bits, as the input source reports them.
+        modifiers: u32,
+        /// Down, up or repeat.
+        state: KeyState,
+        /// The text the key types (may be empty). Invalid UTF-8 is cut
+        /// at the first bad byte.
+        text: &'a str,
+    },
+    /// ui_server refused a request about this window (see [`protocol::error`]).
+    Error {
+        /// A [`protocol::error`] code.
+        code: i32,
+        /// ui_server's words.
+        message: &'a str,
+    },
+    /// An opcode this SDK does not know, or a payload shorter than its layout.
+    Unknown {
+        /// The message's opcode.
+        opcode: u32,
+    },
+}
+
+impl<'a> Event<'a> {
+    /// Decodes an event message: `payload` starts with the window id, then
+    /// the fields of `opcode` (`docs/protocol.md`).
+    pub fn decode(opcode: u32, payload: &'a [u8]) -> Event<'a> {
+        Event::fields(opcode, payload).unwrap_or(Event::Unknown { opcode })
+    }
+
+    fn fields(opcode: u32, payload: &'a [u8]) -> Option<Event<'a>> {
+        let mut r = Reader::new(payload);
+        let _window = r.u32()?;
+        Some(match opcode {
+            protocol::CONFIGURE => Event::Configure { width: r.u32()?, height: r.u32()? },
+            protocol::FOCUS => Event::Focus(r.u32()? != 0),
+            protocol::CLOSE_REQUEST => Event::CloseRequest,
+            protocol::FRAME_DONE => Event::FrameDone { time_ns: r.u64()? },
+            protocol::POINTER_MOTION => Event::PointerMotion { x: r.i32()?, y: r.i32()?, buttons: r.u32()? },
+            protocol::POINTER_BUTTON => {
+                Event::PointerButton { x: r.i32()?, y: r.i32()?, button: r.u32()?, pressed: r.u32()? != 0 }
+            }
+            protocol::POINTER_SCROLL => Event::PointerScroll { x: r.i32()?, y: r.i32()?, dx: r.i32()?, dy: r.i32()? },
+            protocol::POINTER_ENTER => Event::PointerEnter { x: r.i32()?, y: r.i32()? },
+            protocol::POINTER_LEAVE => Event::PointerLeave,
+            protocol::KEY => Event::Key {
+                keycode: r.u32()?,
+                keysym: r.u32()?,
+                modifiers: r.u32()?,
+                state: KeyState::from_code(r.u32()?),
+                text: r.text(),
+            },
+            protocol::ERROR => Event::Error { code: r.i32()?, message: r.text() },
+            _ => return None,
+        })
+    }
+}
+
+/// Reads little-endian fields from a payload; `None` past its end.
+struct Reader<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    fn new(bytes: &'a [u8]) -> Reader<'a> {
+        Reader { bytes }
+    }
+
+    fn take<const N: usize>(&mut self) -> Option<[u8; N]> {
+        if self.bytes.len() < N {
+            return None;
+        }
+        let mut out = [0u8; N];
+        out.copy_from_slice(&self.bytes[..N]);
+        self.bytes = &self.bytes[N..];
+        Some(out)
+    }
+
+    fn u32(&mut self) -> Option<u32> {
+        self.take().map(u32::from_le_bytes)
+    }
+
+    fn i32(&mut self) -> Option<i32> {
+        self.take().map(i32::from_le_bytes)
+    }
+
+    fn u64(&mut self) -> Option<u64> {
+        self.take().map(u64::from_le_bytes)
+    }
+
+    /// The rest as UTF-8, up to the first invalid byte.
+    fn text(&mut self) -> &'a str {
+        let rest = core::mem::take(&mut self.bytes);
+        valid_prefix(rest)
+    }
+}
+
+/// The longest valid UTF-8 prefix of `bytes`.
+fn valid_prefix(bytes: &[u8]) -> &str {
+    match core::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => core::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or(""),
+    }
+}
+
+/// Writes little-endian fields into a fixed buffer (sized by the caller for
+/// the longest message it builds).
+struct Writer<'a> {
+    bytes: &'a mut [u8],
+    len: usize,
+}
+
+impl<'a> Writer<'a> {
+    fn new(bytes: &'a mut [u8]) -> Writer<'a> {
+        Writer { bytes, len: 0 }
+    }
+
+    fn raw(&mut self, data: &[u8]) {
+        self.bytes[self.len..self.len + data.len()].copy_from_slice(data);
+        self.len += data.len();
+    }
+
+    fn u32(&mut self, v: u32) {
+        self.raw(&v.to_le_bytes());
+    }
+
+    fn i32(&mut self, v: i32) {
+        self.raw(&v.to_le_bytes());
+    }
+}
+
+/// `text` cut to at most `max` bytes, at a character boundary.
+fn cut(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+const CREATE_PAYLOAD_BYTES: usize = 16 + protocol::MAX_TITLE_BYTES;
+const TITLE_PAYLOAD_BYTES: usize = 4 + protocol::MAX_TITLE_BYTES;
+const COMMIT_PAYLOAD_BYTES: usize = 4 + 16 * MAX_DAMAGE_RECTS;
+
+/// CREATE_WINDOW's payload; the title is cut to `MAX_TITLE_BYTES`.
+fn encode_create(
+    out: &mut [u8; CREATE_PAYLOAD_BYTES],
+    width: u32,
+    height: u32,
+    flags: u32,
+    format: u32,
+    title: &str,
+) -> usize {
+    let mut w = Writer::new(out);
+    w.u32(width);
+    w.u32(height);
+    w.u32(flags);
+    w.u32(format);
+    w.raw(cut(title, protocol::MAX_TITLE_BYTES).as_bytes());
+    w.len
+}
+
+/// SET_TITLE's payload.
+fn encode_title(out: &mut [u8; TITLE_PAYLOAD_BYTES], window: u32, title: &str) -> usize {
+    let mut w = Writer::new(out);
+    w.u32(window);
+    w.raw(cut(title, protocol::MAX_TITLE_BYTES).as_bytes());
+    w.len
+}
+
+/// COMMIT's payload: the rectangles clipped to `surface`, empty ones left
+/// out. No rectangles means the whole surface: so are too many, and a list
+/// that clips to nothing (a commit must still damage something, or no frame
+/// is drawn and no `FRAME_DONE` comes).
+fn encode_commit(out: &mut [u8; COMMIT_PAYLOAD_BYTES], window: u32, surface: Rect, damage: &[Rect]) -> usize {
+    let mut w = Writer::new(out);
+    w.u32(window);
+    if damage.len() > MAX_DAMAGE_RECTS {
+        return w.len;
+    }
+    for rect in damage {
+        let r = rect.intersect(surface);
+        if !r.is_empty() {
+            w.i32(r.x);
+            w.i32(r.y);
+            w.i32(r.w);
+            w.i32(r.h);
+        }
+    }
+    w.len
+}
+
+/// Bytes of a `width × height` surface, or `BAD_SIZE` as ui_server would say.
+fn surface_bytes(width: u32, height: u32) -> Result<usize> {
+    if width == 0 || height == 0 || width > MAX_SIZE || height > MAX_SIZE {
+        return Err(Error::Protocol(code::BAD_SIZE));
+    }
+    // At most 8192 × 8192 × 4 = 2^28: fits even a 32-bit usize.
+    Ok(width as usize * height as usize * 4)
+}
+
+/// What ui_server answered to CREATE_WINDOW.
+#[derive(Debug, PartialEq, Eq)]
+enum Created<'a> {
+    Window { id: u32, x: i32, y: i32, events: Cap },
+    Refused { code: i32, message: &'a str },
+    /// Not an answer this protocol has.
+    Garbled,
+}
+
+fn parse_created<'a>(opcode: u32, payload: &'a [u8], cap: Option<Cap>) -> Created<'a> {
+    let mut r = Reader::new(payload);
+    match (opcode, cap) {
+        (protocol::WINDOW_CREATED, Some(events)) => match (r.u32(), r.i32(), r.i32()) {
+            (Some(id), Some(x), Some(y)) => Created::Window { id, x, y, events },
+            _ => Created::Garbled,
+        },
+        (protocol::ERROR, _) => match r.i32() {
+            Some(code) => Created::Refused { code, message: r.text() },
+            None => Created::Garbled,
+        },
+        _ => Created::Garbled,
+    }
+}
+
+/// `call` to ui_server. An answer too long for `buf` (ui_server's answers
+/// never are) is dropped and reported as `BufferTooSmall`.
+fn call_ui<'b>(ui: Cap, opcode: u32, payload: &[u8], transfer: Option<Cap>, buf: &'b mut [u8]) -> Result<Message<'b>> {
+    // ui_server answers every request in turn and never waits on an app.
+    match ipc::call(ui, opcode, payload, transfer, buf, Timeout::Forever) {
+        Err(Error::AnswerParked { reply, needed }) => {
+            let _ = release(reply);
+            Err(Error::BufferTooSmall { needed: Some(needed) })
+        }
+        other => other,
+    }
+}
+
+/// A round trip to ui_server (`SYNC`): returns once every request this
+/// actor sent on `ui` before it has been handled.
+///
+/// Errors: `Protocol(MALFORMED)` if ui_server answers anything but
+/// `SYNC_DONE`; from the call `InvalidHandle`, `NoRights`, `QueueFull`,
+/// `PeerClosed`.
+pub fn sync(ui: Cap) -> Result<()> {
+    let mut buf = [0u8; ANSWER_BUFFER_BYTES];
+    let answer = call_ui(ui, protocol::SYNC, &[], None, &mut buf)?;
+    if let Some(cap) = answer.cap() {
+        let _ = release(cap);
+    }
+    if answer.opcode() == protocol::SYNC_DONE {
+        Ok(())
+    } else {
+        Err(Error::Protocol(code::MALFORMED))
+    }
+}
+
+/// A window on ui_server, owned by this actor.
+///
+/// It holds three caps: the surface buffer, the window's event endpoint
+/// (RECEIVE) and the ui_server endpoint it was created through. Nothing is
+/// released when a `Window` goes out of scope; call [`Window::destroy`]
+/// (when the actor ends, the kernel releases its caps and ui_server removes
+/// its windows anyway).
+#[derive(Debug)]
+pub struct Window {
+    id: u32,
+    x: i32,
+    y: i32,
+    width: u32,
+    height: u32,
+    surface: Buffer,
+    events: Cap,
+    ui: Cap,
+}
+
+impl Window {
+    /// Creates a `width × height` XRGB8888 window titled `title` (cut to
+    /// [`protocol::MAX_TITLE_BYTES`]) through the ui_server endpoint `ui`.
+    /// `flags`: 0 or [`protocol::FLAG_UNDECORATED`]. The window shows once
+    /// the app first commits; its first event is [`Event::Configure`].
+    ///
+    /// Errors: `Protocol(code)` when ui_server refuses (its message is
+    /// logged): `BAD_SIZE` (checked here first: 1 to [`MAX_SIZE`]),
+    /// `BAD_FORMAT`, `TOO_MANY_WINDOWS`, `NO_RESOURCES`; `Protocol(MALFORMED)`
+    /// for an answer that is not in the protocol; from making the surface
+    /// buffer `InvalidArgument` (over 64 MiB), `NoMemory`, `NoSpace`; from the
+    /// call `InvalidHandle`, `NoRights`, `QueueFull`, `PeerClosed`.
+    pub fn create(ui: Cap, width: u32, height: u32, title: &str, flags: u32) -> Result<Window> {
+        Window::create_with_format(ui, width, height, title, flags, protocol::FORMAT_XRGB8888)
+    }
+
+    /// As [`Window::create`], with a surface `format`
+    /// ([`protocol::FORMAT_ARGB8888`]: premultiplied alpha, blended).
+    pub fn create_with_format(
+        ui: Cap,
+        width: u32,
+        height: u32,
+        title: &str,
+        flags: u32,
+        format: u32,
+    ) -> Result<Window> {
+        let surface = Buffer::create(surface_bytes(width, height)?)?;
+        let mut payload = [0u8; CREATE_PAYLOAD_BYTES];
+        let len = encode_create(&mut payload, width, height, flags, format, title);
+        let mut buf = [0u8; ANSWER_BUFFER_BYTES];
+        let answer = match call_ui(ui, protocol::CREATE_WINDOW, &payload[..len], Some(surface.cap()), &mut buf) {
+            Ok(answer) => answer,
+            Err(error) => {
+                let _ = surface.release();
+                return Err(error);
+            }
+        };
+        match parse_created(answer.opcode(), answer.payload(), answer.cap()) {
+            Created::Window { id, x, y, events } => Ok(Window { id, x, y, width, height, surface, events, ui }),
+            refused => {
+                // ui_server released its copy of the surface; ours goes too.
+                let _ = surface.release();
+                if let Some(cap) = answer.cap() {
+                    let _ = release(cap);
+                }
+                match refused {
+                    Created::Refused { code, message } => {
+                        crate::logf!("ui_server refused the window: {}", message);
+                        Err(Error::Protocol(code))
+                    }
+                    _ => {
+                        crate::logf!("ui_server answered create-window with opcode {:#x}", answer.opcode());
+                        Err(Error::Protocol(code::MALFORMED))
+                    }
+                }
+            }
+        }
+    }
+
+    /// The window's id (unique on this ui_server).
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// Where ui_server placed the content's top-left corner on the screen at
+    /// creation. The user may move the window later; apps are not told.
+    pub fn position(&self) -> (i32, i32) {
+        (self.x, self.y)
+    }
+
+    /// Surface width in pixels.
+    pub fn width(&self) -> u32 {
+        self.width
+    }
+
+    /// Surface height in pixels.
+    pub fn height(&self) -> u32 {
+        self.height
+    }
+
+    /// The whole surface, (0, 0, width, height).
+    pub fn bounds(&self) -> Rect {
+        Rect::of_size(self.width, self.height)
+    }
+
+    /// The surface buffer: `width × height` pixels, pixel (x, y) at byte
+    /// `(y * width + x) * 4`. Write it with [`Window::upload`] or directly.
+    pub fn surface(&self) -> Buffer {
+        self.surface
+    }
+
+    /// The window's event endpoint (RECEIVE). [`Window::next_event`] reads it.
+    pub fn events(&self) -> Cap {
+        self.events
+    }
+
+    /// The ui_server endpoint the window was created through.
+    pub fn ui(&self) -> Cap {
+        self.ui
+    }
+
+    /// Copies `rect` of `canvas` into the surface (clipped to both), with one
+    /// host call per row, or one for a run of whole rows. See [`Canvas::upload`].
+    pub fn upload(&self, canvas: &Canvas<'_>, rect: Rect) -> Result<()> {
+        canvas.upload(self.surface, self.width, self.height, rect)
+    }
+
+    /// Tells ui_server what changed since the last commit: `damage` in
+    /// surface coordinates (clipped to it), empty for the whole surface. It
+    /// shows at the next frame; [`Event::FrameDone`] follows once it is on
+    /// screen. Sending never blocks.
+    ///
+    /// Errors: `QueueFull` (ui_server is busy: nothing was sent, commit again
+    /// later), `PeerClosed` (ui_server is gone), `InvalidHandle`.
+    pub fn commit(&self, damage: &[Rect]) -> Result<()> {
+        let mut payload = [0u8; COMMIT_PAYLOAD_BYTES];
+        let len = encode_commit(&mut payload, self.id, self.bounds(), damage);
+        ipc::send(self.ui, protocol::COMMIT, &payload[..len], None)
+    }
+
+    /// Uploads `damage` of `canvas` (everything when empty) and commits it:
+    /// the usual way to show a frame.
+    pub fn present(&self, canvas: &Canvas<'_>, damage: &[Rect]) -> Result<()> {
+        if damage.is_empty() {
+            self.upload(canvas, self.bounds())?;
+        }
+        for rect in damage {
+            self.upload(canvas, *rect)?;
+        }
+        self.commit(damage)
+    }
+
+    /// Sets the title shown in the title bar (cut to [`protocol::MAX_TITLE_BYTES`]).
+    ///
+    /// Errors: as [`Window::commit`].
+    pub fn set_title(&self, title: &str) -> Result<()> {
+        let mut payload = [0u8; TITLE_PAYLOAD_BYTES];
+        let len = encode_title(&mut payload, self.id, title);
+        ipc::send(self.ui, protocol::SET_TITLE, &payload[..len], None)
+    }
+
+    /// Gives the window a new, zero-filled (black) surface of `width ×
+    /// height`. ui_server shows it at once, so draw and commit right after;
+    /// an [`Event::Configure`] with the new size follows.
+    ///
+    /// Waits until ui_server has switched: the old surface buffer is
+    /// released only then (releasing it earlier would revoke ui_server's
+    /// copy while a commit sent before the resize may still need it, and
+    /// ui_server closes a window whose surface is gone).
+    ///
+    /// Errors: `Protocol(BAD_SIZE)` (checked here), `Protocol(code)` when
+    /// ui_server refuses (`UNKNOWN_WINDOW`: the window is gone), and as
+    /// [`Window::create`] for the buffer and the call. On error the window
+    /// keeps its surface and size.
+    pub fn resize(&mut self, width: u32, height: u32) -> Result<()> {
+        let new = Buffer::create(surface_bytes(width, height)?)?;
+        let mut payload = [0u8; 12];
+        let mut w = Writer::new(&mut payload);
+        w.u32(self.id);
+        w.u32(width);
+        w.u32(height);
+        let mut buf = [0u8; ANSWER_BUFFER_BYTES];
+        // A call, not a send, to know when RESIZE has been handled (like a
+        // SYNC after it, but in one message): ui_server answers a refusal
+        // with ERROR and otherwise drops the reply cap once it is done, which
+        // ends the call with PeerClosed.
+        let refused = match call_ui(self.ui, protocol::RESIZE, &payload, Some(new.cap()), &mut buf) {
+            Err(Error::PeerClosed) => None,
+            Ok(answer) => {
+                if let Some(cap) = answer.cap() {
+                    let _ = release(cap);
+                }
+                match parse_created(answer.opcode(), answer.payload(), None) {
+                    Created::Refused { code, message } => {
+                        crate::logf!("ui_server refused the resize: {}", message);
+                        Some(code)
+                    }
+                    _ => None,
+                }
+            }
+            Err(error) => {
+                let _ = new.release();
+                return Err(error);
+            }
+        };
+        if let Some(code) = refused {
+            let _ = new.release();
+            return Err(Error::Protocol(code));
+        }
+        let _ = self.surface.release();
+        self.surface = new;
+        self.width = width;
+        self.height = height;
+        Ok(())
+    }
+
+    /// Waits up to `timeout` for the window's next event and decodes it into
+    /// `buf` (which it borrows; [`EVENT_BUFFER_BYTES`] holds any event).
+    ///
+    /// Errors: `WouldBlock`/`TimedOut` (nothing came: see
+    /// [`Error::is_timeout`]), `BufferTooSmall { needed }` (the event stays
+    /// queued: read it with a bigger buffer), `InvalidHandle` or `PeerClosed`
+    /// (the window is gone: ui_server removed it).
+    pub fn next_event<'b>(&self, buf: &'b mut [u8], timeout: Timeout) -> Result<Event<'b>> {
+        let message = ipc::recv_timeout(self.events, buf, timeout)?;
+        if let Some(cap) = message.cap() {
+            let _ = release(cap); // no event carries one
+        }
+        Ok(Event::decode(message.opcode(), message.payload()))
+    }
+
+    /// Removes the window and releases its caps. If ui_server's queue stays
+    /// full the request is retried for a while, then `QueueFull` is returned
+    /// (the caps are released anyway; the window goes when the actor ends).
+    pub fn destroy(self) -> Result<()> {
+        let id = self.id.to_le_bytes();
+        let mut result = ipc::send(self.ui, protocol::DESTROY_WINDOW, &id, None);
+        let mut tries = 0;
+        while result == Err(Error::QueueFull) && tries < 1000 {
+            yield_now();
+            result = ipc::send(self.ui, protocol::DESTROY_WINDOW, &id, None);
+            tries += 1;
+        }
+        // ui_server's releases revoke our event cap; it may already be gone.
+        let _ = release(self.events);
+        let _ = self.surface.release();
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn payload(fields: &[u32], text: &[u8]) -> ([u8; 64], usize) {
+        let mut out = [0u8; 64];
+        let mut w = Writer::new(&mut out);
+        for &f in fields {
+            w.u32(f);
+        }
+        w.raw(text);
+        let len = w.len;
+        (out, len)
+    }
+
+    fn decode(opcode: u32, fields: &[u32], text: &[u8], check: impl FnOnce(Event<'_>)) {
+        let (bytes, len) = payload(fields, text);
+        check(Event::decode(opcode, &bytes[..len]));
+    }
+
+    #[test]
+    fn decodes_every_event() {
+        use protocol::*;
+        let minus = |v: i32| v as u32;
+        decode(CONFIGURE, &[7, 320, 200], b"", |e| assert_eq!(e, Event::Configure { width: 320, height: 200 }));
+        decode(FOCUS, &[7, 1], b"", |e| assert_eq!(e, Event::Focus(true)));
+        decode(FOCUS, &[7, 0], b"", |e| assert_eq!(e, Event::Focus(false)));
+        decode(CLOSE_REQUEST, &[7], b"", |e| assert_eq!(e, Event::CloseRequest));
+        decode(FRAME_DONE, &[7, 0x89ab_cdef, 0x1234_5678], b"", |e| {
+            assert_eq!(e, Event::FrameDone { time_ns: 0x1234_5678_89ab_cdef })
+        });
+        decode(POINTER_MOTION, &[7, minus(-3), 40, 5], b"", |e| {
+            assert_eq!(e, Event::PointerMotion { x: -3, y: 40, buttons: 5 })
+        });
+        decode(POINTER_BUTTON, &[7, 10, 20, BUTTON_RIGHT, 1], b"", |e| {
+            assert_eq!(e, Event::PointerButton { x: 10, y: 20, button: BUTTON_RIGHT, pressed: true })
+        });
+        decode(POINTER_BUTTON, &[7, 10, 20, BUTTON_LEFT, 0], b"", |e| {
+            assert_eq!(e, Event::PointerButton { x: 10, y: 20, button: BUTTON_LEFT, pressed: false })
+        });
+        decode(POINTER_SCROLL, &[7, 1, 2, minus(-1), 3], b"", |e| {
+            assert_eq!(e, Event::PointerScroll { x: 1, y: 2, dx: -1, dy: 3 })
+        });
+        decode(POINTER_ENTER, &[7, 4, 5], b"", |e| assert_eq!(e, Event::PointerEnter { x: 4, y: 5 }));
+        decode(POINTER_LEAVE, &[7], b"", |e| assert_eq!(e, Event::PointerLeave));
+        decode(KEY, &[7, 30, 0x61, 4, 1], b"a", |e| {
+            assert_eq!(e, Event::Key { keycode: 30, keysym: 0x61, modifiers: 4, state: KeyState::Pressed, text: "a" })
+        });
+        decode(KEY, &[7, 30, 0x61, 0, 2], "é".as_bytes(), |e| {
+            assert_eq!(e, Event::Key { keycode: 30, keysym: 0x61, modifiers: 0, state: KeyState::Repeated, text: "é" })
+        });
+        decode(ERROR, &[7, error::BAD_SIZE as u32], b"too big", |e| {
+            assert_eq!(e, Event::Error { code: error::BAD_SIZE, message: "too big" })
+        });
+        decode(0x02ff, &[7, 1, 2], b"", |e| assert_eq!(e, Event::Unknown { opcode: 0x02ff }));
+    }
+
+    #[test]
+    fn short_or_odd_payloads() {
+        use protocol::*;
+        // Short of a field: Unknown, never a panic or a made-up value.
+        decode(CONFIGURE, &[7, 320], b"", |e| assert_eq!(e, Event::Unknown { opcode: CONFIGURE }));
+        decode(CLOSE_REQUEST, &[], b"", |e| assert_eq!(e, Event::Unknown { opcode: CLOSE_REQUEST }));
+        decode(KEY, &[7, 30, 0x61, 0], b"", |e| assert_eq!(e, Event::Unknown { opcode: KEY }));
+        decode(FRAME_DONE, &[7], b"\x01\x02\x03", |e| assert_eq!(e, Event::Unknown { opcode: FRAME_DONE }));
+        // Invalid UTF-8 is cut at the first bad byte; unknown states kept.
+        decode(KEY, &[7, 1, 2, 3, 9], b"ok\xff\xfe", |e| {
+            assert_eq!(e, Event::Key { keycode: 1, keysym: 2, modifiers: 3, state: KeyState::Other(9), text: "ok" })
+        });
+        // Extra bytes after the fields are ignored.
+        decode(FOCUS, &[7, 1, 99], b"", |e| assert_eq!(e, Event::Focus(true)));
+        assert!(KeyState::Repeated.is_down() && KeyState::Pressed.is_down() && !KeyState::Released.is_down());
+    }
+
+    #[test]
+    fn encodes_create() {
+        let mut out = [0u8; CREATE_PAYLOAD_BYTES];
+        let len = encode_create(&mut out, 320, 200, protocol::FLAG_UNDECORATED, protocol::FORMAT_XRGB8888, "demo");
+        let (want, want_len) = payload(&[320, 200, 1, 0], b"demo");
+        assert_eq!(&out[..len], &want[..want_len]);
+        // A long title is cut at a character boundary within MAX_TITLE_BYTES.
+        let mut long = [b'a'; 300];
+        long[255] = 0xc3; // 'é' = c3 a9 straddling byte 256
+        long[256] = 0xa9;
+        let title = core::str::from_utf8(&long).unwrap();
+        let len = encode_create(&mut out, 1, 1, 0, 0, title);
+        assert_eq!(len, 16 + 255);
+        assert!(core::str::from_utf8(&out[16..len]).is_ok());
+    }
+
+    #[test]
+    fn encodes_title() {
+        let mut out = [0u8; TITLE_PAYLOAD_BYTES];
+        let len = encode_title(&mut out, 9, "paint");
+        let (want, want_len) = payload(&[9], b"paint");
+        assert_eq!(&out[..len], &want[..want_len]);
+    }
+
+    #[test]
+    fn encodes_commit() {
+        let surface = Rect::of_size(320, 200);
+        let mut out = [0u8; COMMIT_PAYLOAD_BYTES];
+        // Whole surface: no rectangles.
+        assert_eq!(encode_commit(&mut out, 3, surface, &[]), 4);
+        assert_eq!(&out[..4], &3u32.to_le_bytes());
+        // Rectangles are clipped; empty ones dropped.
+        let damage = [Rect::new(-5, 10, 20, 5), Rect::new(400, 0, 5, 5), Rect::new(300, 190, 50, 50)];
+        let len = encode_commit(&mut out, 3, surface, &damage);
+        let (want, want_len) = payload(&[3, 0, 10, 15, 5, 300, 190, 20, 10], b"");
+        assert_eq!(&out[..len], &want[..want_len]);
+        // All clipped away, or more than ui_server takes: the whole surface.
+        assert_eq!(encode_commit(&mut out, 3, surface, &[Rect::new(0, 0, 0, 9)]), 4);
+        let many = [Rect::new(0, 0, 1, 1); MAX_DAMAGE_RECTS + 1];
+        assert_eq!(encode_commit(&mut out, 3, surface, &many), 4);
+        let most = [Rect::new(0, 0, 1, 1); MAX_DAMAGE_RECTS];
+        assert_eq!(encode_commit(&mut out, 3, surface, &most), COMMIT_PAYLOAD_BYTES);
+    }
+
+    #[test]
+    fn parses_create_answers() {
+        let (ok, len) = payload(&[12, 40, (-8i32) as u32], b"");
+        assert_eq!(
+            parse_created(protocol::WINDOW_CREATED, &ok[..len], Some(Cap(5))),
+            Created::Window { id: 12, x: 40, y: -8, events: Cap(5) }
+        );
+        assert_eq!(parse_created(protocol::WINDOW_CREATED, &ok[..len], None), Created::Garbled);
+        assert_eq!(parse_created(protocol::WINDOW_CREATED, &ok[..8], Some(Cap(5))), Created::Garbled);
+        let (refused, len) = payload(&[protocol::error::TOO_MANY_WINDOWS as u32], b"at most 16 windows per app");
+        assert_eq!(
+            parse_created(protocol::ERROR, &refused[..len], None),
+            Created::Refused { code: protocol::error::TOO_MANY_WINDOWS, message: "at most 16 windows per app" }
+        );
+        assert_eq!(parse_created(protocol::ERROR, &refused[..2], None), Created::Garbled);
+        assert_eq!(parse_created(protocol::CONFIGURE, &ok[..len], None), Created::Garbled);
+    }
+
+    #[test]
+    fn checks_sizes() {
+        assert_eq!(surface_bytes(320, 200), Ok(320 * 200 * 4));
+        assert_eq!(surface_bytes(MAX_SIZE, MAX_SIZE), Ok(1 << 28));
+        assert_eq!(surface_bytes(0, 5), Err(Error::Protocol(code::BAD_SIZE)));
+        assert_eq!(surface_bytes(5, MAX_SIZE + 1), Err(Error::Protocol(code::BAD_SIZE)));
+    }
+
+    #[test]
+    fn rects() {
+        let a = Rect::new(0, 0, 10, 10);
+        assert_eq!(a.intersect(Rect::new(5, -5, 10, 10)), Rect::new(5, 0, 5, 5));
+        assert_eq!(a.intersect(Rect::new(10, 0, 5, 5)), Rect::EMPTY);
+        assert_eq!(a.union(Rect::new(20, 20, 1, 1)), Rect::new(0, 0, 21, 21));
+        assert_eq!(Rect::EMPTY.union(a), a);
+        assert_eq!(a.union(Rect::new(50, 50, 0, 3)), a);
+        assert!(a.contains(9, 9) && !a.contains(10, 9) && !a.contains(-1, 0));
+        assert!(Rect::new(3, 3, -1, 4).is_empty());
+        // No overflow at the extremes.
+        let huge = Rect::new(i32::MAX - 1, i32::MIN, i32::MAX, i32::MAX);
+        assert_eq!(huge.intersect(a), Rect::EMPTY);
+        let wide = Rect::new(i32::MIN, 0, 1, 1).union(Rect::new(i32::MAX - 1, 0, 1, 1));
+        assert_eq!(wide, Rect::new(i32::MIN, 0, i32::MAX, 1));
+        assert_eq!(Rect::of_size(u32::MAX, 3), Rect::new(0, 0, i32::MAX, 3));
+        assert_eq!(cut("abc", 2), "ab");
+        assert_eq!(cut("aé", 2), "a");
+        assert_eq!(cut("aé", 3), "aé");
+    }
+}
