@@ -70,6 +70,9 @@ import Testing
         ("BUTTON_MIDDLE", Int64(WindowProtocol.buttonMiddle)),
         ("MAX_TITLE_BYTES", Int64(WindowProtocol.maxTitleBytes)),
         ("MAX_WINDOWS_PER_CLIENT", Int64(WindowProtocol.maxWindowsPerClient)),
+        ("MAX_WINDOW_SIZE", Int64(WindowProtocol.maxWindowSize)),
+        ("MAX_DAMAGE_RECTS", Int64(WindowProtocol.maxDamageRects)),
+        ("EVENT_QUEUE_LENGTH", Int64(WindowProtocol.eventQueueLength)),
     ]
 
     static var errors: [String: Int64] {
@@ -106,7 +109,7 @@ import Testing
         for (name, value) in expected.sorted(by: { $0.key < $1.key }) {
             #expect(found[name] == value, "\(name)")
         }
-        #expect(usizes.keys.sorted() == ["MAX_TITLE_BYTES", "MAX_WINDOWS_PER_CLIENT"])
+        #expect(usizes.keys.sorted() == ["EVENT_QUEUE_LENGTH", "MAX_DAMAGE_RECTS", "MAX_TITLE_BYTES", "MAX_WINDOWS_PER_CLIENT", "MAX_WINDOW_SIZE"])
     }
 
     @Test func rustErrorCodesMatch() throws {

@@ -108,6 +108,12 @@ public enum WindowProtocol {
     public static let maxTitleBytes = 256
     /// Windows one app may have open.
     public static let maxWindowsPerClient = 16
+    /// The largest width or height of a window.
+    public static let maxWindowSize = 8192
+    /// Damage rectangles one commit may name; more count as the whole surface.
+    public static let maxDamageRects = 64
+    /// Events queued for a window before ui_server starts dropping them.
+    public static let eventQueueLength = 256
 }
 
 /// Error codes in an `error` answer or event.

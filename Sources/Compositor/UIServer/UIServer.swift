@@ -156,7 +156,17 @@ public final class UIServer: @unchecked Sendable {
 
     /// Draws a frame if something changed and the previous one is on screen.
     func render() {
-        guard !frameInFlight, compositor.needsFrame else { return }
+        guard !frameInFlight else { return }
+        guard compositor.needsFrame else {
+            // Commits that changed nothing visible still get their frame-done,
+            // or an app waiting for it would stall.
+            if !committedSinceFrame.isEmpty {
+                awaitingFrameDone = committedSinceFrame
+                committedSinceFrame = []
+                framePresented()
+            }
+            return
+        }
         do {
             try compositor.renderFrame()
         } catch {

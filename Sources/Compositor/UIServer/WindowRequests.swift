@@ -63,8 +63,8 @@ extension UIServer {
             return false
         }
         let title = reader.text(limit: WindowProtocol.maxTitleBytes)
-        guard (1...8192).contains(width), (1...8192).contains(height) else {
-            answerError(message.reply, .badSize, "window size \(width)x\(height) is outside 1...8192")
+        guard Self.isValidSize(width, height) else {
+            answerError(message.reply, .badSize, "window size \(width)x\(height) is outside 1...\(WindowProtocol.maxWindowSize)")
             return false
         }
         guard format == WindowProtocol.formatXRGB8888 || format == WindowProtocol.formatARGB8888,
@@ -87,14 +87,13 @@ extension UIServer {
         let events: Handle
         let appEvents: Handle
         do {
-            events = try kernel.createEndpoint(actor, capacity: 256)
+            events = try kernel.createEndpoint(actor, capacity: WindowProtocol.eventQueueLength)
             appEvents = try kernel.derive(actor, events, rights: [.receive, .grant])
         } catch {
             answerError(message.reply, .noResources, "no event endpoint: \(error)")
             return false
         }
-        let id = nextWindowID
-        nextWindowID &+= 1
+        let id = freshWindowID()
         let decorated = policy.decorates && flags & WindowProtocol.flagUndecorated == 0
         let (x, y) = policy.placement(
             width: Int(width), height: Int(height), screen: compositor.screen,
@@ -143,7 +142,7 @@ extension UIServer {
             let x = reader.i32()!, y = reader.i32()!, w = reader.i32()!, h = reader.i32()!
             rects.append(Rect(x: Int(x), y: Int(y), width: Int(w), height: Int(h)))
         }
-        if rects.isEmpty || rects.count > 64 {
+        if rects.isEmpty || rects.count > WindowProtocol.maxDamageRects {
             compositor.contentChanged(id)
         } else {
             for rect in rects { compositor.contentChanged(id, rect: rect) }
@@ -172,13 +171,13 @@ extension UIServer {
             replyError(message, .unknownWindow, "resize of a window that is not yours")
             return false
         }
-        guard (1...8192).contains(width), (1...8192).contains(height) else {
-            sendError(to: id, .badSize, "window size \(width)x\(height) is outside 1...8192")
+        guard Self.isValidSize(width, height) else {
+            refuse(message, window: id, .badSize, "window size \(width)x\(height) is outside 1...\(WindowProtocol.maxWindowSize)")
             return false
         }
         let needed = Int(width) * Int(height) * 4
         guard !message.cap.isNull, let mapping = try? kernel.mapBuffer(actor, message.cap, rights: .read), mapping.count >= needed else {
-            sendError(to: id, .badSurface, "the new surface must be a readable buffer of at least \(needed) bytes")
+            refuse(message, window: id, .badSurface, "the new surface must be a readable buffer of at least \(needed) bytes")
             return false
         }
         let window = record.window
@@ -197,6 +196,23 @@ extension UIServer {
     }
 
     // MARK: Windows and clients
+
+    static func isValidSize(_ width: UInt32, _ height: UInt32) -> Bool {
+        let range = 1...UInt32(WindowProtocol.maxWindowSize)
+        return range.contains(width) && range.contains(height)
+    }
+
+    /// A window id not in use and never 0, even after the counter wraps.
+    func freshWindowID() -> UInt32 {
+        while nextWindowID == 0 || windows[nextWindowID] != nil { nextWindowID &+= 1 }
+        defer { nextWindowID &+= 1 }
+        return nextWindowID
+    }
+
+    /// A refusal: the answer to a call, else an error event on the window.
+    func refuse(_ message: ReceivedMessage, window id: UInt32, _ code: ProtocolError, _ text: String) {
+        if message.reply.isNull { sendError(to: id, code, text) } else { answerError(message.reply, code, text) }
+    }
 
     func ownedWindow(_ id: UInt32, by sender: ActorID) -> WindowRecord? {
         guard let record = windows[id], record.window.owner == sender else { return nil }

@@ -97,6 +97,12 @@ pub const BUTTON_MIDDLE: u32 = 0x112;
 pub const MAX_TITLE_BYTES: usize = 256;
 /// Windows one app may have open.
 pub const MAX_WINDOWS_PER_CLIENT: usize = 16;
+/// The largest width or height of a window.
+pub const MAX_WINDOW_SIZE: usize = 8192;
+/// Damage rectangles one commit may name; more count as the whole surface.
+pub const MAX_DAMAGE_RECTS: usize = 64;
+/// Events queued for a window before ui_server starts dropping them.
+pub const EVENT_QUEUE_LENGTH: usize = 256;
 
 /// Error codes in an [`ERROR`] answer or event (`ProtocolError` in Swift).
 pub mod error {

@@ -44,10 +44,10 @@ use crate::protocol::{self, error as code};
 pub const EVENT_BUFFER_BYTES: usize = MESSAGE_HEADER_SIZE + 1024;
 
 /// The largest width or height ui_server accepts (see `BAD_SIZE`).
-pub const MAX_SIZE: u32 = 8192;
+pub const MAX_SIZE: u32 = crate::protocol::MAX_WINDOW_SIZE as u32;
 
 /// ui_server damages the whole surface for a commit with more rectangles.
-const MAX_DAMAGE_RECTS: usize = 64;
+const MAX_DAMAGE_RECTS: usize = crate::protocol::MAX_DAMAGE_RECTS;
 
 /// Room for ui_server's answers: `WINDOW_CREATED`, or `ERROR` with a line of text.
 const ANSWER_BUFFER_BYTES: usize = MESSAGE_HEADER_SIZE + 1024;
