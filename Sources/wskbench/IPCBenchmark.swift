@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Interp
 import Kernel
+import Synchronization
 import WAT
 
 #if canImport(Glibc)
@@ -17,15 +18,18 @@ enum IPCBenchmark {
         section("IPC round trip (\(roundTrips) each; median / p99)")
         let condvar = condvarPingPong()
         let semaphore = semaphorePingPong()
+        let spinning = spinningPingPong()
         let kernelSendRecv = try kernelPingPong()
         let kernelCall = try kernelCallReply()
         print("  baseline mutex+condvar ping-pong          \(format(condvar.median)) / \(format(condvar.p99))")
         print("  baseline semaphore (futex) ping-pong      \(format(semaphore.median)) / \(format(semaphore.p99))")
+        print("  baseline spin-20µs-then-futex ping-pong   \(format(spinning.median)) / \(format(spinning.p99))")
         report("kernel send/recv round trip, median", kernelSendRecv.median, baseline: semaphore.median, baselineName: "semaphore")
         report("kernel send/recv round trip, p99", kernelSendRecv.p99, baseline: semaphore.p99, baselineName: "semaphore")
         report("kernel call/reply round trip, median", kernelCall.median, baseline: semaphore.median, baselineName: "semaphore")
         report("kernel call/reply round trip, p99", kernelCall.p99, baseline: semaphore.p99, baselineName: "semaphore")
         report("kernel send/recv vs condvar, median", kernelSendRecv.median, baseline: condvar.median, baselineName: "condvar")
+        report("kernel send/recv vs same spin strategy", kernelSendRecv.median, baseline: spinning.median, baselineName: "spin+futex")
 
         let wasm = try wasmPingPong(count: 20_000)
         report("Wasm actor <-> Wasm actor call, mean", wasm, baseline: semaphore.median, baselineName: "semaphore")
@@ -69,6 +73,40 @@ enum IPCBenchmark {
     static func semaphorePingPong() -> Samples {
         let ping = DispatchSemaphore(value: 0)
         let pong = DispatchSemaphore(value: 0)
+        let n = roundTrips
+        let thread = Thread {
+            for _ in 0..<n {
+                ping.wait()
+                pong.signal()
+            }
+        }
+        thread.start()
+        return sample(n) {
+            ping.signal()
+            pong.wait()
+        }
+    }
+
+    /// The kernel's own waiting strategy with nothing else: spin up to 20 µs
+    /// on an atomic flag, then sleep on a semaphore. Shows what the kernel
+    /// adds on top of its blocking primitive.
+    static func spinningPingPong() -> Samples {
+        final class Flag: Sendable {
+            let set = Atomic<Bool>(false)
+            let semaphore = DispatchSemaphore(value: 0)
+            func signal() {
+                set.store(true, ordering: .releasing)
+                semaphore.signal()
+            }
+            func wait() {
+                let start = nowNanoseconds()
+                while !set.load(ordering: .acquiring), nowNanoseconds() - start < 20_000 {}
+                semaphore.wait()
+                set.store(false, ordering: .relaxed)
+            }
+        }
+        let ping = Flag()
+        let pong = Flag()
         let n = roundTrips
         let thread = Thread {
             for _ in 0..<n {
