@@ -1,19 +1,17 @@
 import Compositor
 import Dispatch
+import Foundation
 import Interp
 import Kernel
 import Logging
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// A failure of the environment, said so that a user can act on it.
 struct DesktopError: Error, CustomStringConvertible {
     let description: String
 }
 
-/// Boots the kernel and the desktop's actors on the chosen backend.
+/// Boots the kernel, the output, ui_server (native, or a Wasm actor given the
+/// framebuffer cap) and the desktop's apps, and runs until told to stop.
 struct Desktop {
     let options: WskDesk
     let logger: Logger
@@ -24,79 +22,208 @@ struct Desktop {
     }
 
     func run() throws(DesktopError) {
-        let backend = try chooseBackend()
-        guard backend == .headless else {
-            throw DesktopError(description: "the DRM/KMS backend is not built yet; run with --backend headless")
-        }
+        let backend = try openBackend()
+        defer { backend.restore() }
         let actorsDir = try actorDirectory()
         let kernel = Kernel(logger: logger)
         let host = WasmActorHost(kernel: kernel)
-        let framebuffer = Framebuffer(width: options.size.width, height: options.size.height)
+        kernel.onActorExit { [logger] actor, name, reason in
+            switch reason {
+            case .exited(code: 0), .shutdown: return
+            default: break
+            }
+            logger.warning("\(name) (\(actor)) \(reason)")
+        }
 
-        let module: CheckedModule
-        do {
-            module = try host.load(path: actorsDir + "/hello.wasm")
-        } catch {
-            throw DesktopError(description: "\(error.description) (build the actors with scripts/build-actors)")
+        let screen: ScreenOwner
+        if let uiServer = options.uiServer {
+            screen = try startWasmUIServer(uiServer, backend: backend, kernel: kernel, host: host)
+        } else {
+            screen = try startDesktop(backend: backend, kernel: kernel, host: host, actorsDir: actorsDir)
         }
-        let actor: ActorID
-        do {
-            actor = try host.spawn(module) { actor in _ = try kernel.grant(framebuffer, to: actor) }
-        } catch {
-            throw DesktopError(description: "cannot start \(module.source): \(error)")
-        }
-        logger.info("headless output \(framebuffer.width)x\(framebuffer.height); started \(module.name)")
+        logger.info("\(backend.name) output \(backend.width)x\(backend.height)")
 
-        usleep(UInt32(max(0, min(options.screenshotDelay, 3600)) * 1_000_000))
-        host.wait(for: actor, timeout: .seconds(5))
-        let path = options.screenshot ?? "wskdesk-screenshot.png"
-        do {
-            try PNGWriter.write(
-                framebuffer.pixels, width: framebuffer.width, height: framebuffer.height,
-                stride: framebuffer.width * 4, to: path)
-        } catch {
-            throw DesktopError(description: error.description)
+        let stop = StopSignal()
+        stop.install()
+        if let path = screenshotPath(backend) {
+            if stop.wait(seconds: options.screenshotDelay) == false {
+                screen.screenshot(to: path, logger: logger)
+                if !options.keepRunning, backend.name == "headless" { stop.trigger() }
+            }
         }
-        _ = host.shutdown()
-        print("wskdesk: screenshot written to \(path)")
+        stop.wait()
+        logger.info("stopping")
+        screen.stop()
+        if !host.shutdown(timeout: .seconds(5)) {
+            logger.warning("some actors did not stop within 5 s")
+        }
     }
 
-    private func chooseBackend() throws(DesktopError) -> BackendChoice {
-        switch options.backend {
-        case .headless: return .headless
-        case .drm: return .drm
-        case .auto:
-            if access("/dev/dri", F_OK) == 0 {
-                logger.notice("/dev/dri exists, but the DRM backend is not built yet: using headless")
-            } else {
-                logger.info("no /dev/dri: using the headless backend")
+    /// Headless writes a screenshot by default: there is no screen to look at.
+    private func screenshotPath(_ backend: any DisplayBackend) -> String? {
+        if let path = options.screenshot { return path }
+        return backend.name == "headless" && !options.keepRunning ? "wskdesk-screenshot.png" : nil
+    }
+
+    // MARK: Screen owners
+
+    private func startDesktop(backend: any DisplayBackend, kernel: Kernel, host: WasmActorHost, actorsDir: String)
+        throws(DesktopError) -> ScreenOwner
+    {
+        let server: UIServer
+        do {
+            server = try UIServer(kernel: kernel, backend: backend, logger: logger)
+        } catch {
+            throw DesktopError(description: "cannot start ui_server: \(error)")
+        }
+        let thread = Thread { server.run() }
+        thread.name = "ui_server"
+        thread.start()
+        for app in options.apps {
+            let path = app.hasSuffix(".wasm") ? app : actorsDir + "/" + app + ".wasm"
+            do {
+                let module = try host.load(path: path)
+                try host.spawn(module) { actor in _ = try server.connect(app: actor) }
+                logger.info("started \(module.name)")
+            } catch let error as ModuleLoadError {
+                throw DesktopError(description: "\(error.description) (build the actors with scripts/build-actors)")
+            } catch {
+                throw DesktopError(description: "cannot start \(path): \(error)")
             }
-            return .headless
+        }
+        return .uiServer(server)
+    }
+
+    /// The seed's way: a Wasm actor holds the framebuffer cap (handle 1) and
+    /// draws the whole screen itself.
+    private func startWasmUIServer(_ path: String, backend: any DisplayBackend, kernel: Kernel, host: WasmActorHost)
+        throws(DesktopError) -> ScreenOwner
+    {
+        let framebuffer = Framebuffer(width: backend.width, height: backend.height)
+        let presenter = FramebufferPresenter(framebuffer: framebuffer, backend: backend)
+        presenter.start()
+        do {
+            let module = try host.load(path: path)
+            try host.spawn(module) { actor in _ = try kernel.grant(framebuffer, to: actor) }
+            logger.info("started \(module.name) as ui_server, holding the framebuffer")
+        } catch let error as ModuleLoadError {
+            presenter.stop()
+            throw DesktopError(description: error.description)
+        } catch {
+            presenter.stop()
+            throw DesktopError(description: "cannot start \(path): \(error)")
+        }
+        return .framebuffer(presenter)
+    }
+
+    // MARK: Environment
+
+    private func openBackend() throws(DesktopError) -> any DisplayBackend {
+        let headless = { HeadlessBackend(width: options.size.width, height: options.size.height) }
+        switch options.backend {
+        case .headless:
+            return headless()
+        case .drm:
+            return try openDRM()
+        case .auto:
+            guard FileManager.default.fileExists(atPath: "/dev/dri") else {
+                logger.info("no /dev/dri: using the headless backend")
+                return headless()
+            }
+            return try openDRM()
+        }
+    }
+
+    private func openDRM() throws(DesktopError) -> any DisplayBackend {
+        do {
+            return try DRMBackend(devicePath: options.drmDevice, connector: options.output, mode: options.mode, logger: logger)
+        } catch {
+            throw DesktopError(description: error.description)
         }
     }
 
     /// --actors, $WSKDESK_ACTORS, or build/actors of the source tree the binary was built in.
     private func actorDirectory() throws(DesktopError) -> String {
         if let dir = options.actors { return dir }
-        if let env = getenv("WSKDESK_ACTORS") { return String(cString: env) }
+        if let env = ProcessInfo.processInfo.environment["WSKDESK_ACTORS"] { return env }
         var candidates: [String] = []
-        if let exe = executablePath() {
-            // <tree>/.build/<config>/wskdesk -> <tree>/build/actors
-            var parts = exe.split(separator: "/", omittingEmptySubsequences: false)
-            if parts.count > 3 {
-                parts.removeLast(3)
-                candidates.append(parts.joined(separator: "/") + "/build/actors")
-            }
+        // <tree>/.build/<config>/wskdesk -> <tree>/build/actors
+        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        if let real = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            let tree = URL(fileURLWithPath: real).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            candidates.append(tree.path + "/build/actors")
         }
+        candidates.append(exe.deletingLastPathComponent().path + "/../share/wskdesk/actors")
         candidates.append("build/actors")
-        for dir in candidates where access(dir + "/hello.wasm", R_OK) == 0 { return dir }
+        for dir in candidates where FileManager.default.fileExists(atPath: dir) { return dir }
         throw DesktopError(description: "no actors found in \(candidates.joined(separator: " or ")): build them with scripts/build-actors, or pass --actors DIR")
     }
+}
 
-    private func executablePath() -> String? {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard n > 0 else { return nil }
-        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+/// Whoever draws the screen: the native ui_server, or a presenter for a Wasm
+/// actor holding the framebuffer.
+enum ScreenOwner {
+    case uiServer(UIServer)
+    case framebuffer(FramebufferPresenter)
+
+    func screenshot(to path: String, logger: Logger) {
+        switch self {
+        case .uiServer(let server):
+            let done = DispatchSemaphore(value: 0)
+            server.screenshot(to: path) { result in
+                switch result {
+                case .success: print("wskdesk: screenshot written to \(path)")
+                case .failure(let error): logger.error("\(error.description)")
+                }
+                done.signal()
+            }
+            done.wait()
+        case .framebuffer(let presenter):
+            let fb = presenter.framebuffer
+            do {
+                try PNGWriter.write(fb.pixels, width: fb.width, height: fb.height, stride: fb.width * 4, to: path)
+                print("wskdesk: screenshot written to \(path)")
+            } catch {
+                logger.error("\(error.description)")
+            }
+        }
+    }
+
+    func stop() {
+        switch self {
+        case .uiServer(let server): server.stop()
+        case .framebuffer(let presenter): presenter.stop()
+        }
+    }
+}
+
+/// SIGINT/SIGTERM/SIGHUP, or a programmatic stop.
+final class StopSignal: @unchecked Sendable {
+    // `sources` is set once in install(), on the main thread, before any wait.
+    private let semaphore = DispatchSemaphore(value: 0)
+    private var sources: [DispatchSourceSignal] = []
+
+    func install() {
+        for sig in [SIGINT, SIGTERM, SIGHUP] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { [semaphore] in semaphore.signal() }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    func trigger() { semaphore.signal() }
+
+    /// Waits until stopped. Returns true if stopped, false if `seconds` passed first.
+    @discardableResult
+    func wait(seconds: Double? = nil) -> Bool {
+        guard let seconds else {
+            semaphore.wait()
+            return true
+        }
+        let ok = semaphore.wait(timeout: .now() + max(0, seconds)) == .success
+        if ok { semaphore.signal() }  // stay stopped for the next wait
+        return ok
     }
 }

@@ -23,17 +23,35 @@ struct WskDesk: ParsableCommand {
     @Option(help: "Output backend: auto (DRM if /dev/dri exists, else headless), drm or headless.")
     var backend: BackendChoice = .auto
 
+    @Option(help: "DRM device (default: the first /dev/dri/card* with a connected output).")
+    var drmDevice: String?
+
+    @Option(help: "Output (connector) to use, e.g. HDMI-A-1 or Virtual-1 (default: the first connected).")
+    var output: String?
+
+    @Option(help: "Mode, WIDTHxHEIGHT or WIDTHxHEIGHT@HZ (default: the output's preferred mode).")
+    var mode: String?
+
     @Option(help: "Size of the headless output, WIDTHxHEIGHT.")
     var size: OutputSize = OutputSize(width: 1280, height: 800)
 
     @Option(help: "Folder with the actor .wasm files (default: $WSKDESK_ACTORS, else build/actors of the source tree).")
     var actors: String?
 
-    @Option(help: "Write a PNG screenshot here after --screenshot-delay seconds (headless default: wskdesk-screenshot.png).")
+    @Option(name: .customLong("app"), help: "An app to start: a name in the actors folder or a .wasm path (repeatable).")
+    var apps: [String] = ["demo"]
+
+    @Option(help: "Run this Wasm actor as ui_server instead, holding the framebuffer (seed style).")
+    var uiServer: String?
+
+    @Option(help: "Write a PNG screenshot here after --screenshot-delay seconds (headless default: wskdesk-screenshot.png, then exit).")
     var screenshot: String?
 
     @Option(help: "Seconds to wait before the screenshot.")
     var screenshotDelay: Double = 1.0
+
+    @Flag(help: "Keep running after the headless screenshot (stop with Ctrl+C).")
+    var keepRunning = false
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .info
