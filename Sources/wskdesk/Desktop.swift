@@ -13,10 +13,10 @@ struct DesktopError: Error, CustomStringConvertible {
 /// Boots the kernel, the output, ui_server (native, or a Wasm actor given the
 /// framebuffer cap) and the desktop's apps, and runs until told to stop.
 struct Desktop {
-    let options: WskDesk
+    let options: Run
     let logger: Logger
 
-    init(options: WskDesk, logger: Logger) {
+    init(options: Run, logger: Logger) {
         self.options = options
         self.logger = logger
     }

@@ -8,8 +8,8 @@ import Logging
     import Glibc
 #endif
 
-/// The CLI. Parses arguments, bootstraps logging, boots the kernel and the
-/// first actors on an output backend, and hands the console back on exit.
+/// The CLI. Parses arguments, bootstraps logging, and runs a subcommand;
+/// `run` (the desktop) is the default.
 struct WskDesk: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wskdesk",
@@ -17,7 +17,25 @@ struct WskDesk: ParsableCommand {
         discussion: """
             Run from a Linux virtual terminal to drive the screen through DRM/KMS, or anywhere \
             with --backend headless to render into memory and write a PNG screenshot.
-            """
+            """,
+        subcommands: [Run.self, Check.self, Outputs.self],
+        defaultSubcommand: Run.self
+    )
+}
+
+/// Sends log lines to stderr at `level`.
+func bootstrapLogging(level: Logger.Level) {
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = level
+        return handler
+    }
+}
+
+/// `wskdesk run`: the desktop.
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the desktop (the default command)."
     )
 
     @Option(help: "Output backend: auto (DRM if /dev/dri exists, else headless), drm or headless.")
@@ -57,12 +75,7 @@ struct WskDesk: ParsableCommand {
     var logLevel: Logger.Level = .info
 
     mutating func run() throws {
-        let level = logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        bootstrapLogging(level: logLevel)
         let logger = Logger(label: "wskdesk")
         do {
             try Desktop(options: self, logger: logger).run()
