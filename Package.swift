@@ -27,11 +27,12 @@ let package = Package(
             dependencies: [.product(name: "Logging", package: "swift-log")],
             exclude: ["README.md"]
         ),
-        // Wasm actors on WasmKit: loading, validation, the "env" host ABI.
+        // Wasm actors: loading, validation, the "env" host ABI; the WasmKit
+        // interpreter and the compiled tier (wasm2c + the system C compiler).
         .target(
             name: "Interp",
             dependencies: [
-                "Kernel",
+                "Kernel", "CWasmRT",
                 .product(name: "WasmKit", package: "WasmKit"),
                 .product(name: "WAT", package: "WasmKit"),
                 .product(name: "Logging", package: "swift-log"),
@@ -56,11 +57,19 @@ let package = Package(
             ],
             exclude: ["README.md"]
         ),
+        // The Swift side of the apps' plugin protocols and boot configuration,
+        // and native reference filters and fractals (tests, benchmarks).
+        .target(
+            name: "AppProtocols",
+            dependencies: ["Kernel"],
+            exclude: ["README.md"]
+        ),
         // The executable: CLI, boot, session/VT, kiosk policy.
         .executableTarget(
             name: "wskdesk",
             dependencies: [
-                "Kernel", "Interp", "Compositor", "Input", "CSeat",
+                "Kernel", "Interp", "Compositor", "Input", "CSeat", "CShim",
+                "AppProtocols",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -70,7 +79,8 @@ let package = Package(
         .executableTarget(
             name: "wskbench",
             dependencies: [
-                "Kernel", "Interp", "Compositor",
+                "Kernel", "Interp", "Compositor", "Input",
+                "AppProtocols",
                 .product(name: "WasmKit", package: "WasmKit"),
                 .product(name: "WAT", package: "WasmKit"),
                 .product(name: "Logging", package: "swift-log"),
@@ -86,6 +96,9 @@ let package = Package(
         systemLibrary("CPNG", pkgConfig: "libpng", apt: "libpng-dev"),
         // What Swift cannot import: libdrm's function-like macros, va_list callbacks.
         .target(name: "CShim", dependencies: ["CDRM", "CLibInput", "CXKBCommon"]),
+        // The runtime of compiled Wasm actors (wasm-rt.h for wasm2c's output);
+        // module/ is compiled into each actor's shared object, not into wskdesk.
+        .target(name: "CWasmRT", exclude: ["module", "README.md"]),
 
         .testTarget(
             name: "KernelTests",
@@ -94,8 +107,15 @@ let package = Package(
         .testTarget(
             name: "CompositorTests",
             dependencies: [
-                "Compositor", "Kernel", "Interp",
+                "Compositor", "Kernel", "Interp", "Input",
                 .product(name: "WAT", package: "WasmKit"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "InputTests",
+            dependencies: [
+                "Input", "Kernel", "Compositor",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -104,6 +124,24 @@ let package = Package(
             dependencies: [
                 "Kernel", "Interp",
                 .product(name: "WAT", package: "WasmKit"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // paint, fractal and the plugins (built Rust actors) against Swift references.
+        .testTarget(
+            name: "AppTests",
+            dependencies: [
+                "AppProtocols", "Kernel", "Interp", "Compositor",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Runs the built wskdesk executable as a user would.
+        .testTarget(
+            name: "WskdeskTests",
+            dependencies: [
+                "wskdesk", "Kernel", "Interp", "Compositor",
+                .product(name: "WAT", package: "WasmKit"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
     ]

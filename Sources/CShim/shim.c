@@ -3,46 +3,46 @@
 #include <drm_fourcc.h>
 #include <libinput.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <xkbcommon/xkbcommon.h>
+#include <errno.h>
+#include <linux/kd.h>
+#include <linux/vt.h>
+#include <sys/ioctl.h>
 
 uint32_t wsk_drm_format_xrgb8888(void) { return DRM_FORMAT_XRGB8888; }
 uint32_t wsk_drm_format_argb8888(void) { return DRM_FORMAT_ARGB8888; }
 
-/* One sink per library instance; the context pointer travels with it. */
-struct sink { wsk_log_sink fn; void *context; };
-
-static void format_and_send(const struct sink *s, int priority, const char *fmt, va_list args) {
-    if (!s || !s->fn) return;
+/* The sink function is shared; its context is each instance's user data, so
+ * two instances (tests run many at once) never log through each other. */
+static void format_and_send(wsk_log_sink fn, void *context, int priority, const char *fmt, va_list args) {
+    if (!fn) return;
     char line[1024];
     vsnprintf(line, sizeof line, fmt, args);
-    s->fn(s->context, priority, line);
+    fn(context, priority, line);
 }
 
-static struct sink libinput_sink;
+static _Atomic(wsk_log_sink) libinput_sink;
 
 static void libinput_log(struct libinput *li, enum libinput_log_priority p,
                          const char *fmt, va_list args) {
-    (void)li;
-    format_and_send(&libinput_sink, (int)p, fmt, args);
+    format_and_send(atomic_load(&libinput_sink), libinput_get_user_data(li), (int)p, fmt, args);
 }
 
-void wsk_libinput_set_log_sink(struct libinput *li, wsk_log_sink fn, void *context) {
-    libinput_sink.fn = fn;
-    libinput_sink.context = context;
+void wsk_libinput_set_log_sink(struct libinput *li, wsk_log_sink fn) {
+    atomic_store(&libinput_sink, fn);
     libinput_log_set_handler(li, libinput_log);
 }
 
-static struct sink xkb_sink;
+static _Atomic(wsk_log_sink) xkb_sink;
 
 static void xkb_log(struct xkb_context *ctx, enum xkb_log_level level,
                     const char *fmt, va_list args) {
-    (void)ctx;
-    format_and_send(&xkb_sink, (int)level, fmt, args);
+    format_and_send(atomic_load(&xkb_sink), xkb_context_get_user_data(ctx), (int)level, fmt, args);
 }
 
-void wsk_xkb_set_log_sink(struct xkb_context *ctx, wsk_log_sink fn, void *context) {
-    xkb_sink.fn = fn;
-    xkb_sink.context = context;
+void wsk_xkb_set_log_sink(struct xkb_context *ctx, wsk_log_sink fn) {
+    atomic_store(&xkb_sink, fn);
     xkb_context_set_log_fn(ctx, xkb_log);
 }

@@ -70,3 +70,25 @@ final class ActorThread: Sendable {
         return true
     }
 }
+
+/// Runs `body` on a detached thread of its own, for work nobody joins (a
+/// background compile); false if the system refused a thread.
+func startDetachedThread(stackBytes: Int = 1 << 20, _ body: @escaping @Sendable () -> Void) -> Bool {
+    final class Box: Sendable {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
+    var attr = pthread_attr_t()
+    pthread_attr_init(&attr)
+    defer { pthread_attr_destroy(&attr) }
+    pthread_attr_setstacksize(&attr, stackBytes)
+    pthread_attr_setdetachstate(&attr, Int32(PTHREAD_CREATE_DETACHED))
+    let box = Unmanaged.passRetained(Box(body))
+    var thread = pthread_t()
+    let rc = pthread_create(&thread, &attr, { raw in
+        Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue().body()
+        return nil
+    }, box.toOpaque())
+    if rc != 0 { box.release() }
+    return rc == 0
+}

@@ -1,79 +1,87 @@
-import WasmKit
 import Kernel
 
-/// Binds each host call of the ABI to `HostCalls` for the interpreter: raw
-/// Wasm values in, raw Wasm values out.
+/// Binds each host call of the ABI to `HostCalls`, for every tier: raw
+/// argument bits in (as the ABI table orders them), raw result bits out. The
+/// interpreter converts WasmKit values to and from these bits; compiled code
+/// passes them as they are.
 enum HostBinding {
-    typealias Body = (UnsafeBufferPointer<Value>, UnsafeMutableBufferPointer<Value>) throws -> Void
+    /// The host calls by name; each case is bound below.
+    enum Call: String {
+        case log = "sys_log", exit = "sys_exit", send = "sys_cap_send", receive = "sys_cap_recv"
+        case memRead = "sys_cap_mem_read", memWrite = "sys_cap_mem_write", framebufferInfo = "sys_fb_info"
+        case receiveTimeout = "sys_cap_recv_timeout", call = "sys_cap_call", release = "sys_cap_release"
+        case derive = "sys_cap_derive", revoke = "sys_cap_revoke", info = "sys_cap_info"
+        case createEndpoint = "sys_endpoint_create", createBuffer = "sys_buffer_create", spawn = "sys_spawn"
+        case kill = "sys_actor_kill", now = "sys_time_now", yield = "sys_yield"
+    }
 
-    static func body(for name: String, calls: HostCalls, memory box: MemoryBox) -> Body {
-        func mem() -> WasmKitMemory { WasmKitMemory(memory: box.memory!) }
-        func i32(_ v: Value) -> Int32 { Int32(bitPattern: v.i32) }
-        func i64(_ v: Value) -> Int64 { Int64(bitPattern: v.i64) }
+    /// `ABI.hostCalls`, numbered as the compiled tier's trampolines number them.
+    static let table: [Call] = ABI.hostCalls.map { signature in
+        guard let call = Call(rawValue: signature.name) else {
+            preconditionFailure("host call \(signature.name) is in the ABI table but has no binding")
+        }
+        return call
+    }
 
-        switch name {
-        case "sys_log":
-            return { a, _ in try calls.log(mem(), ptr: i32(a[0]), len: i32(a[1])) }
-        case "sys_exit":
-            return { a, _ in try calls.exit(code: i32(a[0])) }
-        case "sys_cap_send":
-            return { a, r in
-                r[0] = Value(signed: try calls.send(
-                    mem(), handle: i64(a[0]), opcode: i32(a[1]), ptr: i32(a[2]), len: i32(a[3]), cap: i64(a[4])))
-            }
-        case "sys_cap_recv":
-            return { a, r in
-                r[0] = Value(signed: try calls.receive(
-                    mem(), handle: i64(a[0]), buf: i32(a[1]), len: i32(a[2]), timeout: .forever))
-            }
-        case "sys_cap_recv_timeout":
-            return { a, r in
-                r[0] = Value(signed: try calls.receive(
-                    mem(), handle: i64(a[0]), buf: i32(a[1]), len: i32(a[2]), timeout: Timeout(abi: i64(a[3]))))
-            }
-        case "sys_cap_call":
-            return { a, r in
-                r[0] = Value(signed: try calls.call(
-                    mem(), handle: i64(a[0]), opcode: i32(a[1]), ptr: i32(a[2]), len: i32(a[3]), cap: i64(a[4]),
-                    buf: i32(a[5]), bufLen: i32(a[6]), timeout: Timeout(abi: i64(a[7]))))
-            }
-        case "sys_cap_mem_read":
-            return { a, r in
-                r[0] = Value(signed: try calls.memRead(
-                    mem(), handle: i64(a[0]), offset: i32(a[1]), ptr: i32(a[2]), len: i32(a[3])))
-            }
-        case "sys_cap_mem_write":
-            return { a, r in
-                r[0] = Value(signed: try calls.memWrite(
-                    mem(), handle: i64(a[0]), offset: i32(a[1]), ptr: i32(a[2]), len: i32(a[3])))
-            }
-        case "sys_fb_info":
-            return { _, r in r[0] = Value(signed: try calls.framebufferInfo()) }
-        case "sys_cap_release":
-            return { a, r in r[0] = Value(signed: try calls.release(handle: i64(a[0]))) }
-        case "sys_cap_derive":
-            return { a, r in r[0] = Value(signed: try calls.derive(handle: i64(a[0]), rights: i32(a[1]))) }
-        case "sys_cap_revoke":
-            return { a, r in r[0] = Value(signed: try calls.revoke(handle: i64(a[0]))) }
-        case "sys_cap_info":
-            return { a, r in r[0] = Value(signed: try calls.info(mem(), handle: i64(a[0]), ptr: i32(a[1]))) }
-        case "sys_endpoint_create":
-            return { a, r in r[0] = Value(signed: try calls.createEndpoint(capacity: i32(a[0]))) }
-        case "sys_buffer_create":
-            return { a, r in r[0] = Value(signed: try calls.createBuffer(size: i32(a[0]))) }
-        case "sys_spawn":
-            return { a, r in
-                r[0] = Value(signed: try calls.spawn(
-                    mem(), spawner: i64(a[0]), namePtr: i32(a[1]), nameLen: i32(a[2]), grant: i64(a[3])))
-            }
-        case "sys_actor_kill":
-            return { a, r in r[0] = Value(signed: try calls.kill(handle: i64(a[0]))) }
-        case "sys_time_now":
-            return { _, r in r[0] = Value(signed: try calls.now()) }
-        case "sys_yield":
-            return { _, _ in try calls.yield() }
-        default:
-            preconditionFailure("host call \(name) is in the ABI table but has no binding")
+    /// The number of host call `name`.
+    static func number(of name: String) -> Int? {
+        ABI.hostCalls.firstIndex { $0.name == name }
+    }
+
+    /// Runs host call `number` with `args` (i32 arguments in the low 32
+    /// bits); returns its result bits, 0 for a call without a result.
+    static func invoke(
+        _ number: Int, _ args: UnsafeBufferPointer<UInt64>, calls: HostCalls, memory: some GuestMemory
+    ) throws(ActorUnwind) -> UInt64 {
+        func i32(_ i: Int) -> Int32 { Int32(truncatingIfNeeded: args[i]) }
+        func i64(_ i: Int) -> Int64 { Int64(bitPattern: args[i]) }
+        func bits(_ value: Int32) -> UInt64 { UInt64(UInt32(bitPattern: value)) }
+        func bits(_ value: Int64) -> UInt64 { UInt64(bitPattern: value) }
+
+        switch HostBinding.table[number] {
+        case .log:
+            try calls.log(memory, ptr: i32(0), len: i32(1))
+            return 0
+        case .exit:
+            try calls.exit(code: i32(0))
+        case .send:
+            return bits(try calls.send(memory, handle: i64(0), opcode: i32(1), ptr: i32(2), len: i32(3), cap: i64(4)))
+        case .receive:
+            return bits(try calls.receive(memory, handle: i64(0), buf: i32(1), len: i32(2), timeout: .forever))
+        case .receiveTimeout:
+            return bits(try calls.receive(
+                memory, handle: i64(0), buf: i32(1), len: i32(2), timeout: Timeout(abi: i64(3))))
+        case .call:
+            return bits(try calls.call(
+                memory, handle: i64(0), opcode: i32(1), ptr: i32(2), len: i32(3), cap: i64(4),
+                buf: i32(5), bufLen: i32(6), timeout: Timeout(abi: i64(7))))
+        case .memRead:
+            return bits(try calls.memRead(memory, handle: i64(0), offset: i32(1), ptr: i32(2), len: i32(3)))
+        case .memWrite:
+            return bits(try calls.memWrite(memory, handle: i64(0), offset: i32(1), ptr: i32(2), len: i32(3)))
+        case .framebufferInfo:
+            return bits(try calls.framebufferInfo())
+        case .release:
+            return bits(try calls.release(handle: i64(0)))
+        case .derive:
+            return bits(try calls.derive(handle: i64(0), rights: i32(1)))
+        case .revoke:
+            return bits(try calls.revoke(handle: i64(0)))
+        case .info:
+            return bits(try calls.info(memory, handle: i64(0), ptr: i32(1)))
+        case .createEndpoint:
+            return bits(try calls.createEndpoint(capacity: i32(0)))
+        case .createBuffer:
+            return bits(try calls.createBuffer(size: i32(0)))
+        case .spawn:
+            return bits(try calls.spawn(memory, spawner: i64(0), namePtr: i32(1), nameLen: i32(2), grant: i64(3)))
+        case .kill:
+            return bits(try calls.kill(handle: i64(0)))
+        case .now:
+            return bits(try calls.now())
+        case .yield:
+            try calls.yield()
+            return 0
         }
     }
 }

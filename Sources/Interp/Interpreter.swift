@@ -17,9 +17,7 @@ struct InterpreterEngine: ExecutionTier {
 
     /// Instantiates `module` with the "env" host calls bound to `context`.
     func instantiate(_ module: CheckedModule, context: ActorContext) throws(ModuleLoadError) -> any RunnableActor {
-        let store = Store(engine: engine)
-        store.resourceLimiter = GrowthLimiter(limits: limits)
-        store.fuel = Fuel(remaining: limits.fuelPerCall)
+        let store = makeStore()
         let memoryBox = MemoryBox()
         let calls = HostCalls(context: context)
         var imports = Imports()
@@ -27,6 +25,37 @@ struct InterpreterEngine: ExecutionTier {
             imports.define(module: ABI.importModule, name: name,
                            hostFunction(name, store: store, calls: calls, memory: memoryBox, fuel: limits.fuelPerCall))
         }
+        let (memory, start) = try instantiate(module, store: store, imports: imports)
+        memoryBox.memory = memory
+        return InterpretedActor(store: store, start: start, fuelPerCall: limits.fuelPerCall)
+    }
+
+    /// Refuses `module` exactly as `instantiate` would, without an actor: the
+    /// compiled tier's validation, so both tiers refuse the same modules with
+    /// the same words.
+    func validate(_ module: CheckedModule) throws(ModuleLoadError) {
+        let store = makeStore()
+        var imports = Imports()
+        for name in module.importedCalls {
+            let signature = ABI.hostCall(named: name)!
+            imports.define(module: ABI.importModule, name: name, Function(
+                store: store, parameters: signature.parameters.map(ModuleCheck.valueType),
+                results: signature.results.map(ModuleCheck.valueType)
+            ) { _, _ in throw ActorUnwind.terminated })
+        }
+        _ = try instantiate(module, store: store, imports: imports)
+    }
+
+    private func makeStore() -> Store {
+        let store = Store(engine: engine)
+        store.resourceLimiter = GrowthLimiter(limits: limits)
+        store.fuel = Fuel(remaining: limits.fuelPerCall)
+        return store
+    }
+
+    private func instantiate(_ module: CheckedModule, store: Store, imports: Imports) throws(ModuleLoadError)
+        -> (Memory, Function)
+    {
         do {
             let instance = try module.module.instantiate(store: store, imports: imports)
             guard let memory = instance.exports[memory: "memory"],
@@ -39,8 +68,7 @@ struct InterpreterEngine: ExecutionTier {
                     "\"_start\" has signature \(ModuleCheck.signatureText(start.type)); it must be () -> ()",
                 ])
             }
-            memoryBox.memory = memory
-            return InterpretedActor(store: store, start: start, fuelPerCall: limits.fuelPerCall)
+            return (memory, start)
         } catch let error as ModuleLoadError {
             throw error
         } catch {
@@ -52,14 +80,35 @@ struct InterpreterEngine: ExecutionTier {
         -> Function
     {
         let signature = ABI.hostCall(named: name)!
+        let number = HostBinding.number(of: name)!
         let parameters = signature.parameters.map(ModuleCheck.valueType)
         let results = signature.results.map(ModuleCheck.valueType)
-        let body = HostBinding.body(for: name, calls: calls, memory: box)
         return Function(store: store, parameters: parameters, results: results) { caller, args, out in
             // The watchdog counts instructions between host calls: refill.
             caller.store.fuel = Fuel(remaining: fuel)
-            try body(args, out)
+            let result = try withUnsafeTemporaryAllocation(of: UInt64.self, capacity: max(args.count, 1)) { raw in
+                for (i, arg) in args.enumerated() { raw[i] = arg.bits }
+                return try HostBinding.invoke(
+                    number, UnsafeBufferPointer(rebasing: raw[..<args.count]), calls: calls,
+                    memory: WasmKitMemory(memory: box.memory!))
+            }
+            if let type = results.first { out[0] = Value(bits: result, type: type) }
         }
+    }
+}
+
+extension Value {
+    /// The value's bits as the host calls take them: i32 zero-extended.
+    var bits: UInt64 {
+        switch self {
+        case .i32(let v): UInt64(v)
+        case .i64(let v): v
+        default: preconditionFailure("host calls take only i32 and i64, checked at load")
+        }
+    }
+
+    init(bits: UInt64, type: ValueType) {
+        self = type == .i32 ? .i32(UInt32(truncatingIfNeeded: bits)) : .i64(bits)
     }
 }
 

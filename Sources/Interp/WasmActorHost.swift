@@ -24,22 +24,56 @@ public struct ActorLimits: Sendable {
     public init() {}
 }
 
+/// Which engine runs an actor. Both give the same results, traps and limits.
+public enum TierPolicy: String, Sendable, CaseIterable {
+    /// WasmKit's interpreter: starts at once.
+    case interpreter
+    /// Compiled code, built first if it is not cached (the spawn waits for
+    /// it); the interpreter when it cannot be built.
+    case compiled
+    /// Compiled code when the module's object is ready; otherwise the
+    /// interpreter at once, while the object is built for the module's next actor.
+    case auto
+}
+
+/// How many actors each tier has instantiated.
+public struct TierCounts: Sendable, Equatable {
+    public var interpreted: Int
+    public var compiled: Int
+
+    public init(interpreted: Int = 0, compiled: Int = 0) {
+        self.interpreted = interpreted
+        self.compiled = compiled
+    }
+}
+
 /// Runs Wasm actors for a kernel: loads and checks modules, instantiates them
-/// on the interpreter tier, runs each `_start` on its own thread, and turns
+/// on a tier (`TierPolicy`), runs each `_start` on its own thread, and turns
 /// however it ends into `Kernel.terminate`. Also the kernel's `ModuleLauncher`
 /// for `sys_spawn`.
 public final class WasmActorHost: ModuleLauncher, Sendable {
     public let kernel: Kernel
     public let limits: ActorLimits
-    let tier: any ExecutionTier
+    /// The tier of actors whose spawn does not name one.
+    public let tier: TierPolicy
+    let interpreter: InterpreterEngine
+    let compiled: CompiledEngine
     let logSink: LogSink
     private let contexts = Mutex<[ActorID: ActorContext]>([:])
     private let threads = Mutex<[ActorID: ActorThread]>([:])
+    private let counts = Mutex(TierCounts())
 
-    public init(kernel: Kernel, limits: ActorLimits = ActorLimits(), logSink: LogSink? = nil) {
+    /// `compiler` defaults to the one for the user's cache directory.
+    public init(
+        kernel: Kernel, limits: ActorLimits = ActorLimits(), tier: TierPolicy = .auto, compiler: ModuleCompiler? = nil,
+        logSink: LogSink? = nil
+    ) {
         self.kernel = kernel
         self.limits = limits
-        self.tier = InterpreterEngine(limits: limits)
+        self.tier = tier
+        self.interpreter = InterpreterEngine(limits: limits)
+        self.compiled = CompiledEngine(
+            limits: limits, compiler: compiler ?? ModuleCompiler.forUser(logger: kernel.logger), interpreter: interpreter)
         let logger = kernel.logger
         self.logSink = logSink ?? { name, line in logger.info("\(line)", metadata: ["actor": "\(name)"]) }
         kernel.setLauncher(self)
@@ -66,20 +100,49 @@ public final class WasmActorHost: ModuleLauncher, Sendable {
         try ModuleCheck.check(bytes: bytes, name: name, source: name)
     }
 
-    /// Instantiates a checked module, ready to start.
-    public func prepare(_ module: CheckedModule) throws(ModuleLoadError) -> any PreparedActor {
+    /// Instantiates a checked module on `tier` (the host's by default), ready to start.
+    public func prepare(_ module: CheckedModule, tier: TierPolicy? = nil) throws(ModuleLoadError) -> any PreparedActor {
         let context = ActorContext(kernel: kernel, name: module.name, logSink: logSink)
-        let instance = try tier.instantiate(module, context: context)
+        let instance: any RunnableActor
+        switch tier ?? self.tier {
+        case .interpreter:
+            instance = try interpreter.instantiate(module, context: context)
+        case .compiled:
+            instance = try compiled.instantiate(module, context: context)
+        case .auto:
+            if let ready = try compiled.instantiateIfReady(module, context: context) {
+                instance = ready
+            } else {
+                instance = try interpreter.instantiate(module, context: context)
+                compiled.compiler.compileInBackground(module)
+            }
+        }
+        counts.withLock { counts in
+            if instance is CompiledActor { counts.compiled += 1 } else { counts.interpreted += 1 }
+        }
         return PreparedWasmActor(host: self, context: context, instance: instance)
     }
+
+    /// Validates `module` as the interpreter would and compiles it into the
+    /// compiler's cache (`wskdesk compile`). Says where the object is and
+    /// whether it was built now or found there.
+    public func compileAheadOfTime(_ module: CheckedModule) throws -> (path: String, built: Bool) {
+        try interpreter.validate(module)
+        return try compiled.compiler.precompile(module)
+    }
+
+    /// How many actors each tier has instantiated so far.
+    public var tierCounts: TierCounts { counts.withLock { $0 } }
 
     // MARK: Running
 
     /// Creates the actor, lets `grant` give it its boot caps (handles 1, 2, ...
     /// in grant order), and starts it.
     @discardableResult
-    public func spawn(_ module: CheckedModule, grant: (ActorID) throws -> Void = { _ in }) throws -> ActorID {
-        let prepared = try prepare(module)
+    public func spawn(
+        _ module: CheckedModule, tier: TierPolicy? = nil, grant: (ActorID) throws -> Void = { _ in }
+    ) throws -> ActorID {
+        let prepared = try prepare(module, tier: tier)
         let actor = kernel.createActor(name: module.name)
         do {
             try grant(actor)

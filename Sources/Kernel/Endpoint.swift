@@ -9,6 +9,8 @@ final class Endpoint: KernelObject, @unchecked Sendable {
     private(set) var queue: [Message] = []
     private var head = 0
     private(set) var isClosed = false
+    /// Messages taken off the queue so far (received or handed off).
+    private(set) var taken: UInt64 = 0
     private var waiters: [Waiter] = []
 
     init(capacity: Int) {
@@ -37,6 +39,7 @@ final class Endpoint: KernelObject, @unchecked Sendable {
         precondition(head < queue.count)
         let message = queue[head]
         head += 1
+        taken &+= 1
         if head > 32, head * 2 > queue.count {
             queue.removeFirst(head)
             head = 0
@@ -50,7 +53,10 @@ final class Endpoint: KernelObject, @unchecked Sendable {
     /// nothing is queued ahead of it.
     var handoffCandidate: Waiter? { count == 0 ? waiters.first : nil }
 
-    func removeFirstWaiter() { waiters.removeFirst() }
+    func removeFirstWaiter() {
+        waiters.removeFirst()
+        taken &+= 1  // the message went straight to it
+    }
 
     func removeWaiter(_ waiter: Waiter) {
         if let i = waiters.firstIndex(where: { $0 === waiter }) { waiters.remove(at: i) }

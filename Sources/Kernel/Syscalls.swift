@@ -388,6 +388,17 @@ public struct BufferMapping: @unchecked Sendable {
 }
 
 extension Kernel {
+    /// How far the receiver of an endpoint has got: messages waiting, and
+    /// messages taken so far. A native supervisor sees an actor that stopped
+    /// reading its events when `taken` stays put while messages wait.
+    public func queueProgress(_ caller: ActorID, _ handle: Handle) throws(SysError) -> (queued: Int, taken: UInt64) {
+        try locked { state throws(SysError) in
+            let node = try state.lookup(caller, handle, kinds: [.endpoint])
+            let endpoint = node.object as! Endpoint
+            return (endpoint.count, endpoint.taken)
+        }
+    }
+
     /// Maps the buffer behind `handle` for a native actor. Needs `rights`.
     public func mapBuffer(_ caller: ActorID, _ handle: Handle, rights: Rights = .read) throws(SysError) -> BufferMapping {
         try locked { state throws(SysError) in

@@ -38,7 +38,7 @@ enum HostCallBenchmark {
 
     static func timeActor(_ wat: String) throws -> Double {
         let kernel = Kernel()
-        let host = WasmActorHost(kernel: kernel, logSink: { _, _ in })
+        let host = WasmActorHost(kernel: kernel, tier: .interpreter, logSink: { _, _ in })
         let module = try host.load(bytes: try wat2wasm(wat), name: "loop")
         var best = Double.infinity
         for _ in 0..<3 {
@@ -72,7 +72,7 @@ enum HostCallBenchmark {
     static func startHello() throws -> (load: Double, run: Double) {
         let path = "build/actors/hello.wasm"
         let kernel = Kernel()
-        let host = WasmActorHost(kernel: kernel, logSink: { _, _ in })
+        let host = WasmActorHost(kernel: kernel, tier: .interpreter, logSink: { _, _ in })
         var loads: [Double] = []
         var runs: [Double] = []
         for _ in 0..<20 {

@@ -200,7 +200,7 @@ enum IPCBenchmark {
     /// Two WAT actors: the client calls the server `count` times.
     static func wasmPingPong(count: Int) throws -> Double {
         let kernel = Kernel()
-        let host = WasmActorHost(kernel: kernel, logSink: { _, _ in })
+        let host = WasmActorHost(kernel: kernel, tier: .interpreter, logSink: { _, _ in })
         let server = try host.load(bytes: try wat2wasm(serverWAT), name: "server")
         let client = try host.load(bytes: try wat2wasm(clientWAT(count: count)), name: "client")
         var serverID: ActorID?

@@ -5,7 +5,10 @@
 let available: [(String, () throws -> Void)] = [
     ("ipc", IPCBenchmark.run),
     ("hostcall", HostCallBenchmark.run),
+    ("compiled", CompiledTierBenchmark.run),
     ("composite", CompositeBenchmark.run),
+    ("input", InputBenchmark.run),
+    ("apps", AppBenchmark.run),
 ]
 
 let wanted = Set(CommandLine.arguments.dropFirst())

@@ -16,7 +16,7 @@ struct Check: ParsableCommand {
 
     mutating func run() throws {
         let kernel = Kernel()
-        let host = WasmActorHost(kernel: kernel, logSink: { _, _ in })
+        let host = WasmActorHost(kernel: kernel, tier: .interpreter, logSink: { _, _ in })
         var failures = 0
         for file in files {
             do {

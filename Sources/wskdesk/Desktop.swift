@@ -22,9 +22,14 @@ struct Desktop {
     }
 
     func run() throws(DesktopError) {
-        let backend = try openBackend()
+        let console = try takeConsole()
+        defer { console?.release() }
+        let session = try openSession()
+        defer { session?.close() }
+        let backend = try openBackend(session: session)
         defer { backend.restore() }
         let actorsDir = try actorDirectory()
+        let inputSetup = try prepareInput(backend: backend)
         let kernel = Kernel(logger: logger)
         let host = WasmActorHost(kernel: kernel)
         kernel.onActorExit { [logger] actor, name, reason in
@@ -35,16 +40,35 @@ struct Desktop {
             logger.warning("\(name) (\(actor)) \(reason)")
         }
 
+        let stop = StopSignal()
+        stop.install()
         let screen: ScreenOwner
+        var kiosk: KioskSupervisor?
         if let uiServer = options.uiServer {
             screen = try startWasmUIServer(uiServer, backend: backend, kernel: kernel, host: host)
+        } else if let app = options.kiosk {
+            let server = try startUIServer(backend: backend, kernel: kernel, policy: Policy(mode: .kiosk))
+            kiosk = try startKiosk(app, server: server, kernel: kernel, host: host, actorsDir: actorsDir, stop: stop)
+            screen = .uiServer(server)
         } else {
             screen = try startDesktop(backend: backend, kernel: kernel, host: host, actorsDir: actorsDir)
         }
         logger.info("\(backend.name) output \(backend.width)x\(backend.height)")
+        let input = try startInput(inputSetup, screen: screen, kernel: kernel, session: session, stop: stop)
+        input?.startScript()
+        if let session, case .uiServer(let server) = screen {
+            session.onDisable = {
+                input?.suspend()  // every key and button let go; devices closed
+                server.setSuspended(true)
+            }
+            session.onEnable = {
+                server.setSuspended(false)
+                input?.resume()
+            }
+            session.start()
+        }
 
-        let stop = StopSignal()
-        stop.install()
+        input?.waitForScript()
         if let path = screenshotPath(backend) {
             if stop.wait(seconds: options.screenshotDelay) == false {
                 screen.screenshot(to: path, logger: logger)
@@ -53,6 +77,8 @@ struct Desktop {
         }
         stop.wait()
         logger.info("stopping")
+        input?.stop()
+        kiosk?.stop()
         screen.stop()
         if !host.shutdown(timeout: .seconds(5)) {
             logger.warning("some actors did not stop within 5 s")
@@ -67,23 +93,78 @@ struct Desktop {
 
     // MARK: Screen owners
 
-    private func startDesktop(backend: any DisplayBackend, kernel: Kernel, host: WasmActorHost, actorsDir: String)
-        throws(DesktopError) -> ScreenOwner
-    {
+    private func startUIServer(backend: any DisplayBackend, kernel: Kernel, policy: Policy) throws(DesktopError) -> UIServer {
         let server: UIServer
         do {
-            server = try UIServer(kernel: kernel, backend: backend, logger: logger)
+            server = try UIServer(kernel: kernel, backend: backend, policy: policy, logger: logger)
         } catch {
             throw DesktopError(description: "cannot start ui_server: \(error)")
         }
         let thread = Thread { server.run() }
         thread.name = "ui_server"
         thread.start()
+        return server
+    }
+
+    /// One app, fullscreen, kept alive (see `KioskSupervisor`).
+    private func startKiosk(
+        _ app: String, server: UIServer, kernel: Kernel, host: WasmActorHost, actorsDir: String, stop: StopSignal
+    ) throws(DesktopError) -> KioskSupervisor {
+        let path = modulePath(app, in: actorsDir)
+        let module: CheckedModule
+        do {
+            module = try host.load(path: path)
+        } catch {
+            throw DesktopError(description: error.description)
+        }
+        var policy = KioskPolicy()
+        policy.hangTimeout = options.kioskHangTimeout
+        let supervisor = KioskSupervisor(kernel: kernel, host: host, server: server, module: module, policy: policy, logger: logger)
+        supervisor.onQuit = { stop.trigger() }
+        supervisor.start()
+        return supervisor
+    }
+
+    /// --manifest, else the default desktop's manifest unless --app named apps.
+    private func manifestToRun() throws(DesktopError) -> (manifest: Manifest, file: String)? {
+        let text: String
+        let file: String
+        if let path = options.manifest {
+            guard let contents = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw DesktopError(description: "cannot read the manifest \(path)")
+            }
+            (text, file) = (contents, path)
+        } else if options.apps == Run.defaultApps {
+            (text, file) = (Manifest.defaultDesktop, "the default desktop manifest")
+        } else {
+            return nil
+        }
+        do {
+            return (try Manifest.parse(text, file: file), file)
+        } catch {
+            throw DesktopError(description: error.description)
+        }
+    }
+
+    private func modulePath(_ app: String, in actorsDir: String) -> String {
+        app.hasSuffix(".wasm") ? app : actorsDir + "/" + app + ".wasm"
+    }
+
+    private func startDesktop(backend: any DisplayBackend, kernel: Kernel, host: WasmActorHost, actorsDir: String)
+        throws(DesktopError) -> ScreenOwner
+    {
+        let server = try startUIServer(backend: backend, kernel: kernel, policy: Policy())
+        if let manifest = try manifestToRun() {
+            let boot = ManifestBoot(kernel: kernel, host: host, server: server, actorsDir: actorsDir, logger: logger)
+            try boot.start(manifest.manifest, file: manifest.file)
+            return .uiServer(server)
+        }
+        let wiring = AppWiring(kernel: kernel, actorsDir: actorsDir)
         for app in options.apps {
-            let path = app.hasSuffix(".wasm") ? app : actorsDir + "/" + app + ".wasm"
+            let path = modulePath(app, in: actorsDir)
             do {
                 let module = try host.load(path: path)
-                try host.spawn(module) { actor in _ = try server.connect(app: actor) }
+                try host.spawn(module) { actor in try wiring.grant(module.name, to: actor, server: server) }
                 logger.info("started \(module.name)")
             } catch let error as ModuleLoadError {
                 throw DesktopError(description: "\(error.description) (build the actors with scripts/build-actors)")
@@ -118,25 +199,58 @@ struct Desktop {
 
     // MARK: Environment
 
-    private func openBackend() throws(DesktopError) -> any DisplayBackend {
-        let headless = { HeadlessBackend(width: options.size.width, height: options.size.height) }
+    /// The terminal to hold while the desktop runs: --console, or standard
+    /// input when it is a virtual terminal and the screen is DRM's.
+    private func takeConsole() throws(DesktopError) -> ConsoleGuard? {
+        var path = options.console
+        if path == nil, options.backend != .headless, isatty(0) != 0,
+            let state = ConsoleState.capture(0), state.displayMode != nil, let name = ttyname(0)
+        {
+            path = String(cString: name)
+        }
+        guard let path else { return nil }
+        let console = try ConsoleGuard(terminal: path, logFile: options.logFile)
+        logger.info("holding the console \(path)")
+        return console
+    }
+
+    /// Whether the screen is DRM's: --backend drm, or auto with a /dev/dri.
+    private var usesDRM: Bool {
         switch options.backend {
-        case .headless:
-            return headless()
-        case .drm:
-            return try openDRM()
-        case .auto:
-            guard FileManager.default.fileExists(atPath: "/dev/dri") else {
-                logger.info("no /dev/dri: using the headless backend")
-                return headless()
-            }
-            return try openDRM()
+        case .headless: false
+        case .drm: true
+        case .auto: FileManager.default.fileExists(atPath: "/dev/dri")
         }
     }
 
-    private func openDRM() throws(DesktopError) -> any DisplayBackend {
+    /// The seat, for DRM: it opens the devices and reports VT switches. As
+    /// root without logind or seatd, the devices are opened directly.
+    private func openSession() throws(DesktopError) -> Session? {
+        guard usesDRM, !options.noSeat else { return nil }
         do {
-            return try DRMBackend(devicePath: options.drmDevice, connector: options.output, mode: options.mode, logger: logger)
+            return try Session(logger: logger)
+        } catch {
+            guard getuid() == 0 else { throw error }
+            logger.notice("\(error.description); as root, opening devices directly (no VT switching)")
+            return nil
+        }
+    }
+
+    private func openBackend(session: Session?) throws(DesktopError) -> any DisplayBackend {
+        guard usesDRM else {
+            if options.backend == .auto { logger.info("no /dev/dri: using the headless backend") }
+            return HeadlessBackend(width: options.size.width, height: options.size.height)
+        }
+        var openFD: ((String) throws -> Int32)?
+        var closeFD: (@Sendable (Int32) -> Void)?
+        if let session {
+            openFD = { path in try session.openDevice(path) }
+            closeFD = { fd in session.closeDevice(fd) }
+        }
+        do {
+            return try DRMBackend(
+                devicePath: options.drmDevice, connector: options.output, mode: options.mode,
+                openFD: openFD, closeFD: closeFD, logger: logger)
         } catch {
             throw DesktopError(description: error.description)
         }

@@ -18,18 +18,9 @@ struct WskDesk: ParsableCommand {
             Run from a Linux virtual terminal to drive the screen through DRM/KMS, or anywhere \
             with --backend headless to render into memory and write a PNG screenshot.
             """,
-        subcommands: [Run.self, Check.self, Outputs.self],
+        subcommands: [Run.self, Check.self, Compile.self, Outputs.self, ConsoleGuardCommand.self],
         defaultSubcommand: Run.self
     )
-}
-
-/// Sends log lines to stderr at `level`.
-func bootstrapLogging(level: Logger.Level) {
-    LoggingSystem.bootstrap { label in
-        var handler = StreamLogHandler.standardError(label: label)
-        handler.logLevel = level
-        return handler
-    }
 }
 
 /// `wskdesk run`: the desktop.
@@ -50,14 +41,28 @@ struct Run: ParsableCommand {
     @Option(help: "Mode, WIDTHxHEIGHT or WIDTHxHEIGHT@HZ (default: the output's preferred mode).")
     var mode: String?
 
+    @Flag(help: "Open the DRM and input devices directly instead of through a seat (libseat); needs root.")
+    var noSeat = false
+
     @Option(help: "Size of the headless output, WIDTHxHEIGHT.")
     var size: OutputSize = OutputSize(width: 1280, height: 800)
 
     @Option(help: "Folder with the actor .wasm files (default: $WSKDESK_ACTORS, else build/actors of the source tree).")
     var actors: String?
 
-    @Option(name: .customLong("app"), help: "An app to start: a name in the actors folder or a .wasm path (repeatable).")
-    var apps: [String] = ["demo"]
+    @Option(name: .customLong("app"), help: "An app to start: a name in the actors folder or a .wasm path (repeatable; default: paint and fractal).")
+    var apps: [String] = Run.defaultApps
+
+    static let defaultApps = ["paint", "fractal"]
+
+    @Option(help: "Start the actors of this boot manifest (docs/manifest.md) instead of --app.")
+    var manifest: String?
+
+    @Option(help: "Kiosk mode: run only this app, fullscreen, restarted when it exits or hangs (a name in the actors folder or a .wasm path).")
+    var kiosk: String?
+
+    @Option(help: "Kiosk mode: restart the app when it leaves its events unread this many seconds (0: never).")
+    var kioskHangTimeout: Double = 10
 
     @Option(help: "Run this Wasm actor as ui_server instead, holding the framebuffer (seed style).")
     var uiServer: String?
@@ -71,12 +76,27 @@ struct Run: ParsableCommand {
     @Flag(help: "Keep running after the headless screenshot (stop with Ctrl+C).")
     var keepRunning = false
 
+    @Option(help: "The terminal to take over and hand back (default: standard input when it is a virtual terminal and the backend is DRM).")
+    var console: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .info
 
+    @OptionGroup(title: "Input")
+    var input: InputOptions
+
+    @Option(help: "Also append the log to this file (its last lines are shown on the console if wskdesk crashes).")
+    var logFile: String?
+
     mutating func run() throws {
-        bootstrapLogging(level: logLevel)
-        let logger = Logger(label: "wskdesk")
+        let logger: Logger
+        do {
+            try bootstrapLogging(level: logLevel, file: logFile)
+            logger = Logger(label: "wskdesk")
+        } catch {
+            print("wskdesk: \(error.description)")
+            throw ExitCode(1)
+        }
         do {
             try Desktop(options: self, logger: logger).run()
         } catch {

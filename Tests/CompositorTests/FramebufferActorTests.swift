@@ -54,7 +54,7 @@ import WAT
             }
         }
         // The other buffer catches up on the next frame (buffer age).
-        try framebuffer.write(pixelsAt: 0, from: UnsafeRawBufferPointer(start: [UInt32(0x0000_0011)], count: 4))
+        withUnsafeBytes(of: UInt32(0x0000_0011)) { framebuffer.write(pixelsAt: 0, from: $0) }
         #expect(presenter.presentDamage())
         #expect(backend.frontBuffer().pixel(0, 0) == 0x11)
         #expect(backend.frontBuffer().pixel(5, 3) == 0x00ff_8800)

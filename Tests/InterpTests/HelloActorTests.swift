@@ -5,8 +5,8 @@ import Testing
 /// The first slice end to end: a Rust actor built by scripts/build-actors,
 /// loaded by WasmKit, calling the seed's host functions.
 @Suite struct HelloActorTests {
-    @Test func logsItsGreeting() throws {
-        let system = TestSystem()
+    @Test(arguments: Tier.allCases) func logsItsGreeting(tier: Tier) throws {
+        let system = TestSystem(tier: tier)
         let module = try system.host.load(path: actorPath("hello"))
         let actor = try system.host.spawn(module)
         #expect(system.host.wait(for: actor))
@@ -14,8 +14,8 @@ import Testing
         #expect(system.kernel.exitReason(of: actor) == .exited(code: 0))
     }
 
-    @Test func paintsTheFramebufferItIsGranted() throws {
-        let system = TestSystem()
+    @Test(arguments: Tier.allCases) func paintsTheFramebufferItIsGranted(tier: Tier) throws {
+        let system = TestSystem(tier: tier)
         let framebuffer = Framebuffer(width: 40, height: 30)
         let module = try system.host.load(path: actorPath("hello"))
         let actor = try system.host.spawn(module) { actor in

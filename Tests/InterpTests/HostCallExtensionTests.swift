@@ -7,8 +7,8 @@ import WAT
 
 /// The wskdesk extensions of the host ABI as a Wasm actor sees them.
 @Suite struct HostCallExtensionTests {
-    @Test func timedReceivePollsTimesOutAndWaits() throws {
-        let system = TestSystem()
+    @Test(arguments: Tier.allCases) func timedReceivePollsTimesOutAndWaits(tier: Tier) throws {
+        let system = TestSystem(tier: tier)
         let baseline = system.kernel.counts
         let probe = try Probe(system.kernel)
         let actor = try system.run(
@@ -41,8 +41,8 @@ import WAT
         system.expectClean(baseline: baseline, actors: [actor], natives: [probe.id])
     }
 
-    @Test func callGetsAnswersParkedAnswersAndErrors() throws {
-        let system = TestSystem()
+    @Test(arguments: Tier.allCases) func callGetsAnswersParkedAnswersAndErrors(tier: Tier) throws {
+        let system = TestSystem(tier: tier)
         let baseline = system.kernel.counts
         let probe = try Probe(system.kernel)
         let server = system.kernel.createActor(name: "server")
@@ -127,8 +127,8 @@ import WAT
         system.expectClean(baseline: baseline, actors: [actor], natives: [probe.id, server])
     }
 
-    @Test func deriveRevokeReleaseAndInfo() throws {
-        let system = TestSystem()
+    @Test(arguments: Tier.allCases) func deriveRevokeReleaseAndInfo(tier: Tier) throws {
+        let system = TestSystem(tier: tier)
         let baseline = system.kernel.counts
         let probe = try Probe(system.kernel)
         let actor = try system.run(
@@ -178,11 +178,11 @@ import WAT
         system.expectClean(baseline: baseline, actors: [actor], natives: [probe.id])
     }
 
-    @Test func createCallsCheckArgumentsQuotaAndSpace() throws {
+    @Test(arguments: Tier.allCases) func createCallsCheckArgumentsQuotaAndSpace(tier: Tier) throws {
         var limits = KernelLimits()
         limits.memoryQuota = 1 << 20
         limits.capabilitySpaceCapacity = 6
-        let system = TestSystem(kernelLimits: limits)
+        let system = TestSystem(tier: tier, kernelLimits: limits)
         let baseline = system.kernel.counts
         let probe = try Probe(system.kernel)
         let actor = try system.run(
@@ -213,7 +213,7 @@ import WAT
         system.expectClean(baseline: baseline, actors: [actor], natives: [probe.id])
     }
 
-    @Test func spawnStartsAModuleFromTheSpawnersDirectoryAndKillEndsIt() throws {
+    @Test(arguments: Tier.allCases) func spawnStartsAModuleFromTheSpawnersDirectoryAndKillEndsIt(tier: Tier) throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wskdesk-spawn-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -228,7 +228,7 @@ import WAT
         try Data(try wat2wasm(child)).write(to: directory.appendingPathComponent("child.wasm"))
         try Data("not wasm".utf8).write(to: directory.appendingPathComponent("broken.wasm"))
 
-        let system = TestSystem()
+        let system = TestSystem(tier: tier)
         let baseline = system.kernel.counts
         let probe = try Probe(system.kernel)
         let parent = try system.run(
@@ -281,8 +281,8 @@ import WAT
         system.expectClean(baseline: baseline, actors: [parent, childID], natives: [probe.id])
     }
 
-    @Test func timeIsMonotonicAndYieldReturns() throws {
-        let system = TestSystem()
+    @Test(arguments: Tier.allCases) func timeIsMonotonicAndYieldReturns(tier: Tier) throws {
+        let system = TestSystem(tier: tier)
         let probe = try Probe(system.kernel)
         let actor = try system.run(
             reportingActor(

@@ -6,8 +6,8 @@ import Testing
 /// The seed's seven host calls as a Wasm actor sees them: results, error
 /// codes and what lands in linear memory.
 @Suite struct HostCallTests {
-    @Test func logWritesTheLineUnderTheActorsName() throws {
-        let system = TestSystem()
+    @Test(arguments: Tier.allCases) func logWritesTheLineUnderTheActorsName(tier: Tier) throws {
+        let system = TestSystem(tier: tier)
         let baseline = system.kernel.counts
         let actor = try system.run(
             reportingActor(
@@ -27,8 +27,8 @@ import Testing
         system.expectClean(baseline: baseline, actors: [actor])
     }
 
-    @Test func exitEndsTheActorWithItsCodeAndRunsNothingAfter() throws {
-        let system = TestSystem()
+    @Test(arguments: Tier.allCases) func exitEndsTheActorWithItsCodeAndRunsNothingAfter(tier: Tier) throws {
+        let system = TestSystem(tier: tier)
         let baseline = system.kernel.counts
         var actors: [ActorID] = []
         for code: Int32 in [3, -1, 0] {
@@ -46,16 +46,16 @@ import Testing
         system.expectClean(baseline: baseline, actors: actors)
     }
 
-    @Test func returningFromStartIsExitZero() throws {
-        let system = TestSystem()
+    @Test(arguments: Tier.allCases) func returningFromStartIsExitZero(tier: Tier) throws {
+        let system = TestSystem(tier: tier)
         let actor = try system.run(#"(module (memory (export "memory") 1) (func (export "_start")))"#)
         #expect(system.host.wait(for: actor))
         #expect(system.kernel.exitReason(of: actor) == .exited(code: 0))
         system.expectClean(baseline: KernelCounts(liveActors: 0, capabilities: 0, objects: 0), actors: [actor])
     }
 
-    @Test func sendDeliversAndReportsEachError() throws {
-        let system = TestSystem()
+    @Test(arguments: Tier.allCases) func sendDeliversAndReportsEachError(tier: Tier) throws {
+        let system = TestSystem(tier: tier)
         let baseline = system.kernel.counts
         let probe = try Probe(system.kernel)
         let actor = try system.run(
@@ -105,8 +105,8 @@ import Testing
         system.expectClean(baseline: baseline, actors: [actor], natives: [probe.id])
     }
 
-    @Test func receiveWritesTheHeaderAndReturnsTheSender() throws {
-        let system = TestSystem()
+    @Test(arguments: Tier.allCases) func receiveWritesTheHeaderAndReturnsTheSender(tier: Tier) throws {
+        let system = TestSystem(tier: tier)
         let baseline = system.kernel.counts
         let probe = try Probe(system.kernel)
         let actor = try system.run(
@@ -138,8 +138,8 @@ import Testing
         system.expectClean(baseline: baseline, actors: [actor], natives: [probe.id])
     }
 
-    @Test func receiveShowsTheReplyCapOfACallAndSendingOnItAnswers() throws {
-        let system = TestSystem()
+    @Test(arguments: Tier.allCases) func receiveShowsTheReplyCapOfACallAndSendingOnItAnswers(tier: Tier) throws {
+        let system = TestSystem(tier: tier)
         let baseline = system.kernel.counts
         let probe = try Probe(system.kernel)
         let client = system.kernel.createActor(name: "client")
@@ -170,8 +170,8 @@ import Testing
         system.expectClean(baseline: baseline, actors: [server], natives: [probe.id, client])
     }
 
-    @Test func tooSmallABufferGetsTheSizeAndKeepsTheMessage() throws {
-        let system = TestSystem()
+    @Test(arguments: Tier.allCases) func tooSmallABufferGetsTheSizeAndKeepsTheMessage(tier: Tier) throws {
+        let system = TestSystem(tier: tier)
         let baseline = system.kernel.counts
         let probe = try Probe(system.kernel)
         let actor = try system.run(
@@ -202,8 +202,8 @@ import Testing
         system.expectClean(baseline: baseline, actors: [actor], natives: [probe.id])
     }
 
-    @Test func receiveReportsEachError() throws {
-        let system = TestSystem()
+    @Test(arguments: Tier.allCases) func receiveReportsEachError(tier: Tier) throws {
+        let system = TestSystem(tier: tier)
         let baseline = system.kernel.counts
         let probe = try Probe(system.kernel)
         let actor = try system.run(
@@ -230,8 +230,8 @@ import Testing
         system.expectClean(baseline: baseline, actors: [actor], natives: [probe.id])
     }
 
-    @Test func memReadAndWriteCopyAndReportEachError() throws {
-        let system = TestSystem()
+    @Test(arguments: Tier.allCases) func memReadAndWriteCopyAndReportEachError(tier: Tier) throws {
+        let system = TestSystem(tier: tier)
         let baseline = system.kernel.counts
         let probe = try Probe(system.kernel)
         let actor = try system.run(
@@ -284,8 +284,8 @@ import Testing
         system.expectClean(baseline: baseline, actors: [actor], natives: [probe.id])
     }
 
-    @Test func fbInfoIsZeroWithoutAFramebufferAndItsSizeWithOne() throws {
-        let system = TestSystem()
+    @Test(arguments: Tier.allCases) func fbInfoIsZeroWithoutAFramebufferAndItsSizeWithOne(tier: Tier) throws {
+        let system = TestSystem(tier: tier)
         let baseline = system.kernel.counts
         let probe = try Probe(system.kernel)
         let body = "(call $report (call $fb_info)) (call $flush (i64.const 1))"

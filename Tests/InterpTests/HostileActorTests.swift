@@ -18,8 +18,8 @@ import Testing
         }
     }
 
-    @Test func forgedHandlesAreRefusedByEveryCall() throws {
-        let system = TestSystem()
+    @Test(arguments: Tier.allCases) func forgedHandlesAreRefusedByEveryCall(tier: Tier) throws {
+        let system = TestSystem(tier: tier)
         let baseline = system.kernel.counts
         let probe = try Probe(system.kernel)
         let seed: UInt64 = 0x5EED
@@ -96,8 +96,8 @@ import Testing
         system.expectClean(baseline: baseline, actors: [actor], natives: [probe.id])
     }
 
-    @Test func aStaleHandleNeverReachesTheCapThatReusedItsSlot() throws {
-        let system = TestSystem()
+    @Test(arguments: Tier.allCases) func aStaleHandleNeverReachesTheCapThatReusedItsSlot(tier: Tier) throws {
+        let system = TestSystem(tier: tier)
         let baseline = system.kernel.counts
         let probe = try Probe(system.kernel)
         let actor = try system.run(
@@ -128,8 +128,8 @@ import Testing
         system.expectClean(baseline: baseline, actors: [actor], natives: [probe.id])
     }
 
-    @Test func anotherActorsHandleValuesReachOnlyTheCallersOwnCaps() throws {
-        let system = TestSystem()
+    @Test(arguments: Tier.allCases) func anotherActorsHandleValuesReachOnlyTheCallersOwnCaps(tier: Tier) throws {
+        let system = TestSystem(tier: tier)
         let baseline = system.kernel.counts
         let probe = try Probe(system.kernel)
         // The victim holds secrets at handles 1...5; the snoop holds only handle 1.
@@ -160,8 +160,8 @@ import Testing
         system.expectClean(baseline: baseline, actors: [actor], natives: [probe.id, victim])
     }
 
-    @Test func rightsCannotBeEscalated() throws {
-        let system = TestSystem()
+    @Test(arguments: Tier.allCases) func rightsCannotBeEscalated(tier: Tier) throws {
+        let system = TestSystem(tier: tier)
         let baseline = system.kernel.counts
         let probe = try Probe(system.kernel)
         let owner = system.kernel.createActor(name: "owner")
@@ -203,8 +203,8 @@ import Testing
         system.expectClean(baseline: baseline, actors: [actor], natives: [probe.id, owner])
     }
 
-    @Test func capsDerivedFromARevokedLoanAreGoneToo() throws {
-        let system = TestSystem()
+    @Test(arguments: Tier.allCases) func capsDerivedFromARevokedLoanAreGoneToo(tier: Tier) throws {
+        let system = TestSystem(tier: tier)
         let baseline = system.kernel.counts
         let probe = try Probe(system.kernel)
         let owner = system.kernel.createActor(name: "owner")
@@ -244,8 +244,8 @@ import Testing
         system.expectClean(baseline: baseline, actors: [actor], natives: [probe.id, owner])
     }
 
-    @Test func wildPointersAndLengthsAreErrorsWithNothingCopied() throws {
-        let system = TestSystem()
+    @Test(arguments: Tier.allCases) func wildPointersAndLengthsAreErrorsWithNothingCopied(tier: Tier) throws {
+        let system = TestSystem(tier: tier)
         let baseline = system.kernel.counts
         let probe = try Probe(system.kernel)
         // For each (ptr, len): what write, read, send (payload) and receive (buffer) return.
@@ -296,8 +296,8 @@ import Testing
         system.expectClean(baseline: baseline, actors: [actor], natives: [probe.id])
     }
 
-    @Test func aFloodFillsTheQueueAndNothingMore() throws {
-        let system = TestSystem()
+    @Test(arguments: Tier.allCases) func aFloodFillsTheQueueAndNothingMore(tier: Tier) throws {
+        let system = TestSystem(tier: tier)
         let baseline = system.kernel.counts
         let probe = try Probe(system.kernel)
         let target = try Probe(system.kernel, name: "target", capacity: 8)

@@ -16,8 +16,8 @@ import Testing
         return limits
     }
 
-    @Test func memoryGrowthStopsAtTheLimit() throws {
-        let system = TestSystem(limits: Self.tight)
+    @Test(arguments: Tier.allCases) func memoryGrowthStopsAtTheLimit(tier: Tier) throws {
+        let system = TestSystem(tier: tier, limits: Self.tight)
         let baseline = system.kernel.counts
         let probe = try Probe(system.kernel)
         let actor = try system.run(
@@ -44,8 +44,8 @@ import Testing
         system.expectClean(baseline: baseline, actors: [actor], natives: [probe.id])
     }
 
-    @Test func tableGrowthStopsAtTheLimit() throws {
-        let system = TestSystem(limits: Self.tight)
+    @Test(arguments: Tier.allCases) func tableGrowthStopsAtTheLimit(tier: Tier) throws {
+        let system = TestSystem(tier: tier, limits: Self.tight)
         let baseline = system.kernel.counts
         let probe = try Probe(system.kernel)
         let actor = try system.run(
@@ -64,8 +64,8 @@ import Testing
         system.expectClean(baseline: baseline, actors: [actor], natives: [probe.id])
     }
 
-    @Test func aHugeInitialMemoryIsRefusedBeforeTheActorExists() throws {
-        let system = TestSystem(limits: Self.tight)
+    @Test(arguments: Tier.allCases) func aHugeInitialMemoryIsRefusedBeforeTheActorExists(tier: Tier) throws {
+        let system = TestSystem(tier: tier, limits: Self.tight)
         let baseline = system.kernel.counts
         for (pages, bytes) in [(65, "4259840"), (65536, "4294967296")] {
             let module = try system.module(wat: #"(module (memory (export "memory") \#(pages)) (func (export "_start")))"#, name: "huge")
@@ -79,8 +79,8 @@ import Testing
         #expect(system.kernel.exitReason(of: fits) == .exited(code: 0))
     }
 
-    @Test func anEndlessLoopIsEndedByTheWatchdog() throws {
-        let system = TestSystem(limits: Self.tight)
+    @Test(arguments: Tier.allCases) func anEndlessLoopIsEndedByTheWatchdog(tier: Tier) throws {
+        let system = TestSystem(tier: tier, limits: Self.tight)
         let baseline = system.kernel.counts
         let actor = try system.run(
             reportingActor(body: "(drop (call $buffer_create (i32.const 64))) (loop $forever (br $forever))"), name: "spinner")
@@ -89,8 +89,8 @@ import Testing
         system.expectClean(baseline: baseline, actors: [actor])
     }
 
-    @Test func hostCallsRefillTheWatchdog() throws {
-        let system = TestSystem(limits: Self.tight)
+    @Test(arguments: Tier.allCases) func hostCallsRefillTheWatchdog(tier: Tier) throws {
+        let system = TestSystem(tier: tier, limits: Self.tight)
         let baseline = system.kernel.counts
         let probe = try Probe(system.kernel)
         // About ten operators a round, 150 000 rounds: half again the budget. With a
@@ -118,8 +118,8 @@ import Testing
         system.expectClean(baseline: baseline, actors: [busy, silent], natives: [probe.id])
     }
 
-    @Test func deepRecursionTrapsThatActorAlone() throws {
-        let system = TestSystem()
+    @Test(arguments: Tier.allCases) func deepRecursionTrapsThatActorAlone(tier: Tier) throws {
+        let system = TestSystem(tier: tier)
         let baseline = system.kernel.counts
         let probe = try Probe(system.kernel)
         let deep = try system.run(
@@ -137,8 +137,8 @@ import Testing
         system.expectClean(baseline: baseline, actors: [deep, next], natives: [probe.id])
     }
 
-    @Test func aTrapMidSessionReleasesItsCapsAndWakesItsPeers() throws {
-        let system = TestSystem()
+    @Test(arguments: Tier.allCases) func aTrapMidSessionReleasesItsCapsAndWakesItsPeers(tier: Tier) throws {
+        let system = TestSystem(tier: tier)
         let baseline = system.kernel.counts
         let probe = try Probe(system.kernel)
         let peer = system.kernel.createActor(name: "peer")
@@ -190,8 +190,8 @@ import Testing
         system.expectClean(baseline: baseline, actors: [victim], natives: [probe.id, peer])
     }
 
-    @Test func aCallerWaitingOnAnActorThatTrapsGetsPeerClosed() throws {
-        let system = TestSystem()
+    @Test(arguments: Tier.allCases) func aCallerWaitingOnAnActorThatTrapsGetsPeerClosed(tier: Tier) throws {
+        let system = TestSystem(tier: tier)
         let baseline = system.kernel.counts
         let client = system.kernel.createActor(name: "client")
         var inbox = Handle.null
@@ -208,8 +208,8 @@ import Testing
         system.expectClean(baseline: baseline, actors: [server], natives: [client])
     }
 
-    @Test func anActorBlockedInReceiveCanBeEndedFromOutside() throws {
-        let system = TestSystem()
+    @Test(arguments: Tier.allCases) func anActorBlockedInReceiveCanBeEndedFromOutside(tier: Tier) throws {
+        let system = TestSystem(tier: tier)
         let baseline = system.kernel.counts
         let actor = try system.run(
             reportingActor(
@@ -226,8 +226,8 @@ import Testing
         system.expectClean(baseline: baseline, actors: [actor])
     }
 
-    @Test func noInstanceRunsAfterItsActorWasEnded() throws {
-        let system = TestSystem()
+    @Test(arguments: Tier.allCases) func noInstanceRunsAfterItsActorWasEnded(tier: Tier) throws {
+        let system = TestSystem(tier: tier)
         let baseline = system.kernel.counts
         // Each ignores every error and keeps receiving: ended, it must not run on.
         let actors = try (0..<16).map { i in
@@ -250,8 +250,8 @@ import Testing
         system.expectClean(baseline: baseline, actors: actors)
     }
 
-    @Test func anActorEndedBeforeItStartedNeverRuns() throws {
-        let system = TestSystem()
+    @Test(arguments: Tier.allCases) func anActorEndedBeforeItStartedNeverRuns(tier: Tier) throws {
+        let system = TestSystem(tier: tier)
         let baseline = system.kernel.counts
         let actor = try system.run(
             reportingActor(body: "(call $log (i32.const 16) (i32.const 3))", data: #"(data (i32.const 16) "ran")"#), name: "early"
@@ -262,8 +262,8 @@ import Testing
         system.expectClean(baseline: baseline, actors: [actor])
     }
 
-    @Test func anActorWithNoMemoryPagesGetsErrorsNotACrash() throws {
-        let system = TestSystem()
+    @Test(arguments: Tier.allCases) func anActorWithNoMemoryPagesGetsErrorsNotACrash(tier: Tier) throws {
+        let system = TestSystem(tier: tier)
         let baseline = system.kernel.counts
         let probe = try Probe(system.kernel)
         let actor = try system.run(
@@ -293,8 +293,8 @@ import Testing
         system.expectClean(baseline: baseline, actors: [actor], natives: [probe.id])
     }
 
-    @Test func hostShutdownEndsAndJoinsEveryActor() throws {
-        let system = TestSystem(limits: Self.tight)
+    @Test(arguments: Tier.allCases) func hostShutdownEndsAndJoinsEveryActor(tier: Tier) throws {
+        let system = TestSystem(tier: tier, limits: Self.tight)
         let blocking = (0..<6).map { $0 % 2 == 0 }
         let actors = try blocking.enumerated().map { i, blocks in
             try system.run(

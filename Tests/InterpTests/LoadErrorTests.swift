@@ -21,7 +21,7 @@ import WAT
     }
 
     /// The problems `wat` passes the load check with but is refused with when prepared.
-    func prepareProblems(_ wat: String) throws -> [String]? {
+    func prepareProblems(_ wat: String, in system: TestSystem) throws -> [String]? {
         let module = try system.module(wat: wat, name: "bad")
         do {
             _ = try system.host.prepare(module)
@@ -127,25 +127,27 @@ import WAT
         #expect(ModuleLoadError(source: "x.wasm", problems: ["one"]).description == "x.wasm: one")
     }
 
-    @Test func aStartWithParametersOrResultsIsRefusedWhenPrepared() throws {
-        #expect(try prepareProblems(#"(module (memory (export "memory") 1) (func (export "_start") (param i32)))"#) == [
+    @Test(arguments: Tier.allCases) func aStartWithParametersOrResultsIsRefusedWhenPrepared(tier: Tier) throws {
+        let system = TestSystem(tier: tier)
+        #expect(try prepareProblems(#"(module (memory (export "memory") 1) (func (export "_start") (param i32)))"#, in: system) == [
             "\"_start\" has signature (i32); it must be () -> ()",
         ])
-        #expect(try prepareProblems(#"(module (memory (export "memory") 1) (func (export "_start") (result i32) (i32.const 0)))"#) == [
+        #expect(try prepareProblems(#"(module (memory (export "memory") 1) (func (export "_start") (result i32) (i32.const 0)))"#, in: system) == [
             "\"_start\" has signature () -> i32; it must be () -> ()",
         ])
         #expect(system.kernel.counts.liveActors == 0)
     }
 
-    @Test func aFunctionBodyThatFailsValidationIsRefusedWhenPrepared() throws {
+    @Test(arguments: Tier.allCases) func aFunctionBodyThatFailsValidationIsRefusedWhenPrepared(tier: Tier) throws {
+        let system = TestSystem(tier: tier)
         // Parsing takes it; the engine compiles every body eagerly and refuses it.
-        #expect(try prepareProblems(#"(module (memory (export "memory") 1) (func (export "_start") i32.add drop))"#) == [
+        #expect(try prepareProblems(#"(module (memory (export "memory") 1) (func (export "_start") i32.add drop))"#, in: system) == [
             "cannot instantiate: \"expected i32 on the stack top but it's empty\" at offset 0x31",
         ])
         // Even in a function nothing calls.
         let unused = try prepareProblems(#"""
             (module (memory (export "memory") 1) (func $unused (result i64) (i32.const 1)) (func (export "_start")))
-            """#)
+            """#, in: system)
         #expect(unused == ["cannot instantiate: \"Expected i64 on the stack top but got i32\" at offset 0x38"])
     }
 
@@ -159,8 +161,9 @@ import WAT
         ])
     }
 
-    @Test func aDataSegmentOutsideMemoryIsRefusedWhenPrepared() throws {
-        #expect(try prepareProblems(#"(module (memory (export "memory") 1) (data (i32.const 65535) "ab") (func (export "_start")))"#) == [
+    @Test(arguments: Tier.allCases) func aDataSegmentOutsideMemoryIsRefusedWhenPrepared(tier: Tier) throws {
+        let system = TestSystem(tier: tier)
+        #expect(try prepareProblems(#"(module (memory (export "memory") 1) (data (i32.const 65535) "ab") (func (export "_start")))"#, in: system) == [
             "cannot instantiate: Trap: out of bounds memory access",
         ])
     }

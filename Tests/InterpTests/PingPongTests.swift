@@ -17,8 +17,8 @@ import Testing
         }
     }
 
-    @Test func thousandRoundTrips() throws {
-        let system = TestSystem()
+    @Test(arguments: Tier.allCases) func thousandRoundTrips(tier: Tier) throws {
+        let system = TestSystem(tier: tier)
         let before = system.kernel.counts
         let pong = try spawnPong(system)
         let ping = try system.host.spawn(system.host.load(path: actorPath("ping"))) { ping in
@@ -37,8 +37,8 @@ import Testing
     /// Requests pong does not answer cost it nothing and end the caller's wait
     /// at once: a payload too large for its buffer (the SDK's
     /// `BufferTooSmall`), an unknown opcode, a PING without a number.
-    @Test func pongDropsWhatItDoesNotAnswer() throws {
-        let system = TestSystem()
+    @Test(arguments: Tier.allCases) func pongDropsWhatItDoesNotAnswer(tier: Tier) throws {
+        let system = TestSystem(tier: tier)
         let before = system.kernel.counts
         let pong = try spawnPong(system)
         let driver = system.kernel.createActor(name: "driver")
@@ -65,8 +65,8 @@ import Testing
 
     /// A wrong answer is logged with what came and what was expected, and
     /// ends ping with code 1.
-    @Test func pingReportsAWrongAnswer() throws {
-        let system = TestSystem()
+    @Test(arguments: Tier.allCases) func pingReportsAWrongAnswer(tier: Tier) throws {
+        let system = TestSystem(tier: tier)
         let before = system.kernel.counts
         let impostor = system.kernel.createActor(name: "impostor")
         let endpoint = try system.kernel.createEndpoint(impostor)

@@ -66,8 +66,8 @@ import Testing
           (export "_start" (func $start)))
         """
 
-    @Test func importsOnlyTheSeedsSevenCalls() throws {
-        let system = TestSystem()
+    @Test(arguments: Tier.allCases) func importsOnlyTheSeedsSevenCalls(tier: Tier) throws {
+        let system = TestSystem(tier: tier)
         let module = try system.module(wat: Self.painter, name: "painter")
         #expect(module.importedCalls == [
             "sys_log", "sys_exit", "sys_cap_send", "sys_cap_recv", "sys_cap_mem_read", "sys_cap_mem_write", "sys_fb_info",
@@ -75,8 +75,8 @@ import Testing
         #expect(module.importedCalls == ABI.hostCalls.filter(\.isSeedCore).map(\.name))
     }
 
-    @Test func paintsTheRectangleItIsAskedFor() throws {
-        let system = TestSystem()
+    @Test(arguments: Tier.allCases) func paintsTheRectangleItIsAskedFor(tier: Tier) throws {
+        let system = TestSystem(tier: tier)
         let baseline = system.kernel.counts
         let framebuffer = Framebuffer(width: 16, height: 10)
         let client = system.kernel.createActor(name: "client")

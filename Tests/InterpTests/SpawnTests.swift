@@ -8,15 +8,15 @@ import WAT
 /// filter plugins): by name, from one directory only.
 @Suite struct SpawnTests {
     /// A native actor holding a spawner over the built actors.
-    func system() throws -> (TestSystem, ActorID, Handle) {
-        let system = TestSystem()
+    func system(_ tier: Tier) throws -> (TestSystem, ActorID, Handle) {
+        let system = TestSystem(tier: tier)
         let parent = system.kernel.createActor(name: "parent")
         let spawner = try system.kernel.grantSpawner(directory: repositoryRoot + "/build/actors", to: parent)
         return (system, parent, spawner)
     }
 
-    @Test func spawnedActorAnswersOnItsActorCap() throws {
-        let (system, parent, spawner) = try system()
+    @Test(arguments: Tier.allCases) func spawnedActorAnswersOnItsActorCap(tier: Tier) throws {
+        let (system, parent, spawner) = try system(tier)
         let baseline = system.kernel.counts
         let pong = try system.kernel.spawn(parent, spawner: spawner, module: "pong")
         let info = try system.kernel.info(parent, pong)
@@ -43,8 +43,8 @@ import WAT
         #expect(system.kernel.counts == baseline)
     }
 
-    @Test func spawnPassesTheGrantAsHandleTwo() throws {
-        let system = TestSystem()
+    @Test(arguments: Tier.allCases) func spawnPassesTheGrantAsHandleTwo(tier: Tier) throws {
+        let system = TestSystem(tier: tier)
         let parent = system.kernel.createActor(name: "parent")
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -76,8 +76,8 @@ import WAT
         return dir
     }
 
-    @Test func killEndsTheSpawnedActor() throws {
-        let (system, parent, spawner) = try system()
+    @Test(arguments: Tier.allCases) func killEndsTheSpawnedActor(tier: Tier) throws {
+        let (system, parent, spawner) = try system(tier)
         let pong = try system.kernel.spawn(parent, spawner: spawner, module: "pong")
         let child = ActorID(rawValue: UInt32(try system.kernel.info(parent, pong).size))
         try system.kernel.kill(parent, pong)
@@ -88,8 +88,8 @@ import WAT
         #expect(throws: SysError.noRights) { try system.kernel.kill(parent, noKill) }
     }
 
-    @Test func badNamesAndModulesAreRefused() throws {
-        let (system, parent, spawner) = try system()
+    @Test(arguments: Tier.allCases) func badNamesAndModulesAreRefused(tier: Tier) throws {
+        let (system, parent, spawner) = try system(tier)
         for name in ["", "../hello", "hello.wasm", "a/b", String(repeating: "x", count: 65), "héllo"] {
             #expect(throws: SysError.invalidArgument, "\(name)") {
                 try system.kernel.spawn(parent, spawner: spawner, module: name)

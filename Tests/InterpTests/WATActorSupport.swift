@@ -138,6 +138,7 @@ extension TestSystem {
         for native in natives { kernel.terminate(native, reason: .exited(code: 0)) }
         #expect(kernel.counts == baseline, sourceLocation: sourceLocation)
         #expect(host.runningThreads == 0, sourceLocation: sourceLocation)
+        #expect(ranOnItsTier, "actors fell back from the \(tier) tier", sourceLocation: sourceLocation)
     }
 }
 

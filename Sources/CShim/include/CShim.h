@@ -12,13 +12,30 @@ struct xkb_context;
 uint32_t wsk_drm_format_xrgb8888(void);
 uint32_t wsk_drm_format_argb8888(void);
 
-/// A log line already formatted; `priority` is the library's own priority value.
+/// A log line already formatted; `priority` is the library's own priority
+/// value; `context` is the instance's user data (see below).
 typedef void (*wsk_log_sink)(void *context, int priority, const char *line);
 
-/// Route libinput's printf-style log handler to `sink`, formatted.
-void wsk_libinput_set_log_sink(struct libinput *li, wsk_log_sink sink, void *context);
+/// Route libinput's printf-style log handler to `sink`, formatted. The sink
+/// gets `libinput_get_user_data(li)` as its context, so each instance logs
+/// to its own owner. One sink function per process (the last one set).
+void wsk_libinput_set_log_sink(struct libinput *li, wsk_log_sink sink);
 
-/// Route xkbcommon's printf-style log function to `sink`, formatted.
-void wsk_xkb_set_log_sink(struct xkb_context *ctx, wsk_log_sink sink, void *context);
+/// Route xkbcommon's printf-style log function to `sink`, formatted. The sink
+/// gets `xkb_context_get_user_data(ctx)` as its context. One sink function
+/// per process (the last one set).
+void wsk_xkb_set_log_sink(struct xkb_context *ctx, wsk_log_sink sink);
+
+/// A virtual terminal's display and keyboard modes (ioctl is variadic, so
+/// Swift cannot call it). Each returns 0 or -errno; on a tty that is not a VT
+/// (a pseudo-terminal) they fail with -ENOTTY or -EINVAL.
+int wsk_vt_get_display_mode(int fd, int *mode);   /* KDGETMODE: 0 text, 1 graphics */
+int wsk_vt_set_display_mode(int fd, int mode);    /* KDSETMODE */
+int wsk_vt_get_keyboard_mode(int fd, int *mode);  /* KDGKBMODE */
+int wsk_vt_set_keyboard_mode(int fd, int mode);   /* KDSKBMODE; K_OFF = 4 */
+int wsk_vt_graphics_mode(void);                   /* KD_GRAPHICS */
+int wsk_vt_text_mode(void);                       /* KD_TEXT */
+int wsk_vt_keyboard_off(void);                    /* K_OFF */
+int wsk_vt_activate(int fd, int vt);              /* VT_ACTIVATE */
 
 #endif

@@ -7,6 +7,8 @@ public final class Compositor {
     public var renderer: Renderer
     public private(set) var scene = Scene()
     public private(set) var cursor: Cursor
+    /// The runtime's message box over everything, if shown.
+    public private(set) var overlay: Overlay?
     /// Damage not yet drawn.
     public private(set) var pendingDamage = Region()
     /// The damage of recent frames, newest first, for buffer age.
@@ -89,6 +91,13 @@ public final class Compositor {
         damage(cursor.rect)
     }
 
+    public func setOverlay(_ new: Overlay?) {
+        guard new != overlay else { return }
+        if let old = overlay { damage(old.frame(on: screen)) }
+        overlay = new
+        if let new { damage(new.frame(on: screen)) }
+    }
+
     public func setCursorVisible(_ visible: Bool) {
         guard cursor.visible != visible else { return }
         damage(cursor.rect)
@@ -98,13 +107,29 @@ public final class Compositor {
 
     // MARK: Frames
 
-    public var needsFrame: Bool { !pendingDamage.isEmpty }
+    /// While suspended (the session is on another VT) nothing is drawn;
+    /// damage collects and everything is drawn again on resume.
+    public private(set) var isSuspended = false
+
+    public func suspend() {
+        isSuspended = true
+        backend.suspend()
+    }
+
+    public func resume() throws(DisplayError) {
+        guard isSuspended else { return }
+        isSuspended = false
+        try backend.resume()
+        damage(screen)  // the whole screen, into whichever buffer comes next
+    }
+
+    public var needsFrame: Bool { !pendingDamage.isEmpty && !isSuspended }
 
     /// Draws and presents the pending damage. Returns false when there was
     /// nothing to draw.
     @discardableResult
     public func renderFrame() throws(DisplayError) -> Bool {
-        guard !pendingDamage.isEmpty else { return false }
+        guard needsFrame else { return false }
         let back = backend.acquireBackBuffer()
         var repaint = pendingDamage
         if back.age == 0 || back.age - 1 > history.count {
@@ -112,7 +137,7 @@ public final class Compositor {
         } else {
             for older in history.prefix(back.age - 1) { repaint.add(older) }
         }
-        renderer.render(scene, cursor: cursor, into: back.pixels, region: repaint)
+        renderer.render(scene, cursor: cursor, overlay: overlay, into: back.pixels, region: repaint)
         try backend.present(back, damage: pendingDamage)
         history.insert(pendingDamage, at: 0)
         if history.count > 3 { history.removeLast() }
@@ -125,6 +150,6 @@ public final class Compositor {
     /// Draws the whole screen from scratch into `pixels` (for tests and
     /// screenshots to compare against).
     public func renderFull(into pixels: PixelBuffer) {
-        renderer.render(scene, cursor: cursor, into: pixels, region: Region(screen))
+        renderer.render(scene, cursor: cursor, overlay: overlay, into: pixels, region: Region(screen))
     }
 }

@@ -62,6 +62,17 @@ public protocol DisplayBackend: AnyObject, Sendable {
 
     /// Gives the output back as it was found (the previous CRTC configuration).
     func restore()
+
+    /// The session is switching away (another VT): stop touching the output.
+    func suspend()
+
+    /// The session is back: show the current frame again (set the mode again).
+    func resume() throws(DisplayError)
+}
+
+extension DisplayBackend {
+    public func suspend() {}
+    public func resume() throws(DisplayError) {}
 }
 
 /// An output failure, said so a user can act on it.

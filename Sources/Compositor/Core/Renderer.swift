@@ -12,13 +12,13 @@ public struct Renderer {
     }
 
     /// Redraws `region` of the screen.
-    public func render(_ scene: Scene, cursor: Cursor, into pixels: PixelBuffer, region: Region) {
+    public func render(_ scene: Scene, cursor: Cursor, overlay: Overlay? = nil, into pixels: PixelBuffer, region: Region) {
         for rect in region.clipped(to: pixels.bounds).rects {
-            render(scene, cursor: cursor, into: pixels, rect: rect)
+            render(scene, cursor: cursor, overlay: overlay, into: pixels, rect: rect)
         }
     }
 
-    func render(_ scene: Scene, cursor: Cursor, into pixels: PixelBuffer, rect: Rect) {
+    func render(_ scene: Scene, cursor: Cursor, overlay: Overlay?, into pixels: PixelBuffer, rect: Rect) {
         // Top to bottom: what each window shows, and what is left beneath.
         var remaining = [rect]
         var layers: [(Window, [Rect])] = []
@@ -39,6 +39,7 @@ public struct Renderer {
         for (window, visible) in layers.reversed() {
             for part in visible { draw(window, into: pixels, rect: part) }
         }
+        overlay?.draw(into: pixels, clip: rect)
         cursor.draw(into: pixels, clip: rect)
     }
 

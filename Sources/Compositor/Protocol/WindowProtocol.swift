@@ -100,6 +100,20 @@ public enum WindowProtocol {
     /// Surface formats.
     public static let formatXRGB8888: UInt32 = 0
     public static let formatARGB8888: UInt32 = 1
+    /// Modifier bits of KEY's and INPUT_KEY's `modifiers`: what is in effect
+    /// as the key goes down (or up, or repeats).
+    public static let modShift: UInt32 = 1 << 0
+    /// Caps Lock is on (xkb "Lock").
+    public static let modCapsLock: UInt32 = 1 << 1
+    public static let modCtrl: UInt32 = 1 << 2
+    /// xkb "Mod1".
+    public static let modAlt: UInt32 = 1 << 3
+    /// The Super/Windows key (xkb "Mod4").
+    public static let modLogo: UInt32 = 1 << 4
+    /// AltGr, ISO_Level3_Shift (xkb "Mod5").
+    public static let modAltGr: UInt32 = 1 << 5
+    /// Num Lock is on (xkb "Mod2").
+    public static let modNumLock: UInt32 = 1 << 6
     /// Linux input button codes used by the protocol.
     public static let buttonLeft: UInt32 = 0x110
     public static let buttonRight: UInt32 = 0x111

@@ -26,11 +26,23 @@ extension UIServer {
             guard let dx = reader.f64(), let dy = reader.f64(), dx.isFinite, dy.isFinite else { return }
             pointerScroll(dx: dx, dy: dy)
         case WindowProtocol.inputKey:
-            guard let focused = compositor.scene.focused else { return }
+            guard let keycode = reader.u32(), reader.u32() != nil, reader.u32() != nil, let pressed = reader.u32() else { return }
+            // A key's repeats and release go where its press went: a window
+            // never sees a key end that it did not see begin.
+            let target: UInt32?
+            switch pressed {
+            case 0: target = keyTargets.removeValue(forKey: keycode)
+            case 1:
+                target = compositor.scene.focused?.id
+                keyTargets[keycode] = target
+            default:
+                target = keyTargets[keycode].flatMap { $0 == compositor.scene.focused?.id ? $0 : nil }
+            }
+            guard let target else { return }
             var payload = PayloadWriter()
-            payload.u32(focused.id)
+            payload.u32(target)
             payload.raw(message.payload)
-            sendEvent(to: focused.id, WindowProtocol.key, payload.bytes)
+            sendEvent(to: target, WindowProtocol.key, payload.bytes)
         default:
             return
         }
@@ -132,6 +144,7 @@ extension UIServer {
         let old = compositor.scene.focused?.id
         guard old != id else { return }
         compositor.setFocus(id)
+        for observer in focusObservers.withLock({ $0 }) { observer(id) }
         for (window, focused) in [(old, UInt32(0)), (id, UInt32(1))] {
             guard let window else { continue }
             var payload = PayloadWriter()

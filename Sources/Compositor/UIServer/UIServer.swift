@@ -25,6 +25,11 @@ public final class UIServer: @unchecked Sendable {
     /// Actors whose input messages are believed. Written by `connect` on any thread.
     let inputSources = Mutex<Set<ActorID>>([])
     var pointer = PointerState()
+    /// Keys down, by keycode: the window their press went to (their repeats
+    /// and release go there too, never to a window that did not see the press).
+    var keyTargets: [UInt32: UInt32] = [:]
+    /// Told on the ui_server thread when keyboard focus moves.
+    let focusObservers = Mutex<[@Sendable (UInt32?) -> Void]>([])
     /// Windows that committed since the last frame was drawn.
     var committedSinceFrame: Set<UInt32> = []
     /// Windows to tell when the frame in flight is on screen.
@@ -73,6 +78,13 @@ public final class UIServer: @unchecked Sendable {
         let handle = try kernel.grantCopy(of: inbox, held: actor, rights: [.send], to: inputSource)
         inputSources.withLock { _ = $0.insert(inputSource) }
         return handle
+    }
+
+    /// Calls `observer` (on the ui_server thread; it must not block) with the
+    /// newly focused window whenever keyboard focus moves. The input side
+    /// stops key repeat on it.
+    public func onFocusChange(_ observer: @escaping @Sendable (UInt32?) -> Void) {
+        focusObservers.withLock { $0.append(observer) }
     }
 
     // MARK: Running

@@ -116,10 +116,12 @@ extension UIServer {
             destroy(id)
             return false
         }
+        // A kiosk app is asked to fill the screen; a desktop app keeps its size.
+        let fullscreen = policy.mode == .kiosk
         var configure = PayloadWriter()
         configure.u32(id)
-        configure.u32(width)
-        configure.u32(height)
+        configure.u32(fullscreen ? UInt32(compositor.screen.width) : width)
+        configure.u32(fullscreen ? UInt32(compositor.screen.height) : height)
         sendEvent(to: id, WindowProtocol.configure, configure.bytes)
         focus(id)
         return true
@@ -232,8 +234,12 @@ extension UIServer {
         try? kernel.release(actor, record.events)  // also removes appEvents and the app's copy
         if pointer.hovered == id { pointer.hovered = nil }
         if let grab = pointer.grab, grab.window == id { pointer.grab = nil }
-        if wasFocused, let next = compositor.scene.windows.last(where: \.mapped) ?? compositor.scene.windows.last {
-            focus(next.id)
+        if wasFocused {
+            if let next = compositor.scene.windows.last(where: \.mapped) ?? compositor.scene.windows.last {
+                focus(next.id)
+            } else {
+                for observer in focusObservers.withLock({ $0 }) { observer(nil) }
+            }
         }
     }
 

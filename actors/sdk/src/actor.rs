@@ -60,3 +60,17 @@ pub fn now() -> u64 {
 pub fn yield_now() {
     unsafe { sys::sys_yield() }
 }
+
+/// Traps at once (Wasm's `unreachable`): the actor ends as on any fault,
+/// without the panic path's log line. For testing how others survive a
+/// faulting actor.
+pub fn trap() -> ! {
+    #[cfg(target_arch = "wasm32")]
+    {
+        core::arch::wasm32::unreachable()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        panic!("trap")
+    }
+}

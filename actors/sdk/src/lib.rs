@@ -5,7 +5,9 @@
 //! capability handle ([`Cap`]); this crate wraps the host calls of
 //! `docs/ABI.md` in safe functions that return [`Result`]. It needs no
 //! allocator: messages are received into buffers the caller owns, and
-//! [`logf!`] formats into a fixed buffer on the stack.
+//! [`logf!`] formats into a fixed buffer on the stack. The cargo feature
+//! `alloc` adds one ([`heap`]: `Vec`, `String`, `Box` through
+//! `extern crate alloc`) and the filter plugin API ([`filter`]).
 //!
 //! | module | what it wraps |
 //! |---|---|
@@ -20,6 +22,10 @@
 //! | [`protocol`] | the window protocol's numbers (restating `WindowProtocol.swift`) |
 //! | [`window`] | [`Window`], [`Event`], [`Rect`]: windows on ui_server |
 //! | [`canvas`] | [`Canvas`]: drawing into app-owned pixels, uploading to a surface |
+//! | [`boot`] | [`boot::BootConfig`]: the desktop's settings for an app |
+//! | [`formula`] | calculation plugins (fractal workers): protocol, [`formula_plugin!`] |
+//! | `filter` | filter plugins (feature `alloc`): protocol, `Image`, `filter_plugin!` |
+//! | `heap` | the allocator (feature `alloc`) |
 //!
 //! A server that answers calls, and a client that makes one:
 //!
@@ -49,21 +55,41 @@
 #![no_std]
 #![warn(missing_docs)]
 
+#[cfg(feature = "alloc")]
+extern crate alloc;
+// Rust before 1.68 builds no `no_std` binary that uses `alloc` on a stable
+// compiler: it demands an `#[alloc_error_handler]`, which only nightly may
+// define. std has one, and std for wasm32-unknown-unknown imports nothing
+// from the host; so with `alloc`, std is linked for that handler and its
+// panic runtime. The allocator is still ours (`heap`), and `panic` installs
+// a hook that logs and exits as the `no_std` panic handler does.
+#[cfg(all(feature = "alloc", target_arch = "wasm32"))]
+extern crate std;
+
 pub mod abi;
 pub mod actor;
+pub mod boot;
 pub mod buffer;
 pub mod canvas;
 pub mod caps;
 pub mod error;
+#[cfg(feature = "alloc")]
+pub mod filter;
 pub mod font;
 mod font_data;
+pub mod formula;
+#[cfg(feature = "alloc")]
+pub mod heap;
 pub mod ipc;
 pub mod log;
 mod panic;
 pub mod protocol;
 pub mod window;
 
-pub use actor::{exit, kill, now, spawn, yield_now, ActorId};
+#[doc(hidden)]
+pub use panic::runtime_init as __runtime_init;
+
+pub use actor::{exit, kill, now, spawn, trap, yield_now, ActorId};
 pub use buffer::{fb_info, mem_read, mem_write, Buffer, Framebuffer};
 pub use canvas::Canvas;
 pub use caps::{derive, info, release, revoke, Cap, CapInfo, Kind, Rights};
@@ -81,9 +107,15 @@ pub use window::{Event, KeyState, Rect, Window};
 #[macro_export]
 macro_rules! actor_main {
     ($main:path) => {
+        // Only in the Wasm build: a host `cargo test` binary has its own `_start`.
+        #[cfg(target_arch = "wasm32")]
         #[no_mangle]
         pub extern "C" fn _start() {
+            $crate::__runtime_init();
             $main();
         }
+        // Elsewhere, keep `main` (and all it calls) from counting as dead code.
+        #[cfg(not(target_arch = "wasm32"))]
+        const _: fn() = $main;
     };
 }

@@ -87,6 +87,20 @@ pub const FORMAT_XRGB8888: u32 = 0;
 /// Surface format: 32-bit pixels `0xAARRGGBB`, premultiplied alpha,
 /// blended over what is below.
 pub const FORMAT_ARGB8888: u32 = 1;
+/// Modifier bit of [`KEY`]'s `modifiers`: Shift is held.
+pub const MOD_SHIFT: u32 = 1 << 0;
+/// Modifier bit: Caps Lock is on.
+pub const MOD_CAPS_LOCK: u32 = 1 << 1;
+/// Modifier bit: Ctrl is held.
+pub const MOD_CTRL: u32 = 1 << 2;
+/// Modifier bit: Alt is held (xkb Mod1).
+pub const MOD_ALT: u32 = 1 << 3;
+/// Modifier bit: the Super/Windows key is held (xkb Mod4).
+pub const MOD_LOGO: u32 = 1 << 4;
+/// Modifier bit: AltGr is held (ISO_Level3_Shift, xkb Mod5).
+pub const MOD_ALTGR: u32 = 1 << 5;
+/// Modifier bit: Num Lock is on (xkb Mod2).
+pub const MOD_NUM_LOCK: u32 = 1 << 6;
 /// Linux `BTN_LEFT`.
 pub const BUTTON_LEFT: u32 = 0x110;
 /// Linux `BTN_RIGHT`.

@@ -228,7 +228,8 @@ pub enum Event<'a> {
         keycode: u32,
         /// xkb keysym.
         keysym: u32,
-        /// Modifier bits, as the input source reports them.
+        /// Modifier bits in effect as the key went down (or up, or
+        /// repeated): [`protocol::MOD_SHIFT`], [`protocol::MOD_CTRL`], ...
         modifiers: u32,
         /// Down, up or repeat.
         state: KeyState,

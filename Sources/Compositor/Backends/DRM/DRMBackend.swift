@@ -91,6 +91,24 @@ public final class DRMBackend: DisplayBackend, Sendable {
         }
     }
 
+    /// Before a VT switch away: let the flip in flight finish, so nothing is
+    /// pending when the session drops DRM master.
+    public func suspend() {
+        state.withLock { live in live.finishPendingFlip(timeoutNanoseconds: 100_000_000, logger: logger) }
+    }
+
+    /// After a VT switch back (the session gave DRM master back): set the mode
+    /// again with the buffer that was on screen; the next frame flips as usual.
+    public func resume() throws(DisplayError) {
+        try state.withLock { (live: inout DRMOutputState) throws(DisplayError) in
+            guard let device = live.device, let plan = live.plan else { return }
+            if let code = device.setCRTC(plan.crtcID, framebuffer: live.buffers[live.chain.front].framebuffer,
+                                         connectors: [plan.connectorID], mode: live.rawMode) {
+                throw .failed("setting mode \(plan.mode) on \(plan.connectorName) again", on: device.path, errno: code)
+            }
+        }
+    }
+
     /// Puts back the CRTC configuration found at start, frees the buffers,
     /// drops master and closes the device. Safe to call more than once.
     public func restore() {

@@ -1,0 +1,106 @@
+/*
+ * The wskdesk runtime for compiled Wasm actors: what the host (wasm-rt.c)
+ * gives each compiled module, and what a module gives back.
+ *
+ * A compiled module is a shared object holding the wasm2c output of one
+ * actor module plus wsk-module.h (its side of this contract). The host loads
+ * it with dlopen, hands it the wskrt_api table once, and drives each instance
+ * through the module's wsk_* exports, every call that can trap inside
+ * wskrt_run(). Host calls leave the module through wskrt_env.host_call.
+ *
+ * Shared, like wasm-rt.h, by the host, Swift and every compiled module.
+ */
+#ifndef WSKRT_H_
+#define WSKRT_H_
+
+#include <stdarg.h>
+#include <stdint.h>
+
+#include "wasm-rt.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bumped whenever this file changes what a compiled module expects. */
+#define WSKRT_API_VERSION 1
+
+/* The host runtime as a compiled module sees it: its wasm_rt_* calls forward here. */
+typedef struct wskrt_api {
+  uint32_t version; /* WSKRT_API_VERSION */
+  uint32_t size;    /* sizeof(wskrt_api) */
+  WASM_RT_NO_RETURN void (*trap)(wasm_rt_trap_t);
+  WASM_RT_NO_RETURN void (*trap_detail)(wasm_rt_trap_t, uint64_t a, uint64_t b);
+  uint32_t (*register_func_type)(uint32_t params, uint32_t results, va_list types);
+  void (*allocate_memory)(wasm_rt_memory_t*, uint32_t initial, uint32_t max, uint32_t limit);
+  uint32_t (*grow_memory)(wasm_rt_memory_t*, uint32_t delta);
+  void (*free_memory)(wasm_rt_memory_t*);
+  void (*allocate_funcref_table)(wasm_rt_funcref_table_t*, uint32_t initial, uint32_t max, uint32_t limit);
+  uint32_t (*grow_funcref_table)(wasm_rt_funcref_table_t*, uint32_t delta, wasm_rt_funcref_t init);
+  void (*free_funcref_table)(wasm_rt_funcref_table_t*);
+  void (*allocate_externref_table)(wasm_rt_externref_table_t*, uint32_t initial, uint32_t max, uint32_t limit);
+  uint32_t (*grow_externref_table)(wasm_rt_externref_table_t*, uint32_t delta, wasm_rt_externref_t init);
+  void (*free_externref_table)(wasm_rt_externref_table_t*);
+  /* The lowest address Wasm frames may reach on the calling thread's stack. */
+  uintptr_t (*stack_limit)(void);
+} wskrt_api;
+
+/* Inserted by the compiler as the first field of the module's instance, so
+ * the checks at each function entry and loop header are one load away. */
+typedef struct wskrt_header {
+  int64_t fuel;          /* units left before the watchdog fires; refilled by each host call */
+  uintptr_t stack_limit; /* a frame below this address traps "call stack exhausted" */
+  struct Z_env_instance_t* env;
+} wskrt_header;
+
+/* A host call: `call` indexes the ABI's table of host calls (Kernel/ABI.swift),
+ * `args` holds its arguments zero-extended to 64 bits, `memory` is the linear
+ * memory at the moment of the call. Returns 0 with the result in `*result`, or
+ * nonzero when the actor must unwind (it exited or was ended). */
+typedef int32_t (*wskrt_host_call_fn)(void* context, uint32_t call, const uint64_t* args,
+                                      uint8_t* memory, uint64_t memory_size, uint64_t* result);
+
+/* What the host gives one instance. */
+typedef struct wskrt_config {
+  wskrt_host_call_fn host_call;
+  void* context;
+  int64_t fuel_per_call;
+  uint32_t memory_limit_pages;
+  uint32_t table_limit;
+} wskrt_config;
+
+/* The instance of the import module "env", as wasm2c names it: one per
+ * actor instance, passed to every import. */
+struct Z_env_instance_t {
+  wskrt_header* header;
+  wasm_rt_memory_t* memory;
+  wskrt_config config;
+};
+
+/* The exports of a compiled module, by name (dlsym). */
+typedef uint32_t (*wsk_module_init_fn)(const wskrt_api*);     /* once per load; 0 when it accepts the api */
+typedef void* (*wsk_instance_new_fn)(const wskrt_config*);    /* an uninstantiated instance, or NULL */
+typedef void (*wsk_instance_entry_fn)(void* instance);        /* wsk_instantiate, wsk_start: inside wskrt_run */
+typedef void (*wsk_instance_free_fn)(void* instance);         /* tolerates a half-built instance */
+
+/* Host side. */
+
+/* The table handed to each compiled module. */
+const wskrt_api* wskrt_api_table(void);
+
+/* Runs entry(argument) with this thread's trap handler armed: returns
+ * WASM_RT_TRAP_NONE, or the trap that unwound it. Nests. */
+uint32_t wskrt_run(void (*entry)(void*), void* argument);
+
+/* The details of the last trap on this thread (see the trap codes). */
+void wskrt_trap_details(uint64_t* a, uint64_t* b);
+
+/* The signature of a registered function type: writes up to `capacity` value
+ * types (parameters, then results) to `types`; returns 0 for an unknown id. */
+uint32_t wskrt_func_type(uint32_t id, uint32_t* params, uint32_t* results, uint8_t* types, uint32_t capacity);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WSKRT_H_ */

@@ -1,0 +1,95 @@
+/*
+ * The wsk_* exports of a compiled actor module, and its wasm_rt_* calls
+ * forwarded to the host. Included after the generated code (see wsk-module.h).
+ */
+#define WSK_EXPORT __attribute__((visibility("default")))
+
+/* An instance: the module's state and its "env" side, in one allocation. */
+typedef struct wsk_instance {
+  Z_wsk_instance_t module;
+  struct Z_env_instance_t env;
+} wsk_instance;
+
+/* MARK: wasm-rt.h, forwarded */
+
+bool wasm_rt_is_initialized(void) { return wsk_api != NULL; }
+void wasm_rt_trap(wasm_rt_trap_t code) { wsk_api->trap(code); }
+
+uint32_t wasm_rt_register_func_type(uint32_t params, uint32_t results, ...) {
+  va_list types;
+  va_start(types, results);
+  uint32_t id = wsk_api->register_func_type(params, results, types);
+  va_end(types);
+  return id;
+}
+
+uint32_t wasm_rt_grow_memory(wasm_rt_memory_t* memory, uint32_t delta) { return wsk_api->grow_memory(memory, delta); }
+void wasm_rt_free_memory(wasm_rt_memory_t* memory) { wsk_api->free_memory(memory); }
+
+uint32_t wasm_rt_grow_funcref_table(wasm_rt_funcref_table_t* table, uint32_t delta, wasm_rt_funcref_t init) {
+  return wsk_api->grow_funcref_table(table, delta, init);
+}
+uint32_t wasm_rt_grow_externref_table(wasm_rt_externref_table_t* table, uint32_t delta, wasm_rt_externref_t init) {
+  return wsk_api->grow_externref_table(table, delta, init);
+}
+void wasm_rt_free_funcref_table(wasm_rt_funcref_table_t* table) { wsk_api->free_funcref_table(table); }
+void wasm_rt_free_externref_table(wasm_rt_externref_table_t* table) { wsk_api->free_externref_table(table); }
+
+/* MARK: Exports (wskrt.h) */
+
+WSK_EXPORT uint32_t wsk_module_init(const wskrt_api* api) {
+  if (api->version != WSKRT_API_VERSION || api->size != sizeof(wskrt_api)) return 1;
+  wsk_api = api;
+  Z_wsk_init_module();
+  return 0;
+}
+
+WSK_EXPORT void* wsk_instance_new(const wskrt_config* config) {
+  wsk_instance* instance = calloc(1, sizeof(wsk_instance));
+  if (instance == NULL) return NULL;
+  instance->env.header = &instance->module.wsk;
+  instance->env.config = *config;
+  instance->module.wsk.env = &instance->env;
+  instance->module.wsk.fuel = config->fuel_per_call;
+  return instance;
+}
+
+/* Globals, memory (with its data segments) and tables. Traps on a segment out
+ * of bounds or a limit, leaving a half-built instance for wsk_instance_free. */
+WSK_EXPORT void wsk_instantiate(void* opaque) {
+  wsk_instance* instance = opaque;
+#if WSK_IMPORTS_ENV
+  Z_wsk_instantiate(&instance->module, &instance->env);
+#else
+  Z_wsk_instantiate(&instance->module);
+#endif
+  instance->env.memory = Z_wskZ_memory(&instance->module);
+}
+
+/* Runs `_start` on the calling thread, whose stack bounds the recursion. */
+WSK_EXPORT void wsk_start(void* opaque) {
+  wsk_instance* instance = opaque;
+  instance->module.wsk.stack_limit = wsk_api->stack_limit();
+  instance->module.wsk.fuel = instance->env.config.fuel_per_call;
+  Z_wskZ__start(&instance->module);
+}
+
+WSK_EXPORT void wsk_instance_free(void* opaque) {
+  wsk_instance* instance = opaque;
+  if (instance == NULL) return;
+  Z_wsk_free(&instance->module);
+  free(instance);
+}
+
+/* MARK: Host calls */
+
+/* What each trampoline of imports.c calls: refills the fuel, calls the host,
+ * and unwinds the actor when the host says it has ended. */
+static inline uint64_t wsk_host_call(struct Z_env_instance_t* env, uint32_t call, const uint64_t* args) {
+  uint64_t result = 0;
+  wasm_rt_memory_t* memory = env->memory;
+  env->header->fuel = env->config.fuel_per_call;
+  if (UNLIKELY(env->config.host_call(env->config.context, call, args, memory->data, memory->size, &result) != 0))
+    wasm_rt_trap(WSKRT_TRAP_HOST_UNWIND);
+  return result;
+}

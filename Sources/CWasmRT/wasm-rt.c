@@ -1,0 +1,230 @@
+/*
+ * The host side of wskdesk's Wasm runtime: traps with per-thread state,
+ * function types, linear memories and tables with the actor's limits, and
+ * the stack limit of the calling thread. See wskrt.h.
+ */
+#define _GNU_SOURCE
+#include "wskrt.h"
+
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define PAGE_SIZE 65536u
+
+/* MARK: Traps */
+
+/* The innermost wskrt_run on this thread, and what the last trap said. */
+static _Thread_local jmp_buf* current_run;
+static _Thread_local wasm_rt_trap_t last_trap;
+static _Thread_local uint64_t detail_a, detail_b;
+
+uint32_t wskrt_run(void (*entry)(void*), void* argument) {
+  jmp_buf here;
+  jmp_buf* const outer = current_run;
+  if (setjmp(here) == 0) {
+    current_run = &here;
+    entry(argument);
+    current_run = outer;
+    return WASM_RT_TRAP_NONE;
+  }
+  current_run = outer;
+  return last_trap;
+}
+
+WASM_RT_NO_RETURN static void trap_detail(wasm_rt_trap_t code, uint64_t a, uint64_t b) {
+  /* A trap outside any wskrt_run is a host bug: every entry into a module goes through it. */
+  if (current_run == NULL || code == WASM_RT_TRAP_NONE) abort();
+  last_trap = code;
+  detail_a = a;
+  detail_b = b;
+  longjmp(*current_run, 1);
+}
+
+void wasm_rt_trap(wasm_rt_trap_t code) { trap_detail(code, 0, 0); }
+
+void wskrt_trap_details(uint64_t* a, uint64_t* b) {
+  *a = detail_a;
+  *b = detail_b;
+}
+
+bool wasm_rt_is_initialized(void) { return true; }
+
+/* MARK: Function types
+ * One process-wide registry, so a type id means the same signature in every
+ * module. Registration happens once per loaded module, under the lock. */
+
+typedef struct {
+  uint32_t params, results;
+  uint8_t* types;
+} func_type;
+
+static pthread_mutex_t types_lock = PTHREAD_MUTEX_INITIALIZER;
+static func_type* types;
+static uint32_t type_count;
+
+static uint32_t register_func_type(uint32_t params, uint32_t results, va_list args) {
+  uint32_t count = params + results;
+  uint8_t* signature = malloc(count ? count : 1);
+  if (signature == NULL) trap_detail(WSKRT_TRAP_NO_MEMORY, 0, 0);
+  for (uint32_t i = 0; i < count; i++) signature[i] = (uint8_t)va_arg(args, int);
+
+  pthread_mutex_lock(&types_lock);
+  uint32_t id = 0;
+  for (uint32_t i = 0; i < type_count && id == 0; i++) {
+    if (types[i].params == params && types[i].results == results && memcmp(types[i].types, signature, count) == 0)
+      id = i + 1;
+  }
+  if (id == 0) {
+    func_type* grown = realloc(types, (type_count + 1) * sizeof(func_type));
+    if (grown != NULL) {
+      types = grown;
+      types[type_count] = (func_type){params, results, signature};
+      id = ++type_count;
+      signature = NULL;
+    }
+  }
+  pthread_mutex_unlock(&types_lock);
+  free(signature);
+  if (id == 0) trap_detail(WSKRT_TRAP_NO_MEMORY, 0, 0);
+  return id;
+}
+
+uint32_t wasm_rt_register_func_type(uint32_t params, uint32_t results, ...) {
+  va_list args;
+  va_start(args, results);
+  uint32_t id = register_func_type(params, results, args);
+  va_end(args);
+  return id;
+}
+
+uint32_t wskrt_func_type(uint32_t id, uint32_t* params, uint32_t* results, uint8_t* out, uint32_t capacity) {
+  pthread_mutex_lock(&types_lock);
+  bool known = id >= 1 && id <= type_count;
+  if (known) {
+    func_type type = types[id - 1];
+    *params = type.params;
+    *results = type.results;
+    uint32_t count = type.params + type.results;
+    memcpy(out, type.types, count < capacity ? count : capacity);
+  }
+  pthread_mutex_unlock(&types_lock);
+  return known ? id : 0;
+}
+
+/* MARK: Linear memory
+ * A reservation of max_pages (at most the actor's limit), inaccessible; the
+ * first `pages` are made readable and writable, and growing opens more. The
+ * data never moves, and an access past `size` that escaped a check faults
+ * instead of reaching other memory. */
+
+static uint64_t reservation(uint32_t max_pages) {
+  uint64_t bytes = (uint64_t)max_pages * PAGE_SIZE;
+  return bytes ? bytes : PAGE_SIZE;
+}
+
+static void allocate_memory(wasm_rt_memory_t* memory, uint32_t initial, uint32_t max, uint32_t limit) {
+  memory->data = NULL;
+  if (initial > limit) trap_detail(WSKRT_TRAP_MEMORY_LIMIT, (uint64_t)initial * PAGE_SIZE, 0);
+  if (max > limit) max = limit;
+  void* data = mmap(NULL, reservation(max), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (data == MAP_FAILED) trap_detail(WSKRT_TRAP_NO_MEMORY, 0, 0);
+  memory->data = data;
+  memory->pages = 0;
+  memory->max_pages = max;
+  memory->size = 0;
+  if (initial > 0 && mprotect(data, (uint64_t)initial * PAGE_SIZE, PROT_READ | PROT_WRITE) != 0)
+    trap_detail(WSKRT_TRAP_NO_MEMORY, 0, 0);
+  memory->pages = initial;
+  memory->size = (uint64_t)initial * PAGE_SIZE;
+}
+
+uint32_t wasm_rt_grow_memory(wasm_rt_memory_t* memory, uint32_t delta) {
+  uint32_t old_pages = memory->pages;
+  uint64_t new_pages = (uint64_t)old_pages + delta;
+  if (new_pages > memory->max_pages) return UINT32_MAX;
+  if (delta > 0 &&
+      mprotect(memory->data + memory->size, (uint64_t)delta * PAGE_SIZE, PROT_READ | PROT_WRITE) != 0)
+    return UINT32_MAX;
+  memory->pages = (uint32_t)new_pages;
+  memory->size = new_pages * PAGE_SIZE;
+  return old_pages;
+}
+
+void wasm_rt_free_memory(wasm_rt_memory_t* memory) {
+  if (memory->data != NULL) munmap(memory->data, reservation(memory->max_pages));
+  memory->data = NULL;
+}
+
+/* MARK: Tables */
+
+#define DEFINE_TABLE(type)                                                                                  \
+  static void allocate_##type##_table(wasm_rt_##type##_table_t* table, uint32_t initial, uint32_t max,    \
+                                      uint32_t limit) {                                                   \
+    table->data = NULL;                                                                                   \
+    table->size = 0;                                                                                      \
+    if (initial > limit) trap_detail(WSKRT_TRAP_TABLE_LIMIT, initial, 0);                                 \
+    table->max_size = max < limit ? max : limit;                                                          \
+    table->data = calloc(initial ? initial : 1, sizeof(wasm_rt_##type##_t));                              \
+    if (table->data == NULL) trap_detail(WSKRT_TRAP_NO_MEMORY, 0, 0);                                     \
+    table->size = initial;                                                                                \
+  }                                                                                                       \
+  uint32_t wasm_rt_grow_##type##_table(wasm_rt_##type##_table_t* table, uint32_t delta,                   \
+                                       wasm_rt_##type##_t init) {                                         \
+    uint32_t old_size = table->size;                                                                      \
+    uint64_t new_size = (uint64_t)old_size + delta;                                                       \
+    if (new_size > table->max_size) return UINT32_MAX;                                                    \
+    if (delta == 0) return old_size;                                                                      \
+    wasm_rt_##type##_t* data = realloc(table->data, new_size * sizeof(wasm_rt_##type##_t));               \
+    if (data == NULL) return UINT32_MAX;                                                                  \
+    for (uint64_t i = old_size; i < new_size; i++) data[i] = init;                                        \
+    table->data = data;                                                                                   \
+    table->size = (uint32_t)new_size;                                                                     \
+    return old_size;                                                                                      \
+  }                                                                                                       \
+  void wasm_rt_free_##type##_table(wasm_rt_##type##_table_t* table) {                                     \
+    free(table->data);                                                                                    \
+    table->data = NULL;                                                                                   \
+  }
+
+DEFINE_TABLE(funcref)
+DEFINE_TABLE(externref)
+
+/* MARK: Stack */
+
+/* Leaves a quarter of the thread's stack, at most 1 MiB, below the Wasm frames
+ * for host calls and for unwinding. */
+static uintptr_t stack_limit(void) {
+  pthread_attr_t attributes;
+  void* low = NULL;
+  size_t size = 0;
+  if (pthread_getattr_np(pthread_self(), &attributes) != 0) abort();
+  pthread_attr_getstack(&attributes, &low, &size);
+  pthread_attr_destroy(&attributes);
+  size_t margin = size / 4 < (1u << 20) ? size / 4 : (1u << 20);
+  return (uintptr_t)low + margin;
+}
+
+/* MARK: The table for modules */
+
+static const wskrt_api api = {
+    .version = WSKRT_API_VERSION,
+    .size = sizeof(wskrt_api),
+    .trap = wasm_rt_trap,
+    .trap_detail = trap_detail,
+    .register_func_type = register_func_type,
+    .allocate_memory = allocate_memory,
+    .grow_memory = wasm_rt_grow_memory,
+    .free_memory = wasm_rt_free_memory,
+    .allocate_funcref_table = allocate_funcref_table,
+    .grow_funcref_table = wasm_rt_grow_funcref_table,
+    .free_funcref_table = wasm_rt_free_funcref_table,
+    .allocate_externref_table = allocate_externref_table,
+    .grow_externref_table = wasm_rt_grow_externref_table,
+    .free_externref_table = wasm_rt_free_externref_table,
+    .stack_limit = stack_limit,
+};
+
+const wskrt_api* wskrt_api_table(void) { return &api; }

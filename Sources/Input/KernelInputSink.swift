@@ -1,0 +1,97 @@
+import Foundation
+import Kernel
+import Logging
+import Synchronization
+
+/// The window protocol's input messages (docs/protocol.md, "Input"), as the
+/// input source sends them to ui_server. Input does not import the
+/// compositor, so the four opcodes are restated here from `WindowProtocol`;
+/// `InputMessageTests` fails if they drift.
+public enum InputMessage {
+    /// mode u32 (0 relative, 1 absolute), x f64, y f64.
+    public static let pointerMotion: UInt32 = 0x0300
+    /// button u32, pressed u32.
+    public static let pointerButton: UInt32 = 0x0301
+    /// dx f64, dy f64.
+    public static let pointerScroll: UInt32 = 0x0302
+    /// keycode u32, keysym u32, modifiers u32, pressed u32, UTF-8 text.
+    public static let key: UInt32 = 0x0303
+
+    /// The message for an event: opcode and little-endian payload.
+    public static func encode(_ event: InputEvent) -> (opcode: UInt32, payload: [UInt8]) {
+        var bytes: [UInt8] = []
+        func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
+        func f64(_ v: Double) { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes += $0 } }
+        switch event {
+        case .key(let key):
+            u32(key.keycode)
+            u32(key.keysym.rawValue)
+            u32(key.modifiers.rawValue)
+            u32(key.state.rawValue)
+            bytes += Array(key.text.utf8)
+            return (Self.key, bytes)
+        case .pointerMotion(let dx, let dy):
+            u32(0)
+            f64(dx)
+            f64(dy)
+            return (pointerMotion, bytes)
+        case .pointerMotionAbsolute(let x, let y):
+            u32(1)
+            f64(x)
+            f64(y)
+            return (pointerMotion, bytes)
+        case .pointerButton(let button, let pressed):
+            u32(button)
+            u32(pressed ? 1 : 0)
+            return (pointerButton, bytes)
+        case .pointerScroll(let dx, let dy):
+            f64(dx)
+            f64(dy)
+            return (pointerScroll, bytes)
+        }
+    }
+}
+
+/// Sends input events to ui_server as IPC messages, from the input source
+/// actor (registered with `UIServer.connect(inputSource:)`).
+///
+/// ui_server's queue may be full for a moment (an app flooding it): then the
+/// sink retries for up to `patience` before it drops the event, so a key
+/// release is not lost to a short burst. It blocks the calling input thread
+/// meanwhile, never a shared pool.
+public final class KernelInputSink: InputSink {
+    public let kernel: Kernel
+    public let actor: ActorID
+    public let target: Handle
+    private let logger: Logger
+    private let patience: Duration
+    private let warned = Atomic<Bool>(false)
+
+    public init(kernel: Kernel, actor: ActorID, target: Handle, patience: Duration = .seconds(1), logger: Logger) {
+        self.kernel = kernel
+        self.actor = actor
+        self.target = target
+        self.patience = patience
+        self.logger = logger
+    }
+
+    public func deliver(_ event: InputEvent) {
+        let (opcode, payload) = InputMessage.encode(event)
+        let clock = ContinuousClock()
+        let deadline = clock.now + patience
+        while true {
+            do {
+                try kernel.send(actor, to: target, opcode: opcode, payload: payload)
+                return
+            } catch .queueFull where clock.now < deadline {
+                Thread.sleep(forTimeInterval: 0.0002)
+            } catch {
+                // ui_server is gone (shutdown) or stuck: say so once.
+                if !warned.exchange(true, ordering: .relaxed) {
+                    logger.warning("input event dropped: ui_server did not take it (\(error))")
+                }
+                return
+            }
+        }
+    }
+}

@@ -1,0 +1,180 @@
+import CWasmRT
+import Kernel
+import Synchronization
+import WasmKit
+
+/// The compiled tier: each module's wasm2c translation, built by the system
+/// C compiler and run natively, with the interpreter's limits, watchdog and
+/// trap words. A module is validated by the interpreter first, once per
+/// engine, so both tiers refuse the same modules in the same words.
+///
+/// When the module cannot be compiled (no wasm2c or C compiler, or either
+/// refuses it) its actors run on the interpreter; the compiler logs why once.
+final class CompiledEngine: ExecutionTier {
+    var name: String { "compiled" }
+    let limits: ActorLimits
+    let compiler: ModuleCompiler
+    let interpreter: InterpreterEngine
+    /// Hashes of the modules the interpreter has validated for this engine.
+    private let validated = Mutex<Set<[UInt8]>>([])
+
+    init(limits: ActorLimits, compiler: ModuleCompiler, interpreter: InterpreterEngine) {
+        self.limits = limits
+        self.compiler = compiler
+        self.interpreter = interpreter
+    }
+
+    /// Instantiates `module` compiled, building it first if need be.
+    func instantiate(_ module: CheckedModule, context: ActorContext) throws(ModuleLoadError) -> any RunnableActor {
+        try validate(module)
+        guard let object = try? compiler.object(for: module) else {
+            return try interpreter.instantiate(module, context: context)
+        }
+        return try instantiate(module, object: object, context: context)
+    }
+
+    /// Instantiates `module` compiled if its object is ready; nil otherwise.
+    func instantiateIfReady(_ module: CheckedModule, context: ActorContext) throws(ModuleLoadError)
+        -> (any RunnableActor)?
+    {
+        guard let object = compiler.readyObject(for: module) else { return nil }
+        try validate(module)
+        return try instantiate(module, object: object, context: context)
+    }
+
+    private func validate(_ module: CheckedModule) throws(ModuleLoadError) {
+        guard !validated.withLock({ $0.contains(module.bytes) }) else { return }
+        try interpreter.validate(module)
+        validated.withLock { _ = $0.insert(module.bytes) }
+    }
+
+    /// Instantiates `module` from its compiled `object`.
+    private func instantiate(_ module: CheckedModule, object: CompiledModule, context: ActorContext)
+        throws(ModuleLoadError) -> any RunnableActor
+    {
+        let actor = CompiledActor(object: object, calls: HostCalls(context: context), fuelPerCall: limits.fuelPerCall)
+        var config = wskrt_config(
+            host_call: compiledHostCall, context: Unmanaged.passUnretained(actor).toOpaque(),
+            fuel_per_call: Int64(clamping: limits.fuelPerCall),
+            memory_limit_pages: UInt32(clamping: limits.memoryBytes / 65536),
+            table_limit: UInt32(clamping: limits.tableElements))
+        guard let instance = object.newInstance(&config) else {
+            throw ModuleLoadError(source: module.source, problems: ["cannot instantiate: out of memory"])
+        }
+        actor.instance = instance
+        let trap = wskrt_run(object.instantiate, instance)
+        guard trap == WASM_RT_TRAP_NONE.rawValue else {
+            throw ModuleLoadError(source: module.source, problems: ["cannot instantiate: Trap: \(trapText(trap))"])
+        }
+        return actor
+    }
+}
+
+/// A compiled instance; runs on its actor's thread only.
+final class CompiledActor: RunnableActor, @unchecked Sendable {
+    // Created on the spawning thread, then handed whole to the actor's thread,
+    // which is the only one that touches it afterwards (host calls run on it too).
+    let object: CompiledModule
+    let calls: HostCalls
+    let fuelPerCall: UInt64
+    fileprivate(set) var instance: UnsafeMutableRawPointer?
+    /// Why a host call asked the instance to unwind.
+    fileprivate var unwind: ActorUnwind?
+
+    init(object: CompiledModule, calls: HostCalls, fuelPerCall: UInt64) {
+        self.object = object
+        self.calls = calls
+        self.fuelPerCall = fuelPerCall
+    }
+
+    deinit { object.freeInstance(instance) }
+
+    func run() -> RunOutcome {
+        let trap = wskrt_run(object.start, instance)
+        switch trap {
+        case WASM_RT_TRAP_NONE.rawValue:
+            return .returned
+        case WSKRT_TRAP_HOST_UNWIND.rawValue:
+            switch unwind {
+            case .exit(let code): return .exited(code)
+            case .terminated, nil: return .terminated
+            }
+        case WSKRT_TRAP_FUEL.rawValue:
+            return .trapped("watchdog: ran \(fuelPerCall) instructions without a host call")
+        default:
+            return .trapped(trapText(trap))
+        }
+    }
+
+    /// A host call from the instance; an unwind is kept for `run` and reported as nonzero.
+    fileprivate func hostCall(_ call: UInt32, _ args: UnsafePointer<UInt64>?, _ memory: RawGuestMemory) -> (Int32, UInt64) {
+        let count = ABI.hostCalls[Int(call)].parameters.count
+        do throws(ActorUnwind) {
+            return (0, try HostBinding.invoke(Int(call), UnsafeBufferPointer(start: args, count: count), calls: calls, memory: memory))
+        } catch {
+            unwind = error
+            return (1, 0)
+        }
+    }
+}
+
+/// wskrt_host_call_fn: the one way out of compiled code into the host.
+private let compiledHostCall: wskrt_host_call_fn = { context, call, args, memory, memorySize, result in
+    let actor = Unmanaged<CompiledActor>.fromOpaque(context!).takeUnretainedValue()
+    let (status, value) = actor.hostCall(call, args, RawGuestMemory(base: memory, byteCount: Int(memorySize)))
+    result?.pointee = value
+    return status
+}
+
+/// Linear memory of a compiled instance, as it stood when the host call began.
+struct RawGuestMemory: GuestMemory {
+    let base: UnsafeMutablePointer<UInt8>?
+    let byteCount: Int
+
+    func withBytes<R>(_ range: Range<Int>, _ body: (UnsafeMutableRawBufferPointer) throws -> R) rethrows -> R {
+        try body(UnsafeMutableRawBufferPointer(start: base.map { UnsafeMutableRawPointer($0 + range.lowerBound) }, count: range.count))
+    }
+}
+
+/// A trap's words, as the interpreter (WasmKit) says them.
+func trapText(_ code: UInt32) -> String {
+    var a: UInt64 = 0
+    var b: UInt64 = 0
+    wskrt_trap_details(&a, &b)
+    switch wasm_rt_trap_t(rawValue: code) {
+    case WASM_RT_TRAP_OOB: return "out of bounds memory access"
+    case WASM_RT_TRAP_INT_OVERFLOW: return "integer overflow"
+    case WASM_RT_TRAP_DIV_BY_ZERO: return "integer divide by zero"
+    case WASM_RT_TRAP_INVALID_CONVERSION: return "invalid conversion to integer"
+    case WASM_RT_TRAP_UNREACHABLE: return "unreachable"
+    case WASM_RT_TRAP_EXHAUSTION: return "call stack exhausted"
+    case WSKRT_TRAP_UNDEFINED_ELEMENT: return "out of bounds table access at \(a) (undefined element)"
+    case WSKRT_TRAP_NULL_ELEMENT: return "indirect call to null element (uninitialized element \(a))"
+    case WSKRT_TRAP_TYPE_MISMATCH:
+        return "indirect call type mismatch, expected \(functionType(UInt32(a))), got \(functionType(UInt32(b)))"
+    case WSKRT_TRAP_MEMORY_LIMIT: return "initial memory size exceeds the resource limit: \(a) bytes"
+    case WSKRT_TRAP_TABLE_LIMIT: return "initial table size exceeds the resource limit: \(a) elements"
+    case WSKRT_TRAP_NO_MEMORY: return "out of memory"
+    default: return "trap \(code)"
+    }
+}
+
+/// A registered function type, written as WasmKit writes `FunctionType`.
+private func functionType(_ id: UInt32) -> String {
+    var params: UInt32 = 0
+    var results: UInt32 = 0
+    var types = [UInt8](repeating: 0, count: 64)
+    guard wskrt_func_type(id, &params, &results, &types, UInt32(types.count)) != 0 else { return "unknown type \(id)" }
+    let valueTypes: [ValueType] = types.prefix(Int(params + results)).map { raw in
+        switch wasm_rt_type_t(rawValue: UInt32(raw)) {
+        case WASM_RT_I32: .i32
+        case WASM_RT_I64: .i64
+        case WASM_RT_F32: .f32
+        case WASM_RT_F64: .f64
+        case WASM_RT_EXTERNREF: .ref(.externRef)
+        default: .ref(.funcRef)
+        }
+    }
+    let split = min(Int(params), valueTypes.count)
+    return "\(FunctionType(parameters: Array(valueTypes[..<split]), results: Array(valueTypes[split...])))"
+}

@@ -1,0 +1,46 @@
+import CWasmRT
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A compiled module loaded into the process: the `wsk_*` entry points of
+/// its shared object (wskrt.h). Loaded once per process and never unloaded,
+/// since instances may run its code on any thread until the process ends.
+final class CompiledModule: @unchecked Sendable {
+    // Immutable after init; the function pointers point into an object that is never closed.
+    let path: String
+    let newInstance: wsk_instance_new_fn
+    let instantiate: wsk_instance_entry_fn
+    let start: wsk_instance_entry_fn
+    let freeInstance: wsk_instance_free_fn
+
+    /// Loads the shared object at `path` and hands it the runtime.
+    init(path: String) throws(CompileError) {
+        guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
+            throw CompileError("cannot load \(path): \(String(cString: dlerror()))")
+        }
+        func symbol<T>(_ name: String, as type: T.Type) -> T? {
+            dlsym(handle, name).map { unsafeBitCast($0, to: type) }
+        }
+        guard let initialize = symbol("wsk_module_init", as: wsk_module_init_fn.self),
+            let newInstance = symbol("wsk_instance_new", as: wsk_instance_new_fn.self),
+            let instantiate = symbol("wsk_instantiate", as: wsk_instance_entry_fn.self),
+            let start = symbol("wsk_start", as: wsk_instance_entry_fn.self),
+            let freeInstance = symbol("wsk_instance_free", as: wsk_instance_free_fn.self)
+        else {
+            dlclose(handle)
+            throw CompileError("\(path) is not a wskdesk compiled module")
+        }
+        // Nothing of the module has run yet, so refusing it can still unload it.
+        guard initialize(wskrt_api_table()) == 0 else {
+            dlclose(handle)
+            throw CompileError("\(path) was built for another version of the runtime")
+        }
+        self.path = path
+        self.newInstance = newInstance
+        self.instantiate = instantiate
+        self.start = start
+        self.freeInstance = freeInstance
+    }
+}

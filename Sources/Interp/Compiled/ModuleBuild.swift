@@ -1,0 +1,116 @@
+import Kernel
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// One compile of one module, in a directory of its own: wasm2c, the
+/// instrumentation, the runtime's C and the host-call trampolines, then the C
+/// compiler. Leaves `module.so` in the directory.
+struct ModuleBuild {
+    let toolchain: Toolchain
+    let module: CheckedModule
+    let directory: String
+
+    var objectPath: String { directory + "/module.so" }
+
+    func run() throws(CompileError) {
+        try writeFile(directory + "/module.wasm", module.bytes)
+        let translated = Subprocess.run(toolchain.wasm2c, [
+            "--no-debug-names", "-n", "wsk", directory + "/module.wasm", "-o", directory + "/module.c",
+        ])
+        guard translated.succeeded else {
+            throw CompileError("wasm2c refused \(module.source): \(firstLines(translated.output))")
+        }
+        let header = try Instrumentation.header(readText(directory + "/module.h"))
+        try writeFile(directory + "/module.h", Array(header.text.utf8))
+        try writeFile(directory + "/module.c", Array(Instrumentation.source(readText(directory + "/module.c")).utf8))
+        for file in RuntimeSources.files {
+            try writeFile(directory + "/" + file.name, Array((file.text + "\n").utf8))
+        }
+        try writeFile(directory + "/imports.c", Array(trampolines().utf8))
+        try writeFile(directory + "/unit.c", Array("""
+            #include "wsk-module.h"
+            #include "module.c"
+            #include "wsk-module.c"
+            #include "imports.c"
+
+            """.utf8))
+        let compiled = Subprocess.run(
+            toolchain.compiler,
+            Toolchain.compilerFlags + [
+                "-DWSK_IMPORTS_ENV=\(header.importsEnv ? 1 : 0)", "-I", directory,
+                "-o", objectPath, directory + "/unit.c", "-lm",
+            ])
+        guard compiled.succeeded else {
+            throw CompileError("\(toolchain.compiler) failed on \(module.source): \(firstLines(compiled.output))")
+        }
+    }
+
+    /// One C function per imported host call, as wasm2c declares the import:
+    /// packs the arguments and calls the host with the call's number in the
+    /// ABI table.
+    func trampolines() -> String {
+        func cType(_ type: ABIValueType) -> String { type == .i32 ? "u32" : "u64" }
+        return module.importedCalls.map { name in
+            let signature = ABI.hostCall(named: name)!
+            let number = HostBinding.number(of: name)!
+            let parameters = signature.parameters.enumerated().map { ", \(cType($1)) a\($0)" }.joined()
+            let args = signature.parameters.indices.map { "a\($0)" }.joined(separator: ", ")
+            let result = signature.results.first.map(cType)
+            return """
+                /* env.\(name) \(signature.text) */
+                \(result ?? "void") Z_envZ_\(name)(struct Z_env_instance_t* env\(parameters)) {
+                  const uint64_t args[] = {\(args.isEmpty ? "0" : args)};
+                  \(result.map { "return (\($0))" } ?? "")wsk_host_call(env, \(number), args);
+                }
+
+                """
+        }.joined(separator: "\n")
+    }
+
+    private func firstLines(_ text: String) -> String {
+        text.split(separator: "\n").prefix(8).joined(separator: "\n")
+    }
+}
+
+// MARK: Files, without Foundation
+
+func writeFile(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o600) throws(CompileError) {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+    guard fd >= 0 else { throw CompileError("cannot create \(path): \(String(cString: strerror(errno)))") }
+    defer { close(fd) }
+    var written = 0
+    while written < bytes.count {
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
+        if n < 0, errno == EINTR { continue }
+        guard n > 0 else { throw CompileError("cannot write \(path): \(String(cString: strerror(errno)))") }
+        written += n
+    }
+}
+
+func readText(_ path: String) throws(CompileError) -> String {
+    do {
+        return String(decoding: try readFile(path), as: UTF8.self)
+    } catch {
+        throw CompileError("\(path): \(error.description)")
+    }
+}
+
+/// The names in a directory, without "." and "..".
+func directoryEntries(_ path: String) -> [String] {
+    guard let dir = opendir(path) else { return [] }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+        if name != ".", name != ".." { names.append(name) }
+    }
+    return names
+}
+
+/// Removes a directory and the files in it (it has no subdirectories).
+func removeDirectory(_ path: String) {
+    for name in directoryEntries(path) { unlink(path + "/" + name) }
+    rmdir(path)
+}

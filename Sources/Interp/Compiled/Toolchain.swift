@@ -1,0 +1,64 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The tools that turn a module into a shared object: wabt's `wasm2c` and a
+/// C compiler (`$CC`, else `cc`, `gcc` or `clang` on `PATH`), with their
+/// versions, which are part of every cache key.
+struct Toolchain: Sendable {
+    let wasm2c: String
+    let compiler: String
+    /// What the versions and flags make of a module: changes whenever any of them does.
+    let identity: String
+
+    /// Flags for the generated C. Explicit bounds checks (no signal handler);
+    /// no tail calls, so recursion always meets the stack check; no FMA
+    /// contraction, so floating point rounds exactly as the interpreter does.
+    static let compilerFlags = [
+        "-O2", "-fPIC", "-shared", "-fvisibility=hidden", "-fno-optimize-sibling-calls", "-ffp-contract=off",
+        "-fno-strict-aliasing", "-DNDEBUG", "-w",
+    ]
+
+    /// Finds the tools on `searchPath` (default: `$PATH`) and asks their
+    /// versions; the error says what is missing and how to install it.
+    static func find(searchPath: String? = nil) -> Result<Toolchain, CompileError> {
+        guard let wasm2c = Subprocess.find("wasm2c", in: searchPath) else {
+            return .failure(CompileError("wasm2c is not on PATH; install wabt (Debian/Ubuntu: apt-get install wabt)"))
+        }
+        let candidates = getenv("CC").map { [String(cString: $0)] } ?? ["cc", "gcc", "clang"]
+        guard let compiler = candidates.lazy.compactMap({ Subprocess.find($0, in: searchPath) }).first else {
+            return .failure(CompileError(
+                "no C compiler (\(candidates.joined(separator: ", "))) on PATH; install one (Debian/Ubuntu: apt-get install gcc libc6-dev)"))
+        }
+        let wasm2cVersion = Subprocess.run(wasm2c, ["--version"])
+        guard wasm2cVersion.succeeded else {
+            return .failure(CompileError("\(wasm2c) --version failed: \(wasm2cVersion.output)"))
+        }
+        let compilerVersion = Subprocess.run(compiler, ["--version"])
+        guard compilerVersion.succeeded else {
+            return .failure(CompileError("\(compiler) --version failed: \(compilerVersion.output)"))
+        }
+        let identity = [
+            "wasm2c \(wasm2c) \(wasm2cVersion.output)",
+            "cc \(compiler) \(compilerVersion.output)",
+            "flags \(compilerFlags.joined(separator: " "))",
+            "runtime \(RuntimeSources.version)",
+        ].joined(separator: "\n")
+        return .success(Toolchain(wasm2c: wasm2c, compiler: compiler, identity: identity))
+    }
+}
+
+/// Why a module could not be compiled; the actor runs on the interpreter.
+public struct CompileError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension RuntimeSources {
+    /// Changes whenever the runtime's C does, and with it every cache key.
+    static let version: String = {
+        var hash = SHA256()
+        for file in files { hash.update("\(file.name)\n\(file.text)\n") }
+        return hash.finalize()
+    }()
+}

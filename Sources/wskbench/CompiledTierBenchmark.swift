@@ -1,0 +1,246 @@
+import Dispatch
+import Foundation
+import Interp
+import Kernel
+import Logging
+import Synchronization
+import WAT
+
+/// The compiled tier (wasm2c + the system C compiler) against the interpreter
+/// and native Swift, in the same run: Mandelbrot 640 × 480 @ 256, a 3 × 3 box
+/// blur and every filter plugin on 1920 × 1080, the time to compile each
+/// module, and the cost of a host call from compiled code. Each kernel's
+/// output is checked to be bit-identical across the three.
+enum CompiledTierBenchmark {
+    static func run() throws {
+        let cache = NSTemporaryDirectory() + "wskbench-compiled-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: cache) }
+        let compiler = ModuleCompiler(directory: cache + "/run", logger: Logger(label: "wskbench"))
+
+        section("Compiled tier: Mandelbrot 640x480 at 256 iterations (one frame)")
+        try mandelbrot(compiler)
+        section("Compiled tier: 1920x1080 filters")
+        try blur(compiler)
+        try plugins(compiler)
+        section("Compiled tier: host calls")
+        try hostCalls(compiler)
+        section("Compiled tier: compile time (wasm2c + cc -O2, empty cache)")
+        try compileTimes(ModuleCompiler(directory: cache + "/fresh", logger: Logger(label: "wskbench")))
+    }
+
+    // MARK: Kernels
+
+    static func mandelbrot(_ compiler: ModuleCompiler) throws {
+        let (w, h) = (ComputeKernels.width, ComputeKernels.height)
+        var native = [UInt32](repeating: 0, count: w * h)
+        let swift = sample(5) { ComputeKernels.mandelbrot(into: &native) }.median
+        let frame = bytes(native)
+        let wat = ComputeKernels.mandelbrotWAT
+        let compiled = try Server(wat, tier: .compiled, compiler: compiler, bufferBytes: w * h * 4)
+        let compiledTime = compiled.time(runs: 10, payload: [0, 1]).call
+        let interpreted = try Server(wat, tier: .interpreter, compiler: compiler, bufferBytes: w * h * 4)
+        let interpretedTime = interpreted.time(runs: 2, payload: [0, 1]).call
+        identical("Mandelbrot", [compiled.output, interpreted.output], frame)
+        report("compiled", compiledTime, baseline: swift, baselineName: "native Swift")
+        report("interpreter", interpretedTime, baseline: swift, baselineName: "native Swift")
+
+        let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let parallel = try Server(wat, tier: .compiled, compiler: compiler, bufferBytes: w * h * 4, actors: cores)
+        let parallelTime = parallel.time(runs: 10, payload: [0, 1]).call
+        identical("Mandelbrot on \(cores) actors", [parallel.output], frame)
+        report("compiled, \(cores) actors (rows interleaved)", parallelTime, baseline: compiledTime, baselineName: "one actor")
+    }
+
+    static func blur(_ compiler: ModuleCompiler) throws {
+        let image = ComputeKernels.blurImage()
+        var native = [UInt32](repeating: 0, count: image.count)
+        let swift = sample(5) { ComputeKernels.blur(image, into: &native) }.median
+        let wat = ComputeKernels.blurWAT
+        let input = bytes(image)
+        let compiled = try Server(wat, tier: .compiled, compiler: compiler, bufferBytes: input.count)
+        let compiledTime = compiled.time(runs: 10, input: input)
+        let interpreted = try Server(wat, tier: .interpreter, compiler: compiler, bufferBytes: input.count)
+        let interpretedTime = interpreted.time(runs: 2, input: input)
+        identical("3x3 box blur", [compiled.output, interpreted.output], bytes(native))
+        // The actor times the blur itself; the call adds reading and writing 8 MB through host calls.
+        report("3x3 box blur, compiled", compiledTime.reported, baseline: swift, baselineName: "native Swift")
+        report("3x3 box blur, interpreter", interpretedTime.reported, baseline: swift, baselineName: "native Swift")
+        report("3x3 box blur call, compiled (+ 2 copies of 8 MB)", compiledTime.call, baseline: swift, baselineName: "native Swift")
+    }
+
+    /// Each filter plugin of build/actors/plugins on the same picture, default
+    /// parameters. Some run past the default watchdog (500 million
+    /// instructions between host calls) on an image this size, in both tiers:
+    /// here the budget is 20 billion.
+    static func plugins(_ compiler: ModuleCompiler) throws {
+        let directory = "build/actors/plugins"
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".wasm") }.sorted()
+        guard !names.isEmpty else {
+            print("  (no filter plugins in \(directory): run scripts/build-actors)")
+            return
+        }
+        let input = bytes(ComputeKernels.blurImage())
+        let size = [UInt32(ComputeKernels.blurWidth), UInt32(ComputeKernels.blurHeight)]
+        var limits = ActorLimits()
+        limits.fuelPerCall = 20_000_000_000
+        for name in names {
+            let wasm = try [UInt8](Data(contentsOf: URL(fileURLWithPath: directory + "/" + name)))
+            let compiled = try Server(
+                wasm: wasm, tier: .compiled, compiler: compiler, limits: limits, bufferBytes: input.count, filter: true)
+            let compiledTime = compiled.time(runs: 5, input: input, payload: size).call
+            let interpreted = try Server(
+                wasm: wasm, tier: .interpreter, compiler: compiler, limits: limits, bufferBytes: input.count, filter: true)
+            let interpretedTime = interpreted.time(runs: 1, input: input, payload: size).call
+            identical("plugin \(name)", [compiled.output], interpreted.output)
+            report("plugin \(name.dropLast(5)), compiled", compiledTime, baseline: interpretedTime, baselineName: "interpreter")
+        }
+    }
+
+    // MARK: Host calls and compiling
+
+    static func hostCalls(_ compiler: ModuleCompiler) throws {
+        let iterations = 2_000_000
+        func perCall(_ tier: TierPolicy) throws -> Double {
+            let loop = try timeActor(HostCallBenchmark.loopWAT(iterations: iterations, body: ""), tier, compiler)
+            let calls = try timeActor(HostCallBenchmark.loopWAT(iterations: iterations, body: "(drop (call $now))"), tier, compiler)
+            return (calls - loop) / Double(iterations)
+        }
+        let compiled = try perCall(.compiled)
+        let interpreted = try perCall(.interpreter)
+        report("one host call (sys_time_now) from compiled code", compiled, baseline: interpreted, baselineName: "from the interpreter")
+    }
+
+    static func timeActor(_ wat: String, _ tier: TierPolicy, _ compiler: ModuleCompiler) throws -> Double {
+        let host = WasmActorHost(kernel: Kernel(), tier: tier, compiler: compiler, logSink: { _, _ in })
+        let module = try host.load(bytes: try wat2wasm(wat), name: "loop")
+        _ = try host.compileAheadOfTime(module)
+        var best = Double.infinity
+        for _ in 0..<3 {
+            let t0 = nowNanoseconds()
+            let actor = try host.spawn(module)
+            host.wait(for: actor, timeout: .seconds(120))
+            best = min(best, Double(nowNanoseconds() - t0))
+        }
+        _ = host.shutdown()
+        return best
+    }
+
+    /// Each module's compile into an empty cache, next to what the
+    /// interpreter takes to validate and instantiate it.
+    static func compileTimes(_ compiler: ModuleCompiler) throws {
+        var modules = [("mandelbrot.wat", try wat2wasm(ComputeKernels.mandelbrotWAT)), ("blur3x3.wat", try wat2wasm(ComputeKernels.blurWAT))]
+        let root = "build/actors"
+        for path in (FileManager.default.enumerator(atPath: root)?.allObjects as? [String] ?? []).sorted() where path.hasSuffix(".wasm") {
+            modules.append((path, try [UInt8](Data(contentsOf: URL(fileURLWithPath: root + "/" + path)))))
+        }
+        let host = WasmActorHost(kernel: Kernel(), tier: .interpreter, compiler: compiler, logSink: { _, _ in })
+        for (name, wasm) in modules {
+            let module = try host.load(bytes: wasm, name: name)
+            let interpreter = time { _ = try? host.prepare(module) }
+            var failure: Error?
+            let compile = time {
+                do { _ = try host.compileAheadOfTime(module) } catch { failure = error }
+            }
+            if let failure {
+                print("  \(name): not compiled: \(failure)")
+                continue
+            }
+            report("\(name) (\(wasm.count / 1024) KiB)", compile, baseline: interpreter, baselineName: "interpreter start")
+        }
+    }
+
+    // MARK: Helpers
+
+    /// Says whether every output equals `reference`, and where the first that does not differs.
+    static func identical(_ what: String, _ outputs: [[UInt8]], _ reference: [UInt8]) {
+        for (n, output) in outputs.enumerated() where output != reference {
+            let at = zip(output, reference).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+            print("  \(what): output \(n) DIFFERS from the reference, first at byte \(at.map(String.init) ?? "(length)")")
+            return
+        }
+        print("  \(what): output bit-identical across tiers and the baseline")
+    }
+
+    static func bytes(_ words: [UInt32]) -> [UInt8] {
+        words.withUnsafeBytes { Array($0) }
+    }
+}
+
+/// Actors that serve calls on a buffer: each call is one frame or one image.
+/// The actors hold the buffer as handle 1 and their inbox as handle 2; a
+/// filter plugin (docs/plugins.md) takes the buffer with each call instead.
+final class Server {
+    let kernel = Kernel()
+    let host: WasmActorHost
+    let client: ActorID
+    let buffer: Handle
+    let bufferBytes: Int
+    var inboxes: [Handle] = []
+    let filter: Bool
+
+    convenience init(
+        _ wat: String, tier: TierPolicy, compiler: ModuleCompiler, bufferBytes: Int, actors: Int = 1
+    ) throws {
+        try self.init(wasm: try wat2wasm(wat), tier: tier, compiler: compiler, bufferBytes: bufferBytes, actors: actors)
+    }
+
+    init(
+        wasm: [UInt8], tier: TierPolicy, compiler: ModuleCompiler, limits: ActorLimits = ActorLimits(),
+        bufferBytes: Int, actors: Int = 1, filter: Bool = false
+    ) throws {
+        host = WasmActorHost(kernel: kernel, limits: limits, tier: tier, compiler: compiler, logSink: { _, _ in })
+        client = kernel.createActor(name: "client")
+        buffer = try kernel.createBuffer(client, size: bufferBytes)
+        self.bufferBytes = bufferBytes
+        self.filter = filter
+        let module = try host.load(bytes: wasm, name: "server")
+        for _ in 0..<actors {
+            try host.spawn(module) { [self] actor in
+                if filter {
+                    inboxes.append(try kernel.connect(owner: actor, peer: client, peerRights: [.send]).peer)
+                } else {
+                    _ = try kernel.grantCopy(of: buffer, held: client, rights: [.read, .write], to: actor)
+                    inboxes.append(try kernel.connect(owner: actor, peer: client, peerRights: [.send]).peer)
+                }
+            }
+        }
+    }
+
+    deinit { _ = host.shutdown() }
+
+    /// The median time of `runs` calls (after one unmeasured), the buffer
+    /// refilled with `input` before each, and the median of the times the
+    /// answers report (an i64 of nanoseconds, when they carry one). With
+    /// several actors, each call goes to all of them at once, the i-th with
+    /// payload (i, count).
+    func time(runs: Int, input: [UInt8]? = nil, payload: [UInt32] = []) -> (call: Double, reported: Double) {
+        let (kernel, client, buffer, inboxes, filter) = (kernel, client, buffer, inboxes, filter)
+        let reported = Mutex<[Double]>([])
+        var samples: [Double] = []
+        for run in 0...runs {
+            if let input { try? input.withUnsafeBytes { try kernel.write(client, to: buffer, offset: 0, from: $0) } }
+            let t0 = nowNanoseconds()
+            DispatchQueue.concurrentPerform(iterations: inboxes.count) { i in
+                let words = inboxes.count > 1 ? [UInt32(i), UInt32(inboxes.count)] : payload
+                let outcome = Result { () throws(SysError) in try kernel.call(
+                    client, to: inboxes[i], opcode: filter ? 0x0601 : 1,
+                    payload: words.flatMap { withUnsafeBytes(of: $0.littleEndian) { Array($0) } },
+                    cap: filter ? buffer : .null, capacity: 4096, timeout: .nanoseconds(600_000_000_000)) }
+                guard case .success(.answer(let answer)) = outcome else { return print("  a call failed: \(outcome)") }
+                if run > 0, answer.payload.count == 8 {
+                    let nanoseconds = answer.payload.reversed().reduce(0) { $0 << 8 | UInt64($1) }
+                    reported.withLock { $0.append(Double(nanoseconds)) }
+                }
+            }
+            if run > 0 { samples.append(Double(nowNanoseconds() - t0)) }
+        }
+        return (Samples(values: samples).median, Samples(values: reported.withLock { $0 }).median)
+    }
+
+    /// The buffer as the last call left it.
+    var output: [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: bufferBytes)
+        _ = try? bytes.withUnsafeMutableBytes { try kernel.read(client, from: buffer, offset: 0, into: $0) }
+        return bytes
+    }
+}

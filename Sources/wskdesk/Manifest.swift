@@ -1,0 +1,256 @@
+/// The boot manifest: which actors to start and which caps each is granted,
+/// in handle order from 1 — the seed's spawn-and-cross-grant pattern as data.
+/// The format is a small subset of TOML, described in docs/manifest.md.
+struct Manifest: Equatable {
+    struct Actor: Equatable {
+        var name: String
+        /// A name in the actors folder, or a path ending in `.wasm`.
+        var module: String
+        var grants: [Grant]
+        /// Boot configuration handed to the app with the `config` grant.
+        var config: [String: ConfigValue]
+        /// Where the `[[actor]]` table starts, for messages.
+        var line: Int
+    }
+
+    enum Grant: Equatable, CustomStringConvertible {
+        /// Handle to send window requests to ui_server.
+        case ui
+        /// The framebuffer (seed style; the actor draws the screen itself).
+        case framebuffer
+        /// A spawner over a folder (relative to the actors folder, or absolute).
+        case spawner(String)
+        /// The app's boot configuration (its `config.*` keys).
+        case config
+        /// A new endpoint this actor receives on, named for others to `send:` to.
+        case endpoint(String)
+        /// A send cap to the endpoint another actor declared with `endpoint:NAME`.
+        case send(String)
+
+        init?(parsing text: String) {
+            let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+            switch (parts.first, parts.count) {
+            case ("ui", 1): self = .ui
+            case ("framebuffer", 1): self = .framebuffer
+            case ("config", 1): self = .config
+            case ("spawner", 2) where !parts[1].isEmpty: self = .spawner(parts[1])
+            case ("endpoint", 2) where !parts[1].isEmpty: self = .endpoint(parts[1])
+            case ("send", 2) where !parts[1].isEmpty: self = .send(parts[1])
+            default: return nil
+            }
+        }
+
+        var description: String {
+            switch self {
+            case .ui: "ui"
+            case .framebuffer: "framebuffer"
+            case .config: "config"
+            case .spawner(let dir): "spawner:\(dir)"
+            case .endpoint(let name): "endpoint:\(name)"
+            case .send(let name): "send:\(name)"
+            }
+        }
+    }
+
+    enum ConfigValue: Equatable {
+        case string(String)
+        case list([String])
+    }
+
+    var actors: [Actor]
+
+    /// The desktop wskdesk starts when given no manifest.
+    static let defaultDesktop = """
+        # The default wskdesk desktop: paint and fractal side by side.
+        [[actor]]
+        name = "paint"
+        grants = ["ui", "spawner:plugins", "config"]
+        config.plugins = "auto"
+
+        [[actor]]
+        name = "fractal"
+        grants = ["ui", "spawner:formulas", "config"]
+        config.workers = "auto"
+        """
+}
+
+/// A manifest error: the file, the line, the key and what to do.
+struct ManifestError: Error, Equatable, CustomStringConvertible {
+    let file: String
+    let line: Int
+    let message: String
+    var description: String { "\(file) line \(line): \(message)" }
+}
+
+extension Manifest {
+    /// Parses manifest text; every error names the line and the key.
+    static func parse(_ text: String, file: String) throws(ManifestError) -> Manifest {
+        var actors: [Actor] = []
+        var seenKeys: Set<String> = []
+        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let number = index + 1
+            func fail(_ message: String) -> ManifestError { ManifestError(file: file, line: number, message: message) }
+            let line = stripComment(String(raw)).trimmingSpaces()
+            if line.isEmpty { continue }
+            if line.hasPrefix("[") {
+                guard line == "[[actor]]" else { throw fail("unknown table \(line): a manifest has only [[actor]] tables") }
+                actors.append(Actor(name: "", module: "", grants: [], config: [:], line: number))
+                seenKeys = []
+                continue
+            }
+            guard let equals = line.firstIndex(of: "=") else {
+                throw fail("expected `key = value`, found `\(line)`")
+            }
+            let key = String(line[..<equals]).trimmingSpaces()
+            let valueText = String(line[line.index(after: equals)...]).trimmingSpaces()
+            guard !actors.isEmpty else { throw fail("key `\(key)` before any [[actor]] table") }
+            guard !seenKeys.contains(key) else { throw fail("key `\(key)` given twice in this [[actor]]") }
+            seenKeys.insert(key)
+            let value: ConfigValue
+            do throws(ValueError) {
+                value = try parseValue(valueText)
+            } catch {
+                throw fail("key `\(key)`: \(error.message)")
+            }
+            var actor = actors.removeLast()
+            switch (key, value) {
+            case ("name", .string(let name)):
+                guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+                    throw fail("key `name`: \"\(name)\" must be letters, digits, - or _")
+                }
+                guard !actors.contains(where: { $0.name == name }) else { throw fail("key `name`: a second actor named \"\(name)\"") }
+                actor.name = name
+            case ("module", .string(let module)):
+                actor.module = module
+            case ("grants", .list(let items)):
+                actor.grants = try items.map { item throws(ManifestError) in
+                    guard let grant = Grant(parsing: item) else {
+                        throw fail("key `grants`: unknown grant \"\(item)\" (known: ui, framebuffer, config, spawner:DIR, endpoint:NAME, send:NAME)")
+                    }
+                    return grant
+                }
+            case (let key, let value) where key.hasPrefix("config.") && key.count > 7:
+                actor.config[String(key.dropFirst(7))] = value
+            case ("name", _), ("module", _):
+                throw fail("key `\(key)` must be a string")
+            case ("grants", _):
+                throw fail("key `grants` must be a list of strings, like [\"ui\"]")
+            default:
+                throw fail("unknown key `\(key)` (known: name, module, grants, config.KEY)")
+            }
+            actors.append(actor)
+        }
+        for actor in actors where actor.name.isEmpty {
+            throw ManifestError(file: file, line: actor.line, message: "this [[actor]] has no `name`")
+        }
+        var manifest = Manifest(actors: actors.map { a in
+            var a = a
+            if a.module.isEmpty { a.module = a.name }
+            return a
+        })
+        try manifest.checkCrossGrants(file: file)
+        if manifest.actors.isEmpty { throw ManifestError(file: file, line: 1, message: "no [[actor]] tables: nothing to start") }
+        manifest.actors.sort { $0.line < $1.line }
+        return manifest
+    }
+
+    /// Every `send:NAME` names an `endpoint:NAME` declared once.
+    private func checkCrossGrants(file: String) throws(ManifestError) {
+        var endpoints: [String: Int] = [:]
+        for actor in actors {
+            for case .endpoint(let name) in actor.grants {
+                if let first = endpoints[name] {
+                    throw ManifestError(file: file, line: actor.line, message: "key `grants`: endpoint \"\(name)\" is already declared on line \(first)")
+                }
+                endpoints[name] = actor.line
+            }
+        }
+        for actor in actors {
+            for case .send(let name) in actor.grants {
+                guard let declared = endpoints[name] else {
+                    throw ManifestError(file: file, line: actor.line, message: "key `grants`: send:\(name) names no endpoint:\(name)")
+                }
+                guard declared < actor.line else {
+                    throw ManifestError(file: file, line: actor.line, message: "key `grants`: endpoint:\(name) is declared on line \(declared), below: declare it in an actor above this one")
+                }
+            }
+        }
+    }
+
+    struct ValueError: Error { let message: String }
+
+    private static func parseValue(_ text: String) throws(ValueError) -> ConfigValue {
+        if text.hasPrefix("\"") {
+            var rest = Substring(text)
+            let string = try parseString(&rest)
+            guard rest.trimmingSpaces().isEmpty else { throw ValueError(message: "unexpected text after the string") }
+            return .string(string)
+        }
+        if text.hasPrefix("[") {
+            guard text.hasSuffix("]") else { throw ValueError(message: "a list must end with ] on the same line") }
+            var rest = Substring(text.dropFirst().dropLast())
+            var items: [String] = []
+            while true {
+                rest = Substring(rest.trimmingSpaces())
+                if rest.isEmpty { break }
+                items.append(try parseString(&rest))
+                rest = Substring(rest.trimmingSpaces())
+                if rest.isEmpty { break }
+                guard rest.first == "," else { throw ValueError(message: "list items are separated by commas") }
+                rest = rest.dropFirst()
+            }
+            return .list(items)
+        }
+        if let number = Int(text) { return .string(String(number)) }
+        if text == "true" || text == "false" { return .string(text) }
+        throw ValueError(message: "`\(text)` is not a value: write strings in double quotes, lists as [\"a\", \"b\"]")
+    }
+
+    /// A double-quoted string at the start of `text`, with \" \\ \n \t escapes.
+    private static func parseString(_ text: inout Substring) throws(ValueError) -> String {
+        guard text.first == "\"" else { throw ValueError(message: "expected a string in double quotes") }
+        var out = ""
+        var index = text.index(after: text.startIndex)
+        while index < text.endIndex {
+            let c = text[index]
+            if c == "\"" {
+                text = text[text.index(after: index)...]
+                return out
+            }
+            if c == "\\" {
+                index = text.index(after: index)
+                guard index < text.endIndex else { break }
+                switch text[index] {
+                case "n": out.append("\n")
+                case "t": out.append("\t")
+                case "\"": out.append("\"")
+                case "\\": out.append("\\")
+                default: throw ValueError(message: "unknown escape \\\(text[index])")
+                }
+            } else {
+                out.append(c)
+            }
+            index = text.index(after: index)
+        }
+        throw ValueError(message: "a string is not closed with \"")
+    }
+
+    /// The line without its `#` comment (a `#` inside a string stays).
+    private static func stripComment(_ line: String) -> String {
+        var inString = false
+        var escaped = false
+        for (i, c) in line.enumerated() {
+            if escaped { escaped = false; continue }
+            if c == "\\" && inString { escaped = true; continue }
+            if c == "\"" { inString.toggle() }
+            if c == "#" && !inString { return String(line.prefix(i)) }
+        }
+        return line
+    }
+}
+
+extension StringProtocol {
+    func trimmingSpaces() -> String {
+        String(drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed())
+    }
+}

@@ -1,0 +1,95 @@
+import AppProtocols
+import Compositor
+import Foundation
+import Interp
+import Kernel
+import Logging
+
+/// Starts the actors of a manifest: every actor is loaded and created first,
+/// then each gets its grants in order (an `endpoint:NAME` is declared by an
+/// actor above those that `send:NAME` to it), then all are started.
+struct ManifestBoot {
+    let kernel: Kernel
+    let host: WasmActorHost
+    let server: UIServer
+    let actorsDir: String
+    let logger: Logger
+
+    func start(_ manifest: Manifest, file: String) throws(DesktopError) {
+        let desktop = kernel.createActor(name: "wskdesk")
+        var prepared: [(Manifest.Actor, ActorID, any PreparedActor)] = []
+        for actor in manifest.actors {
+            let path = actor.module.hasSuffix(".wasm") ? actor.module : actorsDir + "/" + actor.module + ".wasm"
+            do {
+                let module = try host.load(path: path, name: actor.name)
+                prepared.append((actor, kernel.createActor(name: actor.name), try host.prepare(module)))
+            } catch {
+                throw DesktopError(description: "\(file) line \(actor.line): actor \"\(actor.name)\": \(error.description) (build the actors with scripts/build-actors)")
+            }
+        }
+        var endpoints: [String: (owner: ActorID, handle: Handle)] = [:]
+        for (actor, id, _) in prepared {
+            for grant in actor.grants {
+                do throws(SysError) {
+                    try apply(grant, of: actor, to: id, endpoints: &endpoints, desktop: desktop)
+                } catch {
+                    throw DesktopError(description: "\(file) line \(actor.line): actor \"\(actor.name)\": grant \(grant): \(error)")
+                }
+            }
+        }
+        for (actor, id, ready) in prepared {
+            ready.start(in: kernel, as: id)
+            logger.info("started \(actor.name)")
+        }
+        kernel.terminate(desktop, reason: .exited(code: 0))
+    }
+
+    private func apply(
+        _ grant: Manifest.Grant, of actor: Manifest.Actor, to id: ActorID,
+        endpoints: inout [String: (owner: ActorID, handle: Handle)], desktop: ActorID
+    ) throws(SysError) {
+        switch grant {
+        case .ui:
+            _ = try server.connect(app: id)
+        case .framebuffer:
+            throw .wrongType  // ui_server owns the screen; see --ui-server
+        case .spawner(let dir):
+            _ = try kernel.grantSpawner(directory: resolve(dir), rights: [.spawn], to: id)
+        case .config:
+            let (_, toApp) = try kernel.connect(owner: id, peer: desktop, peerRights: [.send])
+            defer { try? kernel.release(desktop, toApp) }
+            guard let payload = bootConfig(for: actor).payload else { throw .invalidArgument }
+            try kernel.send(desktop, to: toApp, opcode: BootConfig.opcode, payload: payload)
+        case .endpoint(let name):
+            endpoints[name] = (id, try kernel.createEndpoint(id))
+        case .send(let name):
+            guard let (owner, handle) = endpoints[name] else { throw .notFound }
+            _ = try kernel.grantCopy(of: handle, held: owner, rights: [.send], to: id)
+        }
+    }
+
+    /// `config.*` keys as the app's boot configuration; "auto" values are
+    /// filled in: `plugins` lists the modules of the actor's spawner folder,
+    /// `workers` is the number of cores (1 to 16).
+    private func bootConfig(for actor: Manifest.Actor) -> BootConfig {
+        var config = BootConfig()
+        for (key, value) in actor.config.sorted(by: { $0.key < $1.key }) {
+            switch (key, value) {
+            case ("plugins", .string("auto")):
+                let dir = actor.grants.compactMap { g -> String? in if case .spawner(let d) = g { return d } else { return nil } }.first
+                config.set(key, list: dir.map { AppBoot.modules(in: resolve($0)) } ?? [])
+            case ("workers", .string("auto")):
+                config.set(key, "\(min(max(ProcessInfo.processInfo.activeProcessorCount, 1), 16))")
+            case (_, .string(let text)):
+                config.set(key, text)
+            case (_, .list(let items)):
+                config.set(key, list: items)
+            }
+        }
+        return config
+    }
+
+    private func resolve(_ dir: String) -> String {
+        dir.hasPrefix("/") ? dir : actorsDir + "/" + dir
+    }
+}

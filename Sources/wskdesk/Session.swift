@@ -1,0 +1,125 @@
+import CSeat
+import Dispatch
+import Foundation
+import Logging
+import Synchronization
+
+/// The seat, through libseat (logind, seatd, or as root its builtin backend):
+/// it opens the DRM and input devices for an ordinary user and tells wskdesk
+/// when the VT is switched away and back.
+final class Session: @unchecked Sendable {
+    // `seat` is set once in init and only used under `lock` afterwards;
+    // callbacks are set before `start()`.
+    private var seat: OpaquePointer?
+    private let lock = Mutex<Void>(())
+    private let logger: Logger
+    private let enabled = Atomic<Bool>(false)
+    private let running = Atomic<Bool>(true)
+    private let done = DispatchSemaphore(value: 0)
+
+    /// Called on the session thread when the VT is switched away: stop using
+    /// the devices; the session gives them up when it returns.
+    var onDisable: @Sendable () -> Void = {}
+    /// Called when the VT is switched back: devices may be used again.
+    var onEnable: @Sendable () -> Void = {}
+
+    /// Opens the seat and waits until it is ours.
+    init(logger: Logger) throws(DesktopError) {
+        self.logger = logger
+        var listener = libseat_seat_listener(
+            enable_seat: { _, data in Unmanaged<Session>.fromOpaque(data!).takeUnretainedValue().enabledByLibseat() },
+            disable_seat: { _, data in Unmanaged<Session>.fromOpaque(data!).takeUnretainedValue().disabledByLibseat() })
+        libseat_set_log_level(LIBSEAT_LOG_LEVEL_ERROR)
+        let opened = withUnsafeMutablePointer(to: &listener) { pointer in
+            libseat_open_seat(pointer, Unmanaged.passUnretained(self).toOpaque())
+        }
+        guard let opened else {
+            throw DesktopError(description: "no seat available (\(String(cString: strerror(errno)))): run wskdesk from a VT with logind or seatd running, or as root")
+        }
+        seat = opened
+        let deadline = Date().addingTimeInterval(5)
+        while !enabled.load(ordering: .acquiring) && Date() < deadline {
+            _ = libseat_dispatch(opened, 100)
+        }
+        guard enabled.load(ordering: .acquiring) else {
+            libseat_close_seat(opened)
+            seat = nil
+            throw DesktopError(description: "the seat was not given to wskdesk within 5 s: is another session active on this VT?")
+        }
+        logger.info("seat \(String(cString: libseat_seat_name(opened))) is ours")
+    }
+
+    /// Watches the seat for VT switches on a thread of its own.
+    func start() {
+        let thread = Thread { [self] in
+            while running.load(ordering: .acquiring) {
+                let fd = lock.withLock { _ in seat.map { libseat_get_fd($0) } ?? -1 }
+                guard fd >= 0 else { break }
+                var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                if poll(&pfd, 1, 200) > 0 {
+                    lock.withLock { _ in if let seat { _ = libseat_dispatch(seat, 0) } }
+                }
+            }
+            done.signal()
+        }
+        thread.name = "session"
+        thread.start()
+    }
+
+    /// Opens a device node through the seat.
+    func openDevice(_ path: String) throws -> Int32 {
+        var fd: Int32 = -1
+        let id = lock.withLock { _ in seat.map { libseat_open_device($0, path, &fd) } ?? -1 }
+        guard id >= 0, fd >= 0 else {
+            throw DesktopError(description: "the seat refused to open \(path): \(String(cString: strerror(errno)))")
+        }
+        devices.withLock { $0[fd] = id }
+        return fd
+    }
+
+    func closeDevice(_ fd: Int32) {
+        guard let id = devices.withLock({ $0.removeValue(forKey: fd) }) else {
+            Glibc.close(fd)
+            return
+        }
+        lock.withLock { _ in if let seat { _ = libseat_close_device(seat, id) } }
+        Glibc.close(fd)
+    }
+
+    private let devices = Mutex<[Int32: Int32]>([:])
+
+    /// Ctrl+Alt+Fn: ask the seat to switch to VT `number`.
+    func switchTo(vt number: Int) {
+        lock.withLock { _ in
+            if let seat, libseat_switch_session(seat, Int32(number)) != 0 {
+                logger.warning("cannot switch to VT \(number): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    func close() {
+        guard running.exchange(false, ordering: .acquiringAndReleasing) else { return }
+        _ = done.wait(timeout: .now() + 1)
+        lock.withLock { _ in
+            if let seat { libseat_close_seat(seat) }
+            seat = nil
+        }
+    }
+
+    // MARK: libseat's callbacks (on the thread calling libseat_dispatch)
+
+    private func enabledByLibseat() {
+        let first = !enabled.exchange(true, ordering: .acquiringAndReleasing)
+        if !first {
+            logger.info("back on our VT")
+            onEnable()
+        }
+    }
+
+    private func disabledByLibseat() {
+        enabled.store(false, ordering: .releasing)
+        logger.info("switching away from our VT")
+        onDisable()
+        if let seat { _ = libseat_disable_seat(seat) }
+    }
+}

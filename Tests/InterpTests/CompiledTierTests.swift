@@ -1,0 +1,205 @@
+import Foundation
+import Logging
+import Synchronization
+import Testing
+import WAT
+
+@testable import Interp
+@testable import Kernel
+
+/// What only the compiled tier has: its cache, tier-up, falling back to the
+/// interpreter when the tools fail, and traps on many threads at once. (Every
+/// other actor test runs on both tiers.)
+@Suite struct CompiledTierTests {
+    /// An actor that reports `value` to handle 1 and exits; a different value
+    /// is a different module, with its own cache entry.
+    static func reporter(_ value: Int) -> String {
+        reportingActor(body: "(call $report (i64.const \(value))) (call $flush (i64.const 1))")
+    }
+
+    /// A compiler of its own over a fresh directory, and what it logs.
+    static func isolatedCompiler(searchPath: String? = nil) throws -> (ModuleCompiler, LogCapture) {
+        let directory = testCacheRoot + "/isolated-\(UUID().uuidString)"
+        let log = LogCapture()
+        return (ModuleCompiler(directory: directory, logger: log.logger, searchPath: searchPath), log)
+    }
+
+    @Test func aTamperedCacheEntryIsRebuiltNotLoaded() throws {
+        let (compiler, log) = try Self.isolatedCompiler()
+        let wat = Self.reporter(0x7A3)
+        try runReporter(wat, value: 0x7A3, compiler: compiler, tier: .compiled)
+        let objects = try FileManager.default.contentsOfDirectory(atPath: compiler.directory).filter { $0.hasSuffix(".so") }
+        #expect(objects.count == 1)
+        let object = compiler.directory + "/" + objects[0]
+        var tampered = try Data(contentsOf: URL(fileURLWithPath: object))
+        tampered[tampered.count / 2] ^= 0xFF
+        // A new file in its place: this process has the old one mapped.
+        try tampered.write(to: URL(fileURLWithPath: object), options: .atomic)
+
+        // A later process (a fresh compiler on the same directory) finds it.
+        let later = ModuleCompiler(directory: compiler.directory, logger: log.logger)
+        try runReporter(wat, value: 0x7A3, compiler: later, tier: .compiled)
+        #expect(log.messages == ["cached object \(object) does not match its record; rebuilding it"])
+        #expect(try Data(contentsOf: URL(fileURLWithPath: object)) != tampered)
+        // The rebuilt entry is sound: a third look loads it without a word.
+        try runReporter(wat, value: 0x7A3, compiler: ModuleCompiler(directory: compiler.directory, logger: log.logger), tier: .compiled)
+        #expect(log.messages.count == 1)
+    }
+
+    @Test func theFirstActorIsInterpretedAndTheNextCompiled() throws {
+        let (compiler, log) = try Self.isolatedCompiler()
+        let wat = Self.reporter(0x71E)
+        let first = try runReporter(wat, value: 0x71E, compiler: compiler, tier: .auto)
+        #expect(first == TierCounts(interpreted: 1, compiled: 0))
+        // The object is built in the background meanwhile; until it is
+        // ready, actors of the module start on the interpreter.
+        #expect(eventually(timeout: .seconds(60)) {
+            (try? runReporter(wat, value: 0x71E, compiler: compiler, tier: .auto)) == TierCounts(interpreted: 0, compiled: 1)
+        })
+        #expect(log.messages == [])
+    }
+
+    @Test func withoutWasm2cActorsStayOnTheInterpreterAndTheLogSaysWhyOnce() throws {
+        let (compiler, log) = try Self.isolatedCompiler(searchPath: "/nonexistent")
+        for value in 1...3 {
+            let counts = try runReporter(Self.reporter(value), value: value, compiler: compiler, tier: .compiled)
+            #expect(counts == TierCounts(interpreted: 1, compiled: 0))
+        }
+        #expect(log.messages == [
+            "Wasm actors run on the interpreter: wasm2c is not on PATH; install wabt (Debian/Ubuntu: apt-get install wabt)",
+        ])
+    }
+
+    @Test func aModuleTheCompilerRefusesRunsOnTheInterpreterAndTheLogSaysWhyOnce() throws {
+        // wasm2c as installed, and a "cc" that knows its version but compiles nothing.
+        let tools = testCacheRoot + "/broken-tools-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: tools, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: tools + "/wasm2c", withDestinationPath: try #require(which("wasm2c")))
+        try """
+            #!/bin/sh
+            if [ "$1" = --version ]; then echo "broken cc 1.0"; exit 0; fi
+            echo "broken cc: refusing to compile" >&2
+            exit 1
+
+            """.write(toFile: tools + "/cc", atomically: true, encoding: .utf8)
+        chmod(tools + "/cc", 0o755)
+        let (compiler, log) = try Self.isolatedCompiler(searchPath: tools)
+        for _ in 0..<2 {
+            let counts = try runReporter(Self.reporter(0xCC), value: 0xCC, compiler: compiler, tier: .compiled)
+            #expect(counts == TierCounts(interpreted: 1, compiled: 0))
+        }
+        #expect(log.messages == ["test runs on the interpreter: \(tools)/cc failed on test: broken cc: refusing to compile"])
+    }
+
+    /// Sixteen actors of one module on sixteen threads: the odd ones trap
+    /// mid-computation, the even ones report. Each trap unwinds its own
+    /// thread only (the runtime's jump buffer is per thread).
+    @Test func compiledActorsTrapAloneOnManyThreads() throws {
+        let system = TestSystem(tier: .compiled)
+        let baseline = system.kernel.counts
+        let probe = try Probe(system.kernel)
+        let wat = reportingActor(
+            body: """
+                (drop (call $recv (i64.const 2) (i32.const 256) (i32.const 64)))
+                (local.set $n (i32.load (i32.const 280)))
+                (block $done (loop $sum
+                  (br_if $done (i32.ge_u (local.get $i) (i32.mul (local.get $n) (i32.const 10000))))
+                  (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u (local.get $i))))
+                  (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                  (br $sum)))
+                (if (i32.and (local.get $n) (i32.const 1)) (then (drop (i32.div_u (i32.const 1) (i32.const 0)))))
+                (call $report (i64.extend_i32_u (local.get $n)))
+                (call $report (local.get $acc))
+                (call $flush (i64.const 1))
+                """,
+            locals: "(local $n i32) (local $i i32) (local $acc i64)")
+        let module = try system.module(wat: wat, name: "worker")
+        var inboxes: [Handle] = []
+        let actors = try (0..<16).map { _ in
+            try system.host.spawn(module) { actor in
+                try probe.grantSend(to: actor)
+                inboxes.append(try system.kernel.connect(owner: actor, peer: probe.id, peerRights: [.send]).peer)
+            }
+        }
+        for (n, inbox) in inboxes.enumerated() {
+            try system.kernel.send(probe.id, to: inbox, opcode: 1, payload: bytes([UInt32(n)]))
+        }
+        var reports: [[Int64]] = []
+        for _ in 0..<8 { reports.append(try probe.report()) }
+        let expected: [[Int64]] = stride(from: 0, to: 16, by: 2).map { (n: Int) -> [Int64] in
+            let count = Int64(n) * 10000
+            return [Int64(n), count * (count - 1) / 2]
+        }
+        #expect(reports.sorted { $0[0] < $1[0] } == expected)
+        for actor in actors { #expect(system.host.wait(for: actor)) }
+        for (n, actor) in actors.enumerated() {
+            #expect(system.kernel.exitReason(of: actor) == (n % 2 == 1 ? .trapped("integer divide by zero") : .exited(code: 0)))
+        }
+        system.expectClean(baseline: baseline, actors: actors, natives: [probe.id])
+    }
+
+    /// Each module is compiled with the C in Sources/CWasmRT, embedded into
+    /// wskdesk by scripts/gen-runtime-sources: the copy must be current.
+    @Test func theEmbeddedRuntimeIsTheOneInSourcesCWasmRT() throws {
+        var found: [String] = []
+        for folder in ["Sources/CWasmRT/include", "Sources/CWasmRT/module"] {
+            for name in try FileManager.default.contentsOfDirectory(atPath: repositoryRoot + "/" + folder) {
+                found.append(name)
+                let text = try String(contentsOfFile: repositoryRoot + "/" + folder + "/" + name, encoding: .utf8)
+                let embedded = RuntimeSources.files.first { $0.name == name }?.text
+                #expect(embedded.map { $0 + "\n" } == text, "\(folder)/\(name) changed: run scripts/gen-runtime-sources")
+            }
+        }
+        #expect(found.sorted() == RuntimeSources.files.map(\.name).sorted(), "run scripts/gen-runtime-sources")
+    }
+
+    /// Runs the reporter `wat` on a host of `tier` with `compiler`, expects
+    /// its report, and says which tier ran it.
+    @discardableResult
+    func runReporter(_ wat: String, value: Int, compiler: ModuleCompiler, tier: TierPolicy) throws -> TierCounts {
+        let kernel = Kernel()
+        let host = WasmActorHost(kernel: kernel, tier: tier, compiler: compiler, logSink: { _, _ in })
+        let probe = try Probe(kernel)
+        let actor = try host.spawn(try host.load(bytes: try wat2wasm(wat), name: "test")) { actor in
+            try probe.grantSend(to: actor)
+        }
+        #expect(try probe.report() == [Int64(value)])
+        #expect(host.wait(for: actor))
+        #expect(kernel.exitReason(of: actor) == .exited(code: 0))
+        return host.tierCounts
+    }
+}
+
+/// The path of `tool` on `PATH`.
+func which(_ tool: String) -> String? {
+    (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map { "\($0)/\(tool)" }
+        .first { FileManager.default.isExecutableFile(atPath: $0) }
+}
+
+/// Records what a `Logger` is told, for asserting exactly what was said.
+final class LogCapture: Sendable {
+    private let lines = Mutex<[String]>([])
+    var messages: [String] { lines.withLock { $0 } }
+
+    var logger: Logger {
+        Logger(label: "test") { _ in Handler(capture: self) }
+    }
+
+    struct Handler: LogHandler {
+        let capture: LogCapture
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(
+            level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String,
+            function: String, line: UInt
+        ) {
+            capture.lines.withLock { $0.append(message.description) }
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import Testing
+
+@testable import wskdesk
+
+/// The boot manifest: the seed's spawn-and-cross-grant pattern as data, and
+/// errors that name the file, the line and the key.
+@Suite struct ManifestTests {
+    @Test func theDefaultDesktopParses() throws {
+        let manifest = try Manifest.parse(Manifest.defaultDesktop, file: "default")
+        #expect(manifest.actors.map(\.name) == ["paint", "fractal"])
+        #expect(manifest.actors[0].module == "paint")
+        #expect(manifest.actors[0].grants == [.ui, .spawner("plugins"), .config])
+        #expect(manifest.actors[0].config == ["plugins": .string("auto")])
+        #expect(manifest.actors[1].config == ["workers": .string("auto")])
+    }
+
+    @Test func crossGrantsAndEveryValueForm() throws {
+        let text = """
+            # two actors that talk
+            [[actor]]
+            name = "server"   # a comment
+            module = "/opt/apps/server.wasm"
+            grants = ["endpoint:requests", "framebuffer"]
+            config.greeting = "a # not a comment \\"quoted\\""
+            config.list = ["x", "y"]
+            config.count = 3
+
+            [[actor]]
+            name = "client"
+            grants = ["ui", "send:requests"]
+            """
+        let manifest = try Manifest.parse(text, file: "m.toml")
+        #expect(manifest.actors[0].module == "/opt/apps/server.wasm")
+        #expect(manifest.actors[0].grants == [.endpoint("requests"), .framebuffer])
+        #expect(manifest.actors[0].config == [
+            "greeting": .string("a # not a comment \"quoted\""), "list": .list(["x", "y"]), "count": .string("3"),
+        ])
+        #expect(manifest.actors[1].grants == [.ui, .send("requests")])
+        #expect(manifest.actors[1].line == 10)
+    }
+
+    @Test(arguments: [
+        ("name = \"x\"", "m.toml line 1: key `name` before any [[actor]] table"),
+        ("[[actor]]\nname = \"a\"\ngrnats = [\"ui\"]", "m.toml line 3: unknown key `grnats` (known: name, module, grants, config.KEY)"),
+        ("[[actor]]\nname = \"a\"\ngrants = [\"ui\", \"gpu\"]", "m.toml line 3: key `grants`: unknown grant \"gpu\" (known: ui, framebuffer, config, spawner:DIR, endpoint:NAME, send:NAME)"),
+        ("[[actor]]\nname = a", "m.toml line 2: key `name`: `a` is not a value: write strings in double quotes, lists as [\"a\", \"b\"]"),
+        ("[[actor]]\nname = \"a", "m.toml line 2: key `name`: a string is not closed with \""),
+        ("[[actor]]\nname = \"a\"\nname = \"b\"", "m.toml line 3: key `name` given twice in this [[actor]]"),
+        ("[[actors]]", "m.toml line 1: unknown table [[actors]]: a manifest has only [[actor]] tables"),
+        ("[[actor]]\nmodule = \"x\"", "m.toml line 1: this [[actor]] has no `name`"),
+        ("[[actor]]\nname = \"a\"\n[[actor]]\nname = \"a\"", "m.toml line 4: key `name`: a second actor named \"a\""),
+        ("[[actor]]\nname = \"a\"\ngrants = [\"send:nowhere\"]", "m.toml line 1: key `grants`: send:nowhere names no endpoint:nowhere"),
+        ("[[actor]]\nname = \"a\"\ngrants = \"ui\"", "m.toml line 3: key `grants` must be a list of strings, like [\"ui\"]"),
+        ("[[actor]]\nname = \"a\"\ngrants = [\"ui\",", "m.toml line 3: key `grants`: a list must end with ] on the same line"),
+        ("", "m.toml line 1: no [[actor]] tables: nothing to start"),
+        ("[[actor]]\nname = \"a\"\ngrants = [\"send:q\"]\n[[actor]]\nname = \"b\"\ngrants = [\"endpoint:q\"]", "m.toml line 1: key `grants`: endpoint:q is declared on line 4, below: declare it in an actor above this one"),
+        ("[[actor]]\nname \"a\"", "m.toml line 2: expected `key = value`, found `name \"a\"`"),
+    ])
+    func errorsNameTheLineAndKey(text: String, message: String) {
+        #expect(throws: ManifestError.self) { try Manifest.parse(text, file: "m.toml") }
+        do {
+            _ = try Manifest.parse(text, file: "m.toml")
+        } catch {
+            #expect(error.description == message)
+        }
+    }
+}

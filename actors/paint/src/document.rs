@@ -1,0 +1,241 @@
+//! The picture being painted, the brush, and the undo history.
+//!
+//! Brush strokes are exact integer geometry, so a test can predict every
+//! pixel (`Tests/AppTests/PaintReference.swift` does):
+//!
+//! - The brush of radius `r` covers the offsets `(dx, dy)` with
+//!   `dx² + dy² <= r² + r` around its centre (radius 0: one pixel).
+//! - A stroke stamps the brush at the press point, then, for each motion
+//!   from (x0, y0) to (x1, y1), at every point of the line between them:
+//!   with `da = max(|x1 - x0|, |y1 - y0|)` and `t` in `0..=da`, the major
+//!   coordinate moves `t` steps and the minor one is
+//!   `minor0 + floor((2·t·dminor + da) / (2·da))`. Neighbouring stamps
+//!   touch, so a fast mouse leaves no gaps.
+
+use alloc::collections::VecDeque;
+use alloc::vec;
+use alloc::vec::Vec;
+use wsk::Rect;
+
+/// The colour of an empty canvas, and of the eraser.
+pub const PAPER: u32 = 0x00ff_ffff;
+/// Undo steps kept; older ones are forgotten.
+pub const HISTORY: usize = 32;
+
+/// A `width × height` picture, row after row.
+pub struct Document {
+    pub width: u32,
+    pub height: u32,
+    pub pixels: Vec<u32>,
+}
+
+impl Document {
+    pub fn new(width: u32, height: u32) -> Document {
+        Document { width, height, pixels: vec![PAPER; width as usize * height as usize] }
+    }
+
+    pub fn bounds(&self) -> Rect {
+        Rect::of_size(self.width, self.height)
+    }
+
+    /// Stamps the brush of `radius` at (cx, cy); returns what it touched.
+    pub fn stamp(&mut self, cx: i32, cy: i32, radius: i32, color: u32) -> Rect {
+        let area = Rect::new(cx - radius, cy - radius, 2 * radius + 1, 2 * radius + 1).intersect(self.bounds());
+        let reach = radius * radius + radius;
+        let w = self.width as usize;
+        for y in area.y..area.y + area.h {
+            let dy = y - cy;
+            for x in area.x..area.x + area.w {
+                let dx = x - cx;
+                if dx * dx + dy * dy <= reach {
+                    self.pixels[y as usize * w + x as usize] = color;
+                }
+            }
+        }
+        area
+    }
+
+    /// Stamps the brush along the line from (x0, y0) to (x1, y1), both ends
+    /// included; returns what it touched.
+    pub fn line(&mut self, (x0, y0): (i32, i32), (x1, y1): (i32, i32), radius: i32, color: u32) -> Rect {
+        let mut touched = Rect::EMPTY;
+        for (x, y) in line_points((x0, y0), (x1, y1)) {
+            touched = touched.union(self.stamp(x, y, radius, color));
+        }
+        touched
+    }
+
+    /// Copies `rect` (inside the picture) out.
+    pub fn crop(&self, rect: Rect) -> Vec<u32> {
+        crop(&self.pixels, self.width, rect)
+    }
+}
+
+/// The points of the line from `a` to `b` (see the module docs).
+pub fn line_points((x0, y0): (i32, i32), (x1, y1): (i32, i32)) -> impl Iterator<Item = (i32, i32)> {
+    let (dx, dy) = (x1 as i64 - x0 as i64, y1 as i64 - y0 as i64);
+    let steep = dy.abs() > dx.abs();
+    let (da, major_step, dminor) = if steep { (dy.abs(), dy.signum(), dx) } else { (dx.abs(), dx.signum(), dy) };
+    (0..=da).map(move |t| {
+        let minor = if da == 0 { 0 } else { (2 * t * dminor + da).div_euclid(2 * da) };
+        let major = t * major_step;
+        if steep {
+            ((x0 as i64 + minor) as i32, (y0 as i64 + major) as i32)
+        } else {
+            ((x0 as i64 + major) as i32, (y0 as i64 + minor) as i32)
+        }
+    })
+}
+
+fn crop(pixels: &[u32], width: u32, rect: Rect) -> Vec<u32> {
+    let w = width as usize;
+    let mut out = Vec::with_capacity(rect.w.max(0) as usize * rect.h.max(0) as usize);
+    for y in rect.y..rect.y + rect.h {
+        let start = y as usize * w + rect.x as usize;
+        out.extend_from_slice(&pixels[start..start + rect.w as usize]);
+    }
+    out
+}
+
+/// A rectangle of the picture as it was (or will be): undoing swaps it with
+/// the picture, which turns it into its own redo.
+struct Patch {
+    rect: Rect,
+    pixels: Vec<u32>,
+}
+
+impl Patch {
+    /// Swaps the patch's pixels with the picture's.
+    fn swap(&mut self, document: &mut Document) {
+        let w = document.width as usize;
+        let rw = self.rect.w as usize;
+        for (row, y) in (self.rect.y..self.rect.y + self.rect.h).enumerate() {
+            let start = y as usize * w + self.rect.x as usize;
+            document.pixels[start..start + rw].swap_with_slice(&mut self.pixels[row * rw..(row + 1) * rw]);
+        }
+    }
+}
+
+/// Undo and redo: at most [`HISTORY`] steps back.
+#[derive(Default)]
+pub struct History {
+    undo: VecDeque<Patch>,
+    redo: Vec<Patch>,
+    /// The whole picture at the start of the stroke in progress.
+    before_stroke: Vec<u32>,
+}
+
+impl History {
+    /// Remembers `rect` of the picture as it is now, before it changes.
+    pub fn record(&mut self, document: &Document, rect: Rect) {
+        self.push(Patch { rect, pixels: document.crop(rect) });
+    }
+
+    /// Remembers the whole picture, before a stroke whose extent is not yet known.
+    pub fn begin_stroke(&mut self, document: &Document) {
+        self.before_stroke.clear();
+        self.before_stroke.extend_from_slice(&document.pixels);
+    }
+
+    /// Ends the stroke: keeps the part of the old picture it `touched`.
+    pub fn end_stroke(&mut self, document: &Document, touched: Rect) {
+        let rect = touched.intersect(document.bounds());
+        if !rect.is_empty() && self.before_stroke.len() == document.pixels.len() {
+            let pixels = crop(&self.before_stroke, document.width, rect);
+            self.push(Patch { rect, pixels });
+        }
+    }
+
+    fn push(&mut self, patch: Patch) {
+        self.redo.clear();
+        if self.undo.len() == HISTORY {
+            self.undo.pop_front();
+        }
+        self.undo.push_back(patch);
+    }
+
+    /// Undoes the last step; returns what changed.
+    pub fn undo(&mut self, document: &mut Document) -> Option<Rect> {
+        let mut patch = self.undo.pop_back()?;
+        patch.swap(document);
+        let rect = patch.rect;
+        self.redo.push(patch);
+        Some(rect)
+    }
+
+    /// Redoes the last undone step; returns what changed.
+    pub fn redo(&mut self, document: &mut Document) -> Option<Rect> {
+        let mut patch = self.redo.pop()?;
+        patch.swap(document);
+        let rect = patch.rect;
+        self.undo.push_back(patch);
+        Some(rect)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_have_no_gaps() {
+        let points: Vec<_> = line_points((0, 0), (5, 2)).collect();
+        assert_eq!(points, [(0, 0), (1, 0), (2, 1), (3, 1), (4, 2), (5, 2)]);
+        let back: Vec<_> = line_points((3, 10), (1, 4)).collect();
+        assert_eq!(back, [(3, 10), (3, 9), (2, 8), (2, 7), (2, 6), (1, 5), (1, 4)]);
+        assert_eq!(line_points((7, 7), (7, 7)).collect::<Vec<_>>(), [(7, 7)]);
+        for (a, b) in line_points((-4, 9), (40, -30)).zip(line_points((-4, 9), (40, -30)).skip(1)) {
+            assert!((a.0 - b.0).abs() <= 1 && (a.1 - b.1).abs() <= 1);
+        }
+    }
+
+    #[test]
+    fn brush_shapes() {
+        let mut doc = Document::new(9, 9);
+        assert_eq!(doc.stamp(4, 4, 0, 0), Rect::new(4, 4, 1, 1));
+        let mut doc2 = Document::new(9, 9);
+        doc2.stamp(4, 4, 2, 0);
+        let row = |d: &Document, y: usize| d.pixels[y * 9..y * 9 + 9].iter().filter(|&&p| p == 0).count();
+        // r² + r = 6: rows dy = ±2 reach |dx| <= 1, rows dy = ±1 and 0 |dx| <= 2.
+        assert_eq!([row(&doc2, 1), row(&doc2, 2), row(&doc2, 3), row(&doc2, 4), row(&doc2, 6)], [0, 3, 5, 5, 3]);
+        assert_eq!(row(&doc, 4), 1);
+        // Clipped at the edges.
+        assert_eq!(doc.stamp(0, 0, 3, 0), Rect::new(0, 0, 4, 4));
+    }
+
+    #[test]
+    fn undo_and_redo_swap_patches() {
+        let mut doc = Document::new(4, 3);
+        let mut history = History::default();
+        history.begin_stroke(&doc);
+        let touched = doc.stamp(1, 1, 0, 7);
+        history.end_stroke(&doc, touched);
+        history.record(&doc, doc.bounds());
+        doc.pixels.fill(9);
+        assert_eq!(history.undo(&mut doc), Some(doc.bounds()));
+        assert_eq!(doc.pixels[5], 7);
+        assert_eq!(history.undo(&mut doc), Some(Rect::new(1, 1, 1, 1)));
+        assert!(doc.pixels.iter().all(|&p| p == PAPER));
+        assert_eq!(history.undo(&mut doc), None);
+        history.redo(&mut doc);
+        history.redo(&mut doc);
+        assert!(doc.pixels.iter().all(|&p| p == 9));
+        assert_eq!(history.redo(&mut doc), None);
+    }
+
+    #[test]
+    fn keeps_at_most_history_steps() {
+        let mut doc = Document::new(2, 1);
+        let mut history = History::default();
+        for i in 0..HISTORY + 5 {
+            history.record(&doc, doc.bounds());
+            doc.pixels.fill(i as u32);
+        }
+        let mut steps = 0;
+        while history.undo(&mut doc).is_some() {
+            steps += 1;
+        }
+        assert_eq!(steps, HISTORY);
+        assert_eq!(doc.pixels[0], 4);
+    }
+}

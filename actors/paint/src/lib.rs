@@ -1,0 +1,395 @@
+//! paint: a canvas to draw on with the mouse, and filter plugins found at
+//! run time.
+//!
+//! Boot caps: handle 1 the ui_server endpoint (as for every app); handle 2
+//! a spawner over the plugins directory; handle 3 an endpoint holding the
+//! boot configuration (`wsk::boot`), whose keys are:
+//!
+//! | key | meaning | default |
+//! |---|---|---|
+//! | `plugins` | module names in the plugins directory, comma-separated | none |
+//! | `size` | window size, `WIDTHxHEIGHT` | `640x480` |
+//! | `budget-ms` | how long a filter may take | `5000` |
+//!
+//! Input: drag with the left button to paint; click a swatch or press 1–9, 0
+//! for a colour; `[` and `]` change the brush size; `e` toggles the eraser,
+//! `c` clears; `u` or Ctrl+Z undoes, `r` or Ctrl+Y redoes (32 steps);
+//! `f` or the Filters button opens the menu of plugins, where a click or
+//! the row's number applies one and Escape closes it. Logs
+//! `paint: ready, N filters` once the plugins are loaded, and a line per
+//! filter applied or failed. Layout: `ui.rs`; strokes and undo:
+//! `document.rs`; filters as transactions: `plugins.rs`.
+#![no_std]
+
+extern crate alloc;
+
+mod document;
+mod plugins;
+mod ui;
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+use document::{Document, History, PAPER};
+use plugins::Plugins;
+use ui::{Button, Hit, Layout, PALETTE};
+use wsk::boot::{BootConfig, BOOT_BUFFER_BYTES};
+use wsk::protocol::{BUTTON_LEFT, MOD_CTRL};
+use wsk::{Canvas, Cap, Event, Rect, Timeout, Window};
+
+wsk::actor_main!(main);
+
+const UI: Cap = Cap(1);
+const PLUGINS: Cap = Cap(2);
+const BOOT: Cap = Cap(3);
+
+const ESCAPE: u32 = 0xff1b;
+const MAX_RADIUS: i32 = 31;
+
+fn main() {
+    let mut boot = [0u8; BOOT_BUFFER_BYTES];
+    let config = BootConfig::receive(BOOT, &mut boot);
+    let (width, height) = config.size("size").unwrap_or((640, 480));
+    let height = height.max((ui::TOOLBAR + ui::STATUS + 1) as u32);
+    let budget = Timeout::millis(config.number("budget-ms").unwrap_or(5000) as u64);
+    let window = match Window::create(UI, width, height, "paint", 0) {
+        Ok(window) => window,
+        Err(error) => {
+            wsk::logf!("paint: no window: {}", error);
+            return;
+        }
+    };
+    let mut paint = Paint::new(window, Plugins::new(PLUGINS, budget));
+    paint.set_status(String::from("loading filters..."), false);
+    paint.present();
+    paint.plugins.load(config.list("plugins"));
+    wsk::logf!("paint: ready, {} filters", paint.plugins.list.len());
+    paint.show_help();
+    paint.run();
+    if let Err(error) = paint.window.destroy() {
+        wsk::logf!("paint: destroy failed: {}", error);
+    }
+}
+
+/// A stroke in progress, in canvas coordinates.
+struct Stroke {
+    last: (i32, i32),
+    touched: Rect,
+}
+
+struct Paint {
+    window: Window,
+    layout: Layout,
+    /// The window's picture: toolbar, canvas, status line, menu.
+    screen: Vec<u32>,
+    document: Document,
+    history: History,
+    plugins: Plugins,
+    color: usize,
+    eraser: bool,
+    radius: i32,
+    stroke: Option<Stroke>,
+    /// Where the Filters menu is, when it is open.
+    menu: Option<Rect>,
+    status: String,
+    status_is_error: bool,
+    /// Drawn into `screen` but not yet presented.
+    damage: Rect,
+    /// A commit is waiting for its FrameDone.
+    waiting: bool,
+}
+
+/// A canvas over the window's pixels.
+fn screen<'a>(pixels: &'a mut [u32], layout: &Layout) -> Canvas<'a> {
+    Canvas::new(pixels, layout.width as u32, layout.height as u32).expect("the screen has the window's size")
+}
+
+impl Paint {
+    fn new(window: Window, plugins: Plugins) -> Paint {
+        let layout = Layout { width: window.width() as i32, height: window.height() as i32 };
+        let canvas = layout.canvas();
+        let mut paint = Paint {
+            screen: vec![0; window.width() as usize * window.height() as usize],
+            document: Document::new(canvas.w as u32, canvas.h as u32),
+            history: History::default(),
+            plugins,
+            color: 0,
+            eraser: false,
+            radius: 2,
+            stroke: None,
+            menu: None,
+            status: String::new(),
+            status_is_error: false,
+            damage: Rect::EMPTY,
+            waiting: false,
+            window,
+            layout,
+        };
+        paint.draw_toolbar();
+        paint.show_canvas(paint.document.bounds());
+        paint.draw_status();
+        paint
+    }
+
+    /// Handles events until the window is closed or gone.
+    fn run(&mut self) {
+        let mut buf = [0u8; wsk::window::EVENT_BUFFER_BYTES];
+        loop {
+            self.present();
+            let overdue = !self.waiting && !self.damage.is_empty();
+            let timeout = if overdue { Timeout::millis(10) } else { Timeout::Forever };
+            match self.window.next_event(&mut buf, timeout) {
+                Ok(Event::CloseRequest) => return,
+                Ok(event) => self.handle(event),
+                Err(error) if error.is_timeout() => {}
+                Err(error) => {
+                    wsk::logf!("paint: no more events: {}", error);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn handle(&mut self, event: Event<'_>) {
+        match event {
+            Event::FrameDone { .. } => self.waiting = false,
+            Event::PointerButton { x, y, button: BUTTON_LEFT, pressed: true } => self.press(x, y),
+            Event::PointerButton { button: BUTTON_LEFT, pressed: false, .. } => self.end_stroke(),
+            Event::PointerMotion { x, y, buttons } if buttons & 1 != 0 => self.drag(x, y),
+            Event::Key { keysym, modifiers, state, text, .. } if state.is_down() => self.key(keysym, modifiers, text),
+            _ => {}
+        }
+    }
+
+    // MARK: Input
+
+    fn press(&mut self, x: i32, y: i32) {
+        if let Some(menu) = self.menu {
+            self.close_menu();
+            if menu.contains(x, y) {
+                self.apply_filter(((y - menu.y) / ui::MENU_ROW) as usize);
+            }
+            return;
+        }
+        match self.layout.hit(x, y) {
+            Hit::Canvas => self.begin_stroke(x, y),
+            Hit::Swatch(i) => self.pick(i),
+            Hit::Button(Button::Eraser) => self.toggle_eraser(),
+            Hit::Button(Button::Clear) => self.clear(),
+            Hit::Button(Button::Undo) => self.undo(),
+            Hit::Button(Button::Redo) => self.redo(),
+            Hit::Button(Button::Filters) => self.open_menu(),
+            Hit::Nothing => {}
+        }
+    }
+
+    fn key(&mut self, keysym: u32, modifiers: u32, text: &str) {
+        // Printable keys' keysyms are their ASCII codes; Ctrl+Z's text is "\u{1a}".
+        let ch = match keysym {
+            0x20..=0x7e => (keysym as u8 as char).to_ascii_lowercase(),
+            _ => text.chars().next().unwrap_or('\0'),
+        };
+        if self.menu.is_some() {
+            self.close_menu();
+            if let Some(row) = ch.to_digit(10).filter(|&d| d >= 1) {
+                self.apply_filter(row as usize - 1);
+            }
+            return;
+        }
+        let ctrl = modifiers & MOD_CTRL != 0;
+        match ch {
+            'z' if ctrl => self.undo(),
+            'y' if ctrl => self.redo(),
+            '\u{1a}' => self.undo(),
+            '\u{19}' => self.redo(),
+            _ if ctrl || keysym == ESCAPE => {}
+            'u' => self.undo(),
+            'r' => self.redo(),
+            '[' => self.resize_brush(-1),
+            ']' => self.resize_brush(1),
+            'e' => self.toggle_eraser(),
+            'c' => self.clear(),
+            'f' => self.open_menu(),
+            '0' => self.pick(9),
+            '1'..='9' => self.pick(ch as usize - '1' as usize),
+            _ => {}
+        }
+    }
+
+    // MARK: Strokes
+
+    fn ink(&self) -> u32 {
+        if self.eraser {
+            PAPER
+        } else {
+            PALETTE[self.color].0
+        }
+    }
+
+    fn begin_stroke(&mut self, x: i32, y: i32) {
+        let origin = self.layout.canvas();
+        let at = (x - origin.x, y - origin.y);
+        self.history.begin_stroke(&self.document);
+        let touched = self.document.stamp(at.0, at.1, self.radius, self.ink());
+        self.show_canvas(touched);
+        self.stroke = Some(Stroke { last: at, touched });
+    }
+
+    fn drag(&mut self, x: i32, y: i32) {
+        let origin = self.layout.canvas();
+        let at = (x - origin.x, y - origin.y);
+        let (radius, ink) = (self.radius, self.ink());
+        if let Some(stroke) = self.stroke.as_mut() {
+            let touched = self.document.line(stroke.last, at, radius, ink);
+            stroke.last = at;
+            stroke.touched = stroke.touched.union(touched);
+            self.show_canvas(touched);
+        }
+    }
+
+    fn end_stroke(&mut self) {
+        if let Some(stroke) = self.stroke.take() {
+            self.history.end_stroke(&self.document, stroke.touched);
+        }
+    }
+
+    // MARK: Commands
+
+    fn pick(&mut self, color: usize) {
+        self.color = color;
+        self.eraser = false;
+        self.draw_toolbar();
+        self.show_help();
+    }
+
+    fn toggle_eraser(&mut self) {
+        self.eraser = !self.eraser;
+        self.draw_toolbar();
+        self.show_help();
+    }
+
+    fn resize_brush(&mut self, by: i32) {
+        self.radius = (self.radius + by).max(0).min(MAX_RADIUS);
+        self.show_help();
+    }
+
+    fn clear(&mut self) {
+        self.end_stroke();
+        let all = self.document.bounds();
+        self.history.record(&self.document, all);
+        self.document.pixels.fill(PAPER);
+        self.show_canvas(all);
+    }
+
+    fn undo(&mut self) {
+        self.end_stroke();
+        if let Some(changed) = self.history.undo(&mut self.document) {
+            self.show_canvas(changed);
+        }
+    }
+
+    fn redo(&mut self) {
+        self.end_stroke();
+        if let Some(changed) = self.history.redo(&mut self.document) {
+            self.show_canvas(changed);
+        }
+    }
+
+    fn apply_filter(&mut self, index: usize) {
+        let name = match self.plugins.list.get(index) {
+            Some(plugin) => plugin.name.clone(),
+            None => return,
+        };
+        self.end_stroke();
+        self.set_status(format!("applying {}...", name), false);
+        self.present();
+        let started = wsk::now();
+        let (w, h) = (self.document.width, self.document.height);
+        match self.plugins.apply(index, &self.document.pixels, w, h) {
+            Ok(pixels) => {
+                let all = self.document.bounds();
+                self.history.record(&self.document, all);
+                self.document.pixels = pixels;
+                self.show_canvas(all);
+                let ms = (wsk::now() - started) / 1_000_000;
+                wsk::logf!("paint: {} applied in {} ms", name, ms);
+                self.set_status(format!("{} applied ({} ms); u undoes it", name, ms), false);
+            }
+            Err(why) => {
+                wsk::logf!("paint: {} failed: {}", name, why);
+                self.set_status(format!("{} failed: {}; canvas unchanged", name, why), true);
+            }
+        }
+    }
+
+    fn open_menu(&mut self) {
+        let mut canvas = screen(&mut self.screen, &self.layout);
+        let menu = ui::draw_menu(&mut canvas, &self.layout, self.plugins.list.iter().map(|p| p.name.as_str()));
+        self.menu = Some(menu);
+        self.damage = self.damage.union(menu);
+    }
+
+    fn close_menu(&mut self) {
+        if let Some(menu) = self.menu.take() {
+            let origin = self.layout.canvas();
+            self.show_canvas(Rect::new(menu.x - origin.x, menu.y - origin.y, menu.w, menu.h));
+        }
+    }
+
+    // MARK: Drawing
+
+    /// Copies `rect` of the document (canvas coordinates) into the window.
+    fn show_canvas(&mut self, rect: Rect) {
+        let r = rect.intersect(self.document.bounds());
+        if r.is_empty() {
+            return;
+        }
+        let origin = self.layout.canvas();
+        let (w, sw) = (self.document.width as usize, self.layout.width as usize);
+        for y in r.y..r.y + r.h {
+            let from = y as usize * w + r.x as usize;
+            let to = (y + origin.y) as usize * sw + (r.x + origin.x) as usize;
+            self.screen[to..to + r.w as usize].copy_from_slice(&self.document.pixels[from..from + r.w as usize]);
+        }
+        self.damage = self.damage.union(Rect::new(r.x + origin.x, r.y + origin.y, r.w, r.h));
+    }
+
+    fn draw_toolbar(&mut self) {
+        ui::draw_toolbar(&mut screen(&mut self.screen, &self.layout), &self.layout, self.color, self.eraser);
+        self.damage = self.damage.union(self.layout.toolbar());
+    }
+
+    fn set_status(&mut self, text: String, error: bool) {
+        self.status = text;
+        self.status_is_error = error;
+        self.draw_status();
+    }
+
+    fn draw_status(&mut self) {
+        ui::draw_status(&mut screen(&mut self.screen, &self.layout), &self.layout, &self.status, self.status_is_error);
+        self.damage = self.damage.union(self.layout.status());
+    }
+
+    fn show_help(&mut self) {
+        let ink = if self.eraser { "eraser" } else { PALETTE[self.color].1 };
+        let text = format!("brush {} px  {}  |  [ ] size  e eraser  c clear  u/r undo/redo  f filters", 2 * self.radius + 1, ink);
+        self.set_status(text, false);
+    }
+
+    /// Shows what changed, at most once per frame (see `docs/protocol.md`).
+    fn present(&mut self) {
+        if self.waiting || self.damage.is_empty() {
+            return;
+        }
+        let canvas = screen(&mut self.screen, &self.layout);
+        match self.window.present(&canvas, &[self.damage]) {
+            Ok(()) => {
+                self.damage = Rect::EMPTY;
+                self.waiting = true;
+            }
+            // ui_server is busy: keep the damage and try again soon.
+            Err(error) => wsk::logf!("paint: present failed: {}", error),
+        }
+    }
+}
