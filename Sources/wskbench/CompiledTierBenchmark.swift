@@ -66,6 +66,13 @@ enum CompiledTierBenchmark {
         report("3x3 box blur, compiled", compiledTime.reported, baseline: swift, baselineName: "native Swift")
         report("3x3 box blur, interpreter", interpretedTime.reported, baseline: swift, baselineName: "native Swift")
         report("3x3 box blur call, compiled (+ 2 copies of 8 MB)", compiledTime.call, baseline: swift, baselineName: "native Swift")
+        switch BoundsCheckBenchmark.run() {
+        case .success(let times):
+            report("blur kernel alone, wabt runtime, explicit checks", times.explicit * 1e6, baseline: times.guardPages * 1e6,
+                   baselineName: "guard pages")
+        case .failure(let error):
+            print("  (explicit checks against guard pages not measured: \(error))")
+        }
     }
 
     /// Each filter plugin of build/actors/plugins on the same picture, default

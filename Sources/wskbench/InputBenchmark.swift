@@ -22,12 +22,16 @@ enum InputBenchmark {
         defer { rig.stop() }
         let echo = try Echo()
         defer { echo.stop() }
+        let forwarder = try Forwarder()
+        defer { forwarder.stop() }
 
-        var kernel = Samples(values: []), keys = Samples(values: []), motion = Samples(values: []), sinkOnly = Samples(values: [])
+        var kernel = Samples(values: []), hops = Samples(values: [])
+        var keys = Samples(values: []), motion = Samples(values: []), sinkOnly = Samples(values: [])
         var right = true
         let rawKey = KeyEvent(keycode: 30, keysym: Keysym(rawValue: 0x61), text: "a", modifiers: [], state: .pressed)
         for _ in 0..<rounds {
             kernel.values += echo.roundTrips(perRound).values
+            hops.values += forwarder.twoHops(perRound).values
             keys.values += rig.measure(perRound) { rig.pipeline.handle(.key(code: 30, pressed: true)) } undo: {
                 rig.pipeline.handle(.key(code: 30, pressed: false))
             } until: { $0 == WindowProtocol.key }.values
@@ -39,12 +43,15 @@ enum InputBenchmark {
         }
 
         print("  baseline: kernel send/recv round trip (two hops)   \(format(kernel.median)) / p99 \(format(kernel.p99))")
+        print("  baseline: two hops through a bare forwarding actor \(format(hops.median)) / p99 \(format(hops.p99))")
         report("key press (xkb, bindings) -> app, median", keys.median, baseline: kernel.median, baselineName: "round trip")
         report("key press (xkb, bindings) -> app, p99", keys.p99, baseline: kernel.p99, baselineName: "round trip")
         report("pointer motion -> app, median", motion.median, baseline: kernel.median, baselineName: "round trip")
         report("pointer motion -> app, p99", motion.p99, baseline: kernel.p99, baselineName: "round trip")
         report("key from the sink (no xkb) -> app, median", sinkOnly.median, baseline: kernel.median, baselineName: "round trip")
         report("key from the sink (no xkb) -> app, p99", sinkOnly.p99, baseline: kernel.p99, baselineName: "round trip")
+        report("key press vs bare forwarder, median", keys.median, baseline: hops.median, baselineName: "forwarder")
+        report("pointer motion vs bare forwarder, median", motion.median, baseline: hops.median, baselineName: "forwarder")
     }
 
     /// Two actors bouncing a 16-byte message: the kernel's bare round trip,
@@ -82,6 +89,48 @@ enum InputBenchmark {
 
         func stop() {
             try? kernel.send(a, to: toB, opcode: 0, payload: [])
+            done.wait()
+            kernel.shutdown()
+        }
+    }
+
+    /// The same two hops as input -> ui_server -> app, through a thread that
+    /// only forwards: what ui_server's routing costs on top of the kernel.
+    final class Forwarder {
+        let kernel = Kernel()
+        let source: ActorID
+        let sink: ActorID
+        let toMiddle: Handle
+        let inbox: Handle
+        let payload: [UInt8] = Array(repeating: 7, count: 20)  // an INPUT_KEY's size
+        private let done = DispatchSemaphore(value: 0)
+
+        init() throws {
+            source = kernel.createActor(name: "source")
+            let middle = kernel.createActor(name: "middle")
+            sink = kernel.createActor(name: "sink")
+            let (middleInbox, toMiddle) = try kernel.connect(owner: middle, peer: source)
+            let (inbox, toSink) = try kernel.connect(owner: sink, peer: middle)
+            self.toMiddle = toMiddle
+            self.inbox = inbox
+            let thread = Thread { [kernel, done] in
+                while case .message(let m)? = try? kernel.receive(middle, from: middleInbox, capacity: 256), m.opcode == 1 {
+                    try? kernel.send(middle, to: toSink, opcode: 1, payload: m.payload)
+                }
+                done.signal()
+            }
+            thread.start()
+        }
+
+        func twoHops(_ n: Int) -> Samples {
+            sample(n) {
+                try? kernel.send(source, to: toMiddle, opcode: 1, payload: payload)
+                _ = try? kernel.receive(sink, from: inbox, capacity: 256)
+            }
+        }
+
+        func stop() {
+            try? kernel.send(source, to: toMiddle, opcode: 0, payload: [])
             done.wait()
             kernel.shutdown()
         }

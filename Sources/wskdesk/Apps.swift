@@ -37,6 +37,9 @@ struct AppWiring {
         default:
             return
         }
+        guard config.payload != nil else {
+            throw DesktopError(description: "\(directory) holds too many plugins: their names pass \(BootConfig.maxBytes) bytes")
+        }
         try AppBoot.grant(to: actor, plugins: directory, config: config, from: desktop, kernel: kernel)
     }
 }

@@ -32,7 +32,7 @@ struct Compile: ParsableCommand {
                 print(built ? "\(file): compiled in \(Int(milliseconds)) ms: \(path)" : "\(file): already compiled: \(path)")
             } catch {
                 failures += 1
-                print("\(file): \(error)")
+                print(error is ModuleLoadError ? "\(error)" : "\(file): \(error)")  // a load error names the file
             }
         }
         if failures > 0 { throw ExitCode(1) }

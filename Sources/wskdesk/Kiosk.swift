@@ -100,12 +100,15 @@ final class KioskSupervisor: @unchecked Sendable {
 
     private func launch() {
         do {
-            let actor = try host.spawn(module) { [server] actor in _ = try server.connect(app: actor) }
-            state.withLock { s in
-                s.app = actor
-                s.appStarted = Date()
-                s.hang = nil
-                s.launches += 1
+            // Recorded before the app runs: one that traps at once must still be seen exiting.
+            let actor = try host.spawn(module) { [server] actor in
+                self.state.withLock { s in
+                    s.app = actor
+                    s.appStarted = Date()
+                    s.hang = nil
+                    s.launches += 1
+                }
+                _ = try server.connect(app: actor)
             }
             logger.info("kiosk: started \(module.name) (\(actor))")
         } catch {

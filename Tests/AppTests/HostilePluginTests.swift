@@ -21,11 +21,12 @@ import Testing
         try s.desk.type("f" + row(module))
     }
 
-    /// A tenth of the usual watchdog: `hang` burns a core until the watchdog
-    /// ends it (a kill takes effect at an actor's next host call).
+    /// A fiftieth of the usual watchdog — still several times what invert
+    /// needs here: `hang` burns a core until the watchdog ends it (a kill takes
+    /// effect at an actor's next host call), slowing every other test.
     static var limits: ActorLimits {
         var limits = ActorLimits()
-        limits.fuelPerCall = 50_000_000
+        limits.fuelPerCall = 10_000_000
         return limits
     }
 

@@ -37,10 +37,14 @@ void wasm_rt_free_externref_table(wasm_rt_externref_table_t* table) { wsk_api->f
 
 /* MARK: Exports (wskrt.h) */
 
+/* Called by the host after each dlopen, one at a time; a second load of the
+ * same object finds it initialized. */
 WSK_EXPORT uint32_t wsk_module_init(const wskrt_api* api) {
   if (api->version != WSKRT_API_VERSION || api->size != sizeof(wskrt_api)) return 1;
-  wsk_api = api;
-  Z_wsk_init_module();
+  if (wsk_api == NULL) {
+    wsk_api = api;
+    Z_wsk_init_module();
+  }
   return 0;
 }
 

@@ -15,7 +15,7 @@ final class CompiledEngine: ExecutionTier {
     let limits: ActorLimits
     let compiler: ModuleCompiler
     let interpreter: InterpreterEngine
-    /// Hashes of the modules the interpreter has validated for this engine.
+    /// The modules (by their bytes) the interpreter has validated for this engine.
     private let validated = Mutex<Set<[UInt8]>>([])
 
     init(limits: ActorLimits, compiler: ModuleCompiler, interpreter: InterpreterEngine) {

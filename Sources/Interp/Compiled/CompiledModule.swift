@@ -1,4 +1,5 @@
 import CWasmRT
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -15,8 +16,20 @@ final class CompiledModule: @unchecked Sendable {
     let start: wsk_instance_entry_fn
     let freeInstance: wsk_instance_free_fn
 
+    /// One load at a time: loading the same object twice yields the same
+    /// handle, whose initialization must not run on two threads at once.
+    private static let loading = Mutex(())
+
     /// Loads the shared object at `path` and hands it the runtime.
     init(path: String) throws(CompileError) {
+        let loaded = CompiledModule.loading.withLock { _ in Result { () throws(CompileError) in try CompiledModule.load(path) } }
+        (newInstance, instantiate, start, freeInstance) = try loaded.get()
+        self.path = path
+    }
+
+    private static func load(_ path: String) throws(CompileError) -> (
+        wsk_instance_new_fn, wsk_instance_entry_fn, wsk_instance_entry_fn, wsk_instance_free_fn
+    ) {
         guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
             throw CompileError("cannot load \(path): \(String(cString: dlerror()))")
         }
@@ -37,10 +50,6 @@ final class CompiledModule: @unchecked Sendable {
             dlclose(handle)
             throw CompileError("\(path) was built for another version of the runtime")
         }
-        self.path = path
-        self.newInstance = newInstance
-        self.instantiate = instantiate
-        self.start = start
-        self.freeInstance = freeInstance
+        return (newInstance, instantiate, start, freeInstance)
     }
 }

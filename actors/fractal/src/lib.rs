@@ -34,10 +34,10 @@ use alloc::vec;
 use alloc::vec::Vec;
 use render::Render;
 use view::{Formula, View};
+use workers::Pool;
 use wsk::boot::{BootConfig, BOOT_BUFFER_BYTES};
 use wsk::protocol::{BUTTON_LEFT, BUTTON_RIGHT};
 use wsk::{Canvas, Cap, Event, Rect, Timeout, Window};
-use workers::Pool;
 
 wsk::actor_main!(main);
 
@@ -62,8 +62,8 @@ fn main() {
     let mut boot = [0u8; BOOT_BUFFER_BYTES];
     let config = BootConfig::receive(BOOT, &mut boot);
     let (width, height) = config.size("size").unwrap_or((560, 420));
-    let workers = config.number("workers").unwrap_or(2).max(1).min(MAX_WORKERS) as usize;
-    let iterations = config.number("iterations").unwrap_or(256).max(view::MIN_ITERATIONS).min(view::MAX_ITERATIONS);
+    let workers = config.number("workers").unwrap_or(2).clamp(1, MAX_WORKERS) as usize;
+    let iterations = config.number("iterations").unwrap_or(256).clamp(view::MIN_ITERATIONS, view::MAX_ITERATIONS);
     let formula = config.get("formula").and_then(Formula::from_module).unwrap_or(Formula::Mandelbrot);
     let window = match Window::create(UI, width, height.saturating_add(STATUS), "fractal", 0) {
         Ok(window) => window,
@@ -107,6 +107,8 @@ struct Fractal {
     started: u64,
     reported: bool,
     gave_up: bool,
+    /// The worker trouble the status line shows.
+    trouble_shown: Option<wsk::Error>,
     damage: Rect,
     waiting: bool,
 }
@@ -124,6 +126,7 @@ impl Fractal {
             started: wsk::now(),
             reported: false,
             gave_up: false,
+            trouble_shown: None,
             damage: Rect::EMPTY,
             waiting: false,
             window,
@@ -143,6 +146,9 @@ impl Fractal {
         loop {
             if !self.gave_up && self.render.has_work() {
                 self.pool.dispatch(&mut self.render);
+                if self.pool.trouble != self.trouble_shown {
+                    self.draw_status();
+                }
             }
             self.present();
             if self.pool.is_busy() {
@@ -184,7 +190,14 @@ impl Fractal {
             self.reported = true;
             let v = &self.render.view;
             let ms = (wsk::now() - self.started) / 1_000_000;
-            wsk::logf!("fractal: view complete in {} ms ({}x{}, {} iterations, {})", ms, v.width, v.height, v.iterations, self.pool.describe());
+            wsk::logf!(
+                "fractal: view complete in {} ms ({}x{}, {} iterations, {})",
+                ms,
+                v.width,
+                v.height,
+                v.iterations,
+                self.pool.describe()
+            );
         }
         if !changed.is_empty() || self.gave_up {
             self.draw_status();
@@ -321,7 +334,10 @@ impl Fractal {
     fn draw_status(&mut self) {
         let v = &self.render.view;
         let (done, total) = self.render.progress();
-        let state = if self.gave_up {
+        self.trouble_shown = self.pool.trouble;
+        let state = if let Some(error) = self.pool.trouble {
+            format!("cannot start workers: {}", error)
+        } else if self.gave_up {
             String::from("workers keep failing")
         } else if done == total {
             String::from("done")
@@ -329,7 +345,7 @@ impl Fractal {
             format!("{}%", done * 100 / total.max(1))
         };
         let text = format!(
-            "{} {} it  zoom {:.1e}  {}  |  wheel/drag zoom, right-drag/arrows pan, +/- p m j b r",
+            "{} {} it  zoom {:.1e}  {}  |  keys + - p m j b r",
             v.formula.module(),
             v.iterations,
             3.0 / (v.step * self.height as f64),

@@ -227,7 +227,10 @@ mod tests {
         let jobs: Vec<Job> = core::iter::from_fn(|| render.next_job()).collect();
         let coarse: Vec<&Job> = jobs.iter().filter(|j| j.stride == 8).collect();
         assert_eq!(coarse.len(), 2);
-        assert_eq!((coarse[1].x, coarse[1].w, coarse[1].h, coarse[1].columns(), coarse[1].rows()), (128, 72, 100, 9, 13));
+        assert_eq!(
+            (coarse[1].x, coarse[1].w, coarse[1].h, coarse[1].columns(), coarse[1].rows()),
+            (128, 72, 100, 9, 13)
+        );
         assert_eq!(jobs.len() - coarse.len(), 4 * 2);
         assert_eq!(render.progress(), (0, 8));
     }

@@ -114,7 +114,7 @@ impl View {
     /// Iterations doubled (`more`) or halved, within the limits.
     pub fn change_iterations(&mut self, more: bool) {
         let n = if more { self.iterations.saturating_mul(2) } else { self.iterations / 2 };
-        self.iterations = n.max(MIN_ITERATIONS).min(MAX_ITERATIONS);
+        self.iterations = n.clamp(MIN_ITERATIONS, MAX_ITERATIONS);
     }
 }
 

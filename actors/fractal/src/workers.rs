@@ -50,6 +50,8 @@ pub struct Pool {
     scratch: Vec<u32>,
     /// Failures since the last tile that came back: past a limit, give up.
     pub failures: u32,
+    /// Why the last worker could not be started, until one is.
+    pub trouble: Option<Error>,
 }
 
 impl Pool {
@@ -62,7 +64,16 @@ impl Pool {
             let buffer = Buffer::create(MAX_TILE_SAMPLES * 4)?;
             workers.push(Worker { actor: None, buffer, busy: None });
         }
-        let mut pool = Pool { spawner, results, results_for_workers, formula, workers, scratch: vec![0; MAX_TILE_SAMPLES], failures: 0 };
+        let mut pool = Pool {
+            spawner,
+            results,
+            results_for_workers,
+            formula,
+            workers,
+            scratch: vec![0; MAX_TILE_SAMPLES],
+            failures: 0,
+            trouble: None,
+        };
         for i in 0..pool.workers.len() {
             pool.start(i);
         }
@@ -96,8 +107,14 @@ impl Pool {
             Ok(actor) => {
                 let id = wsk::info(actor).map(|info| info.size as u32).unwrap_or(0);
                 worker.actor = Some((actor, id));
+                self.trouble = None;
             }
-            Err(error) => wsk::logf!("fractal: cannot start worker {}: {}", self.formula.module(), error),
+            Err(error) => {
+                if self.trouble != Some(error) {
+                    wsk::logf!("fractal: cannot start a {} worker: {}", self.formula.module(), error);
+                }
+                self.trouble = Some(error);
+            }
         }
     }
 

@@ -270,7 +270,7 @@ impl Paint {
     }
 
     fn resize_brush(&mut self, by: i32) {
-        self.radius = (self.radius + by).max(0).min(MAX_RADIUS);
+        self.radius = (self.radius + by).clamp(0, MAX_RADIUS);
         self.show_help();
     }
 
@@ -373,7 +373,11 @@ impl Paint {
 
     fn show_help(&mut self) {
         let ink = if self.eraser { "eraser" } else { PALETTE[self.color].1 };
-        let text = format!("brush {} px  {}  |  [ ] size  e eraser  c clear  u/r undo/redo  f filters", 2 * self.radius + 1, ink);
+        let text = format!(
+            "brush {} px  {}  |  [ ] size  e eraser  c clear  u/r undo/redo  f filters",
+            2 * self.radius + 1,
+            ink
+        );
         self.set_status(text, false);
     }
 

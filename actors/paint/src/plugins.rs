@@ -57,7 +57,8 @@ impl Plugins {
         names.sort_unstable();
         names.dedup();
         for module in names {
-            let mut plugin = Plugin { module: module.to_string(), name: module.to_string(), params: Vec::new(), actor: None };
+            let mut plugin =
+                Plugin { module: module.to_string(), name: module.to_string(), params: Vec::new(), actor: None };
             match self.describe(&mut plugin) {
                 Ok(()) => self.list.push(plugin),
                 Err(error) => wsk::logf!("paint: plugin {} left out: {}", module, error),

@@ -300,9 +300,12 @@ pub fn description(info: &FilterInfo) -> String {
     text
 }
 
-fn apply_request(info: &'static FilterInfo, filter: fn(&mut Image, &Params), payload: &[u8], cap: Option<Cap>)
-    -> core::result::Result<(), Refusal>
-{
+fn apply_request(
+    info: &'static FilterInfo,
+    filter: fn(&mut Image, &Params),
+    payload: &[u8],
+    cap: Option<Cap>,
+) -> core::result::Result<(), Refusal> {
     let request = ApplyRequest::decode(payload).ok_or((error::MALFORMED, "payload too short"))?;
     let buffer = Buffer::from_cap(cap.ok_or((error::BAD_IMAGE, "no buffer cap"))?);
     let (w, h) = (request.width, request.height);

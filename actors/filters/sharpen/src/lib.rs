@@ -23,7 +23,7 @@ fn sharpen(image: &mut Image, _: &Params) {
             for shift in [16u32, 8, 0] {
                 let ch = |p: u32| ((p >> shift) & 0xff) as i32;
                 let v = 5 * ch(c) - ch(n) - ch(s) - ch(e) - ch(west);
-                pixel |= (v.max(0).min(255) as u32) << shift;
+                pixel |= (v.clamp(0, 255) as u32) << shift;
             }
             out[y * w + x] = pixel;
         }
