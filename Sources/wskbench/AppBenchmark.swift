@@ -39,18 +39,23 @@ enum AppBenchmark {
                 let nativeTime = Samples(values: (0..<3).map { _ in
                     time { expected = ReferenceFilters.apply(module: module, picture, width: w, height: h)! }
                 })
-                let plugin = try rig.client.spawn(module, from: rig.spawner)
-                _ = try rig.client.apply(plugin, picture, width: w, height: h)  // warm up (and compile)
-                var output: [UInt32] = []
-                var failure: (any Error)?
-                let wasmTime = Samples(values: (0..<3).map { _ in
-                    time {
-                        do { output = try rig.client.apply(plugin, picture, width: w, height: h) } catch { failure = error }
-                    }
-                })
-                if let failure { throw failure }
-                let label = "\(module), Wasm \(tier.rawValue)" + (output == expected ? "" : " (WRONG PICTURE)")
-                report(label, wasmTime.median, baseline: nativeTime.median, baselineName: "native")
+                let label = "\(module), Wasm \(tier.rawValue)"
+                do {
+                    let plugin = try rig.client.spawn(module, from: rig.spawner)
+                    _ = try rig.client.apply(plugin, picture, width: w, height: h)  // warm up (and compile)
+                    var output: [UInt32] = []
+                    var failure: (any Error)?
+                    let wasmTime = Samples(values: (0..<3).map { _ in
+                        time {
+                            do { output = try rig.client.apply(plugin, picture, width: w, height: h) } catch { failure = error }
+                        }
+                    })
+                    if let failure { throw failure }
+                    report(label + (output == expected ? "" : " (WRONG PICTURE)"), wasmTime.median, baseline: nativeTime.median,
+                           baselineName: "native")
+                } catch {
+                    print("  \(label): failed: \(error)")
+                }
             }
         }
     }

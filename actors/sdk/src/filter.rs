@@ -212,6 +212,17 @@ impl Image {
     }
 }
 
+/// Tells the host this plugin is still working: one cheap host call (the
+/// clock), which restarts the watchdog's count of instructions (500 million
+/// between host calls, about a second of interpreted code). Call it once a
+/// row or so in filters that make several passes over large images; the
+/// caller's time budget still bounds the whole request.
+pub fn keep_alive() {
+    // On the host (`cargo test`) there is no watchdog, and no host to call.
+    #[cfg(target_arch = "wasm32")]
+    let _ = crate::actor::now();
+}
+
 /// The red, green and blue of a pixel.
 pub const fn channels(pixel: u32) -> (u32, u32, u32) {
     ((pixel >> 16) & 0xff, (pixel >> 8) & 0xff, pixel & 0xff)
@@ -508,7 +519,8 @@ macro_rules! filter_plugin {
             $crate::filter::serve(&INFO, $filter);
         }
         #[cfg(not(target_arch = "wasm32"))]
-        const _: fn(&mut $crate::filter::Image, &$crate::filter::Params) = $filter;
+        #[doc(hidden)]
+        pub static __WSK_FILTER: fn(&mut $crate::filter::Image, &$crate::filter::Params) = $filter;
     };
 }
 

@@ -283,7 +283,8 @@ macro_rules! formula_plugin {
             $crate::formula::serve(|tile, out| $crate::formula::render_each(tile, out, $escape));
         }
         #[cfg(not(target_arch = "wasm32"))]
-        const _: fn(f64, f64, &$crate::formula::Tile) -> u32 = $escape;
+        #[doc(hidden)]
+        pub static __WSK_FORMULA: fn(f64, f64, &$crate::formula::Tile) -> u32 = $escape;
     };
 }
 

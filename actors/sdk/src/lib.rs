@@ -116,6 +116,7 @@ macro_rules! actor_main {
         }
         // Elsewhere, keep `main` (and all it calls) from counting as dead code.
         #[cfg(not(target_arch = "wasm32"))]
-        const _: fn() = $main;
+        #[doc(hidden)]
+        pub static __WSK_MAIN: fn() = $main;
     };
 }

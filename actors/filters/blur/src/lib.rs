@@ -10,7 +10,7 @@ extern crate alloc;
 
 use alloc::vec;
 use alloc::vec::Vec;
-use wsk::filter::{Image, Param, Params};
+use wsk::filter::{keep_alive, Image, Param, Params};
 
 wsk::filter_plugin!(blur, name: "Box blur", params: [Param::new("radius", 1, 32, 2)]);
 
@@ -24,6 +24,7 @@ fn blur(image: &mut Image, params: &Params) {
         // Rows: sums[y][x] = Σ channel(clamp(x + dx)), dx in -radius..=radius.
         let pixels = image.pixels();
         for y in 0..h {
+            keep_alive();
             let row = &pixels[y * w..(y + 1) * w];
             let ch = |x: isize| (row[x.max(0).min(w as isize - 1) as usize] >> shift) & 0xff;
             let mut sum: u32 = (-(radius as isize)..=radius as isize).map(ch).sum();
@@ -44,6 +45,7 @@ fn blur(image: &mut Image, params: &Params) {
         }
         let out = image.pixels_mut();
         for y in 0..h {
+            keep_alive();
             let mask = !(0xff << shift);
             for x in 0..w {
                 let mean = (column[x] + n / 2) / n;

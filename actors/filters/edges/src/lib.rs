@@ -8,7 +8,7 @@
 extern crate alloc;
 
 use alloc::vec::Vec;
-use wsk::filter::{channels, rgb, Image, Params};
+use wsk::filter::{keep_alive, channels, rgb, Image, Params};
 
 wsk::filter_plugin!(edges, name: "Edge detect");
 
@@ -24,6 +24,7 @@ fn edges(image: &mut Image, _: &Params) {
         .collect();
     let out = image.pixels_mut();
     for y in 0..h {
+        keep_alive();
         let rows = [y.saturating_sub(1) * w, y * w, (y + 1).min(h - 1) * w];
         for x in 0..w {
             let (l, r) = (x.saturating_sub(1), (x + 1).min(w - 1));

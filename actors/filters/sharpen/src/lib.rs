@@ -4,7 +4,7 @@
 
 extern crate alloc;
 
-use wsk::filter::{Image, Params};
+use wsk::filter::{keep_alive, Image, Params};
 
 wsk::filter_plugin!(sharpen, name: "Sharpen");
 
@@ -14,6 +14,7 @@ fn sharpen(image: &mut Image, _: &Params) {
     let src = source.pixels();
     let out = image.pixels_mut();
     for y in 0..h {
+        keep_alive();
         let (up, down) = (y.saturating_sub(1), (y + 1).min(h - 1));
         for x in 0..w {
             let (left, right) = (x.saturating_sub(1), (x + 1).min(w - 1));
