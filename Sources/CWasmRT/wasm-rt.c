@@ -1,36 +1,46 @@
 /*
  * The host side of wskdesk's Wasm runtime: traps with per-thread state,
- * function types, linear memories and tables with the actor's limits, and
- * the stack limit of the calling thread. See wskrt.h.
+ * function types, linear memories and tables with the actor's limits, the
+ * stack limit of the calling thread, and (for modules built with guard
+ * pages) the signal handler that turns their faults into traps. See wskrt.h.
  */
 #define _GNU_SOURCE
 #include "wskrt.h"
 
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #define PAGE_SIZE 65536u
+/* With guard pages: any u32 address plus u32 offset plus a 16-byte access. */
+#define GUARDED_RESERVATION ((1ull << 33) + PAGE_SIZE)
 
 /* MARK: Traps */
 
-/* The innermost wskrt_run on this thread, and what the last trap said. */
-static _Thread_local jmp_buf* current_run;
+/* The innermost wskrt_run on this thread, what the last trap said, and the
+ * guarded memory whose faults are traps (guard pages only). */
+static _Thread_local sigjmp_buf* current_run;
 static _Thread_local wasm_rt_trap_t last_trap;
 static _Thread_local uint64_t detail_a, detail_b;
+static _Thread_local const wasm_rt_memory_t* guarded;
 
 uint32_t wskrt_run(void (*entry)(void*), void* argument) {
-  jmp_buf here;
-  jmp_buf* const outer = current_run;
-  if (setjmp(here) == 0) {
+  sigjmp_buf here;
+  sigjmp_buf* const outer = current_run;
+  const wasm_rt_memory_t* const outer_guarded = guarded;
+  /* Saves the signal mask: a trap may come from the fault handler. */
+  if (sigsetjmp(here, 1) == 0) {
     current_run = &here;
     entry(argument);
     current_run = outer;
+    guarded = outer_guarded;
     return WASM_RT_TRAP_NONE;
   }
   current_run = outer;
+  guarded = outer_guarded;
   return last_trap;
 }
 
@@ -40,7 +50,7 @@ WASM_RT_NO_RETURN static void trap_detail(wasm_rt_trap_t code, uint64_t a, uint6
   last_trap = code;
   detail_a = a;
   detail_b = b;
-  longjmp(*current_run, 1);
+  siglongjmp(*current_run, 1);
 }
 
 void wasm_rt_trap(wasm_rt_trap_t code) { trap_detail(code, 0, 0); }
@@ -114,24 +124,68 @@ uint32_t wskrt_func_type(uint32_t id, uint32_t* params, uint32_t* results, uint8
   return known ? id : 0;
 }
 
+/* MARK: Guard pages
+ * A fault on this thread inside the reservation of the memory it runs Wasm
+ * code on is an out-of-bounds access: it becomes a trap. Any other fault is
+ * passed to the handler there was before (WasmKit's, Swift's, the default). */
+
+static struct sigaction previous_segv, previous_bus;
+static pthread_once_t handler_once = PTHREAD_ONCE_INIT;
+
+static void pass_on(int signal, siginfo_t* info, void* context) {
+  const struct sigaction* previous = signal == SIGSEGV ? &previous_segv : &previous_bus;
+  if (previous->sa_flags & SA_SIGINFO) {
+    previous->sa_sigaction(signal, info, context);
+  } else if (previous->sa_handler != SIG_DFL && previous->sa_handler != SIG_IGN) {
+    previous->sa_handler(signal);
+  } else {
+    /* The default action: returning retries the access, which then ends the process. */
+    struct sigaction fallback = {.sa_handler = SIG_DFL};
+    sigaction(signal, &fallback, NULL);
+  }
+}
+
+static void on_fault(int signal, siginfo_t* info, void* context) {
+  const wasm_rt_memory_t* memory = guarded;
+  uintptr_t address = (uintptr_t)info->si_addr;
+  if (current_run != NULL && memory != NULL && address - (uintptr_t)memory->data < memory->reserved) {
+    last_trap = WASM_RT_TRAP_OOB;
+    detail_a = detail_b = 0;
+    siglongjmp(*current_run, 1);
+  }
+  pass_on(signal, info, context);
+}
+
+static void install_fault_handler(void) {
+  struct sigaction action = {.sa_sigaction = on_fault, .sa_flags = SA_SIGINFO | SA_ONSTACK};
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGSEGV, &action, &previous_segv);
+  sigaction(SIGBUS, &action, &previous_bus);
+}
+
+static void guard(const wasm_rt_memory_t* memory) { guarded = memory; }
+
 /* MARK: Linear memory
- * A reservation of max_pages (at most the actor's limit), inaccessible; the
- * first `pages` are made readable and writable, and growing opens more. The
- * data never moves, and an access past `size` that escaped a check faults
- * instead of reaching other memory. */
+ * A reservation of max_pages (at most the actor's limit), or of 8 GiB with
+ * guard pages, inaccessible; the first `pages` are made readable and
+ * writable, and growing opens more. The data never moves, and an access past
+ * `size` faults instead of reaching other memory. */
 
 static uint64_t reservation(uint32_t max_pages) {
   uint64_t bytes = (uint64_t)max_pages * PAGE_SIZE;
   return bytes ? bytes : PAGE_SIZE;
 }
 
-static void allocate_memory(wasm_rt_memory_t* memory, uint32_t initial, uint32_t max, uint32_t limit) {
+static void allocate_memory(wasm_rt_memory_t* memory, uint32_t initial, uint32_t max, uint32_t limit, bool guarded_pages) {
   memory->data = NULL;
   if (initial > limit) trap_detail(WSKRT_TRAP_MEMORY_LIMIT, (uint64_t)initial * PAGE_SIZE, 0);
   if (max > limit) max = limit;
-  void* data = mmap(NULL, reservation(max), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (guarded_pages) pthread_once(&handler_once, install_fault_handler);
+  uint64_t reserved = guarded_pages ? GUARDED_RESERVATION : reservation(max);
+  void* data = mmap(NULL, reserved, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (data == MAP_FAILED) trap_detail(WSKRT_TRAP_NO_MEMORY, 0, 0);
   memory->data = data;
+  memory->reserved = reserved;
   memory->pages = 0;
   memory->max_pages = max;
   memory->size = 0;
@@ -154,7 +208,7 @@ uint32_t wasm_rt_grow_memory(wasm_rt_memory_t* memory, uint32_t delta) {
 }
 
 void wasm_rt_free_memory(wasm_rt_memory_t* memory) {
-  if (memory->data != NULL) munmap(memory->data, reservation(memory->max_pages));
+  if (memory->data != NULL) munmap(memory->data, memory->reserved);
   memory->data = NULL;
 }
 
@@ -225,6 +279,7 @@ static const wskrt_api api = {
     .grow_externref_table = wasm_rt_grow_externref_table,
     .free_externref_table = wasm_rt_free_externref_table,
     .stack_limit = stack_limit,
+    .guard = guard,
 };
 
 const wskrt_api* wskrt_api_table(void) { return &api; }

@@ -66,13 +66,12 @@ enum CompiledTierBenchmark {
         report("3x3 box blur, compiled", compiledTime.reported, baseline: swift, baselineName: "native Swift")
         report("3x3 box blur, interpreter", interpretedTime.reported, baseline: swift, baselineName: "native Swift")
         report("3x3 box blur call, compiled (+ 2 copies of 8 MB)", compiledTime.call, baseline: swift, baselineName: "native Swift")
-        switch BoundsCheckBenchmark.run() {
-        case .success(let times):
-            report("blur kernel alone, wabt runtime, explicit checks", times.explicit * 1e6, baseline: times.guardPages * 1e6,
-                   baselineName: "guard pages")
-        case .failure(let error):
-            print("  (explicit checks against guard pages not measured: \(error))")
-        }
+        // The same with guard pages (MemoryChecks.guardPages) instead of explicit checks.
+        let guarded = try Server(wat, tier: .compiled, compiler: guardPages(compiler), bufferBytes: input.count)
+        let guardedTime = guarded.time(runs: 10, input: input)
+        identical("3x3 box blur with guard pages", [guarded.output], bytes(native))
+        report("3x3 box blur, compiled, guard pages", guardedTime.reported, baseline: compiledTime.reported,
+               baselineName: "explicit checks")
     }
 
     /// Each filter plugin of build/actors/plugins on the same picture, default
@@ -95,12 +94,23 @@ enum CompiledTierBenchmark {
             let compiled = try Server(
                 wasm: wasm, tier: .compiled, compiler: compiler, limits: limits, bufferBytes: input.count, filter: true)
             let compiledTime = compiled.time(runs: 5, input: input, payload: size).call
+            let guarded = try Server(
+                wasm: wasm, tier: .compiled, compiler: guardPages(compiler), limits: limits, bufferBytes: input.count,
+                filter: true)
+            let guardedTime = guarded.time(runs: 5, input: input, payload: size).call
             let interpreted = try Server(
                 wasm: wasm, tier: .interpreter, compiler: compiler, limits: limits, bufferBytes: input.count, filter: true)
             let interpretedTime = interpreted.time(runs: 1, input: input, payload: size).call
-            identical("plugin \(name)", [compiled.output], interpreted.output)
+            identical("plugin \(name)", [compiled.output, guarded.output], interpreted.output)
             report("plugin \(name.dropLast(5)), compiled", compiledTime, baseline: interpretedTime, baselineName: "interpreter")
+            report("plugin \(name.dropLast(5)), compiled, guard pages", guardedTime, baseline: compiledTime,
+                   baselineName: "explicit checks")
         }
+    }
+
+    /// A compiler like `compiler` whose code has guard pages instead of explicit checks.
+    static func guardPages(_ compiler: ModuleCompiler) -> ModuleCompiler {
+        ModuleCompiler(directory: compiler.directory + "-guard-pages", logger: Logger(label: "wskbench"), memoryChecks: .guardPages)
     }
 
     // MARK: Host calls and compiling

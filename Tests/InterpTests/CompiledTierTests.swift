@@ -138,6 +138,32 @@ import WAT
         system.expectClean(baseline: baseline, actors: actors, natives: [probe.id])
     }
 
+    /// Guard pages in place of explicit checks: the same traps, on many
+    /// threads at once, and the same bytes.
+    @Test func guardPagesTrapAndComputeAsExplicitChecksDo() throws {
+        let compiler = ModuleCompiler(
+            directory: testCacheRoot + "/guard-pages", logger: Logger(label: "wskdesk.tests.guard-pages"), memoryChecks: .guardPages)
+        let system = TestSystem(tier: .compiled, compiler: compiler)
+        let baseline = system.kernel.counts
+        let actors = try TrapParityTests.cases.map { (_, code, _) in
+            try system.run(
+                reportingActor(body: "(drop (call $buffer_create (i32.const 64))) \(code)", functions: TrapParityTests.table),
+                name: "faulty")
+        }
+        for (actor, (name, _, reason)) in zip(actors, TrapParityTests.cases) {
+            #expect(system.host.wait(for: actor))
+            #expect(system.kernel.exitReason(of: actor) == .trapped(reason), "\(name)")
+        }
+        system.expectClean(baseline: baseline, actors: actors)
+
+        let differential = DifferentialTests()
+        let interpreted = try differential.runToBuffer(
+            TestSystem(tier: .interpreter), wat: DifferentialTests.compute, bytes: DifferentialTests.computeBytes)
+        let guarded = try differential.runToBuffer(system, wat: DifferentialTests.compute, bytes: DifferentialTests.computeBytes)
+        #expect(guarded == interpreted)
+        #expect(system.ranOnItsTier)
+    }
+
     /// Each module is compiled with the C in Sources/CWasmRT, embedded into
     /// wskdesk by scripts/gen-runtime-sources: the copy must be current.
     @Test func theEmbeddedRuntimeIsTheOneInSourcesCWasmRT() throws {

@@ -63,10 +63,13 @@ struct TestSystem {
     let log: LogRecorder
     let tier: Tier
 
-    init(tier: Tier = .interpreter, limits: ActorLimits = ActorLimits(), kernelLimits: KernelLimits = KernelLimits()) {
+    init(
+        tier: Tier = .interpreter, limits: ActorLimits = ActorLimits(), kernelLimits: KernelLimits = KernelLimits(),
+        compiler: ModuleCompiler = testCompiler
+    ) {
         let log = LogRecorder()
         self.kernel = Kernel(limits: kernelLimits)
-        self.host = WasmActorHost(kernel: kernel, limits: limits, tier: tier.policy, compiler: testCompiler, logSink: log.sink)
+        self.host = WasmActorHost(kernel: kernel, limits: limits, tier: tier.policy, compiler: compiler, logSink: log.sink)
         self.log = log
         self.tier = tier
     }

@@ -30,6 +30,14 @@ import Testing
          "indirect call type mismatch, expected (i32) -> (), got () -> ()"),
     ]
 
+    /// What the call_indirect and table cases use.
+    static let table = """
+        (type $unary (func (param i32)))
+        (table $t 4 funcref)
+        (elem (table $t) (i32.const 0) func $nothing)
+        (func $nothing)
+        """
+
     @Test(arguments: Tier.allCases, cases.indices)
     func aTrapEndsTheActorAloneWithTheInterpretersWords(tier: Tier, index: Int) throws {
         let (name, code, reason) = Self.cases[index]
@@ -38,13 +46,7 @@ import Testing
         let probe = try Probe(system.kernel)
         let actor = try system.run(
             reportingActor(
-                body: "(drop (call $buffer_create (i32.const 64))) \(code)",
-                functions: """
-                    (type $unary (func (param i32)))
-                    (table $t 4 funcref)
-                    (elem (table $t) (i32.const 0) func $nothing)
-                    (func $nothing)
-                    """),
+                body: "(drop (call $buffer_create (i32.const 64))) \(code)", functions: Self.table),
             name: "faulty")
         #expect(system.host.wait(for: actor))
         #expect(system.kernel.exitReason(of: actor) == .trapped(reason), "\(name)")

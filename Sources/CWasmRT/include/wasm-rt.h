@@ -6,8 +6,11 @@
  * Where it differs from wabt's runtime:
  * - A trap unwinds to the innermost wskrt_run() on the trapping thread (the
  *   jmp_buf is thread-local), so many actors trap independently on many threads.
- * - No signal handler: WASM_RT_MEMCHECK_SIGNAL_HANDLER is 0 unless the build
- *   says otherwise, so the generated code checks every memory access itself.
+ * - Bounds checks are explicit (WASM_RT_MEMCHECK_SIGNAL_HANDLER 0: the
+ *   generated code checks every access) unless a module is built with it 1:
+ *   then its memory sits in an 8 GiB reservation that any 32-bit address plus
+ *   offset stays inside, and the host's signal handler turns a fault in the
+ *   running instance's reservation into a trap.
  * - No call-depth counter: the code wskdesk generates checks the native stack
  *   and its fuel at each function entry and loop header instead (wskrt.h).
  * - Linear memory is a reservation that never moves; `size` is 64-bit.
@@ -86,12 +89,14 @@ typedef void* wasm_rt_externref_t;
 
 static const wasm_rt_externref_t wasm_rt_externref_null_value = NULL;
 
-/* Linear memory: `size` bytes at `data`, inside a reservation of `max_pages`
- * pages that never moves. Bytes past `size` are mapped inaccessible. */
+/* Linear memory: `size` bytes at `data`, inside a reservation of `reserved`
+ * bytes that never moves (`max_pages` pages, or 8 GiB with guard pages).
+ * Bytes past `size` are mapped inaccessible. */
 typedef struct {
   uint8_t* data;
   uint32_t pages, max_pages;
   uint64_t size;
+  uint64_t reserved;
 } wasm_rt_memory_t;
 
 typedef struct {

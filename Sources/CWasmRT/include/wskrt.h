@@ -23,7 +23,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever this file changes what a compiled module expects. */
-#define WSKRT_API_VERSION 1
+#define WSKRT_API_VERSION 2
 
 /* The host runtime as a compiled module sees it: its wasm_rt_* calls forward here. */
 typedef struct wskrt_api {
@@ -32,7 +32,8 @@ typedef struct wskrt_api {
   WASM_RT_NO_RETURN void (*trap)(wasm_rt_trap_t);
   WASM_RT_NO_RETURN void (*trap_detail)(wasm_rt_trap_t, uint64_t a, uint64_t b);
   uint32_t (*register_func_type)(uint32_t params, uint32_t results, va_list types);
-  void (*allocate_memory)(wasm_rt_memory_t*, uint32_t initial, uint32_t max, uint32_t limit);
+  /* `guarded`: reserve 8 GiB and let faults in it trap (wasm-rt.h). */
+  void (*allocate_memory)(wasm_rt_memory_t*, uint32_t initial, uint32_t max, uint32_t limit, bool guarded);
   uint32_t (*grow_memory)(wasm_rt_memory_t*, uint32_t delta);
   void (*free_memory)(wasm_rt_memory_t*);
   void (*allocate_funcref_table)(wasm_rt_funcref_table_t*, uint32_t initial, uint32_t max, uint32_t limit);
@@ -43,6 +44,10 @@ typedef struct wskrt_api {
   void (*free_externref_table)(wasm_rt_externref_table_t*);
   /* The lowest address Wasm frames may reach on the calling thread's stack. */
   uintptr_t (*stack_limit)(void);
+  /* With guard pages: a fault in `memory` on this thread is a trap from now
+   * until the innermost wskrt_run returns, or the next call (NULL: none, as
+   * during a host call). */
+  void (*guard)(const wasm_rt_memory_t* memory);
 } wskrt_api;
 
 /* Inserted by the compiler as the first field of the module's instance, so

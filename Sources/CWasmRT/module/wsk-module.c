@@ -75,6 +75,9 @@ WSK_EXPORT void wsk_start(void* opaque) {
   wsk_instance* instance = opaque;
   instance->module.wsk.stack_limit = wsk_api->stack_limit();
   instance->module.wsk.fuel = instance->env.config.fuel_per_call;
+#if WASM_RT_MEMCHECK_SIGNAL_HANDLER
+  wsk_api->guard(instance->env.memory);
+#endif
   Z_wskZ__start(&instance->module);
 }
 
@@ -93,7 +96,13 @@ static inline uint64_t wsk_host_call(struct Z_env_instance_t* env, uint32_t call
   uint64_t result = 0;
   wasm_rt_memory_t* memory = env->memory;
   env->header->fuel = env->config.fuel_per_call;
-  if (UNLIKELY(env->config.host_call(env->config.context, call, args, memory->data, memory->size, &result) != 0))
-    wasm_rt_trap(WSKRT_TRAP_HOST_UNWIND);
+#if WASM_RT_MEMCHECK_SIGNAL_HANDLER
+  wsk_api->guard(NULL); /* the host's own faults stay its own */
+#endif
+  int32_t unwind = env->config.host_call(env->config.context, call, args, memory->data, memory->size, &result);
+#if WASM_RT_MEMCHECK_SIGNAL_HANDLER
+  wsk_api->guard(memory);
+#endif
+  if (UNLIKELY(unwind != 0)) wasm_rt_trap(WSKRT_TRAP_HOST_UNWIND);
   return result;
 }

@@ -16,8 +16,9 @@ static const wskrt_api* wsk_api;
 
 /* wasm2c allocates memories and tables where `instance` is in scope; the
  * actor's limits come from it. Growth stops at the maximum set here. */
-#define wasm_rt_allocate_memory(memory, initial, max) \
-  wsk_api->allocate_memory((memory), (initial), (max), instance->wsk.env->config.memory_limit_pages)
+#define wasm_rt_allocate_memory(memory, initial, max)                                                  \
+  wsk_api->allocate_memory((memory), (initial), (max), instance->wsk.env->config.memory_limit_pages, \
+                           WASM_RT_MEMCHECK_SIGNAL_HANDLER)
 #define wasm_rt_allocate_funcref_table(table, initial, max) \
   wsk_api->allocate_funcref_table((table), (initial), (max), instance->wsk.env->config.table_limit)
 #define wasm_rt_allocate_externref_table(table, initial, max) \

@@ -38,7 +38,7 @@ struct ModuleBuild {
             """.utf8))
         let compiled = Subprocess.run(
             toolchain.compiler,
-            Toolchain.compilerFlags + [
+            toolchain.flags + [
                 "-DWSK_IMPORTS_ENV=\(header.importsEnv ? 1 : 0)", "-I", directory,
                 "-o", objectPath, directory + "/unit.c", "-lm",
             ])

@@ -21,6 +21,7 @@ public final class ModuleCompiler: Sendable {
     let logger: Logger
     /// Where to look for the tools; nil for `$PATH`.
     let searchPath: String?
+    public let memoryChecks: MemoryChecks
     private let state = Mutex<State>(State())
     private let builders = DispatchSemaphore(value: max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
 
@@ -35,22 +36,24 @@ public final class ModuleCompiler: Sendable {
     }
 
     /// A compiler caching in `directory`, finding its tools on `searchPath`
-    /// (default: `$PATH`).
-    public init(directory: String, logger: Logger, searchPath: String? = nil) {
+    /// (default: `$PATH`), building code that checks memory accesses by `memoryChecks`.
+    public init(directory: String, logger: Logger, searchPath: String? = nil, memoryChecks: MemoryChecks = .explicit) {
         self.directory = directory
         self.logger = logger
         self.searchPath = searchPath
+        self.memoryChecks = memoryChecks
     }
 
     private static let shared = Mutex<[String: ModuleCompiler]>([:])
 
     /// The compiler for the user's cache directory, shared by the process.
-    public static func forUser(logger: Logger) -> ModuleCompiler {
+    public static func forUser(logger: Logger, memoryChecks: MemoryChecks = .explicit) -> ModuleCompiler {
         let directory = defaultDirectory
         return shared.withLock { compilers in
-            if let compiler = compilers[directory] { return compiler }
-            let compiler = ModuleCompiler(directory: directory, logger: logger)
-            compilers[directory] = compiler
+            let key = "\(directory) \(memoryChecks)"
+            if let compiler = compilers[key] { return compiler }
+            let compiler = ModuleCompiler(directory: directory, logger: logger, memoryChecks: memoryChecks)
+            compilers[key] = compiler
             return compiler
         }
     }
@@ -255,7 +258,7 @@ public final class ModuleCompiler: Sendable {
 
     private func toolchain() throws(CompileError) -> Toolchain {
         let found = state.withLock { $0.toolchain }
-        let toolchain = found ?? Toolchain.find(searchPath: searchPath)
+        let toolchain = found ?? Toolchain.find(searchPath: searchPath, memoryChecks: memoryChecks)
         if found == nil {
             state.withLock { $0.toolchain = toolchain }
             if case .failure(let error) = toolchain {

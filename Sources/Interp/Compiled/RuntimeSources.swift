@@ -12,8 +12,11 @@ enum RuntimeSources {
  * Where it differs from wabt's runtime:
  * - A trap unwinds to the innermost wskrt_run() on the trapping thread (the
  *   jmp_buf is thread-local), so many actors trap independently on many threads.
- * - No signal handler: WASM_RT_MEMCHECK_SIGNAL_HANDLER is 0 unless the build
- *   says otherwise, so the generated code checks every memory access itself.
+ * - Bounds checks are explicit (WASM_RT_MEMCHECK_SIGNAL_HANDLER 0: the
+ *   generated code checks every access) unless a module is built with it 1:
+ *   then its memory sits in an 8 GiB reservation that any 32-bit address plus
+ *   offset stays inside, and the host's signal handler turns a fault in the
+ *   running instance's reservation into a trap.
  * - No call-depth counter: the code wskdesk generates checks the native stack
  *   and its fuel at each function entry and loop header instead (wskrt.h).
  * - Linear memory is a reservation that never moves; `size` is 64-bit.
@@ -92,12 +95,14 @@ typedef void* wasm_rt_externref_t;
 
 static const wasm_rt_externref_t wasm_rt_externref_null_value = NULL;
 
-/* Linear memory: `size` bytes at `data`, inside a reservation of `max_pages`
- * pages that never moves. Bytes past `size` are mapped inaccessible. */
+/* Linear memory: `size` bytes at `data`, inside a reservation of `reserved`
+ * bytes that never moves (`max_pages` pages, or 8 GiB with guard pages).
+ * Bytes past `size` are mapped inaccessible. */
 typedef struct {
   uint8_t* data;
   uint32_t pages, max_pages;
   uint64_t size;
+  uint64_t reserved;
 } wasm_rt_memory_t;
 
 typedef struct {
@@ -157,7 +162,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever this file changes what a compiled module expects. */
-#define WSKRT_API_VERSION 1
+#define WSKRT_API_VERSION 2
 
 /* The host runtime as a compiled module sees it: its wasm_rt_* calls forward here. */
 typedef struct wskrt_api {
@@ -166,7 +171,8 @@ typedef struct wskrt_api {
   WASM_RT_NO_RETURN void (*trap)(wasm_rt_trap_t);
   WASM_RT_NO_RETURN void (*trap_detail)(wasm_rt_trap_t, uint64_t a, uint64_t b);
   uint32_t (*register_func_type)(uint32_t params, uint32_t results, va_list types);
-  void (*allocate_memory)(wasm_rt_memory_t*, uint32_t initial, uint32_t max, uint32_t limit);
+  /* `guarded`: reserve 8 GiB and let faults in it trap (wasm-rt.h). */
+  void (*allocate_memory)(wasm_rt_memory_t*, uint32_t initial, uint32_t max, uint32_t limit, bool guarded);
   uint32_t (*grow_memory)(wasm_rt_memory_t*, uint32_t delta);
   void (*free_memory)(wasm_rt_memory_t*);
   void (*allocate_funcref_table)(wasm_rt_funcref_table_t*, uint32_t initial, uint32_t max, uint32_t limit);
@@ -177,6 +183,10 @@ typedef struct wskrt_api {
   void (*free_externref_table)(wasm_rt_externref_table_t*);
   /* The lowest address Wasm frames may reach on the calling thread's stack. */
   uintptr_t (*stack_limit)(void);
+  /* With guard pages: a fault in `memory` on this thread is a trap from now
+   * until the innermost wskrt_run returns, or the next call (NULL: none, as
+   * during a host call). */
+  void (*guard)(const wasm_rt_memory_t* memory);
 } wskrt_api;
 
 /* Inserted by the compiler as the first field of the module's instance, so
@@ -258,8 +268,9 @@ static const wskrt_api* wsk_api;
 
 /* wasm2c allocates memories and tables where `instance` is in scope; the
  * actor's limits come from it. Growth stops at the maximum set here. */
-#define wasm_rt_allocate_memory(memory, initial, max) \
-  wsk_api->allocate_memory((memory), (initial), (max), instance->wsk.env->config.memory_limit_pages)
+#define wasm_rt_allocate_memory(memory, initial, max)                                                  \
+  wsk_api->allocate_memory((memory), (initial), (max), instance->wsk.env->config.memory_limit_pages, \
+                           WASM_RT_MEMCHECK_SIGNAL_HANDLER)
 #define wasm_rt_allocate_funcref_table(table, initial, max) \
   wsk_api->allocate_funcref_table((table), (initial), (max), instance->wsk.env->config.table_limit)
 #define wasm_rt_allocate_externref_table(table, initial, max) \
@@ -376,6 +387,9 @@ WSK_EXPORT void wsk_start(void* opaque) {
   wsk_instance* instance = opaque;
   instance->module.wsk.stack_limit = wsk_api->stack_limit();
   instance->module.wsk.fuel = instance->env.config.fuel_per_call;
+#if WASM_RT_MEMCHECK_SIGNAL_HANDLER
+  wsk_api->guard(instance->env.memory);
+#endif
   Z_wskZ__start(&instance->module);
 }
 
@@ -394,8 +408,14 @@ static inline uint64_t wsk_host_call(struct Z_env_instance_t* env, uint32_t call
   uint64_t result = 0;
   wasm_rt_memory_t* memory = env->memory;
   env->header->fuel = env->config.fuel_per_call;
-  if (UNLIKELY(env->config.host_call(env->config.context, call, args, memory->data, memory->size, &result) != 0))
-    wasm_rt_trap(WSKRT_TRAP_HOST_UNWIND);
+#if WASM_RT_MEMCHECK_SIGNAL_HANDLER
+  wsk_api->guard(NULL); /* the host's own faults stay its own */
+#endif
+  int32_t unwind = env->config.host_call(env->config.context, call, args, memory->data, memory->size, &result);
+#if WASM_RT_MEMCHECK_SIGNAL_HANDLER
+  wsk_api->guard(memory);
+#endif
+  if (UNLIKELY(unwind != 0)) wasm_rt_trap(WSKRT_TRAP_HOST_UNWIND);
   return result;
 }
 """#),

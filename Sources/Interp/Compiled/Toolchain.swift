@@ -8,20 +8,25 @@
 struct Toolchain: Sendable {
     let wasm2c: String
     let compiler: String
+    /// Flags for the generated C.
+    let flags: [String]
     /// What the versions and flags make of a module: changes whenever any of them does.
     let identity: String
 
-    /// Flags for the generated C. Explicit bounds checks (no signal handler);
-    /// no tail calls, so recursion always meets the stack check; no FMA
-    /// contraction, so floating point rounds exactly as the interpreter does.
-    static let compilerFlags = [
-        "-O2", "-fPIC", "-shared", "-fvisibility=hidden", "-fno-optimize-sibling-calls", "-ffp-contract=off",
-        "-fno-strict-aliasing", "-DNDEBUG", "-w",
-    ]
+    /// Only the wsk_* entry points exported; no tail calls, so recursion
+    /// always meets the stack check; no FMA contraction, so floating point
+    /// rounds exactly as the interpreter does; no machine-specific code, as a
+    /// cache may be shared. Warnings are wasm2c's business.
+    static func flags(_ checks: MemoryChecks) -> [String] {
+        [
+            "-O2", "-fPIC", "-shared", "-fvisibility=hidden", "-fno-optimize-sibling-calls", "-ffp-contract=off",
+            "-DNDEBUG", "-w", "-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=\(checks == .guardPages ? 1 : 0)",
+        ]
+    }
 
     /// Finds the tools on `searchPath` (default: `$PATH`) and asks their
     /// versions; the error says what is missing and how to install it.
-    static func find(searchPath: String? = nil) -> Result<Toolchain, CompileError> {
+    static func find(searchPath: String? = nil, memoryChecks: MemoryChecks = .explicit) -> Result<Toolchain, CompileError> {
         guard let wasm2c = Subprocess.find("wasm2c", in: searchPath) else {
             return .failure(CompileError("wasm2c is not on PATH; install wabt (Debian/Ubuntu: apt-get install wabt)"))
         }
@@ -38,14 +43,25 @@ struct Toolchain: Sendable {
         guard compilerVersion.succeeded else {
             return .failure(CompileError("\(compiler) --version failed: \(compilerVersion.output)"))
         }
+        let flags = flags(memoryChecks)
         let identity = [
             "wasm2c \(wasm2c) \(wasm2cVersion.output)",
             "cc \(compiler) \(compilerVersion.output)",
-            "flags \(compilerFlags.joined(separator: " "))",
+            "flags \(flags.joined(separator: " "))",
             "runtime \(RuntimeSources.version)",
         ].joined(separator: "\n")
-        return .success(Toolchain(wasm2c: wasm2c, compiler: compiler, identity: identity))
+        return .success(Toolchain(wasm2c: wasm2c, compiler: compiler, flags: flags, identity: identity))
     }
+}
+
+/// How compiled code keeps memory accesses in bounds.
+public enum MemoryChecks: String, Sendable {
+    /// wasm2c's check before every access. No signal handler.
+    case explicit
+    /// An 8 GiB reservation around each memory and a signal handler that
+    /// turns a fault in the running instance's reservation into a trap, as
+    /// WasmKit does: no check on the way, a fault on the way out.
+    case guardPages
 }
 
 /// Why a module could not be compiled; the actor runs on the interpreter.
