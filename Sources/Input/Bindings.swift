@@ -6,12 +6,29 @@ public enum BindingAction: Sendable, Equatable, CustomStringConvertible {
     case quit
     case switchVT(Int)
     case screenshot
+    /// The kiosk's admin box (restart the app, quit); nothing outside kiosk mode.
+    case admin
+
+    /// Parses an action as `--bind` writes it: `quit`, `screenshot`,
+    /// `admin`, `vt3`.
+    public init(parsing text: String) throws(KeyComboError) {
+        switch text.lowercased() {
+        case "quit": self = .quit
+        case "screenshot": self = .screenshot
+        case "admin": self = .admin
+        case let name where name.hasPrefix("vt"):
+            guard let n = Int(name.dropFirst(2)), (1...63).contains(n) else { throw .unknownAction(text) }
+            self = .switchVT(n)
+        default: throw .unknownAction(text)
+        }
+    }
 
     public var description: String {
         switch self {
         case .quit: "quit"
         case .switchVT(let n): "switch to VT \(n)"
         case .screenshot: "screenshot"
+        case .admin: "admin box"
         }
     }
 }
@@ -58,12 +75,16 @@ public enum KeyComboError: Error, Equatable, CustomStringConvertible {
     case malformed(String)
     case unknownModifier(String)
     case unknownKey(String)
+    case unknownAction(String)
+    case malformedBinding(String)
 
     public var description: String {
         switch self {
         case .malformed(let text): "'\(text)' is not a key combination (write e.g. ctrl+alt+BackSpace)"
         case .unknownModifier(let name): "unknown modifier '\(name)' (shift, ctrl, alt, super, altgr)"
         case .unknownKey(let name): "unknown key name '\(name)' (xkbcommon keysym names: a, Return, BackSpace, F1, Print, ...)"
+        case .unknownAction(let name): "unknown action '\(name)' (quit, screenshot, admin, vt1 ... vt12, or none to unbind)"
+        case .malformedBinding(let text): "'\(text)' is not a binding (write COMBO=ACTION, e.g. super+q=quit or Print=none)"
         }
     }
 }
@@ -107,6 +128,23 @@ public struct Bindings: Sendable, Equatable {
 
     public static let none = Bindings([])
 
+    /// This table changed by `COMBO=ACTION` lines, in order: each binds its
+    /// combination anew (`none` unbinds it), e.g. `super+q=quit`,
+    /// `ctrl+alt+BackSpace=none`, `ctrl+alt+Delete=admin`.
+    public func overridden(by lines: [String]) throws(KeyComboError) -> Bindings {
+        var entries = self.entries
+        for line in lines {
+            guard let equals = line.lastIndex(of: "="), equals != line.startIndex else { throw .malformedBinding(line) }
+            let combo = try KeyCombo(parsing: String(line[..<equals]).trimmingSpaces)
+            let actionName = String(line[line.index(after: equals)...]).trimmingSpaces
+            entries.removeAll { $0.combo == combo }
+            if actionName.lowercased() != "none" {
+                entries.append(KeyBinding(combo, try BindingAction(parsing: actionName)))
+            }
+        }
+        return Bindings(entries)
+    }
+
     /// The action bound to a key press, if any.
     public func action(keysym: Keysym, baseKeysym: Keysym, modifiers: Modifiers) -> BindingAction? {
         let held = modifiers.intersection(.held)
@@ -114,5 +152,11 @@ public struct Bindings: Sendable, Equatable {
             if entry.combo.keysym == keysym || entry.combo.keysym == baseKeysym { return entry.action }
         }
         return nil
+    }
+}
+
+extension String {
+    fileprivate var trimmingSpaces: String {
+        String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
     }
 }

@@ -48,6 +48,7 @@ public final class InputPipeline: Sendable {
     private let clock: @Sendable () -> UInt64
     private let onBinding: @Sendable (BindingAction) -> Void
     private let onLEDs: Mutex<(@Sendable (KeyboardLEDs) -> Void)?> = Mutex(nil)
+    private let keyGrab: Mutex<(@Sendable (KeyEvent) -> Void)?> = Mutex(nil)
     let logger: Logger
     /// Bumped by `stopRepeat()` without taking `state`: the ui_server thread
     /// may call it while an input thread waits on ui_server's full queue.
@@ -76,18 +77,32 @@ public final class InputPipeline: Sendable {
         onLEDs.withLock { $0 = body }
     }
 
+    /// While `body` is set, it gets the key presses no binding takes, instead
+    /// of the focused app (the kiosk's admin box); their releases go nowhere.
+    /// Keys held when the grab starts are still released to the app.
+    public func grabKeys(_ body: (@Sendable (KeyEvent) -> Void)?) {
+        keyGrab.withLock { $0 = body }
+        stopRepeat()
+    }
+
     // MARK: Events
 
     public func handle(_ event: DeviceEvent) {
         var action: BindingAction?
+        var grabbed: KeyEvent?
         var leds: KeyboardLEDs?
         var repeatMayChange = false
+        let grab = keyGrab.withLock { $0 }
         state.withLock { state in
             syncStop(&state)
             switch event {
             case .key(let code, let pressed):
                 repeatMayChange = true
-                action = key(code, pressed: pressed, &state)
+                switch key(code, pressed: pressed, grabbed: grab != nil, &state) {
+                case .handled: break
+                case .bound(let bound): action = bound
+                case .grabbed(let event): grabbed = event
+                }
                 let now = state.keyboard.leds
                 if now != state.leds {
                     state.leds = now
@@ -113,23 +128,37 @@ public final class InputPipeline: Sendable {
         }
         if repeatMayChange { timer.poke() }  // not for every motion event
         if let leds, let body = onLEDs.withLock({ $0 }) { body(leds) }
+        if let grabbed, let grab { grab(grabbed) }
         if let action {
             logger.debug("binding: \(action)")
             onBinding(action)
         }
     }
 
-    private func key(_ code: UInt32, pressed: Bool, _ state: inout State) -> BindingAction? {
+    /// Where a key event went.
+    private enum KeyOutcome {
+        /// Sent to the app, or nothing to send.
+        case handled
+        case bound(BindingAction)
+        case grabbed(KeyEvent)
+    }
+
+    private func key(_ code: UInt32, pressed: Bool, grabbed: Bool, _ state: inout State) -> KeyOutcome {
         if pressed {
             // A second press without a release (two keyboards, a script)
             // would count the key twice in xkb.
-            guard !state.keysDown.contains(code), !state.swallowed.contains(code) else { return nil }
+            guard !state.keysDown.contains(code), !state.swallowed.contains(code) else { return .handled }
             let event = state.keyboard.update(keycode: code, pressed: true)
             let base = state.keyboard.keymap.baseKeysym(code)
             if let action = bindings.action(keysym: event.keysym, baseKeysym: base, modifiers: event.modifiers) {
                 state.swallowed.insert(code)
                 state.repeater.stop()
-                return action
+                return .bound(action)
+            }
+            if grabbed {
+                state.swallowed.insert(code)
+                state.repeater.stop()
+                return .grabbed(event)
             }
             state.keysDown.append(code)
             sink.deliver(.key(event))
@@ -138,15 +167,15 @@ public final class InputPipeline: Sendable {
             state.repeater.released(code)
             if state.swallowed.remove(code) != nil {
                 _ = state.keyboard.update(keycode: code, pressed: false)
-                return nil
+                return .handled
             }
             // Only keys whose press went out are released: after `suspend()`
             // the real release of a key held then is not news to anyone.
-            guard let i = state.keysDown.firstIndex(of: code) else { return nil }
+            guard let i = state.keysDown.firstIndex(of: code) else { return .handled }
             state.keysDown.remove(at: i)
             sink.deliver(.key(state.keyboard.update(keycode: code, pressed: false)))
         }
-        return nil
+        return .handled
     }
 
     // MARK: Repeat

@@ -54,7 +54,7 @@ struct Desktop {
             screen = try startDesktop(backend: backend, kernel: kernel, host: host, actorsDir: actorsDir)
         }
         logger.info("\(backend.name) output \(backend.width)x\(backend.height)")
-        let input = try startInput(inputSetup, screen: screen, kernel: kernel, session: session, stop: stop)
+        let input = try startInput(inputSetup, screen: screen, kernel: kernel, session: session, kiosk: kiosk, stop: stop)
         input?.startScript()
         if let session, case .uiServer(let server) = screen {
             session.onDisable = {

@@ -40,9 +40,25 @@ struct InputOptions: ParsableArguments {
     @Option(help: "Key repeats per second (0 turns repeat off).")
     var repeatRate: Double = 25
 
+    @Option(name: .customLong("bind"), help: ArgumentHelp(
+        "Bind a key combination, over the defaults (repeatable): COMBO=ACTION, ACTION one of quit, screenshot, vt1…vt12, admin (the kiosk's admin box) or none.",
+        discussion: "Defaults: ctrl+alt+BackSpace=quit (not in kiosk mode), ctrl+alt+F1…F12=vt1…vt12, Print=screenshot.",
+        valueName: "combo=action"))
+    var bindings: [String] = []
+
     func validate() throws {
         guard (0...10_000).contains(repeatDelay) else { throw ValidationError("--repeat-delay must be 0...10000 ms") }
         guard repeatRate.isFinite, (0...1000).contains(repeatRate) else { throw ValidationError("--repeat-rate must be 0...1000 per second") }
+        do {
+            _ = try Bindings.standard().overridden(by: bindings)
+        } catch {
+            throw ValidationError("--bind: \(error.description)")
+        }
+    }
+
+    /// The default bindings with `--bind` applied.
+    func keyBindings(kiosk: Bool) throws(KeyComboError) -> Bindings {
+        try Bindings.standard(kiosk: kiosk).overridden(by: bindings)
     }
 
     /// The flags over `XKB_DEFAULT_*`.
@@ -59,8 +75,14 @@ struct InputSetup: Sendable {
     let keymap: Keymap
     let compose: ComposeTable?
     let script: [ScriptStep]?
+    let bindings: Bindings
 
-    init(options: InputOptions, width: Int, height: Int, logger: Logger) throws(DesktopError) {
+    init(options: InputOptions, width: Int, height: Int, kiosk: Bool, logger: Logger) throws(DesktopError) {
+        do {
+            bindings = try options.keyBindings(kiosk: kiosk)
+        } catch {
+            throw DesktopError(description: "--bind: \(error.description)")
+        }
         let names = options.keymapNames
         do {
             keymap = try Keymap(names: names, logger: logger)
@@ -95,10 +117,12 @@ final class DesktopInput: Sendable {
     private let scriptDone = DispatchSemaphore(value: 0)
     let logger: Logger
 
-    /// What the bindings do; `switchVT` is the session layer's.
+    /// What the bindings do; `switchVT` is the session layer's, `admin`
+    /// the kiosk's.
     struct Actions: Sendable {
         var quit: @Sendable () -> Void
         var switchVT: @Sendable (Int) -> Void
+        var admin: @Sendable () -> Void
     }
 
     init(_ setup: InputSetup, options: InputOptions, server: UIServer, kernel: Kernel, backend: any DisplayBackend,
@@ -116,16 +140,18 @@ final class DesktopInput: Sendable {
         let sink = KernelInputSink(kernel: kernel, actor: source, target: handle, logger: logger)
         let configuration = InputConfiguration(
             repeatDelay: options.repeatDelay, repeatRate: options.repeatRate,
-            bindings: .standard(kiosk: server.policy.mode == .kiosk))
+            bindings: setup.bindings)
         let screenshots = ScreenshotNamer()
         pipeline = InputPipeline(keyboard: KeyboardState(keymap: setup.keymap, compose: setup.compose), configuration: configuration,
                                  sink: sink, logger: logger) { [logger] action in
             switch action {
             case .quit:
-                logger.info("Ctrl+Alt+BackSpace: quitting")
+                logger.info("quit key: quitting")
                 actions.quit()
             case .switchVT(let n):
                 actions.switchVT(n)
+            case .admin:
+                actions.admin()
             case .screenshot:
                 let path = screenshots.next()
                 server.screenshot(to: path) { result in
@@ -215,14 +241,14 @@ extension Desktop {
     /// Compiles the keymap and the script before anything starts: their
     /// errors stop wskdesk with nothing left half-running.
     func prepareInput(backend: any DisplayBackend) throws(DesktopError) -> InputSetup {
-        try InputSetup(options: options.input, width: backend.width, height: backend.height, logger: logger)
+        try InputSetup(options: options.input, width: backend.width, height: backend.height, kiosk: options.kiosk != nil, logger: logger)
     }
 
     /// Starts input for the native ui_server; a Wasm ui_server holding the
     /// framebuffer has no input protocol yet, so it gets none. With a seat,
     /// devices are opened through it and Ctrl+Alt+Fn switches VTs.
-    func startInput(_ setup: InputSetup, screen: ScreenOwner, kernel: Kernel, session: Session?, stop: StopSignal)
-        throws(DesktopError) -> DesktopInput?
+    func startInput(_ setup: InputSetup, screen: ScreenOwner, kernel: Kernel, session: Session?, kiosk: KioskSupervisor?,
+                    stop: StopSignal) throws(DesktopError) -> DesktopInput?
     {
         guard case .uiServer(let server) = screen else {
             if options.input.inputScript != nil || !options.input.inputDevices.isEmpty {
@@ -238,6 +264,13 @@ extension Desktop {
                     return
                 }
                 session.switchTo(vt: n)
+            },
+            admin: { [logger] in
+                guard let kiosk else {
+                    logger.notice("the admin key opens the kiosk's admin box: nothing to do outside kiosk mode")
+                    return
+                }
+                kiosk.toggleAdmin()
             })
         var access = DeviceAccess.direct
         if let session {
@@ -247,7 +280,13 @@ extension Desktop {
                 },
                 close: { fd in session.closeDevice(fd) })
         }
-        return try DesktopInput(setup, options: options.input, server: server, kernel: kernel,
-                                backend: server.compositor.backend, access: access, actions: actions, logger: logger)
+        let input = try DesktopInput(setup, options: options.input, server: server, kernel: kernel,
+                                     backend: server.compositor.backend, access: access, actions: actions, logger: logger)
+        if let kiosk {
+            let pipeline = input.pipeline
+            let toAdminBox: @Sendable (KeyEvent) -> Void = { key in kiosk.adminKey(key.keysym.rawValue) }
+            kiosk.onAdminBox = { shown in pipeline.grabKeys(shown ? toAdminBox : nil) }
+        }
+        return input
     }
 }

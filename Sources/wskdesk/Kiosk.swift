@@ -39,6 +39,9 @@ final class KioskSupervisor: @unchecked Sendable {
     let logger: Logger
     /// Called when the admin box's quit is chosen.
     var onQuit: @Sendable () -> Void = {}
+    /// Called when the admin box opens (true) or closes: while it is open,
+    /// keys go to `adminKey`, not to the app.
+    var onAdminBox: @Sendable (Bool) -> Void = { _ in }
 
     private struct State {
         var app: ActorID?
@@ -117,6 +120,21 @@ final class KioskSupervisor: @unchecked Sendable {
         }
     }
 
+    /// The admin box's restart: the app ends and starts again at once; not
+    /// a failure.
+    private func restartApp() {
+        logger.notice("kiosk: admin box restarts \(module.name)")
+        let app: ActorID? = state.withLock { s in
+            defer {
+                s.app = nil
+                s.restartAt = nil
+            }
+            return s.app
+        }
+        if let app { kernel.terminate(app, reason: .killed(by: nil)) }
+        launch()
+    }
+
     private func exited(_ actor: ActorID, _ reason: ExitReason) {
         guard state.withLock({ $0.app == actor && $0.running }) else { return }
         state.withLock { $0.app = nil }
@@ -143,10 +161,11 @@ final class KioskSupervisor: @unchecked Sendable {
     private func tick() {
         let now = Date()
         let (due, app, shown, stableSince) = state.withLock { s in
-            (s.restartAt.map { $0 <= now } ?? false, s.app, s.failureShown, s.appStarted)
+            let due = s.restartAt.map { $0 <= now } ?? false
+            if due { s.restartAt = nil }
+            return (due, s.app, s.failureShown, s.appStarted)
         }
         if due {
-            state.withLock { $0.restartAt = nil }
             launch()
             return
         }
@@ -204,25 +223,30 @@ final class KioskSupervisor: @unchecked Sendable {
 
     /// The admin chord: show or hide the admin box.
     func toggleAdmin() {
-        state.withLock { $0.adminShown.toggle() }
+        showAdmin(!state.withLock { $0.adminShown })
+    }
+
+    private func showAdmin(_ shown: Bool) {
+        state.withLock { $0.adminShown = shown }
+        onAdminBox(shown)
         refreshOverlay()
     }
 
-    /// A key while the admin box is shown; true when the box took it.
-    func adminKey(_ keysym: UInt32) -> Bool {
-        guard state.withLock({ $0.adminShown }) else { return false }
+    /// A key pressed while the admin box is shown: R restarts the app, Q
+    /// quits, Escape closes the box.
+    func adminKey(_ keysym: UInt32) {
+        guard state.withLock({ $0.adminShown }) else { return }
         switch keysym {
         case 0x72, 0x52:  // r, R
-            state.withLock { $0.adminShown = false }
-            refreshOverlay()
-            if let app = currentApp { kernel.terminate(app, reason: .killed(by: nil)) }
+            showAdmin(false)
+            restartApp()
         case 0x71, 0x51:  // q, Q
+            logger.notice("admin box: quitting")
             onQuit()
         case 0xff1b:  // Escape
-            toggleAdmin()
+            showAdmin(false)
         default:
             break
         }
-        return true
     }
 }

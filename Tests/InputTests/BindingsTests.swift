@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 
 @testable import Input
@@ -92,5 +93,54 @@ import Testing
         #expect(throws: KeyComboError.malformed("ctrl+")) { _ = try KeyCombo(parsing: "ctrl+") }
         #expect(throws: KeyComboError.malformed("ctrl++a")) { _ = try KeyCombo(parsing: "ctrl++a") }
         #expect(KeyComboError.unknownModifier("hyper").description == "unknown modifier 'hyper' (shift, ctrl, alt, super, altgr)")
+    }
+
+    @Test func bindFlagsChangeTheDefaults() throws {
+        let bindings = try Bindings.standard().overridden(by: [
+            "ctrl+alt+BackSpace=none", "super+q = quit", "Print=vt2", "ctrl+alt+Delete=admin",
+        ])
+        let rig = PipelineRig(keymap: try Keymaps.us, configuration: InputConfiguration(bindings: bindings))
+        rig.press(Key.leftCtrl)
+        rig.press(Key.leftAlt)
+        rig.tap(Key.backspace)  // unbound: the app gets it
+        rig.tap(Key.delete)
+        rig.release(Key.leftAlt)
+        rig.release(Key.leftCtrl)
+        rig.tap(Key.sysrq)
+        rig.press(Key.leftMeta)
+        rig.tap(Key.q)
+        rig.release(Key.leftMeta)
+        #expect(rig.actions.all == [.admin, .switchVT(2), .quit])
+        #expect(rig.sink.keys.contains { $0.keycode == Key.backspace })
+        #expect(!rig.sink.keys.contains { [Key.delete, Key.sysrq, Key.q].contains($0.keycode) })
+        // Rebinding a combo replaces its entry rather than adding a second one.
+        #expect(bindings.entries.count == Bindings.standard().entries.count + 1)
+    }
+
+    @Test func badBindFlagsSayWhatIsWrong() throws {
+        #expect(throws: KeyComboError.malformedBinding("super+q")) { _ = try Bindings.standard().overridden(by: ["super+q"]) }
+        #expect(throws: KeyComboError.unknownAction("reboot")) { _ = try Bindings.standard().overridden(by: ["super+r=reboot"]) }
+        #expect(throws: KeyComboError.unknownAction("vt99")) { _ = try Bindings.standard().overridden(by: ["super+r=vt99"]) }
+        #expect(throws: KeyComboError.unknownKey("Bogus")) { _ = try Bindings.standard().overridden(by: ["Bogus=quit"]) }
+        #expect(KeyComboError.unknownAction("reboot").description
+            == "unknown action 'reboot' (quit, screenshot, admin, vt1 ... vt12, or none to unbind)")
+        #expect(try BindingAction(parsing: "VT12") == .switchVT(12))
+    }
+
+    @Test func aKeyGrabTakesPressesButHeldKeysAreStillReleasedToTheApp() throws {
+        let rig = PipelineRig(keymap: try Keymaps.us)
+        let grabbed = Mutex<[String]>([])
+        rig.press(Key.a)
+        rig.pipeline.grabKeys { key in grabbed.withLock { $0.append(key.keysym.name) } }
+        #expect(rig.pipeline.repeatingKey == nil)
+        rig.tap(Key.q)
+        rig.release(Key.a)  // went down before the grab: the app sees it go up
+        rig.tap(Key.sysrq)  // bindings still come first
+        rig.pipeline.grabKeys(nil)
+        rig.tap(Key.c)
+        #expect(grabbed.withLock { $0 } == ["q"])
+        #expect(rig.actions.all == [.screenshot])
+        #expect(rig.sink.keys.map(\.keycode) == [Key.a, Key.a, Key.c, Key.c])
+        #expect(rig.sink.keys.map(\.state) == [.pressed, .released, .pressed, .released])
     }
 }

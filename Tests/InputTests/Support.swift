@@ -21,6 +21,8 @@ enum Key {
     static let f3: UInt32 = 61
     static let sysrq: UInt32 = 99  // Print
     static let rightAlt: UInt32 = 100
+    static let delete: UInt32 = 111
+    static let leftMeta: UInt32 = 125
 }
 
 /// A sink that keeps what it gets.

@@ -3,6 +3,7 @@ import Foundation
 import Interp
 import Kernel
 import Logging
+import Synchronization
 import Testing
 import WAT
 
@@ -84,6 +85,66 @@ import WAT
         let first = try #require(waitFor(seconds: 5) { rig.supervisor.currentApp })
         #expect(waitUntil(seconds: 10) { rig.supervisor.launches >= 2 })
         #expect(rig.kernel.exitReason(of: first) == .killed(by: nil))
+    }
+
+    @Test func theAdminBoxRestartsTheAppAtOnceOrQuits() throws {
+        var policy = KioskPolicy()
+        policy.initialBackoff = 30  // a restart counted as a failure would wait this long
+        policy.hangTimeout = 0
+        let rig = try Rig(app: Self.hanging, policy: policy)
+        defer { rig.stop() }
+        let grabs = Mutex<[Bool]>([])
+        let quits = Atomic<Int>(0)
+        rig.supervisor.onAdminBox = { shown in grabs.withLock { $0.append(shown) } }
+        rig.supervisor.onQuit = { quits.add(1, ordering: .relaxed) }
+        rig.supervisor.start()
+        let first = try #require(waitFor(seconds: 5) { rig.supervisor.currentApp })
+        let overlay = { rig.server.query { $0.compositor.overlay?.lines } ?? nil }
+
+        rig.supervisor.toggleAdmin()
+        #expect(waitUntil(seconds: 5) { overlay()?.first == "wskdesk kiosk" })
+        rig.supervisor.adminKey(0x61)  // 'a': the box takes it, nothing happens
+        rig.supervisor.adminKey(0xff1b)  // Escape closes the box
+        #expect(waitUntil(seconds: 5) { overlay() == nil })
+        #expect(rig.supervisor.currentApp == first)
+
+        rig.supervisor.toggleAdmin()
+        rig.supervisor.adminKey(0x72)  // r: restart now, not after a backoff
+        #expect(waitUntil(seconds: 5) { rig.supervisor.launches == 2 && rig.supervisor.currentApp != nil })
+        #expect(rig.kernel.exitReason(of: first) == .killed(by: nil))
+        #expect(overlay() == nil)
+
+        rig.supervisor.toggleAdmin()
+        rig.supervisor.adminKey(0x71)  // q
+        #expect(quits.load(ordering: .relaxed) == 1)
+        #expect(grabs.withLock { $0 } == [true, false, true, false, true])
+    }
+
+    /// The chord reaches the kiosk through `--bind` and the input path: the
+    /// admin box opens and its Q ends wskdesk.
+    @Test func anAdminChordBoundOnTheCommandLineOpensTheBox() throws {
+        let dir = NSTemporaryDirectory() + "wskdesk-kiosk-admin-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let script = dir + "/admin.txt"
+        try "wait 500\nkey ctrl+alt+Delete\nwait 200\nkey q\n".write(toFile: script, atomically: true, encoding: .utf8)
+        let log = dir + "/log"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: wskdeskBinary)
+        process.arguments = [
+            "run", "--backend", "headless", "--size", "320x240", "--keep-running", "--actors", repositoryRoot + "/build/actors",
+            "--kiosk", "hello", "--bind", "ctrl+alt+Delete=admin", "--input-script", script, "--log-file", log,
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let ended = waitUntil(seconds: 30) { !process.isRunning }
+        if !ended { process.terminate() }
+        process.waitUntilExit()
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(ended, "wskdesk quit from the admin box")
+        #expect(process.terminationStatus == 0)
+        #expect(text.contains("admin box: quitting"), "\(text.suffix(600))")
     }
 }
 
