@@ -125,8 +125,9 @@ struct Desktop {
         return supervisor
     }
 
-    /// --manifest, else the default desktop's manifest unless --app named apps.
-    private func manifestToRun() throws(DesktopError) -> (manifest: Manifest, file: String)? {
+    /// --manifest, else the default desktop's manifest, else (with --app)
+    /// the apps named.
+    private func manifestToRun() throws(DesktopError) -> (manifest: Manifest, file: String) {
         let text: String
         let file: String
         if let path = options.manifest {
@@ -137,7 +138,7 @@ struct Desktop {
         } else if options.apps == Run.defaultApps {
             (text, file) = (Manifest.defaultDesktop, "the default desktop manifest")
         } else {
-            return nil
+            return (Manifest.forApps(options.apps), "--app")
         }
         do {
             return (try Manifest.parse(text, file: file), file)
@@ -154,24 +155,8 @@ struct Desktop {
         throws(DesktopError) -> ScreenOwner
     {
         let server = try startUIServer(backend: backend, kernel: kernel, policy: Policy())
-        if let manifest = try manifestToRun() {
-            let boot = ManifestBoot(kernel: kernel, host: host, server: server, actorsDir: actorsDir, logger: logger)
-            try boot.start(manifest.manifest, file: manifest.file)
-            return .uiServer(server)
-        }
-        let wiring = AppWiring(kernel: kernel, actorsDir: actorsDir)
-        for app in options.apps {
-            let path = modulePath(app, in: actorsDir)
-            do {
-                let module = try host.load(path: path)
-                try host.spawn(module) { actor in try wiring.grant(module.name, to: actor, server: server) }
-                logger.info("started \(module.name)")
-            } catch let error as ModuleLoadError {
-                throw DesktopError(description: "\(error.description) (build the actors with scripts/build-actors)")
-            } catch {
-                throw DesktopError(description: "cannot start \(path): \(error)")
-            }
-        }
+        let (manifest, file) = try manifestToRun()
+        try ManifestBoot(kernel: kernel, host: host, server: server, actorsDir: actorsDir, logger: logger).start(manifest, file: file)
         return .uiServer(server)
     }
 

@@ -72,6 +72,21 @@ struct Manifest: Equatable {
         grants = ["ui", "spawner:formulas", "config"]
         config.workers = "auto"
         """
+
+    /// The manifest of `--app NAME...`: each app connected to ui_server;
+    /// paint and fractal also get their plugin folders and configuration, as
+    /// in the default desktop.
+    static func forApps(_ apps: [String]) -> Manifest {
+        // The default desktop is part of wskdesk: a parse error is a bug, caught by ManifestTests.
+        let known = try! parse(defaultDesktop, file: "the default desktop manifest").actors
+        return Manifest(actors: apps.map { app in
+            let name = app.hasSuffix(".wasm") ? String(app.split(separator: "/").last!.dropLast(5)) : app
+            var actor = known.first { $0.name == name } ?? Actor(name: name, module: app, grants: [.ui], config: [:], line: 0)
+            actor.module = app
+            actor.line = 0
+            return actor
+        })
+    }
 }
 
 /// A manifest error: the file, the line, the key and what to do.

@@ -5,7 +5,8 @@ import Interp
 import Kernel
 import Logging
 
-/// Starts the actors of a manifest: every actor is loaded and created first,
+/// Starts the actors of a manifest (a file, the default desktop, or the
+/// `--app` list): every actor is loaded and created first,
 /// then each gets its grants in order (an `endpoint:NAME` is declared by an
 /// actor above those that `send:NAME` to it), then all are started.
 struct ManifestBoot {
@@ -16,6 +17,10 @@ struct ManifestBoot {
     let logger: Logger
 
     func start(_ manifest: Manifest, file: String) throws(DesktopError) {
+        /// Where an actor was named, for messages.
+        func origin(_ actor: Manifest.Actor) -> String {
+            "\(file)\(actor.line > 0 ? " line \(actor.line)" : ""): actor \"\(actor.name)\""
+        }
         let desktop = kernel.createActor(name: "wskdesk")
         var prepared: [(Manifest.Actor, ActorID, any PreparedActor)] = []
         for actor in manifest.actors {
@@ -24,7 +29,7 @@ struct ManifestBoot {
                 let module = try host.load(path: path, name: actor.name)
                 prepared.append((actor, kernel.createActor(name: actor.name), try host.prepare(module)))
             } catch {
-                throw DesktopError(description: "\(file) line \(actor.line): actor \"\(actor.name)\": \(error.description) (build the actors with scripts/build-actors)")
+                throw DesktopError(description: "\(origin(actor)): \(error.description) (build the actors with scripts/build-actors)")
             }
         }
         var endpoints: [String: (owner: ActorID, handle: Handle)] = [:]
@@ -33,13 +38,14 @@ struct ManifestBoot {
                 do throws(SysError) {
                     try apply(grant, of: actor, to: id, endpoints: &endpoints, desktop: desktop)
                 } catch {
-                    throw DesktopError(description: "\(file) line \(actor.line): actor \"\(actor.name)\": grant \(grant): \(error)")
+                    throw DesktopError(description: "\(origin(actor)): grant \(grant): \(error)")
                 }
             }
         }
         for (actor, id, ready) in prepared {
             ready.start(in: kernel, as: id)
             logger.info("started \(actor.name)")
+            if actor.grants.contains(.ui) { server.awaitFirstWindow(of: id, kernel: kernel) }
         }
         kernel.terminate(desktop, reason: .exited(code: 0))
     }
@@ -91,5 +97,20 @@ struct ManifestBoot {
 
     private func resolve(_ dir: String) -> String {
         dir.hasPrefix("/") ? dir : actorsDir + "/" + dir
+    }
+}
+
+extension UIServer {
+    /// Windows are placed in the order they are created: waiting (a little)
+    /// for each app's first window before starting the next keeps the
+    /// desktop's layout in the order the apps are named, not in the order
+    /// of a race between them.
+    func awaitFirstWindow(of app: ActorID, kernel: Kernel, seconds: Double = 2) {
+        let deadline = Date().addingTimeInterval(seconds)
+        while kernel.isAlive(app), Date() < deadline {
+            let shown = query { server in server.compositor.scene.windows.contains { $0.owner == app } }
+            if shown != false { return }  // a window, or ui_server is gone
+            Thread.sleep(forTimeInterval: 0.005)
+        }
     }
 }

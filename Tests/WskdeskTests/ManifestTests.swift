@@ -14,6 +14,16 @@ import Testing
         #expect(manifest.actors[1].config == ["workers": .string("auto")])
     }
 
+    @Test func appsNamedOnTheCommandLineAreAManifestToo() throws {
+        let manifest = Manifest.forApps(["fractal", "/tmp/x/demo.wasm", "paint"])
+        let defaults = try Manifest.parse(Manifest.defaultDesktop, file: "default").actors
+        #expect(manifest.actors.map(\.name) == ["fractal", "demo", "paint"])
+        #expect(manifest.actors.map(\.module) == ["fractal", "/tmp/x/demo.wasm", "paint"])
+        #expect(manifest.actors[0].grants == defaults[1].grants && manifest.actors[0].config == defaults[1].config)
+        #expect(manifest.actors[1].grants == [.ui] && manifest.actors[1].config.isEmpty)
+        #expect(manifest.actors[2].grants == defaults[0].grants && manifest.actors[2].config == defaults[0].config)
+    }
+
     @Test func crossGrantsAndEveryValueForm() throws {
         let text = """
             # two actors that talk
