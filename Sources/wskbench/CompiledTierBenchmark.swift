@@ -1,3 +1,4 @@
+import AppProtocols
 import Dispatch
 import Foundation
 import Interp
@@ -66,18 +67,20 @@ enum CompiledTierBenchmark {
         report("3x3 box blur, compiled", compiledTime.reported, baseline: swift, baselineName: "native Swift")
         report("3x3 box blur, interpreter", interpretedTime.reported, baseline: swift, baselineName: "native Swift")
         report("3x3 box blur call, compiled (+ 2 copies of 8 MB)", compiledTime.call, baseline: swift, baselineName: "native Swift")
-        // The same with guard pages (MemoryChecks.guardPages) instead of explicit checks.
-        let guarded = try Server(wat, tier: .compiled, compiler: guardPages(compiler), bufferBytes: input.count)
-        let guardedTime = guarded.time(runs: 10, input: input)
-        identical("3x3 box blur with guard pages", [guarded.output], bytes(native))
-        report("3x3 box blur, compiled, guard pages", guardedTime.reported, baseline: compiledTime.reported,
-               baselineName: "explicit checks")
+        // The same with explicit checks (MemoryChecks.explicit) instead of guard pages.
+        let checked = try Server(wat, tier: .compiled, compiler: explicitChecks(compiler), bufferBytes: input.count)
+        let checkedTime = checked.time(runs: 10, input: input)
+        identical("3x3 box blur with explicit checks", [checked.output], bytes(native))
+        report("3x3 box blur, compiled, explicit checks", checkedTime.reported, baseline: compiledTime.reported,
+               baselineName: "guard pages")
     }
 
     /// Each filter plugin of build/actors/plugins on the same picture, default
-    /// parameters. Some run past the default watchdog (500 million
-    /// instructions between host calls) on an image this size, in both tiers:
-    /// here the budget is 20 billion.
+    /// parameters, against the same filter in native Swift (ReferenceFilters).
+    /// A plugin's time is a whole request as paint makes it: the picture
+    /// copied in, filtered, copied out. Some run past the default watchdog
+    /// (500 million instructions between host calls) on an image this size,
+    /// in both tiers: here the budget is 20 billion.
     static func plugins(_ compiler: ModuleCompiler) throws {
         let directory = "build/actors/plugins"
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".wasm") }.sorted()
@@ -85,32 +88,41 @@ enum CompiledTierBenchmark {
             print("  (no filter plugins in \(directory): run scripts/build-actors)")
             return
         }
-        let input = bytes(ComputeKernels.blurImage())
-        let size = [UInt32(ComputeKernels.blurWidth), UInt32(ComputeKernels.blurHeight)]
+        let image = ComputeKernels.blurImage()
+        let input = bytes(image)
+        let (w, h) = (ComputeKernels.blurWidth, ComputeKernels.blurHeight)
+        let size = [UInt32(w), UInt32(h)]
         var limits = ActorLimits()
         limits.fuelPerCall = 20_000_000_000
         for name in names {
+            let module = String(name.dropLast(5))
+            var reference: [UInt32]?
+            let nativeTime = sample(3) { reference = ReferenceFilters.apply(module: module, image, width: w, height: h) }.median
             let wasm = try [UInt8](Data(contentsOf: URL(fileURLWithPath: directory + "/" + name)))
-            let compiled = try Server(
-                wasm: wasm, tier: .compiled, compiler: compiler, limits: limits, bufferBytes: input.count, filter: true)
+            func server(_ tier: TierPolicy, _ compiler: ModuleCompiler) throws -> Server {
+                try Server(wasm: wasm, tier: tier, compiler: compiler, limits: limits, bufferBytes: input.count, filter: true)
+            }
+            let compiled = try server(.compiled, compiler)
             let compiledTime = compiled.time(runs: 5, input: input, payload: size).call
-            let guarded = try Server(
-                wasm: wasm, tier: .compiled, compiler: guardPages(compiler), limits: limits, bufferBytes: input.count,
-                filter: true)
-            let guardedTime = guarded.time(runs: 5, input: input, payload: size).call
-            let interpreted = try Server(
-                wasm: wasm, tier: .interpreter, compiler: compiler, limits: limits, bufferBytes: input.count, filter: true)
+            let checked = try server(.compiled, explicitChecks(compiler))
+            let checkedTime = checked.time(runs: 5, input: input, payload: size).call
+            let interpreted = try server(.interpreter, compiler)
             let interpretedTime = interpreted.time(runs: 1, input: input, payload: size).call
-            identical("plugin \(name)", [compiled.output, guarded.output], interpreted.output)
-            report("plugin \(name.dropLast(5)), compiled", compiledTime, baseline: interpretedTime, baselineName: "interpreter")
-            report("plugin \(name.dropLast(5)), compiled, guard pages", guardedTime, baseline: compiledTime,
-                   baselineName: "explicit checks")
+            identical("plugin \(module)", [compiled.output, checked.output, interpreted.output], reference.map(bytes) ?? interpreted.output)
+            guard reference != nil else {
+                report("plugin \(module), compiled", compiledTime, baseline: interpretedTime, baselineName: "interpreter")
+                continue
+            }
+            report("plugin \(module), compiled", compiledTime, baseline: nativeTime, baselineName: "native Swift")
+            report("plugin \(module), compiled, explicit checks", checkedTime, baseline: nativeTime, baselineName: "native Swift")
+            report("plugin \(module), interpreter", interpretedTime, baseline: nativeTime, baselineName: "native Swift")
         }
     }
 
-    /// A compiler like `compiler` whose code has guard pages instead of explicit checks.
-    static func guardPages(_ compiler: ModuleCompiler) -> ModuleCompiler {
-        ModuleCompiler(directory: compiler.directory + "-guard-pages", logger: Logger(label: "wskbench"), memoryChecks: .guardPages)
+    /// A compiler like `compiler` whose code checks every access instead of
+    /// relying on guard pages.
+    static func explicitChecks(_ compiler: ModuleCompiler) -> ModuleCompiler {
+        ModuleCompiler(directory: compiler.directory + "-explicit-checks", logger: Logger(label: "wskbench"), memoryChecks: .explicit)
     }
 
     // MARK: Host calls and compiling

@@ -138,11 +138,12 @@ import WAT
         system.expectClean(baseline: baseline, actors: actors, natives: [probe.id])
     }
 
-    /// Guard pages in place of explicit checks: the same traps, on many
-    /// threads at once, and the same bytes.
-    @Test func guardPagesTrapAndComputeAsExplicitChecksDo() throws {
+    /// Explicit checks in place of guard pages (the default, which the rest
+    /// of the suite runs): the same traps, on many threads at once, and the
+    /// same bytes.
+    @Test func explicitChecksTrapAndComputeAsGuardPagesDo() throws {
         let compiler = ModuleCompiler(
-            directory: testCacheRoot + "/guard-pages", logger: Logger(label: "wskdesk.tests.guard-pages"), memoryChecks: .guardPages)
+            directory: testCacheRoot + "/explicit-checks", logger: Logger(label: "wskdesk.tests.explicit-checks"), memoryChecks: .explicit)
         let system = TestSystem(tier: .compiled, compiler: compiler)
         let baseline = system.kernel.counts
         let actors = try TrapParityTests.cases.map { (_, code, _) in
@@ -159,8 +160,8 @@ import WAT
         let differential = DifferentialTests()
         let interpreted = try differential.runToBuffer(
             TestSystem(tier: .interpreter), wat: DifferentialTests.compute, bytes: DifferentialTests.computeBytes)
-        let guarded = try differential.runToBuffer(system, wat: DifferentialTests.compute, bytes: DifferentialTests.computeBytes)
-        #expect(guarded == interpreted)
+        let checked = try differential.runToBuffer(system, wat: DifferentialTests.compute, bytes: DifferentialTests.computeBytes)
+        #expect(checked == interpreted)
         #expect(system.ranOnItsTier)
     }
 

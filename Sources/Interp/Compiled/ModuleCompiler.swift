@@ -37,7 +37,7 @@ public final class ModuleCompiler: Sendable {
 
     /// A compiler caching in `directory`, finding its tools on `searchPath`
     /// (default: `$PATH`), building code that checks memory accesses by `memoryChecks`.
-    public init(directory: String, logger: Logger, searchPath: String? = nil, memoryChecks: MemoryChecks = .explicit) {
+    public init(directory: String, logger: Logger, searchPath: String? = nil, memoryChecks: MemoryChecks = .guardPages) {
         self.directory = directory
         self.logger = logger
         self.searchPath = searchPath
@@ -47,7 +47,7 @@ public final class ModuleCompiler: Sendable {
     private static let shared = Mutex<[String: ModuleCompiler]>([:])
 
     /// The compiler for the user's cache directory, shared by the process.
-    public static func forUser(logger: Logger, memoryChecks: MemoryChecks = .explicit) -> ModuleCompiler {
+    public static func forUser(logger: Logger, memoryChecks: MemoryChecks = .guardPages) -> ModuleCompiler {
         let directory = defaultDirectory
         return shared.withLock { compilers in
             let key = "\(directory) \(memoryChecks)"
