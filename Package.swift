@@ -94,7 +94,8 @@ let package = Package(
         systemLibrary("CUDev", pkgConfig: "libudev", apt: "libudev-dev"),
         systemLibrary("CSeat", pkgConfig: "libseat", apt: "libseat-dev"),
         systemLibrary("CPNG", pkgConfig: "libpng", apt: "libpng-dev"),
-        // What Swift cannot import: libdrm's function-like macros, va_list callbacks.
+        // What Swift cannot import: libdrm's function-like macros, va_list callbacks,
+        // variadic ioctls, SSE2 streaming stores.
         .target(name: "CShim", dependencies: ["CDRM", "CLibInput", "CXKBCommon"]),
         // The runtime of compiled Wasm actors (wasm-rt.h for wasm2c's output);
         // module/ is compiled into each actor's shared object, not into wskdesk.

@@ -1,8 +1,11 @@
-// What Swift cannot import directly: libdrm's function-like macros and the
-// va_list log callbacks of libinput and xkbcommon. Nothing else belongs here.
+// What Swift cannot import directly: libdrm's function-like macros, the
+// va_list log callbacks of libinput and xkbcommon, variadic ioctls, and the
+// SSE2 streaming-store intrinsics the compositor's bulk pixel writes use.
+// Nothing else belongs here.
 #ifndef WSK_CSHIM_H
 #define WSK_CSHIM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct libinput;
@@ -37,5 +40,18 @@ int wsk_vt_graphics_mode(void);                   /* KD_GRAPHICS */
 int wsk_vt_text_mode(void);                       /* KD_TEXT */
 int wsk_vt_keyboard_off(void);                    /* K_OFF */
 int wsk_vt_activate(int fd, int vt);              /* VT_ACTIVATE */
+
+/// Bulk pixel writes with non-temporal (streaming) stores: whole 64-byte
+/// lines of `dst` go to memory without being read into the cache first or
+/// evicting anything; the partial lines at either end use ordinary stores.
+/// For large frames whose destination is not read back soon. Where SSE2 is
+/// missing they are memcpy and a plain loop. The two ranges must not overlap.
+void wsk_stream_copy(void *dst, const void *src, size_t bytes);
+/// `count` copies of `value` from `dst`, which is 4-byte aligned.
+void wsk_stream_fill32(uint32_t *dst, uint32_t value, size_t count);
+/// Streaming stores are weakly ordered: call this after the last of them and
+/// before another thread or a device reads the pixels (and before the pixels
+/// are handed on as a presented frame).
+void wsk_stream_fence(void);
 
 #endif

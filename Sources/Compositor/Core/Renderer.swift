@@ -3,7 +3,7 @@
 ///
 /// Opaque windows hide what is below them, so each pixel of a damaged area
 /// is written once for opaque content; translucent (ARGB) surfaces blend over
-/// what was drawn beneath.
+/// what was drawn beneath. Large repaints bypass the cache (`FrameWriter`).
 public struct Renderer {
     public var background: Background
 
@@ -13,12 +13,15 @@ public struct Renderer {
 
     /// Redraws `region` of the screen.
     public func render(_ scene: Scene, cursor: Cursor, overlay: Overlay? = nil, into pixels: PixelBuffer, region: Region) {
-        for rect in region.clipped(to: pixels.bounds).rects {
-            render(scene, cursor: cursor, overlay: overlay, into: pixels, rect: rect)
+        let region = region.clipped(to: pixels.bounds)
+        let writer = FrameWriter(bytes: region.area * 4)
+        for rect in region.rects {
+            render(scene, cursor: cursor, overlay: overlay, into: pixels, rect: rect, writer: writer)
         }
+        writer.finish()
     }
 
-    func render(_ scene: Scene, cursor: Cursor, overlay: Overlay?, into pixels: PixelBuffer, rect: Rect) {
+    func render(_ scene: Scene, cursor: Cursor, overlay: Overlay?, into pixels: PixelBuffer, rect: Rect, writer: FrameWriter) {
         // Top to bottom: what each window shows, and what is left beneath.
         var remaining = [rect]
         var layers: [(Window, [Rect])] = []
@@ -35,15 +38,15 @@ public struct Renderer {
             }
         }
         // Bottom to top.
-        for part in remaining { background.draw(into: pixels, rect: part) }
+        for part in remaining { background.draw(into: pixels, rect: part, writer: writer) }
         for (window, visible) in layers.reversed() {
-            for part in visible { draw(window, into: pixels, rect: part) }
+            for part in visible { draw(window, into: pixels, rect: part, writer: writer) }
         }
         overlay?.draw(into: pixels, clip: rect)
         cursor.draw(into: pixels, clip: rect)
     }
 
-    func draw(_ window: Window, into pixels: PixelBuffer, rect: Rect) {
+    func draw(_ window: Window, into pixels: PixelBuffer, rect: Rect, writer: FrameWriter) {
         if window.decorated { Decorations.draw(window, into: pixels, clip: rect) }
         let content = rect.intersection(window.contentRect)
         guard !content.isEmpty else { return }
@@ -53,7 +56,7 @@ public struct Renderer {
         if window.isOpaque {
             for y in content.y..<content.maxY {
                 let from = source + (y - window.y) * rowBytes + dx * 4
-                (pixels.base + y * pixels.stride + content.x * 4).copyMemory(from: from, byteCount: content.width * 4)
+                writer.copy(to: pixels.base + y * pixels.stride + content.x * 4, from: from, byteCount: content.width * 4)
             }
         } else {
             for y in content.y..<content.maxY {
@@ -99,11 +102,11 @@ public struct Background: Sendable {
         return mix(16) | mix(8) | mix(0)
     }
 
-    func draw(into pixels: PixelBuffer, rect: Rect) {
+    func draw(into pixels: PixelBuffer, rect: Rect, writer: FrameWriter) {
         let r = rect.intersection(pixels.bounds)
         guard !r.isEmpty else { return }
         for y in r.y..<r.maxY {
-            (pixels.row(y) + r.x).update(repeating: color(atRow: y, of: pixels.height), count: r.width)
+            writer.fill(pixels.row(y) + r.x, with: color(atRow: y, of: pixels.height), count: r.width)
         }
     }
 }
