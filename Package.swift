@@ -96,7 +96,7 @@ let package = Package(
         systemLibrary("CPNG", pkgConfig: "libpng", apt: "libpng-dev"),
         // What Swift cannot import: libdrm's function-like macros, va_list callbacks,
         // variadic ioctls, SSE2 streaming stores.
-        .target(name: "CShim", dependencies: ["CDRM", "CLibInput", "CXKBCommon"]),
+        .target(name: "CShim", dependencies: ["CDRM", "CLibInput", "CXKBCommon", "CSeat"]),
         // The runtime of compiled Wasm actors (wasm-rt.h for wasm2c's output);
         // module/ is compiled into each actor's shared object, not into wskdesk.
         .target(name: "CWasmRT", exclude: ["module", "README.md"]),

@@ -2,6 +2,7 @@
 
 #include <drm_fourcc.h>
 #include <libinput.h>
+#include <libseat.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -45,4 +46,15 @@ static void xkb_log(struct xkb_context *ctx, enum xkb_log_level level,
 void wsk_xkb_set_log_sink(struct xkb_context *ctx, wsk_log_sink fn) {
     atomic_store(&xkb_sink, fn);
     xkb_context_set_log_fn(ctx, xkb_log);
+}
+
+static _Atomic(wsk_log_sink) libseat_sink;
+
+static void libseat_log(enum libseat_log_level level, const char *fmt, va_list args) {
+    format_and_send(atomic_load(&libseat_sink), NULL, (int)level, fmt, args);
+}
+
+void wsk_libseat_set_log_sink(wsk_log_sink fn) {
+    atomic_store(&libseat_sink, fn);
+    libseat_set_log_handler(libseat_log);
 }

@@ -1,4 +1,5 @@
 import CSeat
+import CShim
 import Dispatch
 import Foundation
 import Logging
@@ -29,12 +30,14 @@ final class Session: @unchecked Sendable {
         var listener = libseat_seat_listener(
             enable_seat: { _, data in Unmanaged<Session>.fromOpaque(data!).takeUnretainedValue().enabledByLibseat() },
             disable_seat: { _, data in Unmanaged<Session>.fromOpaque(data!).takeUnretainedValue().disabledByLibseat() })
-        libseat_set_log_level(LIBSEAT_LOG_LEVEL_ERROR)
+        SeatLog.route(to: logger)
         let opened = withUnsafeMutablePointer(to: &listener) { pointer in
             libseat_open_seat(pointer, Unmanaged.passUnretained(self).toOpaque())
         }
         guard let opened else {
-            throw DesktopError(description: "no seat available (\(String(cString: strerror(errno)))): run wskdesk from a VT with logind or seatd running, or as root")
+            let reason = String(cString: strerror(errno))
+            let tried = SeatLog.recentErrors().map { "\n  libseat: \($0)" }.joined()
+            throw DesktopError(description: "no seat available (\(reason)): run wskdesk from a VT with logind or seatd running, or as root\(tried)")
         }
         seat = opened
         let deadline = Date().addingTimeInterval(5)
@@ -121,5 +124,31 @@ final class Session: @unchecked Sendable {
         logger.info("switching away from our VT")
         onDisable()
         if let seat { _ = libseat_disable_seat(seat) }
+    }
+}
+
+/// libseat's own log, which it would print to stderr: its errors while it
+/// looks for a backend (logind, seatd, builtin) are only news when none
+/// works, so they go to the debug log and are kept for that message.
+enum SeatLog {
+    private static let state = Mutex<(logger: Logger?, errors: [String])>((nil, []))
+
+    static func route(to logger: Logger) {
+        state.withLock { $0 = (logger, []) }
+        libseat_set_log_level(LIBSEAT_LOG_LEVEL_INFO)
+        wsk_libseat_set_log_sink { _, level, line in
+            guard let line else { return }
+            let text = String(cString: line).trimmingCharacters(in: .whitespacesAndNewlines)
+            let logger = SeatLog.state.withLock { s in
+                if level == Int32(LIBSEAT_LOG_LEVEL_ERROR.rawValue) { s.errors = (s.errors + [text]).suffix(4) }
+                return s.logger
+            }
+            logger?.debug("libseat: \(text)")
+        }
+    }
+
+    /// The last few errors libseat reported.
+    static func recentErrors() -> [String] {
+        state.withLock { $0.errors }
     }
 }

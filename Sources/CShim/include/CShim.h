@@ -29,6 +29,10 @@ void wsk_libinput_set_log_sink(struct libinput *li, wsk_log_sink sink);
 /// per process (the last one set).
 void wsk_xkb_set_log_sink(struct xkb_context *ctx, wsk_log_sink sink);
 
+/// Route libseat's printf-style log handler to `sink`, formatted. libseat's
+/// handler is global: the context is always NULL.
+void wsk_libseat_set_log_sink(wsk_log_sink sink);
+
 /// A virtual terminal's display and keyboard modes (ioctl is variadic, so
 /// Swift cannot call it). Each returns 0 or -errno; on a tty that is not a VT
 /// (a pseudo-terminal) they fail with -ENOTTY or -EINVAL.
