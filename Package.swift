@@ -101,14 +101,16 @@ let package = Package(
         // module/ is compiled into each actor's shared object, not into wskdesk.
         .target(name: "CWasmRT", exclude: ["module", "README.md"]),
 
+        // What several test targets share: the repository's files, constants read from sources.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "KernelTests",
-            dependencies: ["Kernel"]
+            dependencies: ["Kernel", "TestSupport"]
         ),
         .testTarget(
             name: "CompositorTests",
             dependencies: [
-                "Compositor", "Kernel", "Interp", "Input",
+                "Compositor", "Kernel", "Interp", "Input", "TestSupport",
                 .product(name: "WAT", package: "WasmKit"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -116,14 +118,14 @@ let package = Package(
         .testTarget(
             name: "InputTests",
             dependencies: [
-                "Input", "Kernel", "Compositor",
+                "Input", "Kernel", "Compositor", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
             name: "InterpTests",
             dependencies: [
-                "Kernel", "Interp",
+                "Kernel", "Interp", "TestSupport",
                 .product(name: "WAT", package: "WasmKit"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -132,7 +134,7 @@ let package = Package(
         .testTarget(
             name: "AppTests",
             dependencies: [
-                "AppProtocols", "Kernel", "Interp", "Compositor",
+                "AppProtocols", "Kernel", "Interp", "Compositor", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -140,7 +142,7 @@ let package = Package(
         .testTarget(
             name: "WskdeskTests",
             dependencies: [
-                "wskdesk", "Kernel", "Interp", "Compositor",
+                "wskdesk", "Kernel", "Interp", "Compositor", "TestSupport",
                 .product(name: "WAT", package: "WasmKit"),
                 .product(name: "Logging", package: "swift-log"),
             ]

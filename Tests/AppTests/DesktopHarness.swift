@@ -4,20 +4,11 @@ import Foundation
 import Interp
 import Logging
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import Compositor
 @testable import Kernel
-
-/// The repository root, found from this file's path.
-let repositoryRoot: String = {
-    var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-    parts.removeLast(3)  // Tests/AppTests/DesktopHarness.swift
-    return parts.joined(separator: "/")
-}()
-
-/// A built actor: `build/actors/<path>` (scripts/build-actors makes them).
-func builtActor(_ path: String) -> String { repositoryRoot + "/build/actors/" + path }
 
 struct HarnessError: Error, CustomStringConvertible {
     let description: String
@@ -89,7 +80,7 @@ final class DesktopHarness: @unchecked Sendable {
     /// fractal: handle 1 ui_server, 2 a spawner over `plugins`, 3 `config`.
     @discardableResult
     func start(_ app: String, plugins: String, config: BootConfig) throws -> ActorID {
-        let module = try host.load(path: builtActor(app + ".wasm"))
+        let module = try host.load(path: Repository.builtActor(app + ".wasm"))
         return try host.spawn(module) { [self] actor in
             _ = try server.connect(app: actor)
             try AppBoot.grant(to: actor, plugins: plugins, config: config, from: desktop, kernel: kernel)
@@ -258,7 +249,7 @@ final class PluginFolder {
         path = NSTemporaryDirectory() + "wskdesk-plugins-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         for (name, source) in files {
-            try FileManager.default.copyItem(atPath: builtActor(source), toPath: path + "/" + name + ".wasm")
+            try FileManager.default.copyItem(atPath: Repository.builtActor(source), toPath: path + "/" + name + ".wasm")
         }
     }
 

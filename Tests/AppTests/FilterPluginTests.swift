@@ -1,5 +1,6 @@
 import AppProtocols
 import Interp
+import TestSupport
 import Testing
 
 @testable import Kernel
@@ -14,7 +15,7 @@ import Testing
         let client: PluginClient
         let spawner: Handle
 
-        init(directory: String = builtActor("plugins"), limits: ActorLimits = ActorLimits()) throws {
+        init(directory: String = Repository.builtActor("plugins"), limits: ActorLimits = ActorLimits()) throws {
             host = WasmActorHost(kernel: kernel, limits: limits, tier: .interpreter, logSink: { _, _ in })
             client = PluginClient(kernel: kernel, actor: kernel.createActor(name: "test"))
             spawner = try kernel.grantSpawner(directory: directory, to: client.actor)

@@ -1,5 +1,6 @@
 import AppProtocols
 import Interp
+import TestSupport
 import Testing
 
 @testable import Kernel
@@ -24,7 +25,7 @@ import Testing
 
     @Test(arguments: FractalFormula.allCases)
     func matchesTheReference(formula: FractalFormula) throws {
-        let rig = try Rig(directory: builtActor("formulas"))
+        let rig = try Rig(directory: Repository.builtActor("formulas"))
         defer { rig.stop() }
         let worker = try rig.spawn(formula.rawValue)
         let buffer = try rig.kernel.createBuffer(rig.client.actor, size: FormulaProtocol.maxTileSamples * 4)
@@ -42,7 +43,7 @@ import Testing
     /// A plain send is answered on handle 2, the results endpoint the
     /// worker was given at spawn; pings are ignored; bad tiles refused.
     @Test func answersOnTheResultsEndpoint() throws {
-        let rig = try Rig(directory: builtActor("formulas"))
+        let rig = try Rig(directory: Repository.builtActor("formulas"))
         defer { rig.stop() }
         let me = rig.client.actor
         let results = try rig.kernel.createEndpoint(me)

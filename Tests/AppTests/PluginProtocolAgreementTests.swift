@@ -1,15 +1,12 @@
 import AppProtocols
 import Foundation
+import TestSupport
 import Testing
 
 /// The plugin protocols and the boot configuration are defined in the Rust
 /// SDK (`actors/sdk/src/{filter,formula,boot}.rs`); `AppProtocols` and
 /// `docs/plugins.md` restate them. These fail when any of them drifts.
 @Suite struct PluginProtocolAgreementTests {
-    static func text(_ path: String) throws -> String {
-        try String(contentsOfFile: repositoryRoot + "/" + path, encoding: .utf8)
-    }
-
     /// `NAME: value` for each `pub const NAME: type = value;` at the start of a line in `rust`.
     static func constants(_ rust: String, type: String) -> [String: Int64] {
         let regex = try! NSRegularExpression(pattern: #"^\s*pub const (\w+): \#(type) = ([^;]+);"#, options: [.anchorsMatchLines])
@@ -17,20 +14,9 @@ import Testing
         for m in regex.matches(in: rust, range: NSRange(rust.startIndex..., in: rust)) {
             let name = String(rust[Range(m.range(at: 1), in: rust)!])
             let text = rust[Range(m.range(at: 2), in: rust)!].replacingOccurrences(of: "_", with: "")
-            out[name] = value(text)
+            out[name] = SourceText.value(text)
         }
         return out
-    }
-
-    /// `0x0600`, `4096`, `64 * 64`, `16 * 1024 * 1024`.
-    static func value(_ text: String) -> Int64? {
-        let factors = text.split(separator: "*").map { $0.trimmingCharacters(in: .whitespaces) }
-        var product: Int64 = 1
-        for f in factors {
-            guard let v = f.hasPrefix("0x") ? Int64(f.dropFirst(2), radix: 16) : Int64(f) else { return nil }
-            product *= v
-        }
-        return product
     }
 
     /// The rows `| 0x0600 | DESCRIBE |` of a markdown table in `doc`.
@@ -38,7 +24,7 @@ import Testing
         let regex = try! NSRegularExpression(pattern: #"^\| (0x[0-9A-Fa-f]{4}) \| ([A-Z_]+) \|"#, options: [.anchorsMatchLines])
         var out: [String: Int64] = [:]
         for m in regex.matches(in: doc, range: NSRange(doc.startIndex..., in: doc)) {
-            out[String(doc[Range(m.range(at: 2), in: doc)!])] = value(String(doc[Range(m.range(at: 1), in: doc)!]))
+            out[String(doc[Range(m.range(at: 2), in: doc)!])] = SourceText.value(String(doc[Range(m.range(at: 1), in: doc)!]))
         }
         return out
     }
@@ -48,25 +34,21 @@ import Testing
         let regex = try! NSRegularExpression(pattern: #"^\| (\d+) \| ([A-Z_]+) \|"#, options: [.anchorsMatchLines])
         var out: [String: Int64] = [:]
         for m in regex.matches(in: doc, range: NSRange(doc.startIndex..., in: doc)) {
-            out[String(doc[Range(m.range(at: 2), in: doc)!])] = value(String(doc[Range(m.range(at: 1), in: doc)!]))
+            out[String(doc[Range(m.range(at: 2), in: doc)!])] = SourceText.value(String(doc[Range(m.range(at: 1), in: doc)!]))
         }
         return out
     }
 
     static func errorTable<E: RawRepresentable>(_ cases: [E]) -> [String: Int64] where E.RawValue == UInt32 {
-        Dictionary(uniqueKeysWithValues: cases.map { (screamingSnake("\($0)"), Int64($0.rawValue)) })
+        Dictionary(uniqueKeysWithValues: cases.map { (SourceText.screamingSnake("\($0)"), Int64($0.rawValue)) })
     }
 
     static func table(_ opcodes: [(name: String, value: UInt32)]) -> [String: Int64] {
         Dictionary(uniqueKeysWithValues: opcodes.map { ($0.name, Int64($0.value)) })
     }
 
-    static func screamingSnake(_ name: String) -> String {
-        name.reduce(into: "") { out, c in out += (c.isUppercase ? "_" : "") + c.uppercased() }
-    }
-
     @Test func filterProtocol() throws {
-        let rust = try Self.text("actors/sdk/src/filter.rs")
+        let rust = try Repository.text("actors/sdk/src/filter.rs")
         let (main, errors) = try #require(rust.components(separatedBy: "pub mod error {").splitPair)
         let opcodes = Self.table(FilterProtocol.allOpcodes)
         #expect(Self.constants(main, type: "u32") == opcodes.merging(["MAX_SIDE": Int64(FilterProtocol.maxSide)]) { a, _ in a })
@@ -80,7 +62,7 @@ import Testing
     }
 
     @Test func formulaProtocol() throws {
-        let rust = try Self.text("actors/sdk/src/formula.rs")
+        let rust = try Repository.text("actors/sdk/src/formula.rs")
         let (main, errors) = try #require(rust.components(separatedBy: "pub mod error {").splitPair)
         #expect(Self.constants(main, type: "u32") == Self.table(FormulaProtocol.allOpcodes), "opcodes")
         let sizes = Self.constants(main, type: "usize")
@@ -99,19 +81,19 @@ import Testing
     }
 
     @Test func bootConfiguration() throws {
-        let rust = try Self.text("actors/sdk/src/boot.rs")
+        let rust = try Repository.text("actors/sdk/src/boot.rs")
         #expect(Self.constants(rust, type: "u32") == ["BOOT_CONFIG": Int64(BootConfig.opcode)])
         #expect(Self.constants(rust, type: "usize")["MAX_CONFIG_BYTES"] == Int64(BootConfig.maxBytes))
         var config = BootConfig()
         config.set("plugins", list: ["blur", "invert"])
         config.set("size", "640x480")
         #expect(config.text == "plugins=blur,invert\nsize=640x480\n")
-        #expect(try Self.text("docs/plugins.md").contains("| 0x0500 | BOOT_CONFIG |"))
+        #expect(try Repository.text("docs/plugins.md").contains("| 0x0500 | BOOT_CONFIG |"))
     }
 
     /// A section of docs/plugins.md, from its `## title` to the next `## `.
     static func section(_ title: String) throws -> String {
-        let doc = try text("docs/plugins.md")
+        let doc = try Repository.text("docs/plugins.md")
         guard let start = doc.range(of: "\n## \(title)") else { return "" }
         let rest = doc[start.upperBound...]
         return String(rest[..<(rest.range(of: "\n## ")?.lowerBound ?? rest.endIndex)])

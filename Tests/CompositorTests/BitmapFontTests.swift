@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Compositor
@@ -7,16 +8,6 @@ import Testing
 /// Rust tables are generated from it by scripts/gen-font. These tests fail when
 /// either table drifts from it, and pin down where `BitmapFont.draw` writes.
 @Suite struct BitmapFontTests {
-    static let root: String = {
-        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)  // Tests/CompositorTests/BitmapFontTests.swift
-        return parts.joined(separator: "/")
-    }()
-
-    static func text(_ path: String) throws -> String {
-        try String(contentsOfFile: root + "/" + path, encoding: .utf8)
-    }
-
     static let glyphCount = 0x7F - 0x20 + 1  // printable ASCII and the box
 
     /// The codes of the glyphs whose 16 bytes differ between two tables.
@@ -32,7 +23,7 @@ import Testing
     @Test func swiftTableMatchesTheSourceFile() throws {
         var codes: [Int] = []
         var bytes: [UInt8] = []
-        let lines = try Self.text("assets/font/wsk-8x16.txt").split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = try Repository.text("assets/font/wsk-8x16.txt").split(separator: "\n", omittingEmptySubsequences: false)
         var i = 0
         while i < lines.count {
             let words = lines[i].split(separator: " ")
@@ -54,7 +45,7 @@ import Testing
     }
 
     @Test func rustTableMatchesTheSwiftTable() throws {
-        let rust = try Self.text("actors/sdk/src/font_data.rs")
+        let rust = try Repository.text("actors/sdk/src/font_data.rs")
         // Drop comments: they name characters by their codes too.
         let code = rust.split(separator: "\n").map { $0.components(separatedBy: "//")[0] }.joined(separator: "\n")
         func constant(_ name: String) -> String? {

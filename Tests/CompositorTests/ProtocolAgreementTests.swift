@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Compositor
@@ -7,51 +8,12 @@ import Testing
 /// the window protocol; the Rust SDK (`actors/sdk/src/protocol.rs`) and
 /// docs/protocol.md restate it. These tests fail when either drifts.
 @Suite struct ProtocolAgreementTests {
-    static let root: String = {
-        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)  // Tests/CompositorTests/ProtocolAgreementTests.swift
-        return parts.joined(separator: "/")
-    }()
-
-    static func text(_ path: String) throws -> String {
-        try String(contentsOfFile: root + "/" + path, encoding: .utf8)
-    }
-
-    /// `unknownWindow` -> `UNKNOWN_WINDOW`.
-    static func screamingSnake(_ name: String) -> String {
-        var out = ""
-        for c in name {
-            if c.isUppercase { out += "_" }
-            out += c.uppercased()
-        }
-        return out
-    }
-
-    static func matches(_ pattern: String, in text: String) -> [[String]] {
-        let regex = try! NSRegularExpression(pattern: pattern, options: [.anchorsMatchLines])
-        let ns = text as NSString
-        return regex.matches(in: text, range: NSRange(location: 0, length: ns.length)).map { m in
-            (0..<m.numberOfRanges).map { m.range(at: $0).location == NSNotFound ? "" : ns.substring(with: m.range(at: $0)) }
-        }
-    }
-
-    /// Evaluates `1 << 0`, `0x01FF`, `256` or `-3`.
-    static func value(_ expression: String) -> Int64? {
-        let e = expression.trimmingCharacters(in: .whitespaces)
-        if let shift = e.range(of: "<<") {
-            guard let a = value(String(e[..<shift.lowerBound])), let b = value(String(e[shift.upperBound...])) else { return nil }
-            return a << b
-        }
-        if e.hasPrefix("0x") { return Int64(e.dropFirst(2).replacingOccurrences(of: "_", with: ""), radix: 16) }
-        return Int64(e.replacingOccurrences(of: "_", with: ""))
-    }
-
     /// `name: value` for a list of (name, value) pairs; a repeated name fails the test.
     static func table(_ pairs: [(String, String)], _ what: String) -> [String: Int64] {
         var out: [String: Int64] = [:]
         for (name, text) in pairs {
             #expect(out[name] == nil, "\(what) \(name) appears twice")
-            out[name] = value(text)
+            out[name] = SourceText.value(text)
         }
         return out
     }
@@ -83,7 +45,7 @@ import Testing
     ]
 
     static var errors: [String: Int64] {
-        Dictionary(uniqueKeysWithValues: ProtocolError.allCases.map { (screamingSnake("\($0)"), Int64($0.rawValue)) })
+        Dictionary(uniqueKeysWithValues: ProtocolError.allCases.map { (SourceText.screamingSnake("\($0)"), Int64($0.rawValue)) })
     }
 
     // MARK: WindowProtocol itself
@@ -91,14 +53,14 @@ import Testing
     /// `allOpcodes` lists every opcode constant of WindowProtocol once, under
     /// its own name in SCREAMING_SNAKE, and no two opcodes share a value.
     @Test func opcodeTableListsEveryOpcode() throws {
-        let swift = try Self.text("Sources/Compositor/Protocol/WindowProtocol.swift")
+        let swift = try Repository.text("Sources/Compositor/Protocol/WindowProtocol.swift")
         let opcodeSection = try #require(swift.components(separatedBy: "// MARK: Values").first)
-        let declared = Self.matches(#"^\s*public static let (\w+): UInt32 = (0x[0-9A-Fa-f]+)\s*$"#, in: opcodeSection)
+        let declared = SourceText.matches(#"^\s*public static let (\w+): UInt32 = (0x[0-9A-Fa-f]+)\s*$"#, in: opcodeSection)
         #expect(!declared.isEmpty, "no opcode declarations found: has WindowProtocol.swift's layout changed?")
         let listed = Self.table(WindowProtocol.allOpcodes.map { ($0.name, "\($0.value)") }, "opcode")
         #expect(listed.count == declared.count, "allOpcodes has \(listed.count) entries, WindowProtocol declares \(declared.count) opcodes")
         for d in declared {
-            #expect(listed[Self.screamingSnake(d[1])] == Self.value(d[2]), "\(d[1]) = \(d[2])")
+            #expect(listed[SourceText.screamingSnake(d[1])] == SourceText.value(d[2]), "\(d[1]) = \(d[2])")
         }
         #expect(Set(WindowProtocol.allOpcodes.map(\.value)).count == WindowProtocol.allOpcodes.count)
     }
@@ -106,9 +68,9 @@ import Testing
     // MARK: Rust SDK
 
     @Test func rustOpcodesAndValuesMatch() throws {
-        let rust = try Self.text("actors/sdk/src/protocol.rs")
-        let u32s = Self.table(Self.matches(#"^pub const (\w+): u32 = ([^;]+);"#, in: rust).map { ($0[1], $0[2]) }, "u32")
-        let usizes = Self.table(Self.matches(#"^pub const (\w+): usize = ([^;]+);"#, in: rust).map { ($0[1], $0[2]) }, "usize")
+        let rust = try Repository.text("actors/sdk/src/protocol.rs")
+        let u32s = Self.table(SourceText.matches(#"^pub const (\w+): u32 = ([^;]+);"#, in: rust).map { ($0[1], $0[2]) }, "u32")
+        let usizes = Self.table(SourceText.matches(#"^pub const (\w+): usize = ([^;]+);"#, in: rust).map { ($0[1], $0[2]) }, "usize")
         var expected = Self.opcodes
         for (name, value) in Self.values { expected[name] = value }
         let found = u32s.merging(usizes) { a, _ in a }
@@ -120,9 +82,9 @@ import Testing
     }
 
     @Test func rustErrorCodesMatch() throws {
-        let rust = try Self.text("actors/sdk/src/protocol.rs")
+        let rust = try Repository.text("actors/sdk/src/protocol.rs")
         let errorModule = try #require(rust.components(separatedBy: "pub mod error {").last)
-        let codes = Self.table(Self.matches(#"^\s*pub const (\w+): i32 = (-?\d+);"#, in: errorModule).map { ($0[1], $0[2]) }, "error")
+        let codes = Self.table(SourceText.matches(#"^\s*pub const (\w+): i32 = (-?\d+);"#, in: errorModule).map { ($0[1], $0[2]) }, "error")
         #expect(codes == Self.errors)
         // Each code has its name in `error::name`.
         for name in Self.errors.keys {
@@ -133,21 +95,21 @@ import Testing
     // MARK: docs/protocol.md
 
     @Test func docsListEveryOpcode() throws {
-        let doc = try Self.text("docs/protocol.md")
-        let rows = Self.table(Self.matches(#"^\| (0x[0-9A-Fa-f]{4}) \| ([A-Z_]+) \|"#, in: doc).map { ($0[2], $0[1]) }, "opcode row")
+        let doc = try Repository.text("docs/protocol.md")
+        let rows = Self.table(SourceText.matches(#"^\| (0x[0-9A-Fa-f]{4}) \| ([A-Z_]+) \|"#, in: doc).map { ($0[2], $0[1]) }, "opcode row")
         #expect(rows == Self.opcodes)
-        let headings = Set(Self.matches(#"^### ([A-Z_]+)\s*$"#, in: doc).map { $0[1] })
+        let headings = Set(SourceText.matches(#"^### ([A-Z_]+)\s*$"#, in: doc).map { $0[1] })
         for name in Self.opcodes.keys.sorted() {
             #expect(headings.contains(name), "docs/protocol.md has a section ### \(name)")
         }
     }
 
     @Test func docsListEveryErrorCodeAndValue() throws {
-        let doc = try Self.text("docs/protocol.md")
-        let errors = Self.table(Self.matches(#"^\| (\d+) \| ([A-Z_]+) \|"#, in: doc).map { ($0[2], $0[1]) }, "error row")
+        let doc = try Repository.text("docs/protocol.md")
+        let errors = Self.table(SourceText.matches(#"^\| (\d+) \| ([A-Z_]+) \|"#, in: doc).map { ($0[2], $0[1]) }, "error row")
         #expect(errors == Self.errors)
         let values = Self.table(
-            Self.matches(#"^\| ([A-Z][A-Z0-9_]+) \| (0x[0-9A-Fa-f]+|\d+) \|"#, in: doc).map { ($0[1], $0[2]) }, "value row")
+            SourceText.matches(#"^\| ([A-Z][A-Z0-9_]+) \| (0x[0-9A-Fa-f]+|\d+) \|"#, in: doc).map { ($0[1], $0[2]) }, "value row")
         #expect(values == Dictionary(uniqueKeysWithValues: Self.values.map { ($0.name, $0.value) }))
     }
 }

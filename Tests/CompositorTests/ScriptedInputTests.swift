@@ -3,6 +3,7 @@ import Input
 import Interp
 import Logging
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import Compositor
@@ -222,9 +223,7 @@ import Testing
     }
 
     @Test func theDemoAppLogsTypedKeysAndDrawsADotWhereClicked() throws {
-        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)
-        let path = parts.joined(separator: "/") + "/build/actors/demo.wasm"
+        let path = Repository.builtActor("demo.wasm")
         try #require(FileManager.default.fileExists(atPath: path), "build the actors first: scripts/build-actors")
 
         let h = try UIServerHarness(width: 640, height: 400)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Input
@@ -192,9 +193,7 @@ import Testing
 
     @Test func theDocumentedExampleParses() throws {
         // docs/input-script.md's example must stay valid.
-        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)
-        let doc = try String(contentsOfFile: parts.joined(separator: "/") + "/docs/input-script.md", encoding: .utf8)
+        let doc = try Repository.text("docs/input-script.md")
         let blocks = doc.components(separatedBy: "```wskscript\n").dropFirst().map { $0.components(separatedBy: "```")[0] }
         #expect(!blocks.isEmpty)
         for block in blocks {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Synchronization
+import TestSupport
 import Testing
 import WAT
 
@@ -170,9 +171,9 @@ import WAT
     @Test func theEmbeddedRuntimeIsTheOneInSourcesCWasmRT() throws {
         var found: [String] = []
         for folder in ["Sources/CWasmRT/include", "Sources/CWasmRT/module"] {
-            for name in try FileManager.default.contentsOfDirectory(atPath: repositoryRoot + "/" + folder) {
+            for name in try FileManager.default.contentsOfDirectory(atPath: Repository.root + "/" + folder) {
                 found.append(name)
-                let text = try String(contentsOfFile: repositoryRoot + "/" + folder + "/" + name, encoding: .utf8)
+                let text = try String(contentsOfFile: Repository.root + "/" + folder + "/" + name, encoding: .utf8)
                 let embedded = RuntimeSources.files.first { $0.name == name }?.text
                 #expect(embedded.map { $0 + "\n" } == text, "\(folder)/\(name) changed: run scripts/gen-runtime-sources")
             }

@@ -1,5 +1,6 @@
 import Foundation
 import Interp
+import TestSupport
 import Testing
 
 @testable import Kernel
@@ -133,7 +134,7 @@ import Testing
 
     /// The modules in build/actors/`folder`, by name.
     static func builtActors(in folder: String) -> [String] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: repositoryRoot + "/build/actors/" + folder)) ?? []
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: Repository.root + "/build/actors/" + folder)) ?? []
         return names.filter { $0.hasSuffix(".wasm") }.map { String($0.dropLast(5)) }.sorted()
     }
 

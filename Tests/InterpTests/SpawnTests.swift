@@ -1,6 +1,7 @@
 import Foundation
 import Interp
 import Kernel
+import TestSupport
 import Testing
 import WAT
 
@@ -11,7 +12,7 @@ import WAT
     func system(_ tier: Tier) throws -> (TestSystem, ActorID, Handle) {
         let system = TestSystem(tier: tier)
         let parent = system.kernel.createActor(name: "parent")
-        let spawner = try system.kernel.grantSpawner(directory: repositoryRoot + "/build/actors", to: parent)
+        let spawner = try system.kernel.grantSpawner(directory: Repository.root + "/build/actors", to: parent)
         return (system, parent, spawner)
     }
 

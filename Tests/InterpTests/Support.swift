@@ -3,19 +3,13 @@ import Interp
 import Kernel
 import Logging
 import Synchronization
+import TestSupport
 import Testing
 import WAT
 
-/// The repository root, found from this file's path.
-let repositoryRoot: String = {
-    var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-    parts.removeLast(3)  // Tests/InterpTests/Support.swift
-    return parts.joined(separator: "/")
-}()
-
 /// A built Rust actor. The test command builds them first (scripts/build-actors).
 func actorPath(_ name: String) -> String {
-    repositoryRoot + "/build/actors/\(name).wasm"
+    Repository.root + "/build/actors/\(name).wasm"
 }
 
 /// Collects `sys_log` lines, for asserting exactly what actors said.

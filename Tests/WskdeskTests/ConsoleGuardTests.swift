@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -9,12 +10,6 @@ import Testing
 let wskdeskBinary: String = {
     let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("wskdesk").path
-}()
-
-let repositoryRoot: String = {
-    var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-    parts.removeLast(3)
-    return parts.joined(separator: "/")
 }()
 
 /// A pseudo-terminal pair: the test types on `master` as a user would.
@@ -84,7 +79,7 @@ func waitUntil(seconds: Double, _ condition: () -> Bool) -> Bool {
         process.executableURL = URL(fileURLWithPath: wskdeskBinary)
         process.arguments = [
             "run", "--backend", "headless", "--size", "64x48", "--keep-running", "--console", tty.path,
-            "--actors", repositoryRoot + "/build/actors", "--app", "hello", "--log-file", log,
+            "--actors", Repository.root + "/build/actors", "--app", "hello", "--log-file", log,
         ]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice

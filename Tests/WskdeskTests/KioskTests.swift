@@ -4,6 +4,7 @@ import Interp
 import Kernel
 import Logging
 import Synchronization
+import TestSupport
 import Testing
 import WAT
 
@@ -132,7 +133,7 @@ import WAT
         let process = Process()
         process.executableURL = URL(fileURLWithPath: wskdeskBinary)
         process.arguments = [
-            "run", "--backend", "headless", "--size", "320x240", "--keep-running", "--actors", repositoryRoot + "/build/actors",
+            "run", "--backend", "headless", "--size", "320x240", "--keep-running", "--actors", Repository.root + "/build/actors",
             "--kiosk", "hello", "--bind", "ctrl+alt+Delete=admin", "--input-script", script, "--log-file", log,
         ]
         process.standardOutput = FileHandle.nullDevice
