@@ -47,6 +47,29 @@ import WAT
         #expect(log.messages.count == 1)
     }
 
+    @Test func objectsUnusedForAMonthAreRemovedAndUsedOnesKept() throws {
+        let (compiler, log) = try Self.isolatedCompiler()
+        let wat = Self.reporter(0x0D5)
+        try runReporter(wat, value: 0x0D5, compiler: compiler, tier: .compiled)
+        let kept = try FileManager.default.contentsOfDirectory(atPath: compiler.directory).filter { $0.hasSuffix(".record") }
+        #expect(kept.count == 1)
+        // An entry last used 40 days ago; the real one last used 10 days ago.
+        let stale = compiler.directory + "/" + String(repeating: "0", count: 64)
+        for path in [stale + ".so", stale + ".record"] { #expect(FileManager.default.createFile(atPath: path, contents: Data())) }
+        let day: TimeInterval = 24 * 3600
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-40 * day)], ofItemAtPath: stale + ".record")
+        let tenDaysAgo = Date().addingTimeInterval(-10 * day)
+        try FileManager.default.setAttributes([.modificationDate: tenDaysAgo], ofItemAtPath: compiler.directory + "/" + kept[0])
+        let later = ModuleCompiler(directory: compiler.directory, logger: log.logger)
+        try runReporter(wat, value: 0x0D5, compiler: later, tier: .compiled)
+        #expect(!FileManager.default.fileExists(atPath: stale + ".so") && !FileManager.default.fileExists(atPath: stale + ".record"))
+        let after = try FileManager.default.contentsOfDirectory(atPath: compiler.directory).filter { !$0.hasPrefix("build-") }.sorted()
+        #expect(after == [kept[0], String(kept[0].dropLast(".record".count)) + ".so"].sorted())
+        let used = try FileManager.default.attributesOfItem(atPath: compiler.directory + "/" + kept[0])[.modificationDate] as? Date
+        #expect(used.map { $0 > tenDaysAgo.addingTimeInterval(day) } == true, "loading marks the entry used")
+        #expect(log.messages == [])
+    }
+
     @Test func theFirstActorIsInterpretedAndTheNextCompiled() throws {
         let (compiler, log) = try Self.isolatedCompiler()
         let wat = Self.reporter(0x71E)

@@ -248,7 +248,9 @@ public final class ModuleCompiler: Sendable {
             return nil
         }
         do {
-            return try CompiledModule(path: entry.objectPath)
+            let object = try CompiledModule(path: entry.objectPath)
+            utimensat(AT_FDCWD, entry.recordPath, nil, 0)  // used now: see removeUnusedObjects
+            return object
         } catch {
             sayOnce(entry.objectPath, "\(error); rebuilding it")
             unlink(entry.recordPath)
@@ -291,6 +293,7 @@ public final class ModuleCompiler: Sendable {
                 throw CompileError("\(directory) is open to other users and cannot be made private")
             }
             removeAbandonedBuilds()
+            removeUnusedObjects()
         }
         state.withLock { $0.directoryReady = ready }
         if case .failure(let error) = ready { sayOnce("directory", "Wasm actors run on the interpreter: \(error)") }
@@ -305,6 +308,29 @@ public final class ModuleCompiler: Sendable {
             var info = stat()
             let path = directory + "/" + name
             if stat(path, &info) == 0, info.st_mtim.tv_sec < hourAgo { removeDirectory(path) }
+        }
+    }
+
+    /// Objects not loaded for this long are removed; so are the oldest
+    /// beyond `cacheLimit` objects, so that a cache used while actors change
+    /// (each build a new module) does not grow without end.
+    static let unusedFor: time_t = 30 * 24 * 3600
+    static let cacheLimit = 256
+
+    /// Prunes the cache, once per process: a record's modification time is
+    /// when its object was last built or loaded.
+    private func removeUnusedObjects() {
+        var records: [(path: String, used: time_t)] = []
+        for name in directoryEntries(directory) where name.hasSuffix(".record") {
+            var info = stat()
+            let path = directory + "/" + name
+            if stat(path, &info) == 0 { records.append((path, info.st_mtim.tv_sec)) }
+        }
+        records.sort { $0.used > $1.used }
+        let cutoff = time(nil) - Self.unusedFor
+        for (n, record) in records.enumerated() where n >= Self.cacheLimit || record.used < cutoff {
+            unlink(String(record.path.dropLast(".record".count)) + ".so")
+            unlink(record.path)
         }
     }
 
