@@ -91,7 +91,10 @@ final class UIServerHarness: @unchecked Sendable {
     func settle() throws -> Screen {
         let syncer = try app("sync")
         defer { kernel.terminate(syncer.actor, reason: .exited(code: 0)) }
-        for _ in 0..<200 {
+        // Bounded by time, not by tries: a frame in flight keeps ui_server
+        // busy for a while, and the machine may be loaded.
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
             do {
                 try syncer.sync()
             } catch SysError.queueFull {
@@ -108,8 +111,9 @@ final class UIServerHarness: @unchecked Sendable {
             }
             #expect(done.wait(timeout: .now() + 5) == .success)
             if let screen = result.withLock({ $0 }) { return screen }
+            Thread.sleep(forTimeInterval: 0.001)
         }
-        throw HarnessError("ui_server never became idle")
+        throw HarnessError("ui_server never became idle within 10 s")
     }
 
     /// Runs `body` on the ui_server thread and returns its result.
