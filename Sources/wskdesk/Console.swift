@@ -28,25 +28,35 @@ struct ConsoleState: Equatable {
         return ConsoleState(terminal: t, displayMode: isVT ? display : nil, keyboardMode: hasKeyboard ? keyboard : nil)
     }
 
-    /// Gives the terminal back: text mode, its keyboard mode, its termios, and
-    /// everything typed meanwhile thrown away so it never runs in the shell.
+    /// Gives the terminal back: text mode, its keyboard mode, its termios if
+    /// `takeOver` changed them, and everything typed meanwhile thrown away so
+    /// it never runs in the shell.
     func restore(_ fd: Int32) {
         if let displayMode { _ = wsk_vt_set_display_mode(fd, displayMode) }
-        if let keyboardMode { _ = wsk_vt_set_keyboard_mode(fd, keyboardMode) }
-        var t = terminal
-        _ = tcsetattr(fd, TCSANOW, &t)
+        if let keyboardMode {
+            _ = wsk_vt_set_keyboard_mode(fd, keyboardMode)
+        } else {
+            var t = terminal
+            _ = tcsetattr(fd, TCSANOW, &t)
+        }
         _ = tcflush(fd, TCIFLUSH)
     }
 
-    /// Takes the terminal for the desktop: graphics mode and the keyboard off
-    /// on a VT (keys come through libinput, never through the tty); no echo,
-    /// no line editing and no signal keys on any terminal.
+    /// Takes the terminal for the desktop. On a VT: graphics mode and the
+    /// keyboard off (keys come through libinput, never through the tty),
+    /// and the termios left as they are — after a SIGKILL the shell behind
+    /// wskdesk wakes as the guard does and sets its line editor's modes,
+    /// which a restore of the termios would undo (every key echoed twice).
+    /// On any other terminal: no echo, no line editing and no signal keys.
     func takeOver(_ fd: Int32) {
         if displayMode != nil { _ = wsk_vt_set_display_mode(fd, wsk_vt_graphics_mode()) }
-        if keyboardMode != nil { _ = wsk_vt_set_keyboard_mode(fd, wsk_vt_keyboard_off()) }
-        var raw = terminal
-        raw.c_lflag &= ~tcflag_t(ECHO | ICANON | ISIG | IEXTEN)
-        _ = tcsetattr(fd, TCSANOW, &raw)
+        if keyboardMode != nil {
+            _ = wsk_vt_set_keyboard_mode(fd, wsk_vt_keyboard_off())
+        } else {
+            var raw = terminal
+            raw.c_lflag &= ~tcflag_t(ECHO | ICANON | ISIG | IEXTEN)
+            _ = tcsetattr(fd, TCSANOW, &raw)
+        }
         _ = tcflush(fd, TCIFLUSH)
     }
 

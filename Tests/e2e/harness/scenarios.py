@@ -1,0 +1,431 @@
+"""The scenarios: each boots a guest, drives it through QEMU and checks its
+real screen (QMP screendumps) and its serial log. Screens are compared
+pixel for pixel with a headless render of the same thing on the host
+(`reference.py`); a few checks stand on their own so that a bug shared by
+both backends still shows."""
+
+import shlex
+import time
+from pathlib import Path
+
+from .image import bounding_box
+from .machine import Failure, file_name
+
+SCENARIOS = []
+
+CRASHER = "/usr/share/wskdesk/e2e/crasher.wasm"
+
+# Where the default desktop puts things on a 1280x800 screen (Policy and
+# Decorations: margin 24, border 1, title bar 22; paint's ui.rs). Paint's
+# surface is at (25, 47), fractal's at (691, 47); fractal, created last,
+# has the focus.
+PAINT_TITLE_BAR = (25, 25, 640, 22)
+FRACTAL_TITLE_BAR = (691, 25, 560, 22)
+TITLE_UNFOCUSED, TITLE_FOCUSED = 0x505860, 0x335C99
+PAINT_CANVAS = (25, 75, 640, 432)
+PAINT_STATUS = (25, 507, 640, 20)
+FILTERS_BUTTON = (500, 60)
+FILTER_MENU_Y = 75              # the top of the Filters menu on screen; rows are 20 high
+FRACTAL_VIEW = (691, 47, 560, 420)
+DEMO = (691, 47, 320, 200)      # demo's surface when started after paint
+
+CURSOR = (12, 18)               # the arrow's size; its tip is its top left
+
+WHITE, BLACK = 0xFFFFFF, 0x000000
+
+
+class Scenario:
+    def __init__(self, name, run, *, guest, display="bochs", timeout=90):
+        self.name = name
+        self.run = run
+        self.guest = guest
+        self.display = display
+        self.timeout = timeout
+
+
+def scenario(name, *, guest, display="bochs", timeout=90):
+    def register(run):
+        SCENARIOS.append(Scenario(name, run, guest=guest, display=display, timeout=timeout))
+        return run
+    return register
+
+
+def desktop(*args):
+    """Guest script: wskdesk with `args` in the background until the harness
+    says stop, then SIGTERM and its exit status."""
+    words = " ".join(shlex.quote(a) for a in args)
+    return f"""
+wskdesk_bg {words}
+await stop
+kill -TERM $WSKDESK_PID
+wait $WSKDESK_PID
+say "wskdesk exited $?"
+await end
+"""
+
+
+class Context:
+    """What a scenario works with: the machine, the references, checks."""
+
+    def __init__(self, machine, references, artifacts, crasher):
+        self.machine = machine
+        self.references = references
+        self.artifacts = artifacts
+        self.crasher = crasher  # the kiosk test app, on the host
+
+    def check(self, condition, message):
+        if not condition:
+            raise Failure(message)
+
+    def reference(self, args=(), script=(), delay=2.0, views=None, settled=None):
+        """The headless render (a future Image). `views`: fractal views it
+        must have completed (default: 1 for the default desktop, else 0)."""
+        settled = dict(settled or {})
+        views = (0 if args else 1) if views is None else views
+        if views:
+            settled["fractal: view complete"] = views
+        return self.references.render(args, script, delay, settled)
+
+    def input_ready(self):
+        """wskdesk has opened the virtio keyboard, mouse and tablet: from
+        here on injected events reach it."""
+        for device in ["Keyboard", "Mouse", "Tablet"]:
+            self.machine.wait_for(f"input device added: QEMU Virtio {device}",
+                                  what=f"wskdesk to open the virtio {device.lower()}")
+
+    def same_screen(self, what, reference, ignore=None):
+        """Waits until the guest's screen equals `reference` (a future Image)
+        pixel for pixel, but for the rectangle `ignore` (x, y, w, h); on a
+        timeout keeps the expected image and a diff."""
+        expected = reference.result()
+        best = None
+
+        def matches(image):
+            nonlocal best
+            differences = image.differences(expected)
+            if ignore:
+                x, y, w, h = ignore
+                differences = [p for p in differences if not (x <= p[0] < x + w and y <= p[1] < y + h)]
+            if best is None or len(differences) <= len(best[1]):
+                best = (image, differences)
+            return not differences
+
+        try:
+            return self.machine.wait_for_screen(what, matches)
+        except Failure:
+            image, differences = best
+            expected.write_png(self.artifacts / f"expected-{file_name(what)}.png")
+            image.diff_image(expected).write_png(self.artifacts / f"diff-{file_name(what)}.png")
+            raise Failure(f"the screen never showed {what}: at best {len(differences)} pixels differed from the "
+                          f"headless reference, within {bounding_box(differences)} "
+                          f"(expected-{file_name(what)}.png, diff-{file_name(what)}.png)") from None
+
+    def stop_wskdesk(self, desktop):
+        """SIGTERM: wskdesk must end cleanly (exit status 0) and give the
+        screen back to the console: it no longer shows `desktop`."""
+        self.machine.send("stop")
+        line = self.machine.lines[self.machine.wait_for("e2e: wskdesk exited", what="wskdesk to exit")]
+        self.check(line.endswith("exited 0"), f"wskdesk did not end cleanly on SIGTERM: {line!r}")
+        self.wait_for_console(desktop, "the console after wskdesk")
+        self.machine.send("end")
+        self.machine.wait_exit(20)
+
+    def wait_for_console(self, desktop, what):
+        """Waits until the screen no longer shows `desktop`: the text
+        console, mostly black, differs from most pixels it had drawn."""
+        drawn = desktop.width * desktop.height - desktop.count(BLACK)
+        return self.machine.wait_for_screen(what, lambda image: len(image.differences(desktop)) > drawn // 2)
+
+    def log_has(self, text, after=0):
+        return bool(self.machine.lines_with(text, after))
+
+
+def default_desktop_checks(t, screen):
+    """What the default desktop must show, said without the reference:
+    both windows' title bars where Policy puts them, paint's blank canvas,
+    the Mandelbrot set in fractal's view."""
+    for name, (x, y, w, h), colour in [("paint", PAINT_TITLE_BAR, TITLE_UNFOCUSED),
+                                       ("fractal", FRACTAL_TITLE_BAR, TITLE_FOCUSED)]:
+        t.check(screen.count(colour, (x + w // 2, y, w // 4, h)) > w // 4 * h * 0.9,
+                f"no {name} title bar at {x},{y}")
+    t.check(screen.count(WHITE, (PAINT_CANVAS[0] + 10, PAINT_CANVAS[1] + 10, 100, 100)) == 100 * 100,
+            "paint's canvas is not white")
+    fx, fy, fw, fh = FRACTAL_VIEW
+    t.check(screen.count(BLACK, (fx + fw // 2, fy + fh // 3, 60, 60)) > 1000,
+            "the fractal window shows no Mandelbrot set (no black in its middle)")
+
+
+# MARK: The desktop on both drivers
+
+
+def desktop_comes_up(t, driver):
+    t.machine.wait_for(f"on /dev/dri/card0 ({driver})", what=f"wskdesk to drive card0 through {driver}")
+    t.input_ready()
+    screen = t.same_screen("the default desktop", t.reference())
+    default_desktop_checks(t, screen)
+    t.stop_wskdesk(screen)
+
+
+@scenario("desktop-bochs", guest=desktop())
+def desktop_bochs(t):
+    """Paint and fractal come up via KMS on bochs exactly as headless draws them."""
+    desktop_comes_up(t, "bochs-drm")
+
+
+@scenario("desktop-virtio", guest=desktop(), display="virtio")
+def desktop_virtio(t):
+    """The same on virtio-gpu, which shows only what is flipped or marked dirty."""
+    desktop_comes_up(t, "virtio_gpu")
+
+
+# MARK: Pointer
+
+
+@scenario("pointer", guest=desktop())
+def pointer(t):
+    """The cursor goes exactly where the tablet points, and follows the
+    mouse's relative motion (libinput accelerates it: direction and rough
+    distance are checked, then the exact screen for where it went)."""
+    t.input_ready()
+    t.same_screen("the default desktop", t.reference())
+    start = (1000, 650)
+    t.machine.move_to(*start)
+    at_start = t.same_screen("the cursor moved by the tablet", t.reference(script=[f"move {start[0]} {start[1]}"]))
+
+    for _ in range(10):
+        t.machine.move_relative(6, -4)
+        time.sleep(0.03)
+    time.sleep(0.5)
+    moved = t.machine.screenshot("relative-motion")
+    # The cursor left `start` and appeared elsewhere: what differs outside
+    # the old cursor's box is the new cursor.
+    away = [(x, y) for x, y in moved.differences(at_start)
+            if not (start[0] <= x < start[0] + CURSOR[0] and start[1] <= y < start[1] + CURSOR[1])]
+    box = bounding_box(away)
+    t.check(box is not None, "relative motion did not move the cursor")
+    x, y = box[0], box[1]
+    dx, dy = x - start[0], y - start[1]
+    # Acceleration scales the motion, not its direction: dy/dx stays -2/3.
+    t.check(dx > 0 and dy < 0, f"the cursor moved by ({dx}, {dy}) for a mouse motion of (+60, -40)")
+    t.check(30 <= dx <= 300 and 0.55 <= -dy / dx <= 0.8, f"the cursor moved by ({dx}, {dy}) for (+60, -40)")
+    screen = t.same_screen(f"the cursor at {x},{y}", t.reference(script=[f"move {start[0]} {start[1]}", f"move {x} {y}"]))
+    t.stop_wskdesk(screen)
+
+
+# MARK: Paint
+
+
+def stroke_script(points):
+    """The input script for a drag through `points`, one move per step the
+    harness sends (`Machine.drag` uses the same steps)."""
+    lines = [f"move {points[0][0]} {points[0][1]}", "press"]
+    x, y = points[0]
+    for tx, ty in points[1:]:
+        n = max(1, max(abs(tx - x), abs(ty - y)) // 8)
+        lines += [f"move {x + (tx - x) * i // n} {y + (ty - y) * i // n}" for i in range(1, n + 1)]
+        x, y = tx, ty
+    return lines + ["release"]
+
+
+STROKE = [(150, 200), (450, 200), (450, 420)]
+
+
+@scenario("paint", guest=desktop(), timeout=120)
+def paint(t):
+    """A drag leaves a stroke exactly where dragged; a filter picked from
+    the menu (invert) changes the canvas."""
+    t.input_ready()
+    t.machine.wait_for("paint: ready", what="paint to load its plugins")
+    t.same_screen("the default desktop", t.reference())
+    t.machine.drag(STROKE)
+    script = stroke_script(STROKE)
+    drawn = t.same_screen("the stroke", t.reference(script=script))
+    for x, y in [(300, 200), (450, 300), (150, 200)]:
+        t.check(drawn[x, y] == BLACK, f"no black ink at {x},{y} on the stroke")
+
+    invert_row = 3  # Box blur, Edge detect, Grayscale, Invert, ...
+    menu = [FILTERS_BUTTON, (550, FILTER_MENU_Y + 20 * invert_row + 10)]
+    mark = t.machine.mark()
+    for x, y in menu:
+        t.machine.click(x, y)
+        time.sleep(0.5)
+    applied = t.machine.lines[t.machine.wait_for(" applied in ", after=mark, what="paint to apply a filter")]
+    t.check("paint: Invert applied" in applied, f"the menu's fourth row applied another filter: {applied}")
+    clicks = [f"click {x} {y}" for x, y in menu]
+    reference = t.reference(script=script + [clicks[0], "wait 300", clicks[1]], settled={"paint: Invert applied": 1})
+    # The status bar says how long the filter took: that differs.
+    inverted = t.same_screen("the inverted canvas", reference, ignore=PAINT_STATUS)
+    t.check(inverted[300, 200] == WHITE and inverted[200, 300] == BLACK,
+            "after invert the stroke is not white on black")
+    t.stop_wskdesk(inverted)
+
+
+# MARK: Fractal
+
+
+@scenario("fractal", guest=desktop(), display="virtio", timeout=120)
+def fractal(t):
+    """The fractal view renders as headless renders it, and again after a
+    real wheel step zooms in where the pointer is."""
+    t.input_ready()
+    t.machine.wait_for("fractal: view complete", what="the first fractal view")
+    screen = t.same_screen("the default desktop", t.reference())
+    default_desktop_checks(t, screen)
+    fx, fy, fw, fh = FRACTAL_VIEW
+    point = (fx + fw // 2 - 60, fy + fh // 2)
+    mark = t.machine.mark()
+    t.machine.move_to(*point)
+    time.sleep(0.2)
+    t.machine.button(True, "wheel-up")
+    t.machine.button(False, "wheel-up")
+    t.machine.wait_for("fractal: view complete", after=mark, what="the zoomed fractal view")
+    zoomed = t.same_screen("the zoomed fractal", t.reference(script=[f"move {point[0]} {point[1]}", "scroll -1"], views=2))
+    t.check(zoomed.differences(screen, FRACTAL_VIEW), "the wheel did not change the fractal view")
+    t.stop_wskdesk(zoomed)
+
+
+# MARK: Keyboard
+
+
+def keyboard(t, layout, expected):
+    """Keys typed on the virtio keyboard reach the focused app as text
+    through xkbcommon and `layout`: demo logs each key's text; in paint,
+    Ctrl with the key labelled Y is Ctrl+Z (undo) on a German keyboard and
+    Ctrl+Y (redo: nothing to redo) on a US one."""
+    t.input_ready()
+    t.same_screen("paint and demo", t.reference(args=["--app", "paint", "--app", "demo"]))
+    demo_click = (DEMO[0] + 160, DEMO[1] + 150)
+    t.machine.click(*demo_click)
+    time.sleep(0.3)
+    mark = t.machine.mark()
+    t.machine.keys("y", "z", "shift-2", "alt_r-q")
+    t.machine.wait_for(f"key {expected[-1]}", after=mark, what=f"demo to log the key {expected[-1]!r}")
+    logged = [line.split("] key ", 1)[1] for line in t.machine.lines_with("actor=demo", mark) if "] key " in line]
+    t.check(logged == expected, f"demo got the keys {logged}, expected {expected} ({layout} layout)")
+
+    t.machine.drag(STROKE)
+    time.sleep(0.5)
+    t.machine.keys("ctrl-y")
+    undone = layout == "de"
+    script = [f"click {demo_click[0]} {demo_click[1]}"] + stroke_script(STROKE)
+    script += ["key ctrl+z"] if undone else ["key ctrl+y"]
+    args = ["--app", "paint", "--app", "demo", "--keyboard-layout", layout]
+    screen = t.same_screen("paint after Ctrl and the key labelled Y", t.reference(args=args, script=script))
+    ink = screen[300, 200]
+    t.check(ink == (WHITE if undone else BLACK),
+            f"Ctrl+(key labelled Y) on {layout}: the stroke was {'kept' if ink == BLACK else 'undone'}")
+    t.stop_wskdesk(screen)
+
+
+@scenario("keyboard-us", guest=desktop("--app", "paint", "--app", "demo", "--keyboard-layout", "us"))
+def keyboard_us(t):
+    keyboard(t, "us", ["y", "z", "@", "q"])
+
+
+@scenario("keyboard-de", guest=desktop("--app", "paint", "--app", "demo", "--keyboard-layout", "de"), display="virtio")
+def keyboard_de(t):
+    keyboard(t, "de", ["z", "y", '"', "@"])
+
+
+# MARK: Kiosk
+
+CRASHER_COLOUR = 0xC04080
+
+
+def crasher_shown(image):
+    return image.count(CRASHER_COLOUR, (0, 0, 400, 300)) == 400 * 300
+
+
+@scenario("kiosk", guest=desktop("--kiosk", CRASHER, "--kiosk-hang-timeout", "3"), timeout=120)
+def kiosk(t):
+    """A kiosk app that traps is shown again after the backoff (0.5 s, then
+    1 s); one that stops reading its events is restarted after the hang
+    timeout (3 s here) and the next backoff (2 s)."""
+    t.input_ready()
+    shown = t.same_screen("the kiosk app", t.reference(args=["--kiosk", str(t.crasher)]))
+    failures = [("t", "trapped: unreachable", 0, 0.5), ("t", "trapped: unreachable", 0, 1.0),
+                ("h", "left its events unread for 3.0 s", 3.0, 2.0)]
+    for key, reason, detection, backoff in failures:
+        mark = t.machine.mark()
+        sent = time.monotonic()
+        t.machine.keys(key)
+        t.machine.wait_for("kiosk: started crasher", after=mark, what=f"the kiosk to restart the app ({reason})")
+        t.machine.wait_for_screen(f"the app again ({reason})", crasher_shown, interval=0.1)
+        took = time.monotonic() - sent
+        t.check(t.log_has(f"kiosk: crasher {reason}", mark), f"the log does not say: crasher {reason}")
+        t.check(t.log_has(f"kiosk: restarting crasher in {backoff} s", mark),
+                f"the kiosk did not back off {backoff} s after: {reason}")
+        least = detection + backoff
+        t.check(least <= took <= least + 10, f"the app was back {took:.2f} s after {reason}; expected {least} s and a little")
+    t.stop_wskdesk(shown)
+
+
+# MARK: The console on a VT
+
+VT_SESSION = (Path(__file__).parent.parent / "guest" / "vt-session.sh").read_text()
+
+
+def wait_for_file(t, name, what):
+    """Asks the guest for the files in /tmp until `name` is there; returns them."""
+    m = t.machine
+    while True:
+        mark = m.mark()
+        m.send("files")
+        files = m.lines[m.wait_for("e2e: files:", after=mark, what="the guest to list /tmp")].split()[2:]
+        if name in files:
+            return files
+        if time.monotonic() + 0.5 > m.deadline:
+            raise Failure(f"{what}: no /tmp/{name} (files: {files})")
+        time.sleep(0.5)
+
+
+def vt_state(line):
+    """The fields of a vtstate line: {"display": "text", "keyboard": "unicode", "lines": "icanon,echo"}."""
+    return dict(field.split("=", 1) for field in line.split() if "=" in field)
+
+
+def vt(t, signal):
+    """wskdesk started from a shell on tty1 and ended by `signal`: the VT is
+    back in text mode with its keyboard mode, the shell's terminal modes are
+    its own, and what was typed while wskdesk ran never reached the shell,
+    though what is typed before and after does."""
+    m = t.machine
+    before = vt_state(m.lines[m.wait_for("e2e: before: /dev/tty1", what="tty1's state before")])
+    t.check(before["display"] == "text", f"tty1 did not start in text mode: {before}")
+    m.type_line("touch /tmp/typed-before")
+    wait_for_file(t, "typed-before", "keys typed on tty1 before wskdesk did not reach its shell")
+
+    mark = m.mark()
+    m.type_line("wskdesk-vt")
+    m.wait_for("holding the console /dev/tty1", after=mark, what="wskdesk to take tty1")
+    t.input_ready()
+    desktop = t.same_screen("the desktop on tty1", t.reference())
+    m.type_line("touch /tmp/leaked")
+    time.sleep(0.5)
+    m.send(f"kill {signal}")
+    m.wait_for(f"wskdesk ended by SIG{signal}", after=mark, what=f"wskdesk to end by SIG{signal}")
+    after = vt_state(m.lines[m.wait_for("e2e: after: /dev/tty1", after=mark, what="tty1's state after")])
+    t.check(after["display"] == "text", f"after SIG{signal} tty1 is not in text mode: {after}")
+    t.check(after["keyboard"] == before["keyboard"],
+            f"after SIG{signal} tty1's keyboard mode is {after['keyboard']}, not {before['keyboard']} again")
+    # The shell waits at its prompt in its line editor: no canonical mode,
+    # no echo. Terminal modes put back over the editor's echo every key twice.
+    t.check(after["lines"] == "-icanon,-echo",
+            f"after SIG{signal} tty1's modes are {after['lines']}, not those of the shell's line editor")
+
+    m.type_line("touch /tmp/typed-after")
+    files = wait_for_file(t, "typed-after", f"keys typed on tty1 after SIG{signal} did not reach its shell")
+    t.check("leaked" not in files, f"keys typed into wskdesk reached tty1's shell after SIG{signal}: /tmp/leaked exists")
+    t.wait_for_console(desktop, f"tty1 after SIG{signal}")
+    m.send("end")
+    m.wait_exit(20)
+
+
+@scenario("vt-sigterm", guest=VT_SESSION)
+def vt_sigterm(t):
+    vt(t, "TERM")
+
+
+@scenario("vt-sigkill", guest=VT_SESSION)
+def vt_sigkill(t):
+    vt(t, "KILL")
