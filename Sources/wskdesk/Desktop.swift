@@ -35,9 +35,11 @@ struct Desktop {
         kernel.onActorExit { [logger] actor, name, reason in
             switch reason {
             case .exited(code: 0), .shutdown: return
-            default: break
+            case .killed(by: .some):  // by another actor: a worker or plugin its owner ended on purpose
+                logger.info("\(name) (\(actor)) \(reason)")
+            default:
+                logger.warning("\(name) (\(actor)) \(reason)")
             }
-            logger.warning("\(name) (\(actor)) \(reason)")
         }
 
         let stop = StopSignal()

@@ -102,6 +102,8 @@ public final class UIServer: @unchecked Sendable {
             let receipt: Receipt
             do {
                 receipt = try kernel.receive(actor, from: inbox, capacity: Self.receiveCapacity, timeout: .forever)
+            } catch SysError.shutdown {
+                break  // the desktop is stopping
             } catch {
                 logger.error("ui_server inbox failed: \(error)")
                 break

@@ -721,6 +721,8 @@ impl Window {
     /// Removes the window and releases its caps. If ui_server's queue stays
     /// full the request is retried for a while, then `QueueFull` is returned
     /// (the caps are released anyway; the window goes when the actor ends).
+    /// When ui_server has ended (the desktop is stopping) there is no window
+    /// left to remove: that is `Ok`.
     pub fn destroy(self) -> Result<()> {
         let id = self.id.to_le_bytes();
         let mut result = ipc::send(self.ui, protocol::DESTROY_WINDOW, &id, None);
@@ -733,7 +735,10 @@ impl Window {
         // ui_server's releases revoke our event cap; it may already be gone.
         let _ = release(self.events);
         let _ = self.surface.release();
-        result
+        match result {
+            Err(Error::PeerClosed) | Err(Error::InvalidHandle) => Ok(()),
+            other => other,
+        }
     }
 }
 
