@@ -15,7 +15,9 @@ public enum FilterProtocol {
 
     /// UTF-8: the filter's name, then `name min max default` per parameter, one per line.
     public static let description: UInt32 = 0x0680
-    /// No payload: the buffer holds the result.
+    /// The buffer holds the result. Payload: how long the filter function
+    /// took, u64 nanoseconds by the plugin's clock, or none (a figure for
+    /// benchmarks; callers may ignore it).
     public static let done: UInt32 = 0x0681
     /// Code u32 (`FilterError`), message UTF-8.
     public static let error: UInt32 = 0x06FF

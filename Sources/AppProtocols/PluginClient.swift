@@ -69,6 +69,17 @@ public struct PluginClient: Sendable {
     public func apply(_ plugin: Handle, _ pixels: [UInt32], width: Int, height: Int, params: [Int32] = [],
                       timeout: Timeout = .nanoseconds(60_000_000_000)) throws(PluginCallError) -> [UInt32]
     {
+        var result = pixels
+        try apply(plugin, to: &result, width: width, height: height, params: params, timeout: timeout)
+        return result
+    }
+
+    /// Filters `pixels` in place, as paint filters its canvas: `apply`,
+    /// with the result read straight back into `pixels`, which stay as they
+    /// were unless the plugin answered `done`.
+    public func apply(_ plugin: Handle, to pixels: inout [UInt32], width: Int, height: Int, params: [Int32] = [],
+                      timeout: Timeout = .nanoseconds(60_000_000_000)) throws(PluginCallError)
+    {
         let buffer = try kernelCall { () throws(SysError) in try kernel.createBuffer(actor, size: pixels.count * 4) }
         defer { try? kernel.release(actor, buffer) }
         try write(pixels, to: buffer)
@@ -83,7 +94,10 @@ public struct PluginClient: Sendable {
         }
         try? kernel.release(actor, lent)
         guard answer.opcode == FilterProtocol.done else { throw refusal(answer) }
-        return try read(pixels.count, from: buffer).map { $0 & 0x00ff_ffff }
+        try read(from: buffer, into: &pixels)
+        pixels.withUnsafeMutableBufferPointer { pixels in
+            for i in pixels.indices { pixels[i] &= 0x00ff_ffff }
+        }
     }
 
     /// Renders one tile with a worker, through a call (the answer comes on
@@ -117,12 +131,17 @@ public struct PluginClient: Sendable {
     /// Reads `count` u32s from the start of `buffer`.
     public func read(_ count: Int, from buffer: Handle) throws(PluginCallError) -> [UInt32] {
         var result = [UInt32](repeating: 0, count: count)
+        try read(from: buffer, into: &result)
+        return result
+    }
+
+    /// Reads `pixels.count` u32s from the start of `buffer` into `pixels`.
+    public func read(from buffer: Handle, into pixels: inout [UInt32]) throws(PluginCallError) {
         var failure: SysError?
-        result.withUnsafeMutableBytes { bytes in
+        pixels.withUnsafeMutableBytes { bytes in
             do throws(SysError) { try kernel.read(actor, from: buffer, offset: 0, into: bytes) } catch { failure = error }
         }
         if let failure { throw .kernel(failure) }
-        return result
     }
 
     private func kernelCall<T>(_ body: () throws(SysError) -> T) throws(PluginCallError) -> T {

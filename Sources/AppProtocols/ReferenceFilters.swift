@@ -1,5 +1,7 @@
 /// The filters of `actors/filters/*` in plain Swift, pixel for pixel: the
-/// tests' expected output and the benchmark's native baseline. Images are
+/// tests' expected output, written to be obviously right rather than fast
+/// (the benchmarks' native baseline, `NativeFilters` in wskbench, runs each
+/// plugin's own algorithm and is checked against these). Images are
 /// XRGB8888 (`0x00RRGGBB`), row after row; results have the top byte 0.
 /// Each function's comment is the filter's definition, as its crate states it.
 public enum ReferenceFilters {

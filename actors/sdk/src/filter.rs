@@ -15,8 +15,9 @@
 //!   the order DESCRIPTION lists them (missing ones take their default,
 //!   values are clamped to their range, extra ones are ignored). The
 //!   plugin reads the image into its own memory, filters it, writes it
-//!   back and answers [`DONE`] (no payload), or [`ERROR`]: code `u32`
-//!   ([`error`]), message UTF-8.
+//!   back and answers [`DONE`] (payload: the filter's own time, `u64`
+//!   nanoseconds, or nothing), or [`ERROR`]: code `u32` ([`error`]),
+//!   message UTF-8.
 //!
 //! The caller decides what to trust: paint lends a copy of its canvas, waits
 //! a bounded time, revokes the cap, and only then takes the result.
@@ -41,7 +42,10 @@ pub const DESCRIBE: u32 = 0x0600;
 pub const APPLY: u32 = 0x0601;
 /// Answer to [`DESCRIBE`]: name line, then `name min max default` lines.
 pub const DESCRIPTION: u32 = 0x0680;
-/// Answer to [`APPLY`]: the buffer holds the filtered image.
+/// Answer to [`APPLY`]: the buffer holds the filtered image. Payload: how
+/// long the filter function took, `u64` nanoseconds by the plugin's clock
+/// (`sys_time_now`; the copies in and out not included), or nothing. A
+/// figure for benchmarks, which callers may ignore.
 pub const DONE: u32 = 0x0681;
 /// Answer to a request the plugin refused: code u32, message UTF-8.
 pub const ERROR: u32 = 0x06FF;
@@ -151,6 +155,34 @@ impl Image {
         Some(Image { width, height, pixels })
     }
 
+    /// Makes this image `width × height`, keeping its memory when that is
+    /// large enough: the pixels are then whatever was there, zeros only
+    /// where the image grew. False for a size [`Image::new`] refuses (the
+    /// image unchanged), or when the memory cannot be had (the image left
+    /// empty).
+    fn reuse_as(&mut self, width: u32, height: u32) -> bool {
+        if width == 0 || height == 0 || width > MAX_SIDE || height > MAX_SIDE {
+            return false;
+        }
+        let count = width as usize * height as usize;
+        if count > self.pixels.capacity() {
+            // Let the old memory go first: growing the Vec would copy it.
+            *self = Image::empty();
+            if self.pixels.try_reserve_exact(count).is_err() {
+                return false;
+            }
+        }
+        self.pixels.resize(count, 0);
+        self.width = width;
+        self.height = height;
+        true
+    }
+
+    /// No pixels, no memory.
+    const fn empty() -> Image {
+        Image { width: 0, height: 0, pixels: Vec::new() }
+    }
+
     /// An image over `pixels` (`width × height` of them), or `None` if the
     /// count is wrong.
     pub fn from_pixels(width: u32, height: u32, pixels: Vec<u32>) -> Option<Image> {
@@ -175,6 +207,25 @@ impl Image {
         &self.pixels
     }
 
+    /// Replaces each pixel `p` with `f(p)`: the loop of a filter that looks
+    /// at one pixel at a time. Keeps the watchdog fed on large images.
+    pub fn map<F: Fn(u32) -> u32>(&mut self, f: F) {
+        for block in self.pixels.chunks_mut(MAP_BLOCK) {
+            keep_alive();
+            // Eight pixels a loop round: compiled code counts the watchdog's
+            // instructions once a round, which costs as much as a short body.
+            let mut rounds = block.chunks_exact_mut(8);
+            for eight in &mut rounds {
+                for pixel in eight {
+                    *pixel = f(*pixel);
+                }
+            }
+            for pixel in rounds.into_remainder() {
+                *pixel = f(*pixel);
+            }
+        }
+    }
+
     /// All pixels, to change in place.
     pub fn pixels_mut(&mut self) -> &mut [u32] {
         &mut self.pixels
@@ -189,6 +240,12 @@ impl Image {
     pub fn row(&self, y: u32) -> &[u32] {
         let w = self.width as usize;
         &self.pixels[y as usize * w..(y as usize + 1) * w]
+    }
+
+    /// Row `y`, to change in place.
+    pub fn row_mut(&mut self, y: u32) -> &mut [u32] {
+        let w = self.width as usize;
+        &mut self.pixels[y as usize * w..(y as usize + 1) * w]
     }
 
     /// Pixel (x, y) with coordinates clamped to the image: edge pixels
@@ -223,6 +280,17 @@ pub fn keep_alive() {
     let _ = crate::actor::now();
 }
 
+/// Nanoseconds on the host's clock; 0 in host unit tests.
+fn clock() -> u64 {
+    #[cfg(target_arch = "wasm32")]
+    return crate::actor::now();
+    #[cfg(not(target_arch = "wasm32"))]
+    return 0;
+}
+
+/// Pixels [`Image::map`] filters between two calls of [`keep_alive`].
+const MAP_BLOCK: usize = 64 * 1024;
+
 /// The red, green and blue of a pixel.
 pub const fn channels(pixel: u32) -> (u32, u32, u32) {
     ((pixel >> 16) & 0xff, (pixel >> 8) & 0xff, pixel & 0xff)
@@ -244,6 +312,9 @@ const REQUESTS: Cap = Cap(1);
 /// calls this from `_start`.
 pub fn serve(info: &'static FilterInfo, filter: fn(&mut Image, &Params)) {
     let mut buf = [0u8; MESSAGE_HEADER_SIZE + 256];
+    // One image for all requests: a picture no larger than the last one
+    // (paint's canvas keeps its size) needs no allocation and no clearing.
+    let mut image = Image::empty();
     loop {
         let message = match recv(REQUESTS, &mut buf) {
             Ok(message) => message,
@@ -253,14 +324,21 @@ pub fn serve(info: &'static FilterInfo, filter: fn(&mut Image, &Params)) {
             }
             Err(_) => return, // endpoint gone: nobody can ask any more
         };
-        handle(info, filter, &message);
+        handle(info, filter, &message, &mut image);
     }
 }
 
-fn handle(info: &'static FilterInfo, filter: fn(&mut Image, &Params), message: &Message<'_>) {
+/// What a request is answered with.
+enum Answer {
+    Description(String),
+    /// The filter's time in nanoseconds.
+    Done(u64),
+}
+
+fn handle(info: &'static FilterInfo, filter: fn(&mut Image, &Params), message: &Message<'_>, image: &mut Image) {
     let answer = match message.opcode() {
-        DESCRIBE => Ok(Some(description(info))),
-        APPLY => apply_request(info, filter, message.payload(), message.cap()).map(|_| None),
+        DESCRIBE => Ok(Answer::Description(description(info))),
+        APPLY => apply_request(info, filter, message.payload(), message.cap(), image).map(Answer::Done),
         _ => Err((error::MALFORMED, "unknown request")),
     };
     if let Some(cap) = message.cap() {
@@ -272,8 +350,8 @@ fn handle(info: &'static FilterInfo, filter: fn(&mut Image, &Params), message: &
     };
     // The caller may have stopped waiting; nothing to do about that.
     let _ = match answer {
-        Ok(Some(text)) => reply(reply_cap, DESCRIPTION, text.as_bytes(), None),
-        Ok(None) => reply(reply_cap, DONE, &[], None),
+        Ok(Answer::Description(text)) => reply(reply_cap, DESCRIPTION, text.as_bytes(), None),
+        Ok(Answer::Done(nanoseconds)) => reply(reply_cap, DONE, &nanoseconds.to_le_bytes(), None),
         Err((code, words)) => {
             let mut payload = Vec::with_capacity(4 + words.len());
             payload.extend_from_slice(&code.to_le_bytes());
@@ -311,12 +389,15 @@ pub fn description(info: &FilterInfo) -> String {
     text
 }
 
+/// Reads the image into `image`, filters it, writes it back: the filter's
+/// time in nanoseconds.
 fn apply_request(
     info: &'static FilterInfo,
     filter: fn(&mut Image, &Params),
     payload: &[u8],
     cap: Option<Cap>,
-) -> core::result::Result<(), Refusal> {
+    image: &mut Image,
+) -> core::result::Result<u64, Refusal> {
     let request = ApplyRequest::decode(payload).ok_or((error::MALFORMED, "payload too short"))?;
     let buffer = Buffer::from_cap(cap.ok_or((error::BAD_IMAGE, "no buffer cap"))?);
     let (w, h) = (request.width, request.height);
@@ -328,11 +409,23 @@ fn apply_request(
         Ok(_) => return Err((error::BAD_IMAGE, "buffer smaller than the image")),
         Err(_) => return Err((error::BAD_IMAGE, "the cap is not a buffer")),
     }
-    let mut image = Image::new(w, h).ok_or((error::NO_MEMORY, "no memory for the image"))?;
+    if !image.reuse_as(w, h) {
+        return Err((error::NO_MEMORY, "no memory for the image"));
+    }
     buffer.read(0, image.bytes_mut()).map_err(|_| (error::BUFFER_FAILED, "cannot read the buffer"))?;
     let params = Params::resolve(info.params, &request.params[..request.count]);
-    filter(&mut image, &params);
-    buffer.write(0, image.bytes()).map_err(|_| (error::BUFFER_FAILED, "cannot write the buffer"))
+    // The filter is called through a pointer the optimizer cannot see
+    // through, so that it stays a function of its own. Inlined here, deep in
+    // the request's branches, its loops look rarely run to the compiled
+    // tier's C compiler, which then optimizes them for size (a division by
+    // a constant becomes a `div` instruction, several times slower).
+    // SAFETY: a read of a local variable.
+    let filter = unsafe { core::ptr::read_volatile(&filter) };
+    let start = clock();
+    filter(image, &params);
+    let took = clock().wrapping_sub(start);
+    buffer.write(0, image.bytes()).map_err(|_| (error::BUFFER_FAILED, "cannot write the buffer"))?;
+    Ok(took)
 }
 
 /// An [`APPLY`] payload.
@@ -568,11 +661,30 @@ mod tests {
         let mut image = Image::new(3, 2).unwrap();
         image.pixels_mut().copy_from_slice(&[1, 2, 3, 4, 5, 6]);
         assert_eq!(image.row(1), &[4, 5, 6]);
+        image.row_mut(0)[2] = 9;
+        assert_eq!(image.row(0), &[1, 2, 9]);
+        image.row_mut(0)[2] = 3;
         assert_eq!(image.clamped(-5, 9), 4);
         assert_eq!(image.clamped(7, -1), 3);
         assert_eq!(image.bytes()[4..8], [2, 0, 0, 0]);
         assert!(Image::new(0, 5).is_none() && Image::new(MAX_SIDE + 1, 1).is_none());
         assert!(Image::from_pixels(2, 2, alloc::vec![0; 3]).is_none());
         assert_eq!(channels(rgb(1, 2, 3)), (1, 2, 3));
+    }
+
+    #[test]
+    fn images_are_reused() {
+        let mut image = Image::empty();
+        assert!(image.reuse_as(4, 2));
+        image.pixels_mut().fill(7);
+        let memory = image.pixels().as_ptr();
+        assert!(image.reuse_as(2, 3));
+        assert_eq!((image.width(), image.height(), image.pixels()), (2, 3, &[7; 6][..]), "old pixels, not cleared");
+        assert!(image.reuse_as(1, 8));
+        assert_eq!(image.pixels(), &[7, 7, 7, 7, 7, 7, 0, 0], "zeros where it grew");
+        assert_eq!(image.pixels().as_ptr(), memory, "the same memory");
+        assert!(image.reuse_as(3, 3));
+        assert_eq!(image.pixels().len(), 9);
+        assert!(!image.reuse_as(0, 3) && !image.reuse_as(MAX_SIDE + 1, 1));
     }
 }

@@ -7,9 +7,9 @@ use wsk::filter::{channels, rgb, Image, Params};
 wsk::filter_plugin!(grayscale, name: "Grayscale");
 
 fn grayscale(image: &mut Image, _: &Params) {
-    for pixel in image.pixels_mut() {
-        let (r, g, b) = channels(*pixel);
+    image.map(|pixel| {
+        let (r, g, b) = channels(pixel);
         let y = (77 * r + 150 * g + 29 * b + 128) >> 8;
-        *pixel = rgb(y, y, y);
-    }
+        rgb(y, y, y)
+    });
 }

@@ -6,9 +6,7 @@ use wsk::filter::{Image, Params};
 wsk::filter_plugin!(invert, name: "Invert");
 
 fn invert(image: &mut Image, _: &Params) {
-    for pixel in image.pixels_mut() {
-        *pixel = !*pixel & 0x00ff_ffff;
-    }
+    image.map(|pixel| !pixel & 0x00ff_ffff);
 }
 
 #[cfg(test)]

@@ -8,9 +8,9 @@ use wsk::filter::{channels, rgb, Image, Params};
 wsk::filter_plugin!(sepia, name: "Sepia");
 
 fn sepia(image: &mut Image, _: &Params) {
-    for pixel in image.pixels_mut() {
-        let (r, g, b) = channels(*pixel);
+    image.map(|pixel| {
+        let (r, g, b) = channels(pixel);
         let tone = |wr: u32, wg: u32, wb: u32| ((wr * r + wg * g + wb * b) / 1000).min(255);
-        *pixel = rgb(tone(393, 769, 189), tone(349, 686, 168), tone(272, 534, 131));
-    }
+        rgb(tone(393, 769, 189), tone(349, 686, 168), tone(272, 534, 131))
+    });
 }

@@ -19,10 +19,10 @@ fn brightness(image: &mut Image, params: &Params) {
     let amount = params.named("amount");
     let shift = |c: u32| (c as i32 + amount).clamp(0, 255) as u32;
     // A tight loop over the plugin's own memory: no host call per pixel.
-    for pixel in image.pixels_mut() {
-        let (r, g, b) = channels(*pixel);
-        *pixel = rgb(shift(r), shift(g), shift(b));
-    }
+    image.map(|pixel| {
+        let (r, g, b) = channels(pixel);
+        rgb(shift(r), shift(g), shift(b))
+    });
 }
 
 #[cfg(test)]
