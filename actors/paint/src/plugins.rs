@@ -4,7 +4,7 @@
 //! paint starts each through its spawner cap (handle 2, over the plugins
 //! directory) and asks it to describe itself. Applying one:
 //!
-//! 1. copy the canvas into a fresh shared buffer;
+//! 1. copy the canvas into a shared buffer (kept for the next filter);
 //! 2. derive a cap to it (READ, WRITE and GRANT: the ABI needs GRANT to pass
 //!    a cap in a message) and call the plugin with it, waiting at most the
 //!    time budget;
@@ -41,12 +41,18 @@ pub struct Plugins {
     spawner: Cap,
     budget: Timeout,
     pub list: Vec<Plugin>,
+    /// The buffer the canvas is copied into for a plugin, kept for the next
+    /// filter of a canvas this size: a new 8 MB buffer costs more (its
+    /// pages are zeroed and faulted in) than many filters do. Reusing it is
+    /// safe: the plugin's cap to it is revoked before paint reads it, and
+    /// the next filter overwrites all of it.
+    copy: Option<Buffer>,
 }
 
 impl Plugins {
     /// No plugins yet; `spawner` starts them, `budget` bounds each filter.
     pub fn new(spawner: Cap, budget: Timeout) -> Plugins {
-        Plugins { spawner, budget, list: Vec::new() }
+        Plugins { spawner, budget, list: Vec::new(), copy: None }
     }
 
     /// Starts and describes each of `modules` (listed by module name).
@@ -88,14 +94,24 @@ impl Plugins {
         let budget = self.budget;
         let spawner = self.spawner;
         let plugin = self.list.get_mut(index).ok_or_else(|| String::from("no such filter"))?;
-        let copy = Buffer::create(pixels.len() * 4).map_err(|e| format!("no room for a copy: {}", e))?;
-        let result = transaction(spawner, plugin, copy, pixels, width, height, budget);
-        let _ = copy.release();
-        result
+        let bytes = pixels.len() as u64 * 4;
+        let copy = match self.copy {
+            Some(copy) if copy.size() == Ok(bytes) => copy,
+            old => {
+                if let Some(old) = old {
+                    let _ = old.release();
+                }
+                self.copy = None;
+                let copy = Buffer::create(pixels.len() * 4).map_err(|e| format!("no room for a copy: {}", e))?;
+                self.copy = Some(copy);
+                copy
+            }
+        };
+        transaction(spawner, plugin, copy, pixels, width, height, budget)
     }
 }
 
-/// Steps 1 to 4 of the module docs, with `copy` a fresh buffer.
+/// Steps 1 to 4 of the module docs, with `copy` a buffer of the canvas's size.
 fn transaction(
     spawner: Cap,
     plugin: &mut Plugin,
