@@ -76,12 +76,20 @@ public struct PluginClient: Sendable {
 
     /// Filters `pixels` in place, as paint filters its canvas: `apply`,
     /// with the result read straight back into `pixels`, which stay as they
-    /// were unless the plugin answered `done`.
+    /// were unless the plugin answered `done`. The canvas is copied into
+    /// `copy` (a buffer of at least `pixels.count × 4` bytes, kept between
+    /// calls as paint keeps its own), or into a fresh buffer when it is nil.
     public func apply(_ plugin: Handle, to pixels: inout [UInt32], width: Int, height: Int, params: [Int32] = [],
-                      timeout: Timeout = .nanoseconds(60_000_000_000)) throws(PluginCallError)
+                      through copy: Handle? = nil, timeout: Timeout = .nanoseconds(60_000_000_000)) throws(PluginCallError)
     {
-        let buffer = try kernelCall { () throws(SysError) in try kernel.createBuffer(actor, size: pixels.count * 4) }
-        defer { try? kernel.release(actor, buffer) }
+        let count = pixels.count
+        let buffer: Handle
+        if let copy {
+            buffer = copy
+        } else {
+            buffer = try kernelCall { () throws(SysError) in try kernel.createBuffer(actor, size: count * 4) }
+        }
+        defer { if copy == nil { try? kernel.release(actor, buffer) } }
         try write(pixels, to: buffer)
         let lent = try kernelCall { () throws(SysError) in try kernel.derive(actor, buffer, rights: [.read, .write, .grant]) }
         let answer: ReceivedMessage
