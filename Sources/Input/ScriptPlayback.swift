@@ -42,9 +42,9 @@ extension InputScript {
     {
         func emit(_ event: DeviceEvent) { out.append(.event(event)) }
         func moveTo(_ p: Point) {
-            // The centre of the pixel, so ui_server's scaling lands on it exactly.
-            emit(.pointerMotionAbsolute(x: min(1, (Double(p.x) + 0.5) / Double(max(1, width - 1))),
-                                        y: min(1, (Double(p.y) + 0.5) / Double(max(1, height - 1)))))
+            // The centre of the pixel: ui_server maps [0, 1) onto the width.
+            emit(.pointerMotionAbsolute(x: min(1, (Double(p.x) + 0.5) / Double(max(1, width))),
+                                        y: min(1, (Double(p.y) + 0.5) / Double(max(1, height)))))
         }
         func tap(_ keysym: Keysym, holding extra: Modifiers, what: String) throws(LineError) {
             guard let stroke = keymap.stroke(for: keysym) else {

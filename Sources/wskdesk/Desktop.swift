@@ -60,8 +60,11 @@ struct Desktop {
         input?.startScript()
         if let session, case .uiServer(let server) = screen {
             session.onDisable = {
-                input?.suspend()  // every key and button let go; devices closed
+                // The seat has already dropped DRM master: stop drawing
+                // first, so the frames the releases below cause (paint ending
+                // a stroke) are not presented and refused.
                 server.setSuspended(true)
+                input?.suspend()  // every key and button let go; devices closed
             }
             session.onEnable = {
                 server.setSuspended(false)

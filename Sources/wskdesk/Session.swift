@@ -15,11 +15,21 @@ final class Session: @unchecked Sendable {
     private let lock = Mutex<Void>(())
     private let logger: Logger
     private let enabled = Atomic<Bool>(false)
+    /// The seat was ours once: later enables are returns to our VT.
+    private let wasEnabled = Atomic<Bool>(false)
     private let running = Atomic<Bool>(true)
     private let done = DispatchSemaphore(value: 0)
+    /// libseat keeps this pointer, not a copy, and calls through it on every
+    /// VT switch for as long as the seat is open: it must outlive the seat.
+    /// (A pointer to a local in init worked for the first enable only; the
+    /// first switch away called garbage and killed wskdesk.)
+    private let listener: UnsafeMutablePointer<libseat_seat_listener>
 
-    /// Called on the session thread when the VT is switched away: stop using
-    /// the devices; the session gives them up when it returns.
+    /// Called when the VT is switched away: stop using the devices; the
+    /// session gives them up when it returns. Both hooks run with `lock`
+    /// held, on whichever thread is in libseat — the session thread, or one
+    /// opening or closing a device (libseat runs queued events there too) —
+    /// so they must not open or close devices themselves, only ask for it.
     var onDisable: @Sendable () -> Void = {}
     /// Called when the VT is switched back: devices may be used again.
     var onEnable: @Sendable () -> Void = {}
@@ -27,13 +37,12 @@ final class Session: @unchecked Sendable {
     /// Opens the seat and waits until it is ours.
     init(logger: Logger) throws(DesktopError) {
         self.logger = logger
-        var listener = libseat_seat_listener(
+        listener = .allocate(capacity: 1)
+        listener.initialize(to: libseat_seat_listener(
             enable_seat: { _, data in Unmanaged<Session>.fromOpaque(data!).takeUnretainedValue().enabledByLibseat() },
-            disable_seat: { _, data in Unmanaged<Session>.fromOpaque(data!).takeUnretainedValue().disabledByLibseat() })
+            disable_seat: { _, data in Unmanaged<Session>.fromOpaque(data!).takeUnretainedValue().disabledByLibseat() }))
         SeatLog.route(to: logger)
-        let opened = withUnsafeMutablePointer(to: &listener) { pointer in
-            libseat_open_seat(pointer, Unmanaged.passUnretained(self).toOpaque())
-        }
+        let opened = libseat_open_seat(listener, Unmanaged.passUnretained(self).toOpaque())
         guard let opened else {
             let reason = String(cString: strerror(errno))
             let tried = SeatLog.recentErrors().map { "\n  libseat: \($0)" }.joined()
@@ -50,6 +59,16 @@ final class Session: @unchecked Sendable {
             throw DesktopError(description: "the seat was not given to wskdesk within 5 s: is another session active on this VT?")
         }
         logger.info("seat \(String(cString: libseat_seat_name(opened))) is ours")
+    }
+
+    deinit {
+        // After close(), or a failed init: libseat no longer holds `listener`.
+        lock.withLock { _ in
+            if let seat { libseat_close_seat(seat) }
+            seat = nil
+        }
+        listener.deinitialize(count: 1)
+        listener.deallocate()
     }
 
     /// Watches the seat for VT switches on a thread of its own.
@@ -109,11 +128,14 @@ final class Session: @unchecked Sendable {
         }
     }
 
-    // MARK: libseat's callbacks (on the thread calling libseat_dispatch)
+    // MARK: libseat's callbacks (on the thread in libseat, `lock` held)
 
     private func enabledByLibseat() {
-        let first = !enabled.exchange(true, ordering: .acquiringAndReleasing)
-        if !first {
+        enabled.store(true, ordering: .releasing)
+        // Not `enabled` to tell the first enable from a return: a switch
+        // away clears it, so every return looked like the first and the
+        // desktop never came back.
+        if wasEnabled.exchange(true, ordering: .acquiringAndReleasing) {
             logger.info("back on our VT")
             onEnable()
         }

@@ -107,8 +107,8 @@ final class DesktopHarness: @unchecked Sendable {
     func move(to x: Int, _ y: Int) throws {
         var p = PayloadWriter()
         p.u32(1)
-        p.f64((Double(x) + 0.5) / Double(backend.width - 1))
-        p.f64((Double(y) + 0.5) / Double(backend.height - 1))
+        p.f64((Double(x) + 0.5) / Double(backend.width))
+        p.f64((Double(y) + 0.5) / Double(backend.height))
         try send(WindowProtocol.inputPointerMotion, p.bytes)
     }
 

@@ -48,8 +48,18 @@ final class UIServerHarness: @unchecked Sendable {
     func moveTo(_ x: Int, _ y: Int) throws {
         var p = PayloadWriter()
         p.u32(1)
-        p.f64(Double(x) / Double(backend.width - 1))
-        p.f64(Double(y) / Double(backend.height - 1))
+        p.f64((Double(x) + 0.5) / Double(backend.width))
+        p.f64((Double(y) + 0.5) / Double(backend.height))
+        try kernel.send(input, to: inputHandle, opcode: WindowProtocol.inputPointerMotion, payload: p.bytes)
+    }
+
+    /// Absolute motion to (x, y) as fractions of the output, as libinput
+    /// reports a tablet's position.
+    func moveToFraction(_ x: Double, _ y: Double) throws {
+        var p = PayloadWriter()
+        p.u32(1)
+        p.f64(x)
+        p.f64(y)
         try kernel.send(input, to: inputHandle, opcode: WindowProtocol.inputPointerMotion, payload: p.bytes)
     }
 

@@ -130,6 +130,20 @@ import Testing
         #expect(screen[1, 2] == Renderer().background.color(atRow: 2, of: 240))
     }
 
+    @Test func absolutePositionsCoverEveryPixel() throws {
+        // [0, 1) of the output onto its 320 x 240 pixels: pixel n is
+        // [n/320, (n+1)/320), so a tablet reaches the last column and row.
+        let h = try UIServerHarness()
+        defer { h.stop() }
+        for (fx, fy, x, y) in [(0.0, 0.0, 0, 0), (0.5, 0.5, 160, 120), (319.0 / 320, 239.0 / 240, 319, 239),
+                               (318.99 / 320, 238.99 / 240, 318, 238), (1.0, 1.0, 319, 239), (7.0, -1.0, 319, 0)] {
+            try h.moveToFraction(fx, fy)
+            _ = try h.settle()
+            let cursor = h.onServer { ($0.compositor.cursor.x, $0.compositor.cursor.y) }
+            #expect(cursor == (x, y), "absolute (\(fx), \(fy))")
+        }
+    }
+
     @Test func inputFromAnAppIsNotBelieved() throws {
         let h = try UIServerHarness()
         defer { h.stop() }

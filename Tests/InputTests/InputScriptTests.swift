@@ -166,7 +166,7 @@ import Testing
     @Test func pointerCommandsBecomePointerEvents() throws {
         let steps = try Self.steps("move 0 0\nmove 319 239\nmoveby 3 -4\nclick right 10 20\nscroll -2\nwait 7\ndrag 0 0 64 0", try Keymaps.us)
         let abs: (Int, Int) -> ScriptStep = { x, y in
-            .event(.pointerMotionAbsolute(x: min(1, (Double(x) + 0.5) / 319), y: min(1, (Double(y) + 0.5) / 239)))
+            .event(.pointerMotionAbsolute(x: min(1, (Double(x) + 0.5) / 320), y: min(1, (Double(y) + 0.5) / 240)))
         }
         #expect(steps == [
             abs(0, 0),

@@ -12,8 +12,13 @@ extension UIServer {
             guard let mode = reader.u32(), let x = reader.f64(), let y = reader.f64(), x.isFinite, y.isFinite else { return }
             let screen = compositor.screen
             if mode == 1 {
-                pointer.x = min(max(x, 0), 1) * Double(screen.width - 1)
-                pointer.y = min(max(y, 0), 1) * Double(screen.height - 1)
+                // [0, 1) covers the whole output: pixel n is [n/width,
+                // (n+1)/width), as libinput's transformed coordinates (a
+                // device's [min, max] onto [0, 1)) mean it; 1 itself is the
+                // last pixel. Scaling by width - 1 would leave the last
+                // column and row out of a tablet's reach.
+                pointer.x = min(min(max(x, 0), 1) * Double(screen.width), Double(screen.width - 1))
+                pointer.y = min(min(max(y, 0), 1) * Double(screen.height), Double(screen.height - 1))
             } else {
                 pointer.x = min(max(pointer.x + x, 0), Double(screen.width - 1))
                 pointer.y = min(max(pointer.y + y, 0), Double(screen.height - 1))

@@ -4,8 +4,17 @@
 #   kill SIGNAL  end wskdesk with SIGNAL, wait for it and its console
 #                guard, then report tty1's modes (vtstate)
 #   files        list /tmp (where commands typed into the shell leave files)
+#   chvt N       switch to VT N from outside wskdesk (as another program may)
+#   vt N         report the active VT and ttyN's modes
+#   drm          report card0's clients and whether each is DRM master
+#                ("wskdesk:y"), from debugfs
 #   end          power off
+# With VT2_SHELL=1 (vt-switch), a second shell runs on tty2.
 setsid -c sh -c 'PS1="tty1# " exec sh -i' </dev/tty1 >/dev/tty1 2>&1 &
+if [ "${VT2_SHELL:-}" = 1 ]; then
+    setsid -c sh -c 'PS1="tty2# " exec sh -i' </dev/tty2 >/dev/tty2 2>&1 &
+    mount -t debugfs debugfs /sys/kernel/debug || say "no debugfs"
+fi
 say "before: $(vtstate /dev/tty1)"
 while read -r command argument </dev/console; do
     case $command in
@@ -19,6 +28,9 @@ while read -r command argument </dev/console; do
         say "after: $(vtstate /dev/tty1)"
         ;;
     files) say "files: $(ls /tmp | tr '\n' ' ')" ;;
+    chvt) chvt "$argument" && say "chvt $argument done" ;;
+    vt) say "vt: active=$(cat /sys/class/tty/tty0/active) $(vtstate "/dev/tty$argument")" ;;
+    drm) say "drm: $(awk 'NR > 1 { printf "%s:%s ", $1, $4 }' /sys/kernel/debug/dri/0/clients)" ;;
     end) break ;;
     esac
 done

@@ -150,6 +150,10 @@ class Machine:
                 self._send([_key(code, False)])
             time.sleep(hold)
 
+    def key(self, qcode, down):
+        """One key pressed or let go, to hold it across other events."""
+        self._send([_key(qcode, down)])
+
     def type_line(self, text):
         """Types `text` and Return, as on a US keyboard (letters, digits, space, / - . only)."""
         names = {" ": "spc", "/": "slash", "-": "minus", ".": "dot", "_": "shift-minus"}
@@ -161,17 +165,19 @@ class Machine:
 
     def move_to(self, x, y):
         """The tablet on pixel (x, y): the value whose scaled position lands
-        in the middle of that pixel (ui_server scales [0, 1) to width - 1)."""
-        ax = round((x + 0.5) * (ABS_MAX + 1) / (self.screen_width - 1))
-        ay = round((y + 0.5) * (ABS_MAX + 1) / (self.screen_height - 1))
+        in the middle of that pixel (libinput maps the axis onto [0, 1),
+        value / (ABS_MAX + 1); ui_server maps [0, 1) onto the width)."""
+        ax = round((x + 0.5) * (ABS_MAX + 1) / self.screen_width)
+        ay = round((y + 0.5) * (ABS_MAX + 1) / self.screen_height)
         self._send([_axis("abs", "x", min(ax, ABS_MAX)), _axis("abs", "y", min(ay, ABS_MAX))])
 
     def button(self, down, button="left"):
         """A button pressed or released: "left", "right", "wheel-up", ..."""
         self._send([{"type": "btn", "data": {"down": down, "button": button}}])
 
-    def drag(self, points, step=8, pause=0.02):
-        """Press at the first point, move through the others in steps, release."""
+    def drag(self, points, step=8, pause=0.02, release=True):
+        """Press at the first point, move through the others in steps,
+        release (unless told not to: the button stays down)."""
         self.move_to(*points[0])
         time.sleep(pause)
         self.button(True)
@@ -182,7 +188,8 @@ class Machine:
                 self.move_to(x + (tx - x) * i // n, y + (ty - y) * i // n)
                 time.sleep(pause)
             x, y = tx, ty
-        self.button(False)
+        if release:
+            self.button(False)
 
     def click(self, x, y):
         self.move_to(x, y)

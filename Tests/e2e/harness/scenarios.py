@@ -183,11 +183,15 @@ def desktop_virtio(t):
 
 @scenario("pointer", guest=desktop())
 def pointer(t):
-    """The cursor goes exactly where the tablet points, and follows the
-    mouse's relative motion (libinput accelerates it: direction and rough
+    """The cursor goes exactly where the tablet points, the last pixel
+    included, and follows the mouse's relative motion (libinput accelerates it: direction and rough
     distance are checked, then the exact screen for where it went)."""
     t.input_ready()
     t.same_screen("the default desktop", t.reference())
+    # The tablet reaches the last pixel: its axis maps onto the whole width.
+    corner = (t.machine.screen_width - 1, t.machine.screen_height - 1)
+    t.machine.move_to(*corner)
+    t.same_screen("the cursor in the bottom right pixel", t.reference(script=[f"move {corner[0]} {corner[1]}"]))
     start = (1000, 650)
     t.machine.move_to(*start)
     at_start = t.same_screen("the cursor moved by the tablet", t.reference(script=[f"move {start[0]} {start[1]}"]))
@@ -417,6 +421,149 @@ def vt(t, signal):
     files = wait_for_file(t, "typed-after", f"keys typed on tty1 after SIG{signal} did not reach its shell")
     t.check("leaked" not in files, f"keys typed into wskdesk reached tty1's shell after SIG{signal}: /tmp/leaked exists")
     t.wait_for_console(desktop, f"tty1 after SIG{signal}")
+    m.send("end")
+    m.wait_exit(20)
+
+
+# MARK: Switching VTs
+
+PAINT_AND_DEMO = ["--app", "paint", "--app", "demo"]
+HELD_STROKE = [(150, 200), (300, 200)]      # dragged in paint, the button still down at the switch
+STROKE_AFTER = [(150, 350), (450, 350)]     # dragged after coming back
+DEMO_CLICK = (DEMO[0] + 160, DEMO[1] + 150)  # focuses demo and leaves a red dot
+
+
+def active_vt(t, number, what):
+    """Waits until VT `number` is the active one; returns the guest's
+    "vt:" line fields for ttyN (active, display, keyboard, lines)."""
+    m = t.machine
+    while True:
+        mark = m.mark()
+        m.send(f"vt {number}")
+        state = vt_state(m.lines[m.wait_for("e2e: vt: active=", after=mark, what="the guest to report the active VT")])
+        if state["active"] == f"tty{number}":
+            return state
+        if time.monotonic() + 0.5 > m.deadline:
+            raise Failure(f"{what}: the active VT is {state['active']}, not tty{number}")
+        time.sleep(0.5)
+
+
+def drm_master(t):
+    """Whether a client of card0 is DRM master now (debugfs's clients list;
+    wskdesk's fd is the one the seat opened)."""
+    m = t.machine
+    mark = m.mark()
+    m.send("drm")
+    clients = m.lines[m.wait_for("e2e: drm:", after=mark, what="the guest to list card0's clients")].split()[2:]
+    t.check(clients, "card0 has no clients: wskdesk's DRM fd is gone")
+    return any(client.endswith(":y") for client in clients)
+
+
+def demo_keys(t, after):
+    """The keys demo logged after line `after` (repeats too), in order."""
+    return [line.split("] key ", 1)[1] for line in t.machine.lines_with("actor=demo", after) if "] key " in line]
+
+
+def devices_back(t, after):
+    """libinput has opened the virtio devices again after line `after`."""
+    for device in ["Keyboard", "Mouse", "Tablet"]:
+        t.machine.wait_for(f"input device added: QEMU Virtio {device}", after=after,
+                           what=f"wskdesk to open the virtio {device.lower()} again")
+
+
+@scenario("vt-switch", guest="VT2_SHELL=1\n" + VT_SESSION, timeout=150)
+def vt_switch(t):
+    """VT switching pauses and resumes output and input: Ctrl+Alt+F2 (the
+    binding, through the seat) shows VT 2's shell with DRM master dropped;
+    keys typed there reach that shell and not wskdesk's apps; the button
+    held in paint at the switch is let go; Ctrl+Alt+F1 (the kernel's own
+    keymap on the text VT) gives master back, the mode is set again and the
+    desktop is back pixel for pixel; input works again. Then a switch from
+    outside (chvt) while a key repeats stops the repeat."""
+    m = t.machine
+    m.wait_for("e2e: before: /dev/tty1", what="the shell on tty1")
+    mark = m.mark()
+    m.type_line("wskdesk-vt " + " ".join(PAINT_AND_DEMO))
+    m.wait_for("holding the console /dev/tty1", after=mark, what="wskdesk to take tty1")
+    t.input_ready()
+    desktop = t.same_screen("paint and demo on tty1", t.reference(args=PAINT_AND_DEMO))
+
+    # Away by wskdesk's own binding, with paint's button held down.
+    m.drag(HELD_STROKE, release=False)
+    time.sleep(0.3)
+    away = m.mark()
+    m.keys("ctrl-alt-f2")
+    m.wait_for("switching away from our VT", after=away, what="wskdesk to give up the seat on Ctrl+Alt+F2")
+    tty2 = active_vt(t, 2, "after Ctrl+Alt+F2")
+    t.check(tty2["display"] == "text", f"VT 2 is not in text mode: {tty2}")
+    t.check(not drm_master(t), "wskdesk is still DRM master on VT 2")
+    t.wait_for_console(desktop, "VT 2's console")
+    # Paint has the focus: were they not held back, the click would leave a
+    # red dot in demo and the c (clear) typed here would clear the canvas.
+    m.click(*DEMO_CLICK)
+    m.type_line("touch /tmp/on-vt2")
+    wait_for_file(t, "on-vt2", "keys typed on VT 2 did not reach its shell")
+
+    # Back by the kernel's keymap: the desktop as it was, the stroke ended.
+    back = m.mark()
+    m.keys("ctrl-alt-f1")
+    m.wait_for("back on our VT", after=back, what="wskdesk to get the seat back on Ctrl+Alt+F1")
+    active_vt(t, 1, "after Ctrl+Alt+F1")
+    m.wait_for(" set again", after=back, what="wskdesk to set the mode again")
+    t.check(drm_master(t), "wskdesk is not DRM master again after Ctrl+Alt+F1")
+    devices_back(t, back)
+    held = stroke_script(HELD_STROKE)  # its release: the one wskdesk sent when it switched away
+    t.same_screen("the desktop again after VT 2", t.reference(args=PAINT_AND_DEMO, script=held))
+    t.check(not t.log_has("presenting a frame failed", mark), "a frame failed while switching VTs")
+
+    # Input works again: a stroke (no line from where the held one ended),
+    # a click that focuses demo, a key it logs without Ctrl or Alt.
+    m.drag(STROKE_AFTER)
+    time.sleep(0.3)
+    m.click(*DEMO_CLICK)
+    time.sleep(0.3)
+    typed = m.mark()
+    m.keys("q")
+    m.wait_for("] key q", after=typed, what="demo to log the key q after coming back")
+    keys = demo_keys(t, back)
+    t.check(keys == ["q"], f"after coming back demo got the keys {keys}, expected ['q']")
+    script = held + stroke_script(STROKE_AFTER) + [f"click {DEMO_CLICK[0]} {DEMO_CLICK[1]}"]
+    t.same_screen("a stroke and a click after coming back", t.reference(args=PAINT_AND_DEMO, script=script))
+
+    # A switch from outside while demo's key repeats: the repeat stops.
+    pressed = m.mark()
+    m.key("a", True)
+    deadline = time.monotonic() + 10
+    while len(demo_keys(t, pressed)) < 5:
+        t.check(time.monotonic() < deadline, "holding a key in demo did not repeat it")
+        time.sleep(0.1)
+    outside = m.mark()
+    m.send("chvt 2")
+    switched = m.wait_for("switching away from our VT", after=outside, what="wskdesk to give up the seat on chvt 2")
+    m.wait_for("chvt 2 done", after=outside, what="chvt 2 to finish")
+    time.sleep(1.0)  # 25 repeats, were it still repeating
+    m.key("a", False)
+    m.keys("ret")  # VT 2's shell got the kernel's own repeats: end that line
+    m.type_line("touch /tmp/on-vt2-again")  # demo has the focus now
+    wait_for_file(t, "on-vt2-again", "keys typed on VT 2 after chvt did not reach its shell")
+    late = demo_keys(t, switched + 1)
+    # One repeat may have been on its way when the seat was disabled.
+    t.check(late in ([], ["a"]), f"after the VT was switched away demo got the keys {late}")
+    back = m.mark()
+    m.send("chvt 1")
+    m.wait_for("back on our VT", after=back, what="wskdesk to get the seat back on chvt 1")
+    devices_back(t, back)
+    t.same_screen("the desktop again after chvt", t.reference(args=PAINT_AND_DEMO, script=script))
+    typed = m.mark()
+    m.keys("q")
+    m.wait_for("] key q", after=typed, what="demo to log the key q after chvt 1")
+    keys = demo_keys(t, back)
+    t.check(keys == ["q"], f"after chvt 1 demo got the keys {keys}, expected ['q'] (a stuck repeat?)")
+
+    m.send("kill TERM")
+    m.wait_for("wskdesk ended by SIGTERM", after=back, what="wskdesk to end by SIGTERM")
+    after = vt_state(m.lines[m.wait_for("e2e: after: /dev/tty1", after=back, what="tty1's state after")])
+    t.check(after["display"] == "text", f"after VT switches and SIGTERM tty1 is not in text mode: {after}")
     m.send("end")
     m.wait_exit(20)
 

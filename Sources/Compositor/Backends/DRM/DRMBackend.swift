@@ -106,6 +106,7 @@ public final class DRMBackend: DisplayBackend, Sendable {
                                          connectors: [plan.connectorID], mode: live.rawMode) {
                 throw .failed("setting mode \(plan.mode) on \(plan.connectorName) again", on: device.path, errno: code)
             }
+            logger.info("DRM output \(plan.connectorName) \(plan.mode) set again")
         }
     }
 
