@@ -78,5 +78,12 @@ extension DisplayBackend {
 /// An output failure, said so a user can act on it.
 public struct DisplayError: Error, Sendable, CustomStringConvertible {
     public let description: String
-    public init(_ description: String) { self.description = description }
+    /// The output was taken away for a while (a VT switch): what was not
+    /// shown is drawn again when it comes back, so this is no fault.
+    public let isOutputAway: Bool
+
+    public init(_ description: String, isOutputAway: Bool = false) {
+        self.description = description
+        self.isOutputAway = isOutputAway
+    }
 }

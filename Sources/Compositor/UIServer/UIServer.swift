@@ -183,6 +183,11 @@ public final class UIServer: @unchecked Sendable {
         }
         do {
             try compositor.renderFrame()
+        } catch where error.isOutputAway {
+            // The seat took the output just before telling us (a VT switch):
+            // the damage is kept and drawn when it comes back.
+            logger.info("frame not shown: \(error)")
+            return
         } catch {
             logger.error("presenting a frame failed: \(error)")
             return

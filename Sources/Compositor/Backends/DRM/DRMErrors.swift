@@ -54,7 +54,7 @@ extension DisplayError {
     }
 
     package static func lostMaster(_ path: String) -> DisplayError {
-        DisplayError("lost DRM master on \(path) (switched to another VT?): switch back to wskdesk's VT")
+        DisplayError("lost DRM master on \(path) (switched to another VT?): switch back to wskdesk's VT", isOutputAway: true)
     }
 
     /// A libdrm call or system call failed with `code` (an errno value).
