@@ -175,28 +175,13 @@ enum CompiledTierBenchmark {
     static func hostCalls(_ compiler: ModuleCompiler) throws {
         let iterations = 2_000_000
         func perCall(_ tier: TierPolicy) throws -> Double {
-            let loop = try timeActor(HostCallBenchmark.loopWAT(iterations: iterations, body: ""), tier, compiler)
-            let calls = try timeActor(HostCallBenchmark.loopWAT(iterations: iterations, body: "(drop (call $now))"), tier, compiler)
+            let loop = try HostCallBenchmark.timeActor(HostCallBenchmark.loopWAT(iterations: iterations, body: ""), tier, compiler)
+            let calls = try HostCallBenchmark.timeActor(HostCallBenchmark.loopWAT(iterations: iterations, body: "(drop (call $now))"), tier, compiler)
             return (calls - loop) / Double(iterations)
         }
         let compiled = try perCall(.compiled)
         let interpreted = try perCall(.interpreter)
         report("one host call (sys_time_now) from compiled code", compiled, baseline: interpreted, baselineName: "from the interpreter")
-    }
-
-    static func timeActor(_ wat: String, _ tier: TierPolicy, _ compiler: ModuleCompiler) throws -> Double {
-        let host = WasmActorHost(kernel: Kernel(), tier: tier, compiler: compiler, logSink: { _, _ in })
-        let module = try host.load(bytes: try wat2wasm(wat), name: "loop")
-        _ = try host.compileAheadOfTime(module)
-        var best = Double.infinity
-        for _ in 0..<3 {
-            let t0 = nowNanoseconds()
-            let actor = try host.spawn(module)
-            host.wait(for: actor, timeout: .seconds(120))
-            best = min(best, Double(nowNanoseconds() - t0))
-        }
-        _ = host.shutdown()
-        return best
     }
 
     /// Each module's compile into an empty cache, next to what the

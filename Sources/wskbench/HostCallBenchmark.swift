@@ -36,10 +36,12 @@ enum HostCallBenchmark {
         """
     }
 
-    static func timeActor(_ wat: String) throws -> Double {
-        let kernel = Kernel()
-        let host = WasmActorHost(kernel: kernel, tier: .interpreter, logSink: { _, _ in })
+    /// The best of three runs of the actor `wat`, on `tier` (compiled
+    /// ahead of time unless interpreted), in nanoseconds.
+    static func timeActor(_ wat: String, _ tier: TierPolicy = .interpreter, _ compiler: ModuleCompiler? = nil) throws -> Double {
+        let host = WasmActorHost(kernel: Kernel(), tier: tier, compiler: compiler, logSink: { _, _ in })
         let module = try host.load(bytes: try wat2wasm(wat), name: "loop")
+        if tier != .interpreter { _ = try host.compileAheadOfTime(module) }
         var best = Double.infinity
         for _ in 0..<3 {
             let t0 = nowNanoseconds()
