@@ -102,7 +102,8 @@ let package = Package(
         .target(name: "CWasmRT", exclude: ["module", "README.md"]),
 
         // What several test targets share: the repository's files, constants read from sources.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(
+            name: "TestSupport", dependencies: [.product(name: "Logging", package: "swift-log")], path: "Tests/TestSupport"),
         .testTarget(
             name: "KernelTests",
             dependencies: ["Kernel", "TestSupport"]
