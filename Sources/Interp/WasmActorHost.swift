@@ -120,7 +120,7 @@ public final class WasmActorHost: ModuleLauncher, Sendable {
         counts.withLock { counts in
             if instance is CompiledActor { counts.compiled += 1 } else { counts.interpreted += 1 }
         }
-        return PreparedWasmActor(host: self, context: context, instance: instance)
+        return PreparedWasmActor(host: self, context: context, instance: instance, account: kernel.makeAccount())
     }
 
     /// Validates `module` as the interpreter would and compiles it into the
@@ -143,7 +143,7 @@ public final class WasmActorHost: ModuleLauncher, Sendable {
         _ module: CheckedModule, tier: TierPolicy? = nil, grant: (ActorID) throws -> Void = { _ in }
     ) throws -> ActorID {
         let prepared = try prepare(module, tier: tier)
-        let actor = kernel.createActor(name: module.name)
+        let actor = kernel.createActor(name: module.name, account: prepared.account)
         do {
             try grant(actor)
         } catch {
@@ -221,6 +221,7 @@ struct PreparedWasmActor: PreparedActor {
     let host: WasmActorHost
     let context: ActorContext
     let instance: any RunnableActor
+    let account: ResourceAccount?
 
     func start(in kernel: Kernel, as actor: ActorID) {
         host.run(self, as: actor)

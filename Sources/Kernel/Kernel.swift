@@ -14,6 +14,15 @@ public struct KernelLimits: Sendable {
     public var defaultEndpointCapacity = 64
     /// The longest queue an endpoint may have.
     public var maxEndpointCapacity = 1024
+    /// Bytes one actor may cause in all (`ResourceAccount`): linear memory,
+    /// tables, kernel objects, queued message payloads.
+    public var actorMemoryLimit = 512 << 20
+    /// Bytes all actors together may cause (`MemoryBudget`).
+    public var globalMemoryBudget = 4 << 30
+    /// Actors alive at once, in all.
+    public var maxActors = 1024
+    /// Live children (`sys_spawn`) one actor may have at once.
+    public var maxChildrenPerActor = 64
 
     public init() {}
 }
@@ -72,12 +81,15 @@ public struct KernelCounts: Sendable, Equatable {
 public final class Kernel: Sendable {
     let state: KernelLock
     public let logger: Logger
+    /// What all actors together may cause; every actor's account charges it.
+    public let budget: MemoryBudget
     let launcher: Mutex<(any ModuleLauncher)?> = Mutex(nil)
     private let exitObservers: Mutex<[@Sendable (ActorID, String, ExitReason) -> Void]> = Mutex([])
 
     public init(limits: KernelLimits = KernelLimits(), logger: Logger = Logger(label: "wskdesk.kernel")) {
         self.state = KernelLock(KernelState(limits: limits))
         self.logger = logger
+        self.budget = MemoryBudget(limit: limits.globalMemoryBudget)
     }
 
     func locked<R>(_ body: (KernelState) throws(SysError) -> R) throws(SysError) -> R {
@@ -88,12 +100,26 @@ public final class Kernel: Sendable {
 
     /// Creates an actor with an empty capability space. Grant its caps, then run it.
     /// After `shutdown()` the actor is created already ended, so it never runs.
-    public func createActor(name: String) -> ActorID {
-        state.withLock { state in
-            let id = state.addActor(name: name)
+    /// `account` is what the actor's memory is charged to: one made with
+    /// `makeAccount()` before the actor was created (an engine charges the
+    /// instance it prepares), or a new one.
+    public func createActor(name: String, account: ResourceAccount? = nil) -> ActorID {
+        let account = account ?? makeAccount()
+        return state.withLock { state in
+            let id = state.addActor(name: name, account: account)
             if state.isShuttingDown { state.actors[id]!.exitReason = .shutdown }
             return id
         }
+    }
+
+    /// A new account with the per-actor limit, charging this kernel's budget.
+    public func makeAccount() -> ResourceAccount {
+        ResourceAccount(limit: state.withLock { $0.limits.actorMemoryLimit }, budget: budget)
+    }
+
+    /// What `actor`'s memory is charged to.
+    public func account(of actor: ActorID) -> ResourceAccount? {
+        state.withLock { $0.actors[actor]?.account }
     }
 
     public func name(of actor: ActorID) -> String? {

@@ -22,10 +22,10 @@ final class KernelState {
         return entry
     }
 
-    func addActor(name: String) -> ActorID {
+    func addActor(name: String, account: ResourceAccount) -> ActorID {
         let id = ActorID(rawValue: nextActorID)
         nextActorID += 1
-        actors[id] = ActorEntry(id: id, name: name, capacity: limits.capabilitySpaceCapacity)
+        actors[id] = ActorEntry(id: id, name: name, capacity: limits.capabilitySpaceCapacity, account: account)
         return id
     }
 
@@ -191,6 +191,8 @@ final class ActorEntry {
     let id: ActorID
     let name: String
     var space: CapabilitySpace
+    /// What the actor's memory is charged to; outlives the entry.
+    let account: ResourceAccount
     var quotaUsed = 0
     var exitReason: ExitReason?
     /// Set while the actor is blocked, so terminating it can wake it.
@@ -198,9 +200,10 @@ final class ActorEntry {
     /// The reply object of a `sys_cap_call` in progress.
     var pendingCall: Reply?
 
-    init(id: ActorID, name: String, capacity: Int) {
+    init(id: ActorID, name: String, capacity: Int, account: ResourceAccount) {
         self.id = id
         self.name = name
+        self.account = account
         self.space = CapabilitySpace(capacity: capacity)
     }
 

@@ -9,8 +9,15 @@ public protocol ModuleLauncher: Sendable {
 
 /// A loaded module ready to run as an actor.
 public protocol PreparedActor: Sendable {
+    /// What the prepared instance is charged to, which the actor's entry
+    /// takes over; nil for a new account.
+    var account: ResourceAccount? { get }
     /// Runs the actor, on its own thread, as `actor`. Its caps are already granted.
     func start(in kernel: Kernel, as actor: ActorID)
+}
+
+extension PreparedActor {
+    public var account: ResourceAccount? { nil }
 }
 
 /// Why a spawn failed; logged in full, reported to the actor as an error code.

@@ -323,12 +323,13 @@ extension Kernel {
             logger.warning("spawn \(name) from \(directory) failed: \(failure.reason)")
             throw failure.code
         }
+        let account = prepared.account ?? makeAccount()
         let (child, actorHandle): (ActorID, Handle) = try locked { state throws(SysError) in
             // Decode again: the caller's caps may have changed while loading.
             _ = try state.lookup(caller, handle, rights: .spawn, kinds: [.spawner])
             let passed = try state.transferable(caller, grant)
             try state.requireRoom(1, in: caller)
-            let child = state.addActor(name: name)
+            let child = state.addActor(name: name, account: account)
             let endpoint = Endpoint(capacity: state.limits.defaultEndpointCapacity)
             _ = state.install(endpoint, rights: [.send, .receive, .grant], parent: nil, in: child)
             if let passed { _ = state.install(passed.object, rights: passed.rights, parent: passed, in: child) }

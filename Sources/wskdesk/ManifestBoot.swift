@@ -27,7 +27,8 @@ struct ManifestBoot {
             let path = actor.module.hasSuffix(".wasm") ? actor.module : actorsDir + "/" + actor.module + ".wasm"
             do {
                 let module = try host.load(path: path, name: actor.name)
-                prepared.append((actor, kernel.createActor(name: actor.name), try host.prepare(module)))
+                let instance = try host.prepare(module)
+                prepared.append((actor, kernel.createActor(name: actor.name, account: instance.account), instance))
             } catch {
                 throw DesktopError(description: "\(origin(actor)): \(error.description) (build the actors with scripts/build-actors)")
             }
