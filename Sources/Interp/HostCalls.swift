@@ -20,7 +20,8 @@ public enum ActorUnwind: Error, Sendable {
     case terminated
 }
 
-/// Where an actor's `sys_log` lines go: (actor name, line).
+/// Where an actor's `sys_log` lines go: (actor name, line), both already
+/// escaped (`LogText`): each is one line of plain text.
 public typealias LogSink = @Sendable (String, String) -> Void
 
 /// The state a running actor's host calls share: who it is, and whether the
@@ -30,12 +31,13 @@ public final class ActorContext: Sendable {
     public let name: String
     private let actorID = Atomic<UInt32>(0)
     private let ended = Atomic<Bool>(false)
-    let logSink: LogSink
+    /// Its `sys_log` lines: escaped, tagged, rate-limited.
+    let log: ActorLog
 
     init(kernel: Kernel, name: String, logSink: @escaping LogSink) {
         self.kernel = kernel
         self.name = name
-        self.logSink = logSink
+        self.log = ActorLog(name: name, sink: logSink)
     }
 
     /// Set once, when the kernel has created the actor.
@@ -46,8 +48,12 @@ public final class ActorContext: Sendable {
 
     func bind(_ actor: ActorID) { actorID.store(actor.rawValue, ordering: .releasing) }
 
-    /// Marks the actor ended: its next host call unwinds it.
-    func markEnded() { ended.store(true, ordering: .releasing) }
+    /// Marks the actor ended: its next host call unwinds it. Its log says
+    /// what the rate limit dropped since its last line.
+    func markEnded() {
+        ended.store(true, ordering: .releasing)
+        log.flush()
+    }
     public var isEnded: Bool { ended.load(ordering: .acquiring) }
 }
 
@@ -100,7 +106,7 @@ public struct HostCalls {
         guard let range = try? HostCalls.guestRange(ptr, len, in: memory) else { return }
         let line = range.lowerBound..<min(range.upperBound, range.lowerBound + ABI.maxLogLine)
         let text = memory.withBytes(line) { String(decoding: $0, as: UTF8.self) }
-        context.logSink(context.name, text)
+        context.log.write(text)
     }
 
     public func exit(code: Int32) throws(ActorUnwind) -> Never {

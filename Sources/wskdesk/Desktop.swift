@@ -22,6 +22,8 @@ struct Desktop {
     }
 
     func run() throws(DesktopError) {
+        // The manifest first: a mistake in it is said before the console changes.
+        let manifest = options.uiServer == nil && options.kiosk == nil ? try manifestToRun() : nil
         let console = try takeConsole()
         defer { console?.release() }
         let session = try openSession()
@@ -30,7 +32,9 @@ struct Desktop {
         defer { backend.restore() }
         let actorsDir = try actorDirectory()
         let inputSetup = try prepareInput(backend: backend)
-        let kernel = Kernel(logger: logger)
+        let limits = KernelLimits.forDesktop(manifest?.manifest.limits ?? Manifest.Limits())
+        let kernel = Kernel(limits: limits, logger: logger)
+        logger.info("\(limits.summary)")
         let host = WasmActorHost(kernel: kernel)
         kernel.onActorExit { [logger] actor, name, reason in
             switch reason {
@@ -53,7 +57,8 @@ struct Desktop {
             kiosk = try startKiosk(app, server: server, kernel: kernel, host: host, actorsDir: actorsDir, stop: stop)
             screen = .uiServer(server)
         } else {
-            screen = try startDesktop(backend: backend, kernel: kernel, host: host, actorsDir: actorsDir)
+            let (manifest, file) = manifest!  // read above whenever there is neither --ui-server nor --kiosk
+            screen = try startDesktop(manifest, file: file, backend: backend, kernel: kernel, host: host, actorsDir: actorsDir)
         }
         logger.info("\(backend.name) output \(backend.width)x\(backend.height)")
         let input = try startInput(inputSetup, screen: screen, kernel: kernel, session: session, kiosk: kiosk, stop: stop)
@@ -156,11 +161,10 @@ struct Desktop {
         app.hasSuffix(".wasm") ? app : actorsDir + "/" + app + ".wasm"
     }
 
-    private func startDesktop(backend: any DisplayBackend, kernel: Kernel, host: WasmActorHost, actorsDir: String)
-        throws(DesktopError) -> ScreenOwner
-    {
+    private func startDesktop(
+        _ manifest: Manifest, file: String, backend: any DisplayBackend, kernel: Kernel, host: WasmActorHost, actorsDir: String
+    ) throws(DesktopError) -> ScreenOwner {
         let server = try startUIServer(backend: backend, kernel: kernel, policy: Policy())
-        let (manifest, file) = try manifestToRun()
         try ManifestBoot(kernel: kernel, host: host, server: server, actorsDir: actorsDir, logger: logger).start(manifest, file: file)
         return .uiServer(server)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Kernel
 import Logging
 import Synchronization
 
@@ -48,15 +49,64 @@ struct FileLogHandler: LogHandler {
     }
 }
 
-/// Sends log lines to stderr and, if given, to a file, at `level`.
+/// Sends log lines to stderr and, if given, to a file, at `level`; every
+/// line passes `PlainLineLogHandler` first.
 func bootstrapLogging(level: Logger.Level, file: String? = nil) throws(DesktopError) {
     let sink = try file.map { path throws(DesktopError) in try FileLogHandler.open(path) }
     LoggingSystem.bootstrap { label in
         var stderr = StreamLogHandler.standardError(label: label)
         stderr.logLevel = level
-        guard let sink else { return stderr }
+        guard let sink else { return PlainLineLogHandler(stderr) }
         var file = FileLogHandler(label: label, sink: sink)
         file.logLevel = level
-        return MultiplexLogHandler([stderr, file])
+        return PlainLineLogHandler(MultiplexLogHandler([stderr, file]))
+    }
+}
+
+/// Escapes the controls in every message and metadata value before the
+/// handler it wraps writes them (`LogText.controlsEscaped`), so that no text
+/// — an actor's `sys_log` line, a module's name in an error, a window title —
+/// can end a log line early, forge the next one or reach the terminal as an
+/// escape sequence, whichever path it took into the log.
+struct PlainLineLogHandler: LogHandler {
+    var inner: any LogHandler
+
+    init(_ inner: any LogHandler) { self.inner = inner }
+
+    var logLevel: Logger.Level {
+        get { inner.logLevel }
+        set { inner.logLevel = newValue }
+    }
+
+    var metadata: Logger.Metadata {
+        get { inner.metadata }
+        set { inner.metadata = newValue }
+    }
+
+    var metadataProvider: Logger.MetadataProvider? {
+        get { inner.metadataProvider }
+        set { inner.metadataProvider = newValue }
+    }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { inner[metadataKey: key] }
+        set { inner[metadataKey: key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        var event = event
+        event.message = "\(LogText.controlsEscaped(event.message.description))"
+        event.metadata = event.metadata?.mapValues(Self.plain)
+        inner.log(event: event)
+    }
+
+    private static func plain(_ value: Logger.Metadata.Value) -> Logger.Metadata.Value {
+        switch value {
+        case .string(let text): .string(LogText.controlsEscaped(text))
+        case .stringConvertible(let value): .string(LogText.controlsEscaped(value.description))
+        case .array(let values): .array(values.map(plain))
+        case .dictionary(let values): .dictionary(values.mapValues(plain))
+        @unknown default: .string(LogText.controlsEscaped(value.description))
+        }
     }
 }

@@ -58,6 +58,34 @@ struct Manifest: Equatable {
     }
 
     var actors: [Actor]
+    /// The `[limits]` table: what the kernel allows actors (unset: the defaults).
+    var limits = Limits()
+
+    /// Limits on what actors may cause (docs/manifest.md); nil keeps the default.
+    struct Limits: Equatable {
+        /// Memory one actor may cause in all, in MiB.
+        var actorMemoryMiB: Int?
+        /// Memory all actors together may cause, in MiB.
+        var memoryBudgetMiB: Int?
+        /// Actors alive at once.
+        var actors: Int?
+        /// Live children one actor may spawn.
+        var childrenPerActor: Int?
+
+        static let keys = ["actor_memory_mib", "memory_budget_mib", "actors", "children_per_actor"]
+
+        /// Sets `key` to `value`; false when the key is unknown.
+        mutating func set(_ key: String, _ value: Int) -> Bool {
+            switch key {
+            case "actor_memory_mib": actorMemoryMiB = value
+            case "memory_budget_mib": memoryBudgetMiB = value
+            case "actors": actors = value
+            case "children_per_actor": childrenPerActor = value
+            default: return false
+            }
+            return true
+        }
+    }
 
     /// The desktop wskdesk starts when given no manifest.
     static let defaultDesktop = """
@@ -101,6 +129,9 @@ extension Manifest {
     /// Parses manifest text; every error names the line and the key.
     static func parse(_ text: String, file: String) throws(ManifestError) -> Manifest {
         var actors: [Actor] = []
+        var limits = Limits()
+        var inLimits = false
+        var limitsLine: Int?
         var seenKeys: Set<String> = []
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let number = index + 1
@@ -108,8 +139,17 @@ extension Manifest {
             let line = stripComment(String(raw)).trimmingSpaces()
             if line.isEmpty { continue }
             if line.hasPrefix("[") {
-                guard line == "[[actor]]" else { throw fail("unknown table \(line): a manifest has only [[actor]] tables") }
-                actors.append(Actor(name: "", module: "", grants: [], config: [:], line: number))
+                switch line {
+                case "[[actor]]":
+                    actors.append(Actor(name: "", module: "", grants: [], config: [:], line: number))
+                    inLimits = false
+                case "[limits]":
+                    if let first = limitsLine { throw fail("a second [limits] table (the first is on line \(first))") }
+                    limitsLine = number
+                    inLimits = true
+                default:
+                    throw fail("unknown table \(line): a manifest has [[actor]] tables and one [limits] table")
+                }
                 seenKeys = []
                 continue
             }
@@ -118,14 +158,28 @@ extension Manifest {
             }
             let key = String(line[..<equals]).trimmingSpaces()
             let valueText = String(line[line.index(after: equals)...]).trimmingSpaces()
-            guard !actors.isEmpty else { throw fail("key `\(key)` before any [[actor]] table") }
-            guard !seenKeys.contains(key) else { throw fail("key `\(key)` given twice in this [[actor]]") }
+            guard inLimits || !actors.isEmpty else { throw fail("key `\(key)` before any [[actor]] table") }
+            guard !seenKeys.contains(key) else {
+                throw fail("key `\(key)` given twice in this \(inLimits ? "[limits]" : "[[actor]]")")
+            }
             seenKeys.insert(key)
             let value: ConfigValue
             do throws(ValueError) {
                 value = try parseValue(valueText)
             } catch {
                 throw fail("key `\(key)`: \(error.message)")
+            }
+            if inLimits {
+                guard Limits.keys.contains(key) else {
+                    throw fail("unknown key `\(key)` in [limits] (known: \(Limits.keys.joined(separator: ", ")))")
+                }
+                guard case .string(let text) = value, !valueText.hasPrefix("\""), let number = Int(text), number > 0,
+                    number <= 1 << 30
+                else {
+                    throw fail("key `\(key)` must be a whole number above 0, like \(key) = 64")
+                }
+                _ = limits.set(key, number)
+                continue
             }
             var actor = actors.removeLast()
             switch (key, value) {
@@ -162,7 +216,11 @@ extension Manifest {
             var a = a
             if a.module.isEmpty { a.module = a.name }
             return a
-        })
+        }, limits: limits)
+        if let actor = limits.actorMemoryMiB, let budget = limits.memoryBudgetMiB, actor > budget {
+            throw ManifestError(file: file, line: limitsLine ?? 1, message:
+                "key `actor_memory_mib`: \(actor) MiB is more than all actors' `memory_budget_mib` of \(budget) MiB")
+        }
         try manifest.checkCrossGrants(file: file)
         if manifest.actors.isEmpty { throw ManifestError(file: file, line: 1, message: "no [[actor]] tables: nothing to start") }
         manifest.actors.sort { $0.line < $1.line }

@@ -1,3 +1,4 @@
+import Kernel
 import Testing
 
 @testable import wskdesk
@@ -49,6 +50,29 @@ import Testing
         #expect(manifest.actors[1].line == 10)
     }
 
+    @Test func limitsSetTheKernelsAndTheRestKeepItsDefaults() throws {
+        let manifest = try Manifest.parse("""
+            [limits]  # what actors may cause
+            actor_memory_mib = 128
+            children_per_actor = 8
+
+            [[actor]]
+            name = "paint"
+            """, file: "m.toml")
+        #expect(manifest.limits == Manifest.Limits(actorMemoryMiB: 128, childrenPerActor: 8))
+        let limits = KernelLimits.forDesktop(manifest.limits, physicalMemory: 24 << 30)
+        #expect(limits.actorMemoryLimit == 128 << 20)
+        #expect(limits.maxChildrenPerActor == 8)
+        #expect(limits.maxActors == KernelLimits().maxActors)
+        #expect(limits.globalMemoryBudget == 12 << 30)  // half the machine's memory
+        // A small machine still gives one actor its whole limit.
+        #expect(KernelLimits.forDesktop(Manifest.Limits(), physicalMemory: 512 << 20).globalMemoryBudget == KernelLimits().actorMemoryLimit)
+        let set = KernelLimits.forDesktop(Manifest.Limits(memoryBudgetMiB: 2048, actors: 50), physicalMemory: 24 << 30)
+        #expect(set.globalMemoryBudget == 2 << 30 && set.maxActors == 50)
+        #expect(set.summary == "actors may use 512 MiB each and 2048 MiB in all; at most 50 actors, 64 children each")
+        #expect(try Manifest.parse(Manifest.defaultDesktop, file: "default").limits == Manifest.Limits())
+    }
+
     @Test(arguments: [
         ("name = \"x\"", "m.toml line 1: key `name` before any [[actor]] table"),
         ("[[actor]]\nname = \"a\"\ngrnats = [\"ui\"]", "m.toml line 3: unknown key `grnats` (known: name, module, grants, config.KEY)"),
@@ -56,7 +80,12 @@ import Testing
         ("[[actor]]\nname = a", "m.toml line 2: key `name`: `a` is not a value: write strings in double quotes, lists as [\"a\", \"b\"]"),
         ("[[actor]]\nname = \"a", "m.toml line 2: key `name`: a string is not closed with \""),
         ("[[actor]]\nname = \"a\"\nname = \"b\"", "m.toml line 3: key `name` given twice in this [[actor]]"),
-        ("[[actors]]", "m.toml line 1: unknown table [[actors]]: a manifest has only [[actor]] tables"),
+        ("[[actors]]", "m.toml line 1: unknown table [[actors]]: a manifest has [[actor]] tables and one [limits] table"),
+        ("[limits]\nactors = 0\n[[actor]]\nname = \"a\"", "m.toml line 2: key `actors` must be a whole number above 0, like actors = 64"),
+        ("[limits]\nactors = \"12\"\n[[actor]]\nname = \"a\"", "m.toml line 2: key `actors` must be a whole number above 0, like actors = 64"),
+        ("[limits]\nthreads = 4", "m.toml line 2: unknown key `threads` in [limits] (known: actor_memory_mib, memory_budget_mib, actors, children_per_actor)"),
+        ("[limits]\n[[actor]]\nname = \"a\"\n[limits]", "m.toml line 4: a second [limits] table (the first is on line 1)"),
+        ("[limits]\nactor_memory_mib = 900\nmemory_budget_mib = 800\n[[actor]]\nname = \"a\"", "m.toml line 1: key `actor_memory_mib`: 900 MiB is more than all actors' `memory_budget_mib` of 800 MiB"),
         ("[[actor]]\nmodule = \"x\"", "m.toml line 1: this [[actor]] has no `name`"),
         ("[[actor]]\nname = \"a\"\n[[actor]]\nname = \"a\"", "m.toml line 4: key `name`: a second actor named \"a\""),
         ("[[actor]]\nname = \"a\"\ngrants = [\"send:nowhere\"]", "m.toml line 1: key `grants`: send:nowhere names no endpoint:nowhere"),
