@@ -254,17 +254,10 @@ struct Desktop {
     private func actorDirectory() throws(DesktopError) -> String {
         if let dir = options.actors { return dir }
         if let env = ProcessInfo.processInfo.environment["WSKDESK_ACTORS"] { return env }
-        var candidates: [String] = []
-        // <tree>/.build/<config>/wskdesk -> <tree>/build/actors
-        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        if let real = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-            let tree = URL(fileURLWithPath: real).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            candidates.append(tree.path + "/build/actors")
-        }
-        candidates.append(exe.deletingLastPathComponent().path + "/../share/wskdesk/actors")
-        candidates.append("build/actors")
-        for dir in candidates where FileManager.default.fileExists(atPath: dir) { return dir }
-        throw DesktopError(description: "no actors found in \(candidates.joined(separator: " or ")): build them with scripts/build-actors, or pass --actors DIR")
+        let candidates = ActorFolder.candidates(executable: ActorFolder.executablePath())
+        if let found = candidates.first(where: ActorFolder.holdsActors) { return found }
+        throw DesktopError(description: "no actors found in \(candidates.joined(separator: " or ")): "
+            + "build them with scripts/build-actors, install wskdesk (scripts/install), or pass --actors DIR")
     }
 }
 

@@ -47,7 +47,7 @@ struct Run: ParsableCommand {
     @Option(help: "Size of the headless output, WIDTHxHEIGHT.")
     var size: OutputSize = OutputSize(width: 1280, height: 800)
 
-    @Option(help: "Folder with the actor .wasm files (default: $WSKDESK_ACTORS, else build/actors of the source tree).")
+    @Option(help: "Folder with the actor .wasm files (default: $WSKDESK_ACTORS, else PREFIX/share/wskdesk/actors beside an installed PREFIX/bin/wskdesk, else build/actors of the source tree the binary was built in).")
     var actors: String?
 
     @Option(name: .customLong("app"), help: "An app to start: a name in the actors folder or a .wasm path (repeatable; default: paint and fractal).")
@@ -118,6 +118,9 @@ struct OutputSize: ExpressibleByArgument {
         self.width = width
         self.height = height
     }
+
+    /// How `--help` shows the default: as a user writes it.
+    var defaultValueDescription: String { "\(width)x\(height)" }
 
     init?(argument: String) {
         let parts = argument.lowercased().split(separator: "x")
