@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+
+/// `wskdesk manual`: the man page, wskdesk.1, in roff, made from the same
+/// definitions as `--help` so the two never disagree. `scripts/install`
+/// writes it to PREFIX/share/man/man1.
+struct Manual: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "manual", abstract: "Print the man page (roff) to standard output.", shouldDisplay: false)
+
+    func run() {
+        print(Manual.page(date: "December 2026"))
+    }
+
+    static func page(date: String) -> String {
+        let top = WskDesk.configuration
+        var lines = [
+            #".TH WSKDESK 1 "\#(date)" "wskdesk" "User Commands""#,
+            ".SH NAME", "wskdesk \\- \(escape(top.abstract))",
+            ".SH SYNOPSIS", ".B wskdesk", "[\\fIsubcommand\\fR] [\\fIoptions\\fR]",
+            ".SH DESCRIPTION", escape(top.discussion),
+            ".PP",
+            "Without a subcommand wskdesk runs the desktop (\\fBwskdesk run\\fR). "
+                + "Installed, it finds its actors in \\fIPREFIX/share/wskdesk/actors\\fR.",
+        ]
+        for command in top.subcommands where command.configuration.shouldDisplay {
+            let name = command.configuration.commandName ?? "\(command)".lowercased()
+            lines += [".SH \"WSKDESK \(name.uppercased())\"", ".nf"]
+            lines += WskDesk.helpMessage(for: command, columns: 78).split(separator: "\n", omittingEmptySubsequences: false)
+                .map { escape(String($0)) }
+            lines.append(".fi")
+        }
+        lines += [
+            ".SH FILES",
+            ".TP", "\\fIPREFIX/share/wskdesk/actors\\fR", "apps, \\fIplugins/\\fR and \\fIformulas/\\fR",
+            ".TP", "\\fIPREFIX/share/wskdesk/sdk\\fR", "the Rust SDK's sources, for building plugins",
+            ".TP", "\\fI$XDG_CACHE_HOME/wskdesk/compiled\\fR", "compiled actors (the compiled tier's cache)",
+            ".SH SEE ALSO", "\\fIPREFIX/share/doc/wskdesk/\\fR: README.md, ABI.md, manifest.md, kiosk.md, plugins.md",
+        ]
+        return lines.joined(separator: "\n")
+    }
+
+    /// Text safe in roff: backslashes written `\e`, hyphens as `\-` (so
+    /// options copy and paste as typed), and a line that would start with a
+    /// control character (`.` or `'`) guarded.
+    static func escape(_ text: String) -> String {
+        let escaped = text.replacingOccurrences(of: "\\", with: "\\e").replacingOccurrences(of: "-", with: "\\-")
+        return escaped.first == "." || escaped.first == "'" ? "\\&" + escaped : escaped
+    }
+}
