@@ -1,5 +1,6 @@
 @_spi(Fuzzing) import WasmKit
 import Kernel
+import WasmParser
 
 /// Why a module cannot run as an actor: said with the file it came from, what
 /// is wrong and what to do.
@@ -30,7 +31,8 @@ public struct CheckedModule: Sendable {
 }
 
 public enum ModuleCheck {
-    /// Parses `bytes` and checks them against the ABI: every import must be a
+    /// Parses `bytes`, refuses a module outside `WasmLanguage` (naming the
+    /// proposal it uses) and checks it against the ABI: every import must be a
     /// host call of module "env" with its exact signature, and the module must
     /// export a `_start` function and its `memory`. All problems are reported
     /// at once.
@@ -41,11 +43,23 @@ public enum ModuleCheck {
                 "not a WebAssembly module: it does not start with the bytes 00 61 73 6d (\"\\0asm\")",
             ])
         }
+        if let problem = LanguageCheck.headerProblem(bytes) {
+            throw ModuleLoadError(source: source, problems: [problem])
+        }
+        // The language first: a module outside it is told which proposal it
+        // uses, not how WasmKit's parser stumbled on it.
+        let violations: [LanguageViolation]
+        do {
+            violations = try LanguageCheck.violations(in: bytes)
+        } catch {
+            throw ModuleLoadError(source: source, problems: [error.text])
+        }
+        guard violations.isEmpty else { throw ModuleLoadError(source: source, problems: violations.map(\.text)) }
         let module: Module
         do {
-            module = try parseWasm(bytes: bytes)
+            module = try parseWasm(bytes: bytes, features: WasmLanguage.wasmKitFeatures)
         } catch {
-            throw ModuleLoadError(source: source, problems: ["not a valid WebAssembly module: \(error)"])
+            throw ModuleLoadError(source: source, problems: [MalformedModule(error).text])
         }
         var problems: [String] = []
         var calls: [String] = []

@@ -41,7 +41,7 @@ import WAT
             }
         }
         #expect(throws: ModuleLoadError(source: "junk", problems: [
-            "not a valid WebAssembly module: Unexpected end of byte sequence. at offset 0x9",
+            "ends unexpectedly at offset 0x9: the file is truncated or corrupt; build or copy it again",
         ])) { try system.host.load(bytes: [0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1], name: "junk") }
         #expect(throws: ModuleLoadError(source: "/nonexistent/x.wasm", problems: ["cannot open: No such file or directory"])) {
             try system.host.load(path: "/nonexistent/x.wasm")

@@ -1,0 +1,229 @@
+import Interp
+import Testing
+import WAT
+import WasmParser
+
+@testable import Kernel
+
+/// The one language both tiers run (docs/ABI.md "The accepted language"): a
+/// module outside it is refused at load, naming the proposal it uses, where,
+/// and what to do; a malformed module is refused in plain words.
+@Suite struct LanguageTests {
+    let system = TestSystem()
+
+    /// `ModuleCheck`'s verdict on `bytes`: the problems, or nil when it loads.
+    func problems(_ bytes: [UInt8]) -> [String]? {
+        do {
+            _ = try system.host.load(bytes: bytes, name: "bad")
+            return nil
+        } catch {
+            #expect(error.source == "bad")
+            return error.problems
+        }
+    }
+
+    /// A module in WAT with every proposal WasmKit knows enabled for parsing.
+    static func wasm(_ wat: String) throws -> [UInt8] { try wat2wasm(wat, features: .all) }
+
+    /// An actor shell around `body` (function 0, `_start`) and `fields`.
+    static func shell(_ body: String, fields: String = "", memory: String = "(memory (export \"memory\") 1)") throws -> [UInt8] {
+        try wasm("(module \(memory) \(fields) (func (export \"_start\") \(body)))")
+    }
+
+    /// Where `pattern` first occurs in `bytes`, as the messages write offsets,
+    /// `skip` bytes into it.
+    static func at(_ pattern: [UInt8], in bytes: [UInt8], skip: Int = 0) -> String {
+        let index = bytes.indices.first { bytes[$0...].starts(with: pattern) }!
+        return "0x" + String(index + skip, radix: 16)
+    }
+
+    /// Where the section with `id` starts (its id byte), walking the sections.
+    static func section(_ id: UInt8, in bytes: [UInt8]) -> String {
+        var offset = 8
+        while offset < bytes.count {
+            if bytes[offset] == id { return "0x" + String(offset, radix: 16) }
+            var size = 0
+            var shift = 0
+            offset += 1
+            repeat {
+                size |= Int(bytes[offset] & 0x7f) << shift
+                shift += 7
+                offset += 1
+            } while bytes[offset - 1] & 0x80 != 0
+            offset += size
+        }
+        Issue.record("no section \(id)")
+        return ""
+    }
+
+    /// A module of raw sections: (id, contents), after the magic and version 1.
+    static func binary(_ sections: [(UInt8, [UInt8])]) -> [UInt8] {
+        [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00] + sections.flatMap { id, contents in
+            [id, UInt8(contents.count)] + contents
+        }
+    }
+
+    /// An actor shell in raw bytes whose `_start` body is `body` (no locals, then `end`).
+    static func binaryShell(body: [UInt8]) -> [UInt8] {
+        let code = [0x00] + body + [0x0b]
+        return binary([
+            (1, [0x01, 0x60, 0x00, 0x00]),  // one type: () -> ()
+            (3, [0x01, 0x00]),  // one function of type 0
+            (5, [0x01, 0x00, 0x01]),  // one memory, at least 1 page
+            (7, [0x02, 0x06] + Array("_start".utf8) + [0x00, 0x00, 0x06] + Array("memory".utf8) + [0x02, 0x00]),
+            (10, [0x01, UInt8(code.count)] + code),
+        ])
+    }
+
+    // MARK: Malformed modules
+
+    @Test func aWrongVersionIsNamed() {
+        let header: [UInt8] = [0x00, 0x61, 0x73, 0x6d]
+        #expect(problems(header + [2, 0, 0, 0]) == ["is WebAssembly binary version 2; wskdesk runs version 1 modules"])
+        #expect(problems(header + [0, 1, 0, 0]) == ["is WebAssembly binary version 256; wskdesk runs version 1 modules"])
+        #expect(problems(header + [0x0d, 0, 1, 0]) == [
+            "is a WebAssembly component (layer 1), not a core module: wskdesk runs core modules of binary version 1",
+        ])
+        #expect(problems(header + [1, 0]) == [
+            "ends after 6 bytes, inside its 8-byte header: the file is truncated; build or copy it again",
+        ])
+    }
+
+    @Test func aTruncatedModuleSaysWhereItEnds() {
+        let shell = Self.binaryShell(body: [])
+        #expect(problems(shell) == nil, "the shell itself loads")
+        // Cut inside the code section: the parser runs out at the cut.
+        let cut = shell.count - 2
+        #expect(problems(Array(shell[..<cut])) == [
+            "ends unexpectedly at offset 0x\(String(cut, radix: 16)): the file is truncated or corrupt; build or copy it again",
+        ])
+        // A section id with nothing after it.
+        #expect(problems(Self.binary([]) + [1]) == [
+            "ends unexpectedly at offset 0x9: the file is truncated or corrupt; build or copy it again",
+        ])
+    }
+
+    @Test func anOverlongIntegerIsNamed() {
+        // The type section's size as a six-byte LEB128: a u32 takes at most five.
+        let bytes = Self.binary([]) + [0x01, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00]
+        #expect(problems(bytes) == [
+            "has an integer (LEB128) at offset 0xe longer than its type allows: the file is corrupt; build it again",
+        ])
+    }
+
+    @Test func anUnknownSectionIdIsNamed() {
+        #expect(problems(Self.binary([(14, [])])) == [
+            "has a section with the unknown id 14 at offset 0xa: the file is corrupt; build it again",
+        ])
+    }
+
+    @Test func anUnknownInstructionIsNamedByItsOpcode() {
+        // 0xfc 0x20 is no instruction of any proposal.
+        let bytes = Self.binaryShell(body: [0xfc, 0x20])
+        #expect(problems(bytes)?.count == 1)
+        #expect(problems(bytes)?.first?.hasPrefix("has an unknown instruction (opcode 0xfc 0x20) at offset ") == true)
+    }
+
+    // MARK: Proposals outside the language
+
+    @Test func simdIsRefused() throws {
+        let bytes = try Self.shell("(drop (v128.const i64x2 0 0))")
+        #expect(problems(bytes) == [
+            "uses SIMD (instruction 0xfd 0x0c in function 0 at offset \(Self.at([0xfd, 0x0c], in: bytes))), which wskdesk does not support: build without the simd128 target feature",
+        ])
+        // A v128 in a signature alone is enough.
+        let typed = try Self.shell("", fields: "(func $f (param v128))")
+        #expect(problems(typed) == [
+            "uses SIMD (type v128 in function type 0 in the type section at offset \(Self.section(1, in: typed))), which wskdesk does not support: build without the simd128 target feature",
+        ])
+    }
+
+    @Test func sharedMemoryAndAtomicsAreRefused() throws {
+        let shared = try Self.shell("", memory: "(memory (export \"memory\") 1 1 shared)")
+        #expect(problems(shared) == [
+            "uses the threads proposal (shared memory 0 in the memory section at offset \(Self.section(5, in: shared))), which wskdesk does not support: build without atomics/threads",
+        ])
+        let atomic = try Self.shell("(drop (i32.atomic.load (i32.const 0)))")
+        #expect(problems(atomic) == [
+            "uses the threads proposal (atomic instruction 0xfe 0x10 in function 0 at offset \(Self.at([0xfe, 0x10], in: atomic))), which wskdesk does not support: build without atomics/threads",
+        ])
+    }
+
+    @Test func memory64IsRefused() throws {
+        let bytes = try Self.shell("", memory: "(memory (export \"memory\") i64 1)")
+        #expect(problems(bytes) == [
+            "uses the memory64 proposal (64-bit memory 0 in the memory section at offset \(Self.section(5, in: bytes))), which wskdesk does not support: build for wasm32",
+        ])
+    }
+
+    @Test func aSecondMemoryIsRefused() throws {
+        let bytes = try Self.shell("", fields: "(memory 1)")
+        #expect(problems(bytes) == [
+            "uses the multi-memory proposal (a second memory in the memory section at offset \(Self.section(5, in: bytes))), which wskdesk does not support: an actor has one memory; build without multi-memory",
+        ])
+    }
+
+    @Test func tailCallsAreRefused() throws {
+        let bytes = try Self.wasm(#"(module (memory (export "memory") 1) (func $f) (func (export "_start") (return_call $f)))"#)
+        #expect(problems(bytes) == [
+            "uses tail calls (return_call in function 1 at offset \(Self.at([0x12, 0x00, 0x0b], in: bytes))), which wskdesk does not support: build without the tail-call target feature",
+        ])
+    }
+
+    /// The audit's module: a throw/catch loop whose caught exceptions WasmKit
+    /// keeps, growing without bound between host calls.
+    @Test func exceptionHandlingIsRefused() throws {
+        let loop = try Self.shell("""
+            (loop $again
+              (block $caught (try_table (catch $boom $caught) (throw $boom)))
+              (br $again))
+            """, fields: "(tag $boom)")
+        let remedy = "which wskdesk does not support: build without exceptions (C++: -fno-exceptions; Rust: panic = \"abort\")"
+        #expect(problems(loop) == [
+            "uses exception handling (the tag section at offset \(Self.section(13, in: loop))), \(remedy)",
+        ])
+        // Without a tag: throw_ref on a null exnref (ref.null 0x69, then throw_ref).
+        let rethrow = try Self.shell("(throw_ref (ref.null exn))")
+        #expect(problems(rethrow) == [
+            "uses exception handling (an exception reference type in function 0 at offset \(Self.at([0xd0, 0x69, 0x0a], in: rethrow))), \(remedy)",
+        ])
+        // Legacy try/catch, which WasmKit cannot even read.
+        let legacy = Self.binaryShell(body: [0x06, 0x40, 0x07, 0x00, 0x0b])
+        #expect(problems(legacy) == [
+            "uses legacy exception handling (try in function 0 at offset \(Self.at([0x06, 0x40], in: legacy))), \(remedy)",
+        ])
+        let rethrowLegacy = Self.binaryShell(body: [0x09, 0x00])
+        #expect(problems(rethrowLegacy) == [
+            "uses legacy exception handling (rethrow in function 0 at offset \(Self.at([0x09, 0x00, 0x0b], in: rethrowLegacy))), \(remedy)",
+        ])
+    }
+
+    @Test func gcTypesAreRefused() throws {
+        let bytes = try Self.shell("", fields: "(type $point (struct (field i32) (field i32)))")
+        #expect(problems(bytes) == [
+            "uses the GC proposal (struct type 0 in the type section at offset \(Self.section(1, in: bytes))), which wskdesk does not support: build for linear memory, without the GC proposal",
+        ])
+    }
+
+    @Test func typedFunctionReferencesAreRefused() throws {
+        let bytes = try Self.shell("", fields: "(type $t (func)) (func $f (param (ref null $t)))")
+        #expect(problems(bytes) == [
+            "uses typed function references (a reference to type 0 in function type 1 in the type section at offset \(Self.section(1, in: bytes))), which wskdesk does not support: build without the reference-types extensions (typed function references)",
+        ])
+    }
+
+    @Test func extendedConstantsAreRefused() throws {
+        let bytes = try Self.shell("", fields: "(global i32 (i32.add (i32.const 1) (i32.const 2)))")
+        #expect(problems(bytes) == [
+            "uses extended constant expressions (i32.add in the initializer of global 0 in the global section at offset \(Self.section(6, in: bytes))), which wskdesk does not support: build without the extended-const target feature",
+        ])
+    }
+
+    @Test func everyProposalUsedIsNamedOnce() throws {
+        let bytes = try Self.shell("""
+            (drop (v128.const i64x2 0 0)) (drop (v128.const i64x2 1 1)) (drop (i32.atomic.load (i32.const 0)))
+            """, memory: "(memory (export \"memory\") 1 1 shared)")
+        let found = problems(bytes) ?? []
+        #expect(found.map { $0.prefix(while: { $0 != "(" }) } == ["uses the threads proposal ", "uses SIMD "])
+    }
+}
