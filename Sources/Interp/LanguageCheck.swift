@@ -213,7 +213,7 @@ struct LanguageCheck {
                     note(proposal, "\(name) in \(place)", at: start)
                     return
                 }
-                throw MalformedModule(error)
+                throw MalformedModule(error, at: start)
             }
             guard let visit else { return }
             if case let (proposal, name)? = opcodeProposal(at: start) {

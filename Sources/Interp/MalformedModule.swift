@@ -6,8 +6,12 @@ import WasmParser
 struct MalformedModule: Error {
     let text: String
 
-    init(_ error: any Error) {
-        text = Self.words(for: ParserFailure(error))
+    /// `offset`, when given, is where the failure is: WasmKit counts a
+    /// function body's offsets from the body's start.
+    init(_ error: any Error, at offset: Int? = nil) {
+        var failure = ParserFailure(error)
+        if let offset { failure.offset = offset }
+        text = Self.words(for: failure)
     }
 
     /// The one table from WasmKit's parse errors to wskdesk's words; anything
@@ -31,19 +35,25 @@ struct MalformedModule: Error {
             if let id = number(after: "malformed section id: ") {
                 return "has a section with the unknown id \(id)\(at): \(corrupt)"
             }
+            func byte(_ decimal: String) -> String { UInt8(decimal).map(hexByte) ?? decimal }
             if let flag = number(after: "Malformed limit: ") {
-                return "has limits with the unknown flag \(flag)\(at): \(corrupt)"
+                return "has limits with the unknown flag \(byte(flag))\(at): \(corrupt)"
             }
             if let list = number(after: "Illegal opcode: ") {
                 let opcode = list.split(whereSeparator: { !$0.isNumber }).compactMap { UInt8($0) }.map(hexByte)
                 return "has an unknown instruction (opcode \(opcode.joined(separator: " ")))\(at): \(corrupt)"
             }
             if let type = number(after: "malformed value type: ") {
-                return "has an unknown value type \(type)\(at): \(corrupt)"
+                return "has an unknown value type \(byte(type))\(at): \(corrupt)"
             }
             if text.hasPrefix("malformed UTF-8 encoding") { return "has a name that is not valid UTF-8\(at): \(corrupt)" }
-            if text.hasPrefix("Section size mismatch") {
-                return "has a section whose contents do not end where its size says (\(text.dropFirst("Section size mismatch ".count)))\(at): \(corrupt)"
+            if let sizes = number(after: "Section size mismatch for section ") {
+                // "ID: expected END but got END", both ends absolute offsets.
+                let numbers = sizes.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+                if numbers.count == 3 {
+                    return "has a section (id \(numbers[0])) whose contents end at offset \(hex(numbers[2])), "
+                        + "not at \(hex(numbers[1])) where its size says: \(corrupt)"
+                }
             }
             if text == "Sections in the module are out of order" {
                 return "has its sections out of order\(at): \(corrupt)"

@@ -118,10 +118,30 @@ import WasmParser
     }
 
     @Test func anUnknownInstructionIsNamedByItsOpcode() {
-        // 0xfc 0x20 is no instruction of any proposal.
+        // 0xfc 0x20 is no instruction of any proposal; the offset is the
+        // instruction's in the file, not in its function body.
         let bytes = Self.binaryShell(body: [0xfc, 0x20])
-        #expect(problems(bytes)?.count == 1)
-        #expect(problems(bytes)?.first?.hasPrefix("has an unknown instruction (opcode 0xfc 0x20) at offset ") == true)
+        #expect(problems(bytes) == [
+            "has an unknown instruction (opcode 0xfc 0x20) at offset \(Self.at([0xfc, 0x20], in: bytes)): the file is corrupt; build it again",
+        ])
+    }
+
+    /// WasmKit gives the offset just past the byte it could not take.
+    @Test func malformedPartsAreNamedWhereTheyAre() {
+        let corrupt = "the file is corrupt; build it again"
+        // A memory whose limits flag (0x08) no proposal defines: offset 12 is past it.
+        #expect(problems(Self.binary([(5, [0x01, 0x08, 0x01])])) == ["has limits with the unknown flag 0x08 at offset 0xc: \(corrupt)"])
+        // The function section (3) before the type section (1), whose one byte is at 13.
+        #expect(problems(Self.binary([(3, [0x00]), (1, [0x00])])) == ["has its sections out of order at offset 0xe: \(corrupt)"])
+        // An export name of one byte, 0xff at offset 12.
+        #expect(problems(Self.binary([(7, [0x01, 0x01, 0xff, 0x00, 0x00])])) == [
+            "has a name that is not valid UTF-8 at offset 0xd: \(corrupt)",
+        ])
+        // A function type with a parameter of type 0x55, at offset 13.
+        #expect(problems(Self.binary([(1, [0x01, 0x60, 0x01, 0x55, 0x00])])) == ["has an unknown value type 0x55 at offset 0xe: \(corrupt)"])
+        // A type section that says 5 bytes (10 to 15) but holds a 4-byte type vector.
+        let sized: [UInt8] = Self.binary([]) + [0x01, 0x05, 0x01, 0x60, 0x00, 0x00, 0x00]
+        #expect(problems(sized) == ["has a section (id 1) whose contents end at offset 0xe, not at 0xf where its size says: \(corrupt)"])
     }
 
     // MARK: Proposals outside the language
