@@ -58,6 +58,25 @@ struct MalformedModule: Error {
             if text == "Sections in the module are out of order" {
                 return "has its sections out of order\(at): \(corrupt)"
             }
+            if let form = number(after: "Malformed composite type: ") {
+                return "has a type of the unknown form \(byte(form))\(at): \(corrupt)"
+            }
+            if let flag = number(after: "Malformed mutability: ") {
+                return "has a global with the unknown mutability flag \(byte(flag))\(at): \(corrupt)"
+            }
+            if let flags = number(after: "malformed memop flags: ") {
+                return "has a memory access with the unknown alignment flags \(flags)\(at): \(corrupt)"
+            }
+            if text.hasPrefix("invalid function type index: ") {
+                return "has a block type that is neither a value type nor a type index\(at): \(corrupt)"
+            }
+            if let index = number(after: "Type index "), index.hasSuffix(" is out of range") {
+                return "refers to type \(index.dropLast(" is out of range".count)), which its type section does not define: \(corrupt)"
+            }
+            if text.hasPrefix("Inconsistent function and code length: ") {
+                let counts = text.split(whereSeparator: { !$0.isNumber })
+                return "has \(counts.first ?? "?") functions in its function section but \(counts.last ?? "?") in its code section: \(corrupt)"
+            }
             return "is not a valid WebAssembly module: \(text)\(at)"
         }
     }

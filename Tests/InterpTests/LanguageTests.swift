@@ -1,8 +1,8 @@
-import Interp
 import Testing
 import WAT
 import WasmParser
 
+@testable import Interp
 @testable import Kernel
 
 /// The one language both tiers run (docs/ABI.md "The accepted language"): a
@@ -142,6 +142,20 @@ import WasmParser
         // A type section that says 5 bytes (10 to 15) but holds a 4-byte type vector.
         let sized: [UInt8] = Self.binary([]) + [0x01, 0x05, 0x01, 0x60, 0x00, 0x00, 0x00]
         #expect(problems(sized) == ["has a section (id 1) whose contents end at offset 0xe, not at 0xf where its size says: \(corrupt)"])
+        // A type whose form byte (0x55, at offset 11) is no function, struct or array.
+        #expect(problems(Self.binary([(1, [0x01, 0x55])])) == ["has a type of the unknown form 0x55 at offset 0xc: \(corrupt)"])
+        // An i32 global with mutability 2 (at offset 12).
+        #expect(problems(Self.binary([(6, [0x01, 0x7f, 0x02, 0x41, 0x00, 0x0b])])) == [
+            "has a global with the unknown mutability flag 0x02 at offset 0xd: \(corrupt)",
+        ])
+        // A function of type 3 in a module with no types.
+        #expect(problems(Self.binary([(3, [0x01, 0x03]), (10, [0x01, 0x02, 0x00, 0x0b])])) == [
+            "refers to type 3, which its type section does not define: \(corrupt)",
+        ])
+        // Two functions declared, one body.
+        #expect(problems(Self.binary([(1, [0x01, 0x60, 0x00, 0x00]), (3, [0x02, 0x00, 0x00]), (10, [0x01, 0x02, 0x00, 0x0b])])) == [
+            "has 2 functions in its function section but 1 in its code section: \(corrupt)",
+        ])
     }
 
     // MARK: Proposals outside the language
@@ -245,5 +259,50 @@ import WasmParser
             """, memory: "(memory (export \"memory\") 1 1 shared)")
         let found = problems(bytes) ?? []
         #expect(found.map { $0.prefix(while: { $0 != "(" }) } == ["uses the threads proposal ", "uses SIMD "])
+    }
+
+    // MARK: Both tiers, one language
+
+    /// The interpreter's engine is given the language's WasmKit features:
+    /// exception handling, on in WasmKit's default, is off.
+    @Test func theInterpreterRunsWithExceptionHandlingOff() {
+        let features = InterpreterEngine(limits: ActorLimits()).engine.configuration.features
+        #expect(features == WasmLanguage.wasmKitFeatures)
+        #expect(!features.contains(.exceptionHandling))
+        #expect(WasmFeatureSet.default.contains(.exceptionHandling), "WasmKit's default, which wskdesk does not use")
+    }
+
+    /// Random corruptions of a real actor: each loads or is refused in
+    /// words, never with a dump of a Swift error value. Seeded, so a failure
+    /// repeats; bounded by count.
+    @Test func corruptedModulesAreRefusedInWords() throws {
+        let original = try wat2wasm(reportingActor(body: "(call $report (i64.const 7)) (call $flush (i64.const 1))"))
+        var random = SplitMix64(seed: 0x5EED_1A46)
+        var refused = 0
+        for _ in 0..<1500 {
+            var bytes = original
+            for _ in 0...random.next() % 3 {
+                bytes[8 + Int(random.next() % UInt64(bytes.count - 8))] = UInt8(truncatingIfNeeded: random.next())
+            }
+            guard let found = problems(bytes) else { continue }
+            refused += 1
+            for problem in found {
+                #expect(!problem.contains("Message(") && !problem.contains("Error(") && !problem.contains("kind:"), "\(problem)")
+            }
+        }
+        #expect(refused > 100, "the corruptions were refused \(refused) times")
+    }
+}
+
+/// A small seeded generator (SplitMix64), so the corruptions repeat run to run.
+private struct SplitMix64 {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
