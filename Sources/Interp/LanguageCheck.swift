@@ -226,6 +226,9 @@ struct LanguageCheck {
             if let memory = immediates.memory, memory != 0 {
                 note(.multiMemory, "an access to memory \(memory) in \(place)", at: start)
             }
+            if immediates.offset > UInt64(UInt32.max) {
+                note(.memory64, "a 64-bit memory offset in \(place)", at: start)
+            }
         }
     }
 
@@ -279,6 +282,8 @@ private struct Immediates: AnyInstructionVisitor {
     var types: [ValueType] = []
     var heap: HeapType?
     var memory: UInt32?
+    /// The offset of a memory access: past 32 bits only for a 64-bit memory.
+    var offset: UInt64 = 0
 
     mutating func visit(_ instruction: Instruction) {
         switch instruction {
@@ -287,7 +292,9 @@ private struct Immediates: AnyInstructionVisitor {
         case .typedSelect(let type): types.append(type)
         case .refNull(let type): heap = type
         case .refTest(_, let type), .refCast(_, let type): heap = type
-        case .load(_, let memarg), .store(_, let memarg), .simdMemLane(_, let memarg, _): memory = memarg.memory
+        case .load(_, let memarg), .store(_, let memarg), .simdMemLane(_, let memarg, _):
+            memory = memarg.memory
+            offset = memarg.offset
         case .memorySize(let index), .memoryGrow(let index), .memoryFill(let index), .memoryInit(_, let index):
             memory = index
         case .memoryCopy(let destination, let source): memory = max(destination, source)

@@ -58,6 +58,13 @@ struct MalformedModule: Error {
             if text == "Sections in the module are out of order" {
                 return "has its sections out of order\(at): \(corrupt)"
             }
+            if let form = number(after: "Malformed function type: ") {
+                // Read without the GC proposal, the type section takes function types only.
+                if let code = UInt8(form), [0x4e, 0x4f, 0x50].contains(code) {
+                    return LanguageViolation(proposal: .gc, what: "a subtype or recursive type group in the type section", offset: failure.offset).text
+                }
+                return "has a type of the unknown form \(byte(form))\(at): \(corrupt)"
+            }
             if let form = number(after: "Malformed composite type: ") {
                 return "has a type of the unknown form \(byte(form))\(at): \(corrupt)"
             }

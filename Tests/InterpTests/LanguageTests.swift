@@ -190,6 +190,14 @@ import WasmParser
         ])
     }
 
+    @Test func aMemoryOffsetPast32BitsIsRefused() {
+        // i32.load (0x28) with offset 2^32 (LEB128 80 80 80 80 10), as only a 64-bit memory has.
+        let bytes = Self.binaryShell(body: [0x41, 0x00, 0x28, 0x02, 0x80, 0x80, 0x80, 0x80, 0x10, 0x1a])
+        #expect(problems(bytes) == [
+            "uses the memory64 proposal (a 64-bit memory offset in function 0 at offset \(Self.at([0x28, 0x02, 0x80], in: bytes))), which wskdesk does not support: build for wasm32",
+        ])
+    }
+
     @Test func aSecondMemoryIsRefused() throws {
         let bytes = try Self.shell("", fields: "(memory 1)")
         #expect(problems(bytes) == [
@@ -236,6 +244,16 @@ import WasmParser
         let bytes = try Self.shell("", fields: "(type $point (struct (field i32) (field i32)))")
         #expect(problems(bytes) == [
             "uses the GC proposal (struct type 0 in the type section at offset \(Self.section(1, in: bytes))), which wskdesk does not support: build for linear memory, without the GC proposal",
+        ])
+    }
+
+    @Test func aSubtypeDeclarationIsRefused() {
+        // `sub final` (0x4f, at offset 11) around a plain function type: GC's
+        // syntax, which wasm2c does not read without the GC proposal.
+        var bytes = Self.binaryShell(body: [])
+        bytes.replaceSubrange(8..<14, with: [0x01, 0x06, 0x01, 0x4f, 0x00, 0x60, 0x00, 0x00])
+        #expect(problems(bytes) == [
+            "uses the GC proposal (a subtype or recursive type group in the type section at offset 0xc), which wskdesk does not support: build for linear memory, without the GC proposal",
         ])
     }
 
