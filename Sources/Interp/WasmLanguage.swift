@@ -54,7 +54,7 @@ public enum WasmLanguage {
             case .tailCall: "build without the tail-call target feature"
             case .exceptions, .legacyExceptions:
                 "build without exceptions (C++: -fno-exceptions; Rust: panic = \"abort\")"
-            case .functionReferences: "build without the reference-types extensions (typed function references)"
+            case .functionReferences: "build without typed function references"
             case .gc: "build for linear memory, without the GC proposal"
             case .extendedConst: "build without the extended-const target feature"
             }

@@ -260,7 +260,7 @@ import WasmParser
     @Test func typedFunctionReferencesAreRefused() throws {
         let bytes = try Self.shell("", fields: "(type $t (func)) (func $f (param (ref null $t)))")
         #expect(problems(bytes) == [
-            "uses typed function references (a reference to type 0 in function type 1 in the type section at offset \(Self.section(1, in: bytes))), which wskdesk does not support: build without the reference-types extensions (typed function references)",
+            "uses typed function references (a reference to type 0 in function type 1 in the type section at offset \(Self.section(1, in: bytes))), which wskdesk does not support: build without typed function references",
         ])
     }
 
