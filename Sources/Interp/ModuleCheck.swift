@@ -67,7 +67,7 @@ public enum ModuleCheck {
             problems.append("has a start function, which would run while the module loads: an actor starts at its exported `_start`")
         }
         for entry in module.imports {
-            let qualified = "\(entry.module).\(entry.name)"
+            let qualified = "\(printable(entry.module)).\(printable(entry.name))"
             guard case .function(let typeIndex) = entry.descriptor else {
                 problems.append("imports \(qualified), which is not a function: an actor imports host calls from \"env\" only")
                 continue
@@ -100,6 +100,20 @@ public enum ModuleCheck {
     }
 
     static let wasmMagic: [UInt8] = [0x00, 0x61, 0x73, 0x6d]
+
+    /// A name from a module as a problem may quote it: control characters,
+    /// line separators, bidirectional overrides and the backslash written as
+    /// `\u{…}`, so that a name cannot start a line of its own, drive the
+    /// terminal or reorder the text around it; at most 64 characters of it.
+    static func printable(_ name: String) -> String {
+        let escaped: [ClosedRange<UInt32>] = [0...0x1f, 0x5c...0x5c, 0x7f...0x9f, 0x200e...0x200f, 0x2028...0x202e, 0x2066...0x2069]
+        var text = ""
+        for (count, scalar) in name.unicodeScalars.enumerated() {
+            guard count < 64 else { return text + "…" }
+            text += escaped.contains { $0.contains(scalar.value) } ? "\\u{\(String(scalar.value, radix: 16))}" : String(scalar)
+        }
+        return text
+    }
 
     /// Whether the binary has a start section (id 8). Called on bytes WasmKit
     /// has already parsed, so the section framing is known to be sound.

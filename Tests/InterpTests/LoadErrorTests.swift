@@ -64,6 +64,19 @@ import WAT
         ])
     }
 
+    /// A module's names reach the problem text, the log and the terminal:
+    /// control characters, separators and bidi overrides are written out, and
+    /// a long name is cut.
+    @Test func importNamesAreQuotedPrintably() throws {
+        #expect(try loadProblems(#"(module (import "env" "a\nb\1b[31m\\\e2\80\ae" (func)) \#(Self.shell))"#) == [
+            #"unknown import env.a\u{a}b\u{1b}[31m\u{5c}\u{202e} (); wskdesk provides only the "env" calls of docs/ABI.md"#,
+        ])
+        let long = String(repeating: "x", count: 100)
+        #expect(try loadProblems(#"(module (import "\#(long)" "f" (global i32)) \#(Self.shell))"#) == [
+            "imports \(String(repeating: "x", count: 64))….f, which is not a function: an actor imports host calls from \"env\" only",
+        ])
+    }
+
     @Test func aKnownCallWithTheWrongSignatureIsRefused() throws {
         #expect(try loadProblems(#"(module (import "env" "sys_log" (func (param i64 i32))) \#(Self.shell))"#) == [
             "import env.sys_log has signature (i64, i32), but the ABI defines (i32, i32)",
