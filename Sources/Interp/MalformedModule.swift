@@ -80,6 +80,22 @@ struct MalformedModule: Error {
             if let index = number(after: "Type index "), index.hasSuffix(" is out of range") {
                 return "refers to type \(index.dropLast(" is out of range".count)), which its type section does not define: \(corrupt)"
             }
+            if let counts = number(after: "Too many locals: ") {
+                let numbers = counts.split(whereSeparator: { !$0.isNumber })
+                if numbers.count == 2 {
+                    return "has a function with \(numbers[0]) locals\(at), more than the \(numbers[1]) wskdesk allows: build it with fewer"
+                }
+            }
+            if let kind = number(after: "Malformed data segment kind: ") {
+                return "has a data segment of the unknown kind \(kind)\(at): \(corrupt)"
+            }
+            if text.hasPrefix("Unexpected element kind: ") {
+                return "has an element segment of an unknown element kind\(at): \(corrupt)"
+            }
+            if text.hasPrefix("Inconsistent data count and data section length: ") {
+                let counts = text.split(whereSeparator: { !$0.isNumber })
+                return "says it has \(counts.first ?? "?") data segments but its data section has \(counts.last ?? "?"): \(corrupt)"
+            }
             if text.hasPrefix("Inconsistent function and code length: ") {
                 let counts = text.split(whereSeparator: { !$0.isNumber })
                 return "has \(counts.first ?? "?") functions in its function section but \(counts.last ?? "?") in its code section: \(corrupt)"

@@ -152,6 +152,13 @@ import WasmParser
         #expect(problems(Self.binary([(3, [0x01, 0x03]), (10, [0x01, 0x02, 0x00, 0x0b])])) == [
             "refers to type 3, which its type section does not define: \(corrupt)",
         ])
+        // A function declaring 2^32 - 1 locals of i32; WasmKit stops past the declaration, at 29.
+        let locals = Self.binary([(1, [0x01, 0x60, 0x00, 0x00]), (3, [0x01, 0x00]), (10, [0x01, 0x08, 0x01, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x7f, 0x0b])])
+        #expect(problems(locals) == ["has a function with 4294967295 locals at offset 0x1d, more than the 100000 wskdesk allows: build it with fewer"])
+        // A data count section saying 2, and no data section.
+        #expect(problems(Self.binary([(12, [0x02])])) == ["says it has 2 data segments but its data section has 0: \(corrupt)"])
+        // A data segment of kind 7 (at offset 11).
+        #expect(problems(Self.binary([(11, [0x01, 0x07])])) == ["has a data segment of the unknown kind 7 at offset 0xc: \(corrupt)"])
         // Two functions declared, one body.
         #expect(problems(Self.binary([(1, [0x01, 0x60, 0x00, 0x00]), (3, [0x02, 0x00, 0x00]), (10, [0x01, 0x02, 0x00, 0x0b])])) == [
             "has 2 functions in its function section but 1 in its code section: \(corrupt)",
