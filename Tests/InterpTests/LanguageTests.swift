@@ -236,6 +236,11 @@ import WasmParser
         #expect(problems(rethrow) == [
             "uses exception handling (an exception reference type in function 0 at offset \(Self.at([0xd0, 0x69, 0x0a], in: rethrow))), \(remedy)",
         ])
+        // try_table alone, catching everything: no tag, no exnref.
+        let table = try Self.shell("(block $caught (try_table (catch_all $caught)))")
+        #expect(problems(table) == [
+            "uses exception handling (try_table in function 0 at offset \(Self.at([0x1f, 0x40], in: table))), \(remedy)",
+        ])
         // Legacy try/catch, which WasmKit cannot even read.
         let legacy = Self.binaryShell(body: [0x06, 0x40, 0x07, 0x00, 0x0b])
         #expect(problems(legacy) == [
