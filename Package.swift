@@ -34,6 +34,7 @@ let package = Package(
             dependencies: [
                 "Kernel", "CWasmRT",
                 .product(name: "WasmKit", package: "WasmKit"),
+                .product(name: "WasmParser", package: "WasmKit"),
                 .product(name: "WAT", package: "WasmKit"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -128,6 +129,7 @@ let package = Package(
             dependencies: [
                 "Kernel", "Interp", "TestSupport",
                 .product(name: "WAT", package: "WasmKit"),
+                .product(name: "WasmParser", package: "WasmKit"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -12,7 +12,8 @@ struct InterpreterEngine: ExecutionTier {
         // Eager compilation validates every function body when the module is
         // instantiated, so a malformed body is a load error, not a later trap.
         self.engine = Engine(configuration: EngineConfiguration(
-            compilationMode: .eager, stackSize: limits.interpreterStackBytes, fuelMetering: true))
+            compilationMode: .eager, stackSize: limits.interpreterStackBytes, features: WasmLanguage.wasmKitFeatures,
+            fuelMetering: true))
     }
 
     /// Instantiates `module` with the "env" host calls bound to `context`.

@@ -1,5 +1,6 @@
 @_spi(Fuzzing) import WasmKit
 import Kernel
+import WasmParser
 
 /// Why a module cannot run as an actor: said with the file it came from, what
 /// is wrong and what to do.
@@ -30,7 +31,8 @@ public struct CheckedModule: Sendable {
 }
 
 public enum ModuleCheck {
-    /// Parses `bytes` and checks them against the ABI: every import must be a
+    /// Parses `bytes`, refuses a module outside `WasmLanguage` (naming the
+    /// proposal it uses) and checks it against the ABI: every import must be a
     /// host call of module "env" with its exact signature, and the module must
     /// export a `_start` function and its `memory`. All problems are reported
     /// at once.
@@ -41,11 +43,23 @@ public enum ModuleCheck {
                 "not a WebAssembly module: it does not start with the bytes 00 61 73 6d (\"\\0asm\")",
             ])
         }
+        if let problem = LanguageCheck.headerProblem(bytes) {
+            throw ModuleLoadError(source: source, problems: [problem])
+        }
+        // The language first: a module outside it is told which proposal it
+        // uses, not how WasmKit's parser stumbled on it.
+        let violations: [LanguageViolation]
+        do {
+            violations = try LanguageCheck.violations(in: bytes)
+        } catch {
+            throw ModuleLoadError(source: source, problems: [error.text])
+        }
+        guard violations.isEmpty else { throw ModuleLoadError(source: source, problems: violations.map(\.text)) }
         let module: Module
         do {
-            module = try parseWasm(bytes: bytes)
+            module = try parseWasm(bytes: bytes, features: WasmLanguage.wasmKitFeatures)
         } catch {
-            throw ModuleLoadError(source: source, problems: ["not a valid WebAssembly module: \(error)"])
+            throw ModuleLoadError(source: source, problems: [MalformedModule(error).text])
         }
         var problems: [String] = []
         var calls: [String] = []
@@ -53,7 +67,7 @@ public enum ModuleCheck {
             problems.append("has a start function, which would run while the module loads: an actor starts at its exported `_start`")
         }
         for entry in module.imports {
-            let qualified = "\(entry.module).\(entry.name)"
+            let qualified = "\(printable(entry.module)).\(printable(entry.name))"
             guard case .function(let typeIndex) = entry.descriptor else {
                 problems.append("imports \(qualified), which is not a function: an actor imports host calls from \"env\" only")
                 continue
@@ -86,6 +100,20 @@ public enum ModuleCheck {
     }
 
     static let wasmMagic: [UInt8] = [0x00, 0x61, 0x73, 0x6d]
+
+    /// A name from a module as a problem may quote it: control characters,
+    /// line separators, bidirectional overrides and the backslash written as
+    /// `\u{…}`, so that a name cannot start a line of its own, drive the
+    /// terminal or reorder the text around it; at most 64 characters of it.
+    static func printable(_ name: String) -> String {
+        let escaped: [ClosedRange<UInt32>] = [0...0x1f, 0x5c...0x5c, 0x7f...0x9f, 0x200e...0x200f, 0x2028...0x202e, 0x2066...0x2069]
+        var text = ""
+        for (count, scalar) in name.unicodeScalars.enumerated() {
+            guard count < 64 else { return text + "…" }
+            text += escaped.contains { $0.contains(scalar.value) } ? "\\u{\(String(scalar.value, radix: 16))}" : String(scalar)
+        }
+        return text
+    }
 
     /// Whether the binary has a start section (id 8). Called on bytes WasmKit
     /// has already parsed, so the section framing is known to be sound.

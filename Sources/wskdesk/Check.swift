@@ -3,11 +3,12 @@ import Foundation
 import Interp
 import Kernel
 
-/// `wskdesk check FILE.wasm…`: is this a valid actor? Its imports against the
-/// ABI, its exports, and whether it instantiates; what is wrong and why.
+/// `wskdesk check FILE.wasm…`: is this a valid actor? Its language (docs/ABI.md
+/// "The accepted language"), its imports against the ABI, its exports, and
+/// whether it instantiates; what is wrong and why.
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check Wasm modules against the actor ABI (imports, exports, validation).",
+        abstract: "Check Wasm modules against the actor ABI (language, imports, exports, validation).",
         discussion: "Exit status 0 when every module is a valid actor, 1 otherwise."
     )
 

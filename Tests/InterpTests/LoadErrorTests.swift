@@ -41,7 +41,7 @@ import WAT
             }
         }
         #expect(throws: ModuleLoadError(source: "junk", problems: [
-            "not a valid WebAssembly module: Unexpected end of byte sequence. at offset 0x9",
+            "ends unexpectedly at offset 0x9: the file is truncated or corrupt; build or copy it again",
         ])) { try system.host.load(bytes: [0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1], name: "junk") }
         #expect(throws: ModuleLoadError(source: "/nonexistent/x.wasm", problems: ["cannot open: No such file or directory"])) {
             try system.host.load(path: "/nonexistent/x.wasm")
@@ -61,6 +61,19 @@ import WAT
         // A host call's name from another module is still unknown.
         #expect(try loadProblems(#"(module (import "host" "sys_log" (func (param i32 i32))) \#(Self.shell))"#) == [
             "unknown import host.sys_log (i32, i32); wskdesk provides only the \"env\" calls of docs/ABI.md",
+        ])
+    }
+
+    /// A module's names reach the problem text, the log and the terminal:
+    /// control characters, separators and bidi overrides are written out, and
+    /// a long name is cut.
+    @Test func importNamesAreQuotedPrintably() throws {
+        #expect(try loadProblems(#"(module (import "env" "a\nb\1b[31m\\\e2\80\ae" (func)) \#(Self.shell))"#) == [
+            #"unknown import env.a\u{a}b\u{1b}[31m\u{5c}\u{202e} (); wskdesk provides only the "env" calls of docs/ABI.md"#,
+        ])
+        let long = String(repeating: "x", count: 100)
+        #expect(try loadProblems(#"(module (import "\#(long)" "f" (global i32)) \#(Self.shell))"#) == [
+            "imports \(String(repeating: "x", count: 64))….f, which is not a function: an actor imports host calls from \"env\" only",
         ])
     }
 
