@@ -101,18 +101,15 @@ public enum ModuleCheck {
 
     static let wasmMagic: [UInt8] = [0x00, 0x61, 0x73, 0x6d]
 
-    /// A name from a module as a problem may quote it: control characters,
-    /// line separators, bidirectional overrides and the backslash written as
-    /// `\u{…}`, so that a name cannot start a line of its own, drive the
-    /// terminal or reorder the text around it; at most 64 characters of it.
+    /// A name from a module as a problem may quote it: escaped as log text is
+    /// (`LogText`: control characters, line separators, bidirectional
+    /// overrides and the backslash), so that a name cannot start a line of its
+    /// own, drive the terminal or reorder the text around it; at most 64
+    /// characters of it.
     static func printable(_ name: String) -> String {
-        let escaped: [ClosedRange<UInt32>] = [0...0x1f, 0x5c...0x5c, 0x7f...0x9f, 0x200e...0x200f, 0x2028...0x202e, 0x2066...0x2069]
-        var text = ""
-        for (count, scalar) in name.unicodeScalars.enumerated() {
-            guard count < 64 else { return text + "…" }
-            text += escaped.contains { $0.contains(scalar.value) } ? "\\u{\(String(scalar.value, radix: 16))}" : String(scalar)
-        }
-        return text
+        let scalars = name.unicodeScalars
+        guard scalars.count > 64 else { return LogText.escaped(name) }
+        return LogText.escaped(String(String.UnicodeScalarView(scalars.prefix(64)))) + "…"
     }
 
     /// Whether the binary has a start section (id 8). Called on bytes WasmKit
