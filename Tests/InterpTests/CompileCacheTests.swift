@@ -57,6 +57,28 @@ import WAT
         #expect(try FileManager.default.attributesOfItem(atPath: victim.path)[.modificationDate] as? Date == victim.date)
     }
 
+    /// Objects are built hardened: no executable stack, relocations
+    /// resolved at load and then read-only (readelf on a built object).
+    @Test func objectsAreBuiltHardened() throws {
+        let (compiler, _) = Self.isolated()
+        #expect(try Self.run(0x5C, compiler: compiler) == TierCounts(interpreted: 0, compiled: 1))
+        let names = try FileManager.default.contentsOfDirectory(atPath: compiler.directory).filter { $0.hasSuffix(".so") }
+        #expect(names.count == 1)
+        let readelf = Process()
+        readelf.executableURL = URL(fileURLWithPath: try #require(which("readelf")))
+        readelf.arguments = ["-lWd", compiler.directory + "/" + names[0]]
+        let pipe = Pipe()
+        readelf.standardOutput = pipe
+        try readelf.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        readelf.waitUntilExit()
+        let lines = output.split(separator: "\n")
+        let stack = lines.first { $0.contains("GNU_STACK") }.map { $0.split(separator: " ").dropLast().last }
+        #expect(stack == "RW", "the stack's flags")
+        #expect(lines.contains { $0.contains("GNU_RELRO") })
+        #expect(lines.contains { $0.contains("(FLAGS)") && $0.contains("BIND_NOW") })
+    }
+
     /// A folder above the cache that others may write to (no sticky bit)
     /// could have the cache swapped under wskdesk: the compiled tier is off.
     @Test func aCacheUnderAFolderOthersMayWriteIsRefused() throws {
