@@ -36,6 +36,7 @@ struct Desktop {
         let kernel = Kernel(limits: limits, logger: logger)
         logger.info("\(limits.summary)")
         let host = WasmActorHost(kernel: kernel)
+        defer { ModuleCompiler.stopAllBuilds() }  // on every way out, a fatal error too
         kernel.onActorExit { [logger] actor, name, reason in
             switch reason {
             case .exited(code: 0), .shutdown: return
@@ -87,6 +88,7 @@ struct Desktop {
         }
         stop.wait()
         logger.info("stopping")
+        ModuleCompiler.stopAllBuilds()  // a compile in progress is killed with its process group, not left behind
         input?.stop()
         kiosk?.stop()
         screen.stop()
