@@ -26,7 +26,7 @@ struct SeededGenerator: RandomNumberGenerator {
     func randomSyscallSequencesKeepTheKernelConsistent(seed: UInt64) throws {
         var limits = KernelLimits()
         limits.capabilitySpaceCapacity = 48
-        limits.memoryQuota = 1 << 20
+        limits.actorMemoryLimit = 1 << 20
         limits.maxEndpointCapacity = 8
         let kernel = Kernel(limits: limits)
         var rng = SeededGenerator(seed: seed)
