@@ -109,9 +109,11 @@ extension Kernel {
     }
 
     /// Sends a request with a fresh reply cap and waits up to `timeout` for the
-    /// answer. The request is charged to the caller while queued (see `send`). An answer larger than `capacity` is parked: `.tooSmall` is
+    /// answer. An answer larger than `capacity` is parked: `.tooSmall` is
     /// returned and the caller holds a reply cap (in `ReceivedMessage.reply`
     /// of a later receive — see `callParked`) to fetch it with a larger buffer.
+    /// The request is charged to the caller while queued, the answer to the
+    /// callee until the caller takes it (see `send`).
     public func call(
         _ caller: ActorID, to handle: Handle, opcode: UInt32, payload: [UInt8], cap: Handle = .null,
         capacity: Int, timeout: Timeout = .forever
