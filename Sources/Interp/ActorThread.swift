@@ -25,8 +25,8 @@ final class ActorThread: Sendable {
         self.body = body
     }
 
-    /// Starts the thread; false if the system refused one.
-    func start() -> Bool {
+    /// Starts the thread, or says why the system refused one.
+    func start() throws(ThreadStartError) {
         var attr = pthread_attr_t()
         pthread_attr_init(&attr)
         defer { pthread_attr_destroy(&attr) }
@@ -40,10 +40,9 @@ final class ActorThread: Sendable {
         }, box.toOpaque())
         guard rc == 0 else {
             box.release()
-            return false
+            throw ThreadStartError(code: rc)
         }
         state.withLock { $0.thread = thread }
-        return true
     }
 
     /// Called by the body's last act.
@@ -69,6 +68,12 @@ final class ActorThread: Sendable {
         if let thread { pthread_join(thread, nil) }
         return true
     }
+}
+
+/// Why `pthread_create` refused a thread: its error number.
+struct ThreadStartError: Error, CustomStringConvertible {
+    let code: Int32
+    var description: String { String(cString: strerror(code)) }
 }
 
 /// Runs `body` on a detached thread of its own, for work nobody joins (a

@@ -143,14 +143,14 @@ public final class WasmActorHost: ModuleLauncher, Sendable {
         _ module: CheckedModule, tier: TierPolicy? = nil, grant: (ActorID) throws -> Void = { _ in }
     ) throws -> ActorID {
         let prepared = try prepare(module, tier: tier)
-        let actor = kernel.createActor(name: module.name, account: prepared.account)
+        let actor = try kernel.admitActor(name: module.name, account: prepared.account)
         do {
             try grant(actor)
         } catch {
             kernel.terminate(actor, reason: .trapped("boot grants failed: \(error)"))
             throw error
         }
-        prepared.start(in: kernel, as: actor)
+        try prepared.start(in: kernel, as: actor)
         return actor
     }
 
@@ -166,7 +166,9 @@ public final class WasmActorHost: ModuleLauncher, Sendable {
         }
     }
 
-    func run(_ prepared: PreparedWasmActor, as actor: ActorID) {
+    /// Starts `actor`'s thread. If the system refuses one, the actor is ended
+    /// (never having run) and the refusal thrown.
+    func run(_ prepared: PreparedWasmActor, as actor: ActorID) throws(SpawnFailure) {
         prepared.context.bind(actor)
         contexts.withLock { $0[actor] = prepared.context }
         // The kernel may have ended the actor before it got here (killed, or a
@@ -188,9 +190,14 @@ public final class WasmActorHost: ModuleLauncher, Sendable {
             self.threads.withLock { $0[actor] }?.finished()
         }
         threads.withLock { $0[actor] = thread }
-        if !thread.start() {
-            kernel.terminate(actor, reason: .trapped("could not start a thread"))
+        do throws(ThreadStartError) {
+            try thread.start()
+        } catch {
+            let reason = "could not start a thread for \(prepared.context.name): \(error)"
             threads.withLock { _ = $0.removeValue(forKey: actor) }
+            contexts.withLock { _ = $0.removeValue(forKey: actor) }
+            kernel.terminate(actor, reason: .refused(reason))
+            throw SpawnFailure(code: .limitReached, reason: reason)
         }
     }
 
@@ -223,8 +230,8 @@ struct PreparedWasmActor: PreparedActor {
     let instance: any RunnableActor
     let account: ResourceAccount?
 
-    func start(in kernel: Kernel, as actor: ActorID) {
-        host.run(self, as: actor)
+    func start(in kernel: Kernel, as actor: ActorID) throws(SpawnFailure) {
+        try host.run(self, as: actor)
     }
 }
 

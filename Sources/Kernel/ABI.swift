@@ -141,7 +141,9 @@ public enum SysError: Int32, Error, Sendable, CaseIterable, CustomStringConverti
     case peerClosed = -10
     /// The actor's capability space is full.
     case noSpace = -11
-    /// The actor's memory quota for kernel objects is used up.
+    /// The actor's memory limit, or the global budget of all actors, would be
+    /// exceeded (kernel objects, queued messages, linear memory and tables
+    /// all count).
     case noMemory = -12
     /// The spawner has no module of that name.
     case notFound = -13
@@ -149,6 +151,10 @@ public enum SysError: Int32, Error, Sendable, CaseIterable, CustomStringConverti
     case loadFailed = -14
     /// The kernel is shutting down.
     case shutdown = -15
+    /// A limit on actors is reached: the caller's live children
+    /// (`maxChildrenPerActor`), all live actors (`maxActors`), or the
+    /// system's threads. Try again after an actor has ended.
+    case limitReached = -16
 
     /// The name docs/ABI.md and the Rust SDK use: `INVALID_HANDLE`.
     public var abiName: String {
@@ -168,6 +174,7 @@ public enum SysError: Int32, Error, Sendable, CaseIterable, CustomStringConverti
         case .notFound: "NOT_FOUND"
         case .loadFailed: "LOAD_FAILED"
         case .shutdown: "SHUTDOWN"
+        case .limitReached: "LIMIT_REACHED"
         }
     }
 
@@ -184,10 +191,11 @@ public enum SysError: Int32, Error, Sendable, CaseIterable, CustomStringConverti
         case .bufferTooSmall: "buffer too small"
         case .peerClosed: "peer closed"
         case .noSpace: "capability space full"
-        case .noMemory: "memory quota exceeded"
+        case .noMemory: "memory limit reached"
         case .notFound: "not found"
         case .loadFailed: "load failed"
         case .shutdown: "kernel shutting down"
+        case .limitReached: "limit reached"
         }
     }
 }

@@ -6,12 +6,20 @@
 /// nodes; destroying a node destroys its whole subtree, in every actor — that
 /// is what revocation means here.
 ///
+/// The children are an intrusive doubly-linked list (first child, previous
+/// and next sibling), so attaching and detaching a node are O(1) however many
+/// siblings it has or ever had. A destroyed node is detached at once and
+/// keeps no links, so nothing live ever reaches it.
+///
 /// Only touched with the kernel lock held.
 final class CapabilityNode {
     let object: KernelObject
     let rights: Rights
     private(set) weak var parent: CapabilityNode?
-    private(set) var children: [CapabilityNode] = []
+    /// Strong: a parent keeps its listed children, a child its later siblings.
+    private(set) var firstChild: CapabilityNode?
+    private(set) var nextSibling: CapabilityNode?
+    private(set) weak var previousSibling: CapabilityNode?
     /// Where the node is: an actor's slot, or in flight in a message.
     var location: Location
 
@@ -25,8 +33,7 @@ final class CapabilityNode {
         self.object = object
         self.rights = rights
         self.location = location
-        self.parent = parent
-        parent?.children.append(self)
+        if let parent { parent.attach(self) }
         object.capabilityCount += 1
     }
 
@@ -35,31 +42,43 @@ final class CapabilityNode {
         return true
     }
 
-    /// This node and every descendant, parents before children, without recursion
-    /// (a derivation chain may be as long as an actor cares to make it).
-    func subtree() -> [CapabilityNode] {
-        var result: [CapabilityNode] = [self]
-        var index = 0
-        while index < result.count {
-            result.append(contentsOf: result[index].children)
-            index += 1
+    /// The direct children, first to last (for invariants and tests; O(children)).
+    var children: [CapabilityNode] {
+        var result: [CapabilityNode] = []
+        var child = firstChild
+        while let c = child {
+            result.append(c)
+            child = c.nextSibling
         }
         return result
     }
 
-    /// Detach from the parent; the caller destroys the subtree.
-    func detachFromParent() {
-        guard let parent else { return }
-        if let i = parent.children.firstIndex(where: { $0 === self }) {
-            parent.children.remove(at: i)
-        }
-        self.parent = nil
+    private func attach(_ child: CapabilityNode) {
+        child.parent = self
+        child.nextSibling = firstChild
+        firstChild?.previousSibling = child
+        firstChild = child
     }
 
-    func removeAllChildren() -> [CapabilityNode] {
-        let old = children
-        children = []
-        for child in old { child.parent = nil }
-        return old
+    /// Unlinks this node from its parent's children, in O(1).
+    func detachFromParent() {
+        guard let parent else { return }
+        if let previousSibling {
+            previousSibling.nextSibling = nextSibling
+        } else {
+            parent.firstChild = nextSibling
+        }
+        nextSibling?.previousSibling = previousSibling
+        self.parent = nil
+        nextSibling = nil
+        previousSibling = nil
+    }
+
+    /// Detaches the first child and returns it; nil when there is none.
+    /// O(1): a caller that empties a node this way pays per child.
+    func detachFirstChild() -> CapabilityNode? {
+        guard let child = firstChild else { return nil }
+        child.detachFromParent()
+        return child
     }
 }

@@ -2,79 +2,92 @@
 /// message with `queueFull` and nothing is lost; receivers block, poll or wait
 /// with a deadline.
 ///
+/// Every operation is O(1) (amortized for the ring's growth, which is bounded
+/// by `capacity`), except `close`, which pays once per message and waiter.
+///
 /// Only touched with the kernel lock held.
 final class Endpoint: KernelObject, @unchecked Sendable {
     override var kind: ObjectKind { .endpoint }
     let capacity: Int
-    private(set) var queue: [Message] = []
+    /// The queue: a ring of `count` messages from `head`, grown by doubling
+    /// up to `capacity` slots.
+    private var ring: [Message?] = []
     private var head = 0
+    private(set) var count = 0
     private(set) var isClosed = false
     /// Messages taken off the queue so far (received or handed off).
     private(set) var taken: UInt64 = 0
-    private var waiters: [Waiter] = []
+    private var waiters = WaiterQueue()
 
     init(capacity: Int) {
         precondition(capacity > 0)
         self.capacity = capacity
-        queue.reserveCapacity(min(capacity, 16))
     }
 
     override var infoSize: UInt64 { UInt64(capacity) }
 
-    var count: Int { queue.count - head }
-    var queuedMessages: ArraySlice<Message> { queue[head...] }
-    var first: Message? { head < queue.count ? queue[head] : nil }
+    /// The queued messages, first to last (for invariants; O(count)).
+    var queuedMessages: [Message] { (0..<count).map { ring[(head + $0) % ring.count]! } }
+    var first: Message? { count > 0 ? ring[head] : nil }
 
-    func enqueue(_ message: Message) throws(SysError) {
-        guard !isClosed else { throw .peerClosed }
-        guard count < capacity else { throw .queueFull }
-        queue.append(message)
+    /// Queues `message` and wakes the first waiting receiver. The caller
+    /// checked the endpoint is open and not full.
+    func enqueue(_ message: Message) {
+        precondition(!isClosed && count < capacity)
+        if count == ring.count { grow() }
+        ring[(head + count) % ring.count] = message
+        count += 1
         if let waiter = waiters.first {
-            waiters.removeFirst()
+            waiters.remove(waiter)
             waiter.wake()
         }
     }
 
+    private func grow() {
+        let size = min(capacity, max(4, ring.count * 2))
+        var larger = [Message?](repeating: nil, count: size)
+        for i in 0..<count { larger[i] = ring[(head + i) % ring.count] }
+        ring = larger
+        head = 0
+    }
+
     func dequeue() -> Message {
-        precondition(head < queue.count)
-        let message = queue[head]
-        head += 1
+        precondition(count > 0)
+        let message = ring[head]!
+        ring[head] = nil
+        head = (head + 1) % ring.count
+        count -= 1
         taken &+= 1
-        if head > 32, head * 2 > queue.count {
-            queue.removeFirst(head)
-            head = 0
-        }
         return message
     }
 
-    func addWaiter(_ waiter: Waiter) { waiters.append(waiter) }
+    func addWaiter(_ waiter: Waiter) { waiters.append(waiter, on: self) }
 
     /// The receiver that would get a message sent now, if one is blocked and
     /// nothing is queued ahead of it.
     var handoffCandidate: Waiter? { count == 0 ? waiters.first : nil }
 
     func removeFirstWaiter() {
-        waiters.removeFirst()
+        if let waiter = waiters.first { waiters.remove(waiter) }
         taken &+= 1  // the message went straight to it
     }
 
+    /// Removes `waiter` if it waits here. O(1).
     func removeWaiter(_ waiter: Waiter) {
-        if let i = waiters.firstIndex(where: { $0 === waiter }) { waiters.remove(at: i) }
+        if waiter.queuedOn === self { waiters.remove(waiter) }
     }
 
-    /// Wake every blocked receiver so it can look again (its cap may be gone).
+    /// Wake every blocked receiver so it can look again.
     func wakeAll() {
-        let woken = waiters
-        waiters = []
-        for waiter in woken { waiter.wake() }
+        for waiter in waiters.removeAll() { waiter.wake() }
     }
 
-    override func close() -> [CapabilityNode] {
+    override func close() -> [Message] {
         isClosed = true
         wakeAll()
-        var held: [CapabilityNode] = []
-        while head < queue.count { held += dequeue().heldCaps }
-        queue = []
+        var held: [Message] = []
+        while count > 0 { held.append(dequeue()) }
+        ring = []
         head = 0
         return held
     }

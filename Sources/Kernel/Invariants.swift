@@ -1,6 +1,7 @@
 /// Consistency checks over the whole kernel state, for tests and fuzzing:
 /// every cap is where its handle says, cap counts match, derivation links are
-/// two-way, quotas add up. Returns what is wrong (empty when all is well).
+/// two-way and reach no destroyed node, and the kernel's memory charges add
+/// up. Returns what is wrong (empty when all is well).
 extension Kernel {
     package func invariantViolations() -> [String] {
         state.withLock { $0.invariantViolations() }
@@ -12,6 +13,9 @@ extension KernelState {
         var problems: [String] = []
         var nodes: [ObjectIdentifier: CapabilityNode] = [:]
         var objects: [ObjectIdentifier: KernelObject] = [:]
+        /// Messages the kernel holds, each once: queued or an answer not yet taken.
+        var held: [Message] = []
+        var answeredReplies: Set<ObjectIdentifier> = []
 
         func visit(_ node: CapabilityNode, _ place: String) {
             guard nodes[ObjectIdentifier(node)] == nil else {
@@ -23,18 +27,18 @@ extension KernelState {
             if !node.isAlive { problems.append("\(place): destroyed node still reachable") }
             if let parent = node.parent {
                 if !parent.isAlive { problems.append("\(place): parent destroyed") }
-                if !parent.children.contains(where: { $0 === node }) { problems.append("\(place): parent does not list it") }
                 if !parent.rights.isSuperset(of: node.rights) && !(node.object is Reply) {
                     problems.append("\(place): more rights than its parent")
                 }
             }
-            for child in node.children where child.parent !== node {
-                problems.append("\(place): child's parent link broken")
-            }
+        }
+        func hold(_ reply: Reply) {
+            guard case .answered(let message) = reply.state, answeredReplies.insert(ObjectIdentifier(reply)).inserted else { return }
+            held.append(message)
         }
 
         for (id, entry) in actors {
-            if !entry.isAlive && entry.space.count > 0 { problems.append("\(id): dead but holds \(entry.space.count) caps") }
+            if !entry.isAlive { problems.append("\(id): ended but still among the live actors") }
             for node in entry.space.nodes {
                 guard case .space(let owner, let handle) = node.location, owner == id else {
                     problems.append("\(id): node in space with wrong location")
@@ -50,13 +54,15 @@ extension KernelState {
         while index < queue.count {
             let object = queue[index]
             index += 1
-            var held: [CapabilityNode] = []
+            var messages: [Message] = []
             if let endpoint = object as? Endpoint {
-                held = endpoint.queuedMessages.flatMap(\.heldCaps)
+                messages = endpoint.queuedMessages
+                held += messages
             } else if let reply = object as? Reply, case .answered(let message) = reply.state {
-                held = message.heldCaps
+                messages = [message]
+                hold(reply)
             }
-            for node in held where node.isAlive {
+            for node in messages.flatMap(\.heldCaps) where node.isAlive {
                 guard case .inFlight = node.location else {
                     problems.append("queued cap not in flight")
                     continue
@@ -69,11 +75,31 @@ extension KernelState {
         // Pending calls hold their reply objects without a cap.
         for entry in actors.values {
             if let reply = entry.pendingCall, case .answered(let message) = reply.state {
+                hold(reply)
                 for node in message.heldCaps where node.isAlive && nodes[ObjectIdentifier(node)] == nil {
                     visit(node, "pending answer")
                 }
             }
         }
+
+        // The derivation tree: every listed child is live, reachable, and
+        // links back; every node with a parent is listed by it.
+        var listed = 0
+        for node in nodes.values {
+            var previous: CapabilityNode?
+            var child = node.firstChild
+            while let c = child {
+                listed += 1
+                if !c.isAlive { problems.append("a destroyed node is still listed as a child") }
+                if nodes[ObjectIdentifier(c)] == nil { problems.append("a child is listed but unreachable") }
+                if c.parent !== node { problems.append("child's parent link broken") }
+                if c.previousSibling !== previous { problems.append("sibling links broken") }
+                previous = c
+                child = c.nextSibling
+            }
+        }
+        let withParent = nodes.values.filter { $0.parent != nil }.count
+        if listed != withParent { problems.append("\(withParent) nodes have a parent, \(listed) are listed as children") }
 
         if nodes.count != liveNodes { problems.append("liveNodes \(liveNodes), reachable \(nodes.count)") }
         var perObject: [ObjectIdentifier: Int] = [:]
@@ -82,11 +108,34 @@ extension KernelState {
             problems.append("\(object.kind) has capabilityCount \(object.capabilityCount), \(perObject[id] ?? 0) reachable")
         }
         if objects.count != liveObjects { problems.append("liveObjects \(liveObjects), reachable \(objects.count)") }
-        var quota: [ActorID: Int] = [:]
-        for object in objects.values { if let owner = object.quotaOwner { quota[owner, default: 0] += object.quotaBytes } }
-        for (id, entry) in actors where entry.quotaUsed != (quota[id] ?? 0) {
-            problems.append("\(id): quotaUsed \(entry.quotaUsed), live objects \(quota[id] ?? 0)")
+
+        // Charges: what each account was charged for live objects and held
+        // messages is what the kernel's ledger says, and within what the
+        // account itself holds (engines charge it too).
+        var expected: [ObjectIdentifier: Int] = [:]
+        for object in objects.values {
+            if let account = object.chargedTo { expected[ObjectIdentifier(account), default: 0] += object.chargedBytes }
         }
+        for message in held {
+            if let account = message.charge { expected[ObjectIdentifier(account), default: 0] += message.cost }
+        }
+        for (key, bytes) in expected where (charges[key]?.bytes ?? 0) != bytes {
+            problems.append("an account is charged \(charges[key]?.bytes ?? 0) bytes by the kernel, its objects and messages cost \(bytes)")
+        }
+        for (key, charge) in charges {
+            if expected[key] == nil { problems.append("an account is charged \(charge.bytes) bytes for nothing the kernel holds") }
+            if charge.account.used < charge.bytes { problems.append("an account holds less than the kernel charged it") }
+        }
+
+        // Spawn bookkeeping.
+        var children: [ActorID: Int] = [:]
+        for entry in actors.values {
+            if let parent = entry.parent, actors[parent] != nil { children[parent, default: 0] += 1 }
+        }
+        for (id, entry) in actors where entry.liveChildren != children[id, default: 0] {
+            problems.append("\(id): liveChildren \(entry.liveChildren), \(children[id, default: 0]) alive")
+        }
+        if ended.count > limits.endedActorsRemembered { problems.append("\(ended.count) ended actors kept") }
         return problems
     }
 }

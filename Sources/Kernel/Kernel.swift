@@ -6,8 +6,6 @@ import Synchronization
 public struct KernelLimits: Sendable {
     /// Caps one actor may hold at once.
     public var capabilitySpaceCapacity = 1024
-    /// Bytes of kernel objects (buffers, endpoints) one actor may create.
-    public var memoryQuota = 256 << 20
     /// The largest shared buffer.
     public var maxBufferSize = 64 << 20
     /// Queue length of an endpoint created with capacity 0.
@@ -15,7 +13,8 @@ public struct KernelLimits: Sendable {
     /// The longest queue an endpoint may have.
     public var maxEndpointCapacity = 1024
     /// Bytes one actor may cause in all (`ResourceAccount`): linear memory,
-    /// tables, kernel objects, queued message payloads.
+    /// tables, kernel objects (buffers, endpoints), and the messages it has
+    /// sent that are still queued (`Message.cost` each).
     public var actorMemoryLimit = 512 << 20
     /// Bytes all actors together may cause (`MemoryBudget`).
     public var globalMemoryBudget = 4 << 30
@@ -23,6 +22,9 @@ public struct KernelLimits: Sendable {
     public var maxActors = 1024
     /// Live children (`sys_spawn`) one actor may have at once.
     public var maxChildrenPerActor = 64
+    /// Ended actors whose name and exit reason `name(of:)` and
+    /// `exitReason(of:)` still answer for; older ones are forgotten.
+    public var endedActorsRemembered = 4096
 
     public init() {}
 }
@@ -33,6 +35,8 @@ public enum ExitReason: Sendable, Equatable, CustomStringConvertible {
     case trapped(String)
     case killed(by: ActorID?)
     case shutdown
+    /// It never ran: over a limit, or its thread could not be started.
+    case refused(String)
 
     public var description: String {
         switch self {
@@ -40,6 +44,7 @@ public enum ExitReason: Sendable, Equatable, CustomStringConvertible {
         case .trapped(let reason): "trapped: \(reason)"
         case .killed(let by): by.map { "killed by \($0)" } ?? "killed"
         case .shutdown: "kernel shut down"
+        case .refused(let reason): "not started: \(reason)"
         }
     }
 }
@@ -62,6 +67,15 @@ public enum Timeout: Sendable, Equatable {
             DispatchTime(uptimeNanoseconds: DispatchTime.now().uptimeNanoseconds &+ min(ns, UInt64(Int64.max / 2)))
         }
     }
+}
+
+/// Why the host could not create an actor (`Kernel.admitActor`).
+public struct ActorRefusal: Error, Sendable, CustomStringConvertible {
+    /// The id the refused actor got; it is recorded as ended.
+    public let id: ActorID
+    public let code: SysError
+    public let reason: String
+    public var description: String { reason }
 }
 
 /// Live counts, for tests and diagnostics: after any actor ends they return to
@@ -99,17 +113,44 @@ public final class Kernel: Sendable {
     // MARK: Actors
 
     /// Creates an actor with an empty capability space. Grant its caps, then run it.
-    /// After `shutdown()` the actor is created already ended, so it never runs.
     /// `account` is what the actor's memory is charged to: one made with
     /// `makeAccount()` before the actor was created (an engine charges the
     /// instance it prepares), or a new one.
+    ///
+    /// Never fails: after `shutdown()`, or with `maxActors` actors alive, the
+    /// actor is created already ended (`.shutdown`, `.refused`), so it never
+    /// runs and every call it makes fails. Use `admitActor` to be told.
     public func createActor(name: String, account: ResourceAccount? = nil) -> ActorID {
-        let account = account ?? makeAccount()
-        return state.withLock { state in
-            let id = state.addActor(name: name, account: account)
-            if state.isShuttingDown { state.actors[id]!.exitReason = .shutdown }
-            return id
+        switch admit(name: name, account: account) {
+        case .success(let id): return id
+        case .failure(let refusal): return refusal.id
         }
+    }
+
+    /// Creates an actor as `createActor` does, or says why it may not run:
+    /// `maxActors` actors are alive (`limitReached`, logged) or the kernel is
+    /// shutting down (`shutdown`).
+    public func admitActor(name: String, account: ResourceAccount? = nil) throws(ActorRefusal) -> ActorID {
+        try admit(name: name, account: account).get()
+    }
+
+    private func admit(name: String, account: ResourceAccount?) -> Result<ActorID, ActorRefusal> {
+        let account = account ?? makeAccount()
+        let outcome: Result<ActorID, ActorRefusal> = state.withLock { state in
+            if state.isShuttingDown {
+                let id = state.addEndedActor(name: name, reason: .shutdown)
+                return .failure(ActorRefusal(id: id, code: .shutdown, reason: "the kernel is shutting down"))
+            }
+            if let reason = state.actorLimitReason() {
+                let id = state.addEndedActor(name: name, reason: .refused(reason))
+                return .failure(ActorRefusal(id: id, code: .limitReached, reason: reason))
+            }
+            return .success(state.addActor(name: name, account: account).id)
+        }
+        if case .failure(let refusal) = outcome, refusal.code == .limitReached {
+            logger.warning("\(name) not started: \(refusal.reason)")
+        }
+        return outcome
     }
 
     /// A new account with the per-actor limit, charging this kernel's budget.
@@ -122,16 +163,20 @@ public final class Kernel: Sendable {
         state.withLock { $0.actors[actor]?.account }
     }
 
+    /// The actor's name while it lives and for a while after (see
+    /// `KernelLimits.endedActorsRemembered`).
     public func name(of actor: ActorID) -> String? {
-        state.withLock { $0.actors[actor]?.name }
+        state.withLock { $0.actors[actor]?.name ?? $0.ended[actor]?.name }
     }
 
     public func isAlive(_ actor: ActorID) -> Bool {
         state.withLock { $0.actors[actor]?.isAlive ?? false }
     }
 
+    /// Why the actor ended; nil while it lives, or once it is forgotten (see
+    /// `KernelLimits.endedActorsRemembered`).
     public func exitReason(of actor: ActorID) -> ExitReason? {
-        state.withLock { $0.actors[actor]?.exitReason }
+        state.withLock { $0.actors[actor]?.exitReason ?? $0.ended[actor]?.reason }
     }
 
     /// Ends `actor` and releases everything it held. Idempotent.
@@ -155,16 +200,14 @@ public final class Kernel: Sendable {
     public func shutdown() {
         let ids: [ActorID] = state.withLock { state in
             state.isShuttingDown = true
-            return state.actors.values.filter(\.isAlive).map(\.id)
+            return Array(state.actors.keys)
         }
         for id in ids { terminate(id, reason: .shutdown) }
     }
 
     public var counts: KernelCounts {
         state.withLock { state in
-            KernelCounts(
-                liveActors: state.actors.values.filter(\.isAlive).count,
-                capabilities: state.liveNodes, objects: state.liveObjects)
+            KernelCounts(liveActors: state.actors.count, capabilities: state.liveNodes, objects: state.liveObjects)
         }
     }
 
@@ -194,15 +237,18 @@ public final class Kernel: Sendable {
     }
 
     /// Creates an endpoint owned by `owner` (its handle has every endpoint
-    /// right) and grants `peer` a derived cap with `peerRights`: the seed's
-    /// cross-grant. Returns both handles.
+    /// right; charged to its account) and grants `peer` a derived cap with
+    /// `peerRights`: the seed's cross-grant. Returns both handles.
     public func connect(owner: ActorID, peer: ActorID, peerRights: Rights = [.send, .grant], capacity: Int = 0)
         throws(SysError) -> (owner: Handle, peer: Handle)
     {
         try locked { state throws(SysError) in
             try state.requireRoom(1, in: owner)
             try state.requireRoom(owner == peer ? 2 : 1, in: peer)
-            let endpoint = Endpoint(capacity: capacity == 0 ? state.limits.defaultEndpointCapacity : capacity)
+            let capacity = capacity == 0 ? state.limits.defaultEndpointCapacity : capacity
+            let endpoint = try state.create(charging: Kernel.endpointCost(capacity: capacity), to: state.entry(owner).account) {
+                Endpoint(capacity: capacity)
+            }
             let ownerHandle = state.install(endpoint, rights: [.send, .receive, .grant], parent: nil, in: owner)
             let parent = try state.lookup(owner, ownerHandle)
             let peerHandle = state.install(endpoint, rights: peerRights.intersection(parent.rights), parent: parent, in: peer)

@@ -1,19 +1,32 @@
 /// Everything the kernel knows, behind the kernel lock (see `Kernel`).
 ///
-/// Each operation decodes first — handle, object type, rights, bounds, quota,
-/// room — and throws the precise error before it changes anything; only then
-/// does it act, in steps that cannot fail.
+/// Each operation decodes first — handle, object type, rights, bounds, room,
+/// limits — and throws the precise error before it changes anything; a memory
+/// charge is the last check, and only then does it act, in steps that cannot
+/// fail.
 final class KernelState {
     let limits: KernelLimits
+    /// Live actors (and, while `terminate` runs, the one being ended).
     var actors: [ActorID: ActorEntry] = [:]
+    /// What is kept of ended actors: see `EndedActors`.
+    var ended: EndedActors
     var nextActorID: UInt32 = 1
     var isShuttingDown = false
     var liveObjects = 0
     var liveNodes = 0
+    /// Bytes the kernel itself has charged to each account (objects and
+    /// queued messages), so invariants can check the charges add up.
+    var charges: [ObjectIdentifier: KernelCharge] = [:]
+    /// Nodes `destroy` has visited so far, live or already destroyed: a
+    /// structural measure of its work (tests check it is what was destroyed).
+    var nodesVisited = 0
     /// Waiters woken under the lock, signalled after it (see `Waiter`).
     let wakeList = WakeList()
 
-    init(limits: KernelLimits) { self.limits = limits }
+    init(limits: KernelLimits) {
+        self.limits = limits
+        self.ended = EndedActors(capacity: limits.endedActorsRemembered)
+    }
 
     // MARK: Actors
 
@@ -22,10 +35,43 @@ final class KernelState {
         return entry
     }
 
-    func addActor(name: String, account: ResourceAccount) -> ActorID {
+    /// Why no actor may be created now, or nil if one may: the global actor
+    /// limit, or actor ids used up (after 4 billion actors).
+    func actorLimitReason() -> String? {
+        if actors.count >= limits.maxActors {
+            return "\(actors.count) actors are alive, the most the kernel runs at once (maxActors)"
+        }
+        if nextActorID == UInt32.max { return "actor ids are used up" }
+        return nil
+    }
+
+    /// Why `parent` may not spawn a child now, or nil if it may.
+    func spawnLimitReason(_ parent: ActorEntry) -> String? {
+        if parent.liveChildren >= limits.maxChildrenPerActor {
+            return "\(parent.liveChildren) of its children are alive, the most one actor may have (maxChildrenPerActor)"
+        }
+        return actorLimitReason()
+    }
+
+    /// Adds a live actor. The caller checked `actorLimitReason()`.
+    func addActor(name: String, account: ResourceAccount, parent: ActorEntry? = nil) -> ActorEntry {
+        precondition(nextActorID < UInt32.max)
         let id = ActorID(rawValue: nextActorID)
         nextActorID += 1
-        actors[id] = ActorEntry(id: id, name: name, capacity: limits.capabilitySpaceCapacity, account: account)
+        let entry = ActorEntry(id: id, name: name, capacity: limits.capabilitySpaceCapacity, account: account)
+        if let parent {
+            entry.parent = parent.id
+            parent.liveChildren += 1
+        }
+        actors[id] = entry
+        return entry
+    }
+
+    /// Records an actor that never ran (created after shutdown, or refused).
+    func addEndedActor(name: String, reason: ExitReason) -> ActorID {
+        let id = ActorID(rawValue: nextActorID)
+        if nextActorID < UInt32.max { nextActorID += 1 }
+        ended.add(id, EndedActor(name: name, reason: reason))
         return id
     }
 
@@ -74,18 +120,25 @@ final class KernelState {
     }
 
     /// Destroys `root` and everything derived from it, in every actor, and any
-    /// object whose last cap that was. Never fails; never recurses.
+    /// object whose last cap that was (with the messages it held). Every node
+    /// it destroys is detached from its parent at once, so no live node keeps
+    /// a dead one. Work: one step per node destroyed and per message dropped.
+    /// Never fails; never recurses.
     func destroy(_ root: CapabilityNode) {
         guard root.isAlive else { return }
-        root.detachFromParent()
         var pending = [root]
         while let node = pending.popLast() {
+            nodesVisited += 1
             guard node.isAlive else { continue }
-            pending += node.removeAllChildren()
-            if case .space(let actor, let handle) = node.location {
-                actors[actor]?.space.remove(handle)
+            node.detachFromParent()
+            while let child = node.detachFirstChild() { pending.append(child) }
+            if case .space(let actor, let handle) = node.location, let entry = actors[actor] {
+                entry.space.remove(handle)
                 // A receiver blocked through this handle must look again.
-                (node.object as? Endpoint)?.wakeAll()
+                if let waiter = entry.waiter, waiter.handle == handle {
+                    waiter.queuedOn?.removeWaiter(waiter)
+                    waiter.wake()
+                }
             }
             node.location = .destroyed
             liveNodes -= 1
@@ -93,26 +146,67 @@ final class KernelState {
             object.capabilityCount -= 1
             if object.capabilityCount == 0 {
                 liveObjects -= 1
-                if let owner = object.quotaOwner {
-                    actors[owner]?.quotaUsed -= object.quotaBytes
+                if let account = object.chargedTo {
+                    release(object.chargedBytes, from: account)
+                    object.chargedTo = nil
                 }
-                pending += object.close()
+                for message in object.close() { pending += drop(message) }
             }
         }
     }
 
-    // MARK: Quota
-
-    func charge(_ bytes: Int, to actor: ActorID) throws(SysError) {
-        let entry = try entry(actor)
-        guard bytes <= limits.memoryQuota - entry.quotaUsed else { throw .noMemory }
+    /// Gives back what an undelivered message was charged; returns its
+    /// in-flight caps for the caller to destroy.
+    func drop(_ message: Message) -> [CapabilityNode] {
+        discharge(message)
+        return message.heldCaps
     }
 
-    func create<Object: KernelObject>(_ object: Object, charging bytes: Int, to actor: ActorID) -> Object {
-        object.quotaOwner = actor
-        object.quotaBytes = bytes
-        actors[actor]!.quotaUsed += bytes
+    /// Destroys an undelivered message's caps and gives back its charge.
+    func dropAndDestroy(_ message: Message?) {
+        guard let message else { return }
+        for node in drop(message) { destroy(node) }
+    }
+
+    // MARK: Memory
+
+    /// Charges `bytes` to `account` (and the global budget) for the kernel;
+    /// `noMemory` and nothing charged if either has no room.
+    func charge(_ bytes: Int, to account: ResourceAccount) throws(SysError) {
+        guard account.charge(bytes) == nil else { throw .noMemory }
+        guard bytes > 0 else { return }  // an empty buffer costs nothing
+        charges[ObjectIdentifier(account), default: KernelCharge(account: account)].bytes += bytes
+    }
+
+    func release(_ bytes: Int, from account: ResourceAccount) {
+        guard bytes > 0 else { return }
+        let key = ObjectIdentifier(account)
+        let left = charges[key]!.bytes - bytes
+        precondition(left >= 0, "the kernel released more than it charged")
+        if left == 0 { charges[key] = nil } else { charges[key]!.bytes = left }
+        account.release(bytes)
+    }
+
+    /// Charges `bytes` to `account`, then makes the object they pay for
+    /// (not before: a refused charge allocates nothing). The last check of a create.
+    func create<Object: KernelObject>(charging bytes: Int, to account: ResourceAccount, _ make: () -> Object)
+        throws(SysError) -> Object
+    {
+        try charge(bytes, to: account)
+        let object = make()
+        object.chargedTo = account
+        object.chargedBytes = bytes
         return object
+    }
+
+    /// Charges a message about to be queued to its sender: the last check of a send.
+    func chargeMessage(payloadBytes: Int, to sender: ActorEntry) throws(SysError) -> ResourceAccount {
+        try charge(Message.cost(payloadBytes: payloadBytes), to: sender.account)
+        return sender.account
+    }
+
+    func discharge(_ message: Message) {
+        if let account = message.charge { release(message.cost, from: account) }
     }
 
     // MARK: Messages
@@ -140,21 +234,26 @@ final class KernelState {
         return .message(receive(message, by: actor))
     }
 
-    /// Gives `message` straight to `waiter` if it fits and there is room for
-    /// its caps; the waiter then returns without taking the lock again.
-    func handOff(_ message: Message, to waiter: Waiter) -> Bool {
-        guard message.wireSize <= waiter.capacity,
-            let entry = actors[waiter.actor], entry.isAlive,
-            entry.space.count + message.heldCaps.count <= entry.space.capacity
-        else { return false }
-        waiter.delivered = receive(message, by: waiter.actor)
-        if entry.waiter === waiter { entry.waiter = nil }
-        waiter.wake()
-        return true
+    /// Whether `waiter` can take a message of `wireSize` bytes carrying
+    /// `caps` caps straight away.
+    func canHandOff(wireSize: Int, caps: Int, to waiter: Waiter) -> Bool {
+        guard wireSize <= waiter.capacity, let entry = actors[waiter.actor], entry.isAlive else { return false }
+        return entry.space.count + caps <= entry.space.capacity
     }
 
+    /// Gives `message` straight to `waiter` (the caller checked
+    /// `canHandOff`); the waiter then returns without taking the lock again.
+    func handOff(_ message: Message, to waiter: Waiter) {
+        waiter.delivered = receive(message, by: waiter.actor)
+        if let entry = actors[waiter.actor], entry.waiter === waiter { entry.waiter = nil }
+        waiter.wake()
+    }
+
+    /// Delivers `message` to `actor` (the caller checked there is room for
+    /// its caps) and gives back what it was charged.
     func receive(_ message: Message, by actor: ActorID) -> ReceivedMessage {
-        ReceivedMessage(
+        discharge(message)
+        return ReceivedMessage(
             sender: message.sender, opcode: message.opcode, payload: message.payload,
             cap: deliver(message.cap, to: actor), reply: deliver(message.reply, to: actor))
     }
@@ -162,21 +261,33 @@ final class KernelState {
     // MARK: Shutdown of one actor
 
     /// Ends `actor`: wakes it if blocked, destroys all its caps (and so
-    /// everything derived from them), abandons its pending calls.
+    /// everything derived from them), abandons its pending call, and keeps
+    /// only its name and exit reason (see `EndedActors`).
+    /// Work: its caps and everything derived from them.
     func terminate(_ actor: ActorID, reason: ExitReason) -> ActorEntry? {
         guard let entry = actors[actor], entry.isAlive else { return nil }
         entry.exitReason = reason
         if let waiter = entry.waiter {
             entry.waiter = nil
+            waiter.queuedOn?.removeWaiter(waiter)
             waiter.wake()
         }
         if let reply = entry.pendingCall {
             entry.pendingCall = nil
-            for node in reply.abandon() { destroy(node) }
+            dropAndDestroy(reply.abandon())
         }
         for node in entry.space.nodes { destroy(node) }
+        if let parent = entry.parent { actors[parent]?.liveChildren -= 1 }
+        actors[actor] = nil
+        ended.add(actor, EndedActor(name: entry.name, reason: reason))
         return entry
     }
+}
+
+/// What the kernel charged one account.
+struct KernelCharge {
+    let account: ResourceAccount
+    var bytes = 0
 }
 
 /// What a receive found.
@@ -186,19 +297,25 @@ public enum Receipt: Sendable, Equatable {
     case tooSmall(opcode: UInt32, needed: Int)
 }
 
-/// Per-actor kernel bookkeeping. Only touched with the kernel lock held.
+/// Per-actor kernel bookkeeping for a live actor. Only touched with the
+/// kernel lock held.
 final class ActorEntry {
     let id: ActorID
     let name: String
     var space: CapabilitySpace
     /// What the actor's memory is charged to; outlives the entry.
     let account: ResourceAccount
-    var quotaUsed = 0
     var exitReason: ExitReason?
     /// Set while the actor is blocked, so terminating it can wake it.
     var waiter: Waiter?
     /// The reply object of a `sys_cap_call` in progress.
     var pendingCall: Reply?
+    /// The actor that spawned this one (`sys_spawn`), if any.
+    var parent: ActorID?
+    /// Children spawned by this actor that are still alive.
+    var liveChildren = 0
+    /// A refused spawn has been logged; later ones are not.
+    var spawnRefusalLogged = false
 
     init(id: ActorID, name: String, capacity: Int, account: ResourceAccount) {
         self.id = id
@@ -208,4 +325,44 @@ final class ActorEntry {
     }
 
     var isAlive: Bool { exitReason == nil }
+}
+
+/// What is kept of an ended actor.
+struct EndedActor {
+    let name: String
+    let reason: ExitReason
+}
+
+/// The names and exit reasons of the most recently ended actors, at most
+/// `capacity` of them: enough for the host to learn why an actor it just
+/// watched end did so (`Kernel.exitReason(of:)`, logs), while a process that
+/// starts and ends actors for ever keeps a bounded amount. The oldest record
+/// goes first. Hosts that must know every exit use `Kernel.onActorExit`.
+struct EndedActors {
+    private var records: [ActorID: EndedActor] = [:]
+    private var order: [ActorID]
+    private var next = 0
+    let capacity: Int
+
+    init(capacity: Int) {
+        precondition(capacity > 0)
+        self.capacity = capacity
+        order = []
+        order.reserveCapacity(min(capacity, 1024))
+    }
+
+    var count: Int { records.count }
+
+    subscript(id: ActorID) -> EndedActor? { records[id] }
+
+    mutating func add(_ id: ActorID, _ record: EndedActor) {
+        if order.count < capacity {
+            order.append(id)
+        } else {
+            records[order[next]] = nil
+            order[next] = id
+            next = (next + 1) % capacity
+        }
+        records[id] = record
+    }
 }

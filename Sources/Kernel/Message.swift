@@ -1,11 +1,31 @@
 /// A message in an endpoint's queue: opcode, payload, and up to one transferred
 /// cap plus one reply cap, both held in flight until delivery.
+///
+/// While the kernel holds a message (queued, or an answer waiting for its
+/// caller) it is charged to its sender's account: `cost` bytes, given back
+/// when it is received or dropped. A message handed straight to a blocked
+/// receiver is never held, so never charged (`charge` nil).
 struct Message {
     let sender: ActorID
     let opcode: UInt32
     let payload: [UInt8]
     var cap: CapabilityNode?
     var reply: CapabilityNode?
+    /// Who pays for the message while the kernel holds it.
+    var charge: ResourceAccount?
+
+    /// What a held message costs beyond its payload bytes, an upper bound of
+    /// what holding it takes: its queue slot (48 bytes), the payload array's
+    /// header and allocator rounding (at most 64), up to two in-flight
+    /// capability nodes with their weak-reference side tables (at most 2 ×
+    /// 128), and for a call the reply object (at most 112) — 480, rounded up.
+    /// It also makes empty messages cost something, so a queue of them is
+    /// not free.
+    static let overhead = 512
+
+    static func cost(payloadBytes: Int) -> Int { payloadBytes + overhead }
+
+    var cost: Int { Message.cost(payloadBytes: payload.count) }
 
     /// Room this message needs in a receive buffer.
     var wireSize: Int { ABI.messageHeaderSize + payload.count }

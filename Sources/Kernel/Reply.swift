@@ -26,14 +26,14 @@ final class Reply: KernelObject, @unchecked Sendable {
     init(caller: ActorID) { self.caller = caller }
 
     /// The caller stops waiting; a later answer is refused with `peerClosed`.
-    /// Returns in-flight caps of an answer nobody will take.
-    func abandon() -> [CapabilityNode] {
+    /// Returns an answer nobody will take, for the kernel to drop.
+    func abandon() -> Message? {
         defer { state = .finished; waiter = nil }
-        if case .answered(let message) = state { return message.heldCaps }
-        return []
+        if case .answered(let message) = state { return message }
+        return nil
     }
 
-    override func close() -> [CapabilityNode] {
+    override func close() -> [Message] {
         switch state {
         case .pending:
             state = .dropped
@@ -45,7 +45,7 @@ final class Reply: KernelObject, @unchecked Sendable {
             // abandons it. Only a parked answer whose cap is gone is lost.
             guard isParked else { return [] }
             state = .finished
-            return message.heldCaps
+            return [message]
         case .finished, .dropped:
             return []
         }

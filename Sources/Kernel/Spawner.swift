@@ -12,8 +12,10 @@ public protocol PreparedActor: Sendable {
     /// What the prepared instance is charged to, which the actor's entry
     /// takes over; nil for a new account.
     var account: ResourceAccount? { get }
-    /// Runs the actor, on its own thread, as `actor`. Its caps are already granted.
-    func start(in kernel: Kernel, as actor: ActorID)
+    /// Runs the actor, on its own thread, as `actor`. Its caps are already
+    /// granted. Throws if it cannot run (no thread to be had); the caller
+    /// then ends `actor` and undoes what it granted.
+    func start(in kernel: Kernel, as actor: ActorID) throws(SpawnFailure)
 }
 
 extension PreparedActor {

@@ -16,7 +16,10 @@ extension Kernel {
 
     /// Sends a message on an endpoint, actor or reply cap, optionally passing
     /// one cap (the receiver gets its own handle, derived from the sender's).
-    /// Never blocks: a full queue is `queueFull` and nothing is sent.
+    /// Never blocks: a full queue is `queueFull` and nothing is sent. A
+    /// message the kernel must hold (queued, or an answer not yet taken) is
+    /// charged to the sender until it is received or dropped; `noMemory` and
+    /// nothing sent if the sender's account or the global budget is full.
     public func send(_ caller: ActorID, to handle: Handle, opcode: UInt32, payload: [UInt8], cap: Handle = .null)
         throws(SysError)
     {
@@ -24,25 +27,35 @@ extension Kernel {
         try locked { state throws(SysError) in
             let node = try state.lookup(caller, handle, rights: .send, kinds: [.endpoint, .actor, .reply])
             let passed = try state.transferable(caller, cap)
-            let inFlight = { passed.map { state.makeInFlight($0.object, rights: $0.rights, parent: $0) } }
+            let sender = try state.entry(caller)
+            let wireSize = ABI.messageHeaderSize + payload.count
+            let caps = passed == nil ? 0 : 1
+            func message(charged: ResourceAccount?) -> Message {
+                Message(
+                    sender: caller, opcode: opcode, payload: payload,
+                    cap: passed.map { state.makeInFlight($0.object, rights: $0.rights, parent: $0) }, reply: nil,
+                    charge: charged)
+            }
             switch state.sendTarget(node) {
             case let endpoint as Endpoint:
                 guard !endpoint.isClosed else { throw .peerClosed }
                 guard endpoint.count < endpoint.capacity else { throw .queueFull }
-                let message = Message(sender: caller, opcode: opcode, payload: payload, cap: inFlight(), reply: nil)
-                if let waiter = endpoint.handoffCandidate, state.handOff(message, to: waiter) {
+                if let waiter = endpoint.handoffCandidate, state.canHandOff(wireSize: wireSize, caps: caps, to: waiter) {
+                    state.handOff(message(charged: nil), to: waiter)
                     endpoint.removeFirstWaiter()
                 } else {
-                    try endpoint.enqueue(message)
+                    let account = try state.chargeMessage(payloadBytes: payload.count, to: sender)
+                    endpoint.enqueue(message(charged: account))
                 }
             case let reply as Reply:
                 guard case .pending = reply.state else { throw .peerClosed }
-                let message = Message(sender: caller, opcode: opcode, payload: payload, cap: inFlight(), reply: nil)
-                if let waiter = reply.waiter, state.handOff(message, to: waiter) {
+                if let waiter = reply.waiter, state.canHandOff(wireSize: wireSize, caps: caps, to: waiter) {
+                    state.handOff(message(charged: nil), to: waiter)
                     reply.state = .finished
                     state.actors[reply.caller]?.pendingCall = nil
                 } else {
-                    reply.state = .answered(message)
+                    let account = try state.chargeMessage(payloadBytes: payload.count, to: sender)
+                    reply.state = .answered(message(charged: account))
                     reply.waiter?.wake()
                 }
                 reply.waiter = nil
@@ -73,7 +86,7 @@ extension Kernel {
                 }
                 if endpoint.isClosed { throw .peerClosed }
                 if expired { throw timeout == .poll ? .wouldBlock : .timedOut }
-                let waiter = Waiter(actor: caller, capacity: capacity, wakeList: state.wakeList)
+                let waiter = Waiter(actor: caller, handle: handle, capacity: capacity, wakeList: state.wakeList)
                 endpoint.addWaiter(waiter)
                 try state.entry(caller).waiter = waiter
                 return .wait(waiter, endpoint)
@@ -99,6 +112,8 @@ extension Kernel {
     /// answer. An answer larger than `capacity` is parked: `.tooSmall` is
     /// returned and the caller holds a reply cap (in `ReceivedMessage.reply`
     /// of a later receive — see `callParked`) to fetch it with a larger buffer.
+    /// The request is charged to the caller while queued, the answer to the
+    /// callee until the caller takes it (see `send`).
     public func call(
         _ caller: ActorID, to handle: Handle, opcode: UInt32, payload: [UInt8], cap: Handle = .null,
         capacity: Int, timeout: Timeout = .forever
@@ -111,12 +126,13 @@ extension Kernel {
             guard !endpoint.isClosed else { throw .peerClosed }
             guard endpoint.count < endpoint.capacity else { throw .queueFull }
             let entry = try state.entry(caller)
+            let account = try state.chargeMessage(payloadBytes: payload.count, to: entry)
             let reply = Reply(caller: caller)
             let message = Message(
                 sender: caller, opcode: opcode, payload: payload,
                 cap: passed.map { state.makeInFlight($0.object, rights: $0.rights, parent: $0) },
-                reply: state.makeInFlight(reply, rights: [.send], parent: nil))
-            try endpoint.enqueue(message)
+                reply: state.makeInFlight(reply, rights: [.send], parent: nil), charge: account)
+            endpoint.enqueue(message)
             entry.pendingCall = reply
             return reply
         }
@@ -135,7 +151,7 @@ extension Kernel {
                         } catch {
                             // No slot for the parked handle either: drop the answer
                             // whole, as below, rather than leave its caps in flight.
-                            for node in reply.abandon() { state.destroy(node) }
+                            state.dropAndDestroy(reply.abandon())
                             throw error
                         }
                         reply.isParked = true
@@ -148,7 +164,7 @@ extension Kernel {
                     } catch {
                         // No slot for the answer's cap: the answer cannot be
                         // delivered; drop it whole rather than leave it dangling.
-                        for node in reply.abandon() { state.destroy(node) }
+                        state.dropAndDestroy(reply.abandon())
                         throw error
                     }
                     reply.state = .finished
@@ -159,7 +175,7 @@ extension Kernel {
                 case .pending:
                     if expired {
                         entry.pendingCall = nil
-                        for node in reply.abandon() { state.destroy(node) }
+                        state.dropAndDestroy(reply.abandon())
                         throw timeout == .poll ? .wouldBlock : .timedOut
                     }
                     let waiter = Waiter(actor: caller, capacity: capacity, wakeList: state.wakeList)
@@ -239,12 +255,13 @@ extension Kernel {
         }
     }
 
+    /// A zero-filled buffer of `size` bytes, charged to the caller's account
+    /// (`size` bytes) until its last cap is gone.
     public func createBuffer(_ caller: ActorID, size: Int) throws(SysError) -> Handle {
         try locked { state throws(SysError) in
             guard size >= 0, size <= state.limits.maxBufferSize else { throw .invalidArgument }
-            try state.charge(size, to: caller)
             try state.requireRoom(1, in: caller)
-            let buffer = state.create(SharedBuffer(size: size), charging: size, to: caller)
+            let buffer = try state.create(charging: size, to: state.entry(caller).account) { SharedBuffer(size: size) }
             return state.install(buffer, rights: [.read, .write, .grant], parent: nil, in: caller)
         }
     }
@@ -252,14 +269,16 @@ extension Kernel {
     /// Bytes charged for an endpoint: a fixed part plus a slot per message.
     static func endpointCost(capacity: Int) -> Int { 4096 + capacity * 256 }
 
+    /// An endpoint queueing at most `capacity` messages (0: the default),
+    /// charged to the caller's account until its last cap is gone.
     public func createEndpoint(_ caller: ActorID, capacity: Int = 0) throws(SysError) -> Handle {
         try locked { state throws(SysError) in
             guard capacity >= 0, capacity <= state.limits.maxEndpointCapacity else { throw .invalidArgument }
             let capacity = capacity == 0 ? state.limits.defaultEndpointCapacity : capacity
-            let cost = Kernel.endpointCost(capacity: capacity)
-            try state.charge(cost, to: caller)
             try state.requireRoom(1, in: caller)
-            let endpoint = state.create(Endpoint(capacity: capacity), charging: cost, to: caller)
+            let endpoint = try state.create(charging: Kernel.endpointCost(capacity: capacity), to: state.entry(caller).account) {
+                Endpoint(capacity: capacity)
+            }
             return state.install(endpoint, rights: [.send, .receive, .grant], parent: nil, in: caller)
         }
     }
@@ -289,7 +308,7 @@ extension Kernel {
     public func revoke(_ caller: ActorID, _ handle: Handle) throws(SysError) {
         try locked { state throws(SysError) in
             let node = try state.lookup(caller, handle)
-            for child in node.removeAllChildren() { state.destroy(child) }
+            while let child = node.detachFirstChild() { state.destroy(child) }
         }
     }
 
@@ -303,17 +322,18 @@ extension Kernel {
     // MARK: Actors
 
     /// Starts module `name` from the spawner's directory. The new actor gets
-    /// its boot endpoint as handle 1 and, if `grant` is not null, a cap derived
-    /// from it as handle 2. Returns an actor cap (send, kill, grant).
+    /// its boot endpoint as handle 1 (charged to the child's account) and, if
+    /// `grant` is not null, a cap derived from it as handle 2. Returns an
+    /// actor cap (send, kill, grant).
+    ///
+    /// `limitReached` when the caller has `maxChildrenPerActor` live children
+    /// or `maxActors` actors are alive (logged once per caller). A child
+    /// whose thread cannot be started is undone — ended, its caps and the
+    /// caller's actor cap released — and the launcher's error returned.
     public func spawn(_ caller: ActorID, spawner handle: Handle, module name: String, grant: Handle = .null)
         throws(SysError) -> Handle
     {
-        let directory: String = try locked { state throws(SysError) in
-            let node = try state.lookup(caller, handle, rights: .spawn, kinds: [.spawner])
-            _ = try state.transferable(caller, grant)
-            try state.requireRoom(1, in: caller)
-            return (node.object as! Spawner).directory
-        }
+        let directory: String = try decodeSpawn(caller, spawner: handle, grant: grant)
         guard Spawner.isValidModuleName(name) else { throw .invalidArgument }
         guard let launcher = launcher.withLock({ $0 }) else { throw .notFound }
         let prepared: any PreparedActor
@@ -324,21 +344,66 @@ extension Kernel {
             throw failure.code
         }
         let account = prepared.account ?? makeAccount()
-        let (child, actorHandle): (ActorID, Handle) = try locked { state throws(SysError) in
-            // Decode again: the caller's caps may have changed while loading.
+        let (child, actorHandle, actorObject): (ActorID, Handle, ActorObject) = try locked { state throws(SysError) in
+            // Decode again: the caller's caps, and the number of actors, may
+            // have changed while loading.
             _ = try state.lookup(caller, handle, rights: .spawn, kinds: [.spawner])
             let passed = try state.transferable(caller, grant)
             try state.requireRoom(1, in: caller)
-            let child = state.addActor(name: name, account: account)
-            let endpoint = Endpoint(capacity: state.limits.defaultEndpointCapacity)
+            let parent = try state.entry(caller)
+            if state.spawnLimitReason(parent) != nil { throw .limitReached }
+            let capacity = state.limits.defaultEndpointCapacity
+            let endpoint = try state.create(charging: Kernel.endpointCost(capacity: capacity), to: account) {
+                Endpoint(capacity: capacity)
+            }
+            let child = state.addActor(name: name, account: account, parent: parent).id
             _ = state.install(endpoint, rights: [.send, .receive, .grant], parent: nil, in: child)
             if let passed { _ = state.install(passed.object, rights: passed.rights, parent: passed, in: child) }
             let actorObject = ActorObject(target: child, endpoint: endpoint)
             let actorHandle = state.install(actorObject, rights: [.send, .kill, .grant], parent: nil, in: caller)
-            return (child, actorHandle)
+            return (child, actorHandle, actorObject)
         }
-        prepared.start(in: self, as: child)
+        do throws(SpawnFailure) {
+            try prepared.start(in: self, as: child)
+        } catch {
+            logger.warning("spawn \(name) from \(directory) failed: \(error.reason)")
+            terminate(child, reason: .refused(error.reason))
+            state.withLock { state in
+                // The caller's actor cap, unless the caller let go of it meanwhile.
+                if let node = state.actors[caller]?.space.lookup(actorHandle), node.object === actorObject {
+                    state.destroy(node)
+                }
+            }
+            throw error.code
+        }
         return actorHandle
+    }
+
+    /// The first decode of `spawn`: handles, rights, room and limits, before
+    /// the module is loaded. Returns the spawner's directory.
+    private func decodeSpawn(_ caller: ActorID, spawner handle: Handle, grant: Handle)
+        throws(SysError) -> String
+    {
+        let decoded: Result<String, SysError>
+        var refusal: String?
+        decoded = state.withLock { state in
+            Result { () throws(SysError) in
+                let node = try state.lookup(caller, handle, rights: .spawn, kinds: [.spawner])
+                _ = try state.transferable(caller, grant)
+                try state.requireRoom(1, in: caller)
+                let entry = try state.entry(caller)
+                if let reason = state.spawnLimitReason(entry) {
+                    if !entry.spawnRefusalLogged {
+                        entry.spawnRefusalLogged = true
+                        refusal = "\(entry.name) (\(caller)) may not spawn: \(reason) (further refusals are not logged)"
+                    }
+                    throw .limitReached
+                }
+                return (node.object as! Spawner).directory
+            }
+        }
+        if let refusal { logger.warning("\(refusal)") }
+        return try decoded.get()
     }
 
     /// Ends the actor an actor cap names. Needs the kill right.

@@ -16,10 +16,15 @@ import Synchronization
 /// `@unchecked Sendable`: `delivered` is written by the waker with the kernel
 /// lock held before `signal()`, and read by the waiter only after the signal
 /// (the semaphore and the atomic flag order the two) or with the lock held.
+/// The queue links (`queuedOn`, `next`, `previous`) are only touched with the
+/// kernel lock held.
 final class Waiter: @unchecked Sendable {
     private let semaphore = DispatchSemaphore(value: 0)
     private let signalled = Atomic<Bool>(false)
     let actor: ActorID
+    /// The handle the actor receives through (nil for a call's answer): when
+    /// that cap is destroyed, the waiter is woken to look again.
+    let handle: Handle?
     /// Bytes the waiter can take: a sender hands it a message that fits
     /// directly, so it need not take the kernel lock again after waking.
     let capacity: Int
@@ -27,8 +32,15 @@ final class Waiter: @unchecked Sendable {
     private let wakeList: WakeList
     static let spinNanoseconds: UInt64 = 20_000
 
-    init(actor: ActorID, capacity: Int, wakeList: WakeList) {
+    /// The endpoint whose waiter queue holds this waiter, and its neighbours
+    /// there (see `WaiterQueue`).
+    fileprivate(set) var queuedOn: Endpoint?
+    fileprivate var next: Waiter?
+    fileprivate weak var previous: Waiter?
+
+    init(actor: ActorID, handle: Handle? = nil, capacity: Int, wakeList: WakeList) {
         self.actor = actor
+        self.handle = handle
         self.capacity = capacity
         self.wakeList = wakeList
     }
@@ -91,5 +103,42 @@ final class WakeList: @unchecked Sendable {
         guard !waiters.isEmpty else { return [] }
         defer { waiters.removeAll(keepingCapacity: true) }
         return waiters
+    }
+}
+
+/// The receivers blocked on one endpoint, first come first served: an
+/// intrusive doubly-linked list, so adding, taking the first and removing any
+/// one waiter are O(1). Only touched with the kernel lock held.
+struct WaiterQueue {
+    private(set) var first: Waiter?
+    private var last: Waiter?
+
+    var isEmpty: Bool { first == nil }
+
+    mutating func append(_ waiter: Waiter, on endpoint: Endpoint) {
+        precondition(waiter.queuedOn == nil, "a waiter waits on one endpoint at a time")
+        waiter.queuedOn = endpoint
+        waiter.previous = last
+        if let last { last.next = waiter } else { first = waiter }
+        last = waiter
+    }
+
+    /// Removes `waiter`, which must be in this queue.
+    mutating func remove(_ waiter: Waiter) {
+        if let previous = waiter.previous { previous.next = waiter.next } else { first = waiter.next }
+        if let next = waiter.next { next.previous = waiter.previous } else { last = waiter.previous }
+        waiter.queuedOn = nil
+        waiter.next = nil
+        waiter.previous = nil
+    }
+
+    /// Empties the queue and returns what it held, first to last.
+    mutating func removeAll() -> [Waiter] {
+        var all: [Waiter] = []
+        while let waiter = first {
+            remove(waiter)
+            all.append(waiter)
+        }
+        return all
     }
 }

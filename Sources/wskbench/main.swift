@@ -4,6 +4,7 @@
 
 let available: [(String, () throws -> Void)] = [
     ("ipc", IPCBenchmark.run),
+    ("kernel", KernelBenchmark.run),
     ("hostcall", HostCallBenchmark.run),
     ("compiled", CompiledTierBenchmark.run),
     ("composite", CompositeBenchmark.run),

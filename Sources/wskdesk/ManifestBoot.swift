@@ -25,12 +25,17 @@ struct ManifestBoot {
         var prepared: [(Manifest.Actor, ActorID, any PreparedActor)] = []
         for actor in manifest.actors {
             let path = actor.module.hasSuffix(".wasm") ? actor.module : actorsDir + "/" + actor.module + ".wasm"
+            let instance: any PreparedActor
             do {
                 let module = try host.load(path: path, name: actor.name)
-                let instance = try host.prepare(module)
-                prepared.append((actor, kernel.createActor(name: actor.name, account: instance.account), instance))
+                instance = try host.prepare(module)
             } catch {
                 throw DesktopError(description: "\(origin(actor)): \(error.description) (build the actors with scripts/build-actors)")
+            }
+            do throws(ActorRefusal) {
+                prepared.append((actor, try kernel.admitActor(name: actor.name, account: instance.account), instance))
+            } catch {
+                throw DesktopError(description: "\(origin(actor)): not started: \(error.reason)")
             }
         }
         var endpoints: [String: (owner: ActorID, handle: Handle)] = [:]
@@ -44,7 +49,11 @@ struct ManifestBoot {
             }
         }
         for (actor, id, ready) in prepared {
-            ready.start(in: kernel, as: id)
+            do throws(SpawnFailure) {
+                try ready.start(in: kernel, as: id)
+            } catch {
+                throw DesktopError(description: "\(origin(actor)): \(error.reason)")
+            }
             logger.info("started \(actor.name)")
             if actor.grants.contains(.ui) { server.awaitFirstWindow(of: id, kernel: kernel) }
         }

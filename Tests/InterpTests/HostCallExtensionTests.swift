@@ -180,7 +180,7 @@ import WAT
 
     @Test(arguments: Tier.allCases) func createCallsCheckArgumentsQuotaAndSpace(tier: Tier) throws {
         var limits = KernelLimits()
-        limits.memoryQuota = 1 << 20
+        limits.actorMemoryLimit = 1 << 20
         limits.capabilitySpaceCapacity = 6
         let system = TestSystem(tier: tier, kernelLimits: limits)
         let baseline = system.kernel.counts

@@ -18,7 +18,7 @@ import Testing
         for tier in Tier.allCases {
             var limits = KernelLimits()
             limits.capabilitySpaceCapacity = 48
-            limits.memoryQuota = 1 << 20
+            limits.actorMemoryLimit = 1 << 20
             limits.maxEndpointCapacity = 8
             let system = TestSystem(tier: tier, kernelLimits: limits)
             let probe = try Probe(system.kernel)

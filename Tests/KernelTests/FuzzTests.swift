@@ -26,9 +26,13 @@ struct SeededGenerator: RandomNumberGenerator {
     func randomSyscallSequencesKeepTheKernelConsistent(seed: UInt64) throws {
         var limits = KernelLimits()
         limits.capabilitySpaceCapacity = 48
-        limits.memoryQuota = 1 << 20
+        limits.actorMemoryLimit = 1 << 20
         limits.maxEndpointCapacity = 8
+        limits.maxActors = 12
+        limits.maxChildrenPerActor = 3
         let kernel = Kernel(limits: limits)
+        let launcher = NativeLauncher()
+        kernel.setLauncher(launcher)
         var rng = SeededGenerator(seed: seed)
         let framebuffer = Framebuffer(width: 8, height: 8)
         var actors: [ActorID] = []
@@ -40,6 +44,7 @@ struct SeededGenerator: RandomNumberGenerator {
             let id = kernel.createActor(name: "fuzz\(actors.count)")
             actors.append(id)
             if let h = try? kernel.grant(framebuffer, to: id) { seen[id, default: []].append(h) }
+            if let h = try? kernel.grantSpawner(directory: "/fuzz", to: id) { seen[id, default: []].append(h) }
         }
         for _ in 0..<4 { newActor() }
 
@@ -70,7 +75,7 @@ struct SeededGenerator: RandomNumberGenerator {
             if live.count < 3 { newActor() }
             let actor = (live.isEmpty ? actors : live).randomElement(using: &rng)!
             do throws(SysError) {
-                switch Int.random(in: 0..<16, using: &rng) {
+                switch Int.random(in: 0..<18, using: &rng) {
                 case 0:
                     note(actor, try kernel.createBuffer(actor, size: [0, 16, 4096, 1 << 19, -5].randomElement(using: &rng)!))
                 case 1:
@@ -123,6 +128,16 @@ struct SeededGenerator: RandomNumberGenerator {
                     note(other, try kernel.grantCopy(of: someHandle(actor), held: actor, to: other))
                 case 14:
                     _ = kernel.framebufferInfo(actor)
+                case 15:
+                    let module = ["child", "child", "nothread", "missing"].randomElement(using: &rng)!
+                    let grant = Bool.random(using: &rng) ? someHandle(actor) : .null
+                    note(actor, try kernel.spawn(actor, spawner: someHandle(actor), module: module, grant: grant))
+                    for child in launcher.startedActors where !actors.contains(child) {
+                        actors.append(child)
+                        seen[child] = [Handle(rawValue: 1)]
+                    }
+                case 16:
+                    try kernel.kill(actor, someHandle(actor))
                 default:
                     if Int.random(in: 0..<20, using: &rng) == 0 {
                         kernel.terminate(actor, reason: .killed(by: nil))
@@ -142,7 +157,7 @@ struct SeededGenerator: RandomNumberGenerator {
         }
         // The fuzz reached the interesting paths, not only invalid handles.
         #expect(successes > Self.calls / 5)
-        for code: SysError in [.invalidHandle, .wrongType, .noRights, .outOfBounds, .invalidArgument, .bufferTooSmall, .wouldBlock] {
+        for code: SysError in [.invalidHandle, .wrongType, .noRights, .outOfBounds, .invalidArgument, .bufferTooSmall, .wouldBlock, .limitReached] {
             #expect(errors[code, default: 0] > 0, "never saw \(code)")
         }
         kernel.shutdown()

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Logging
 import Synchronization
 import Testing
 
@@ -11,8 +12,8 @@ struct KernelFixture {
     let kernel: Kernel
     let baseline: KernelCounts
 
-    init(limits: KernelLimits = KernelLimits()) {
-        kernel = Kernel(limits: limits)
+    init(limits: KernelLimits = KernelLimits(), logger: Logger = Logger(label: "wskdesk.kernel")) {
+        kernel = Kernel(limits: limits, logger: logger)
         baseline = kernel.counts
     }
 
@@ -81,7 +82,8 @@ extension Result where Failure == SysError {
 }
 
 /// A module launcher for `spawn` without Wasm: "child" starts a native actor
-/// the test drives itself, "broken" fails to load, anything else is missing.
+/// the test drives itself, "broken" fails to load, "nothread" loads but its
+/// thread cannot be started, anything else is missing.
 final class NativeLauncher: ModuleLauncher {
     private let started = Mutex<[ActorID]>([])
 
@@ -90,12 +92,19 @@ final class NativeLauncher: ModuleLauncher {
     func prepare(module name: String, directory: String) -> Result<any PreparedActor, SpawnFailure> {
         switch name {
         case "child": .success(NativeChild(launcher: self))
+        case "nothread": .success(ThreadlessChild(launcher: self))
         case "broken": .failure(SpawnFailure(code: .loadFailed, reason: "\(directory)/broken.wasm: not wasm"))
         default: .failure(SpawnFailure(code: .notFound, reason: "no module \(directory)/\(name).wasm"))
         }
     }
 
+    private let refused = Mutex<[ActorID]>([])
+
+    /// Actors whose start failed ("nothread").
+    var refusedActors: [ActorID] { refused.withLock { $0 } }
+
     fileprivate func record(_ actor: ActorID) { started.withLock { $0.append(actor) } }
+    fileprivate func recordRefused(_ actor: ActorID) { refused.withLock { $0.append(actor) } }
 }
 
 private struct NativeChild: PreparedActor {
@@ -103,7 +112,31 @@ private struct NativeChild: PreparedActor {
     func start(in kernel: Kernel, as actor: ActorID) { launcher.record(actor) }
 }
 
+/// What a Wasm host reports when `pthread_create` fails with EAGAIN.
+private struct ThreadlessChild: PreparedActor {
+    static let failure = SpawnFailure(
+        code: .limitReached, reason: "could not start a thread for nothread: Resource temporarily unavailable")
+    let launcher: NativeLauncher
+    func start(in kernel: Kernel, as actor: ActorID) throws(SpawnFailure) {
+        launcher.recordRefused(actor)
+        throw Self.failure
+    }
+}
+
 /// Bytes `0, 1, 2, ...` of length `count`.
 func ramp(_ count: Int, from start: UInt8 = 0) -> [UInt8] {
     (0..<count).map { UInt8(truncatingIfNeeded: Int(start) + $0) }
+}
+
+extension Kernel {
+    /// The direct children of the node behind `handle` in `actor`'s space.
+    func childCount(of handle: Handle, held actor: ActorID) -> Int? {
+        state.withLock { $0.actors[actor]?.space.lookup(handle)?.children.count }
+    }
+
+    /// Nodes `destroy` has visited since the kernel started.
+    var nodesVisited: Int { state.withLock { $0.nodesVisited } }
+
+    /// Entries the kernel keeps for actors, live and ended.
+    var actorRecords: (live: Int, ended: Int) { state.withLock { ($0.actors.count, $0.ended.count) } }
 }

@@ -8,7 +8,7 @@ import Testing
 @Suite struct ObjectSyscallTests {
     static var smallQuota: KernelLimits {
         var limits = KernelLimits()
-        limits.memoryQuota = 1 << 20
+        limits.actorMemoryLimit = 1 << 20
         limits.maxBufferSize = 512 << 10
         limits.maxEndpointCapacity = 100
         return limits

@@ -45,7 +45,7 @@ pub mod errno {
     pub const PEER_CLOSED: i32 = -10;
     /// The caller's capability space is full.
     pub const NO_SPACE: i32 = -11;
-    /// The caller's quota for kernel objects is used up.
+    /// The caller's memory limit, or the global budget, would be exceeded.
     pub const NO_MEMORY: i32 = -12;
     /// The spawner has no module of that name.
     pub const NOT_FOUND: i32 = -13;
@@ -53,6 +53,8 @@ pub mod errno {
     pub const LOAD_FAILED: i32 = -14;
     /// The kernel is shutting down, or this actor has been ended.
     pub const SHUTDOWN: i32 = -15;
+    /// A limit on actors is reached (children per actor, actors in all, threads).
+    pub const LIMIT_REACHED: i32 = -16;
 }
 
 /// Object kinds reported by `sys_cap_info`.

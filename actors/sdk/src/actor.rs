@@ -28,7 +28,8 @@ pub const MAX_MODULE_NAME: usize = 64;
 ///
 /// Needs SPAWN on `spawner`, GRANT on `grant`. Errors: `InvalidHandle`,
 /// `WrongType`, `NoRights`, `InvalidArgument` (bad name), `NotFound`,
-/// `LoadFailed`, `NoSpace`.
+/// `LoadFailed`, `NoSpace`, `NoMemory`, `LimitReached` (too many live
+/// children or actors, or no thread for it).
 pub fn spawn(spawner: Cap, name: &str, grant: Option<Cap>) -> Result<Cap> {
     if name.len() > MAX_MODULE_NAME {
         return Err(Error::InvalidArgument);

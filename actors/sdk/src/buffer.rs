@@ -45,7 +45,7 @@ pub struct Buffer(Cap);
 
 impl Buffer {
     /// Creates a zero-filled buffer of `size` bytes (at most 64 MiB), charged
-    /// to this actor's quota. The cap has READ, WRITE and GRANT.
+    /// to this actor's memory limit. The cap has READ, WRITE and GRANT.
     ///
     /// Errors: `InvalidArgument` (too large), `NoMemory`, `NoSpace`.
     pub fn create(size: usize) -> Result<Buffer> {

@@ -51,7 +51,8 @@ pub enum Error {
     PeerClosed,
     /// `NO_SPACE`: this actor's capability space is full.
     NoSpace,
-    /// `NO_MEMORY`: this actor's quota for kernel objects is used up.
+    /// `NO_MEMORY`: this actor's memory limit, or the global budget of all
+    /// actors, would be exceeded.
     NoMemory,
     /// `NOT_FOUND`: the spawner has no module of that name.
     NotFound,
@@ -59,6 +60,9 @@ pub enum Error {
     LoadFailed,
     /// `SHUTDOWN`: the kernel is shutting down, or this actor has been ended.
     Shutdown,
+    /// `LIMIT_REACHED`: a limit on actors is reached (this actor's live
+    /// children, actors in all, or threads); try again after one has ended.
+    LimitReached,
     /// A negative code this SDK does not know (a newer host).
     Unknown(i32),
     /// Not a host-call error: a server refused a request with a positive
@@ -91,6 +95,7 @@ impl Error {
             errno::NOT_FOUND => Error::NotFound,
             errno::LOAD_FAILED => Error::LoadFailed,
             errno::SHUTDOWN => Error::Shutdown,
+            errno::LIMIT_REACHED => Error::LimitReached,
             other => Error::Unknown(other),
         }
     }
@@ -114,6 +119,7 @@ impl Error {
             Error::NotFound => errno::NOT_FOUND,
             Error::LoadFailed => errno::LOAD_FAILED,
             Error::Shutdown => errno::SHUTDOWN,
+            Error::LimitReached => errno::LIMIT_REACHED,
             Error::Unknown(code) | Error::Protocol(code) => code,
         }
     }
@@ -153,10 +159,11 @@ impl Error {
             Error::AnswerParked { .. } => "buffer too small (answer parked)",
             Error::PeerClosed => "peer closed",
             Error::NoSpace => "capability space full",
-            Error::NoMemory => "memory quota exceeded",
+            Error::NoMemory => "memory limit reached",
             Error::NotFound => "not found",
             Error::LoadFailed => "load failed",
             Error::Shutdown => "kernel shutting down",
+            Error::LimitReached => "limit reached",
             Error::Unknown(_) => "unknown error",
             Error::Protocol(_) => "refused by the server",
         }
