@@ -32,7 +32,7 @@ let package = Package(
         .target(
             name: "Interp",
             dependencies: [
-                "Kernel", "CWasmRT",
+                "Kernel", "CWasmRT", "CSubprocess",
                 .product(name: "WasmKit", package: "WasmKit"),
                 .product(name: "WAT", package: "WasmKit"),
                 .product(name: "Logging", package: "swift-log"),
@@ -108,6 +108,9 @@ let package = Package(
         // The runtime of compiled Wasm actors (wasm-rt.h for wasm2c's output);
         // module/ is compiled into each actor's shared object, not into wskdesk.
         .target(name: "CWasmRT", exclude: ["module", "README.md"]),
+        // fork/exec of the compiled tier's tools with limits, in C: only
+        // async-signal-safe calls may run between the two.
+        .target(name: "CSubprocess"),
 
         // What several test targets share: the repository's files, constants read from sources.
         .target(

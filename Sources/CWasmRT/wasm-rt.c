@@ -7,6 +7,8 @@
 #define _GNU_SOURCE
 #include "wskrt.h"
 
+#include <dlfcn.h>
+#include <link.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -27,7 +29,10 @@ static _Thread_local wasm_rt_trap_t last_trap;
 static _Thread_local uint64_t detail_a, detail_b;
 static _Thread_local const wasm_rt_memory_t* guarded;
 
+static void prepare_thread(void);
+
 uint32_t wskrt_run(void (*entry)(void*), void* argument) {
+  prepare_thread();
   sigjmp_buf here;
   sigjmp_buf* const outer = current_run;
   const wasm_rt_memory_t* const outer_guarded = guarded;
@@ -145,11 +150,18 @@ static void pass_on(int signal, siginfo_t* info, void* context) {
   }
 }
 
+static bool is_stack_overflow(uintptr_t address, const ucontext_t* context);
+
 static void on_fault(int signal, siginfo_t* info, void* context) {
   const wasm_rt_memory_t* memory = guarded;
   uintptr_t address = (uintptr_t)info->si_addr;
   if (current_run != NULL && memory != NULL && address - (uintptr_t)memory->data < memory->reserved) {
     last_trap = WASM_RT_TRAP_OOB;
+    detail_a = detail_b = 0;
+    siglongjmp(*current_run, 1);
+  }
+  if (current_run != NULL && signal == SIGSEGV && is_stack_overflow(address, context)) {
+    last_trap = WASM_RT_TRAP_EXHAUSTION;
     detail_a = detail_b = 0;
     siglongjmp(*current_run, 1);
   }
@@ -180,7 +192,6 @@ static void allocate_memory(wasm_rt_memory_t* memory, uint32_t initial, uint32_t
   memory->data = NULL;
   if (initial > limit) trap_detail(WSKRT_TRAP_MEMORY_LIMIT, (uint64_t)initial * PAGE_SIZE, 0);
   if (max > limit) max = limit;
-  if (guarded_pages) pthread_once(&handler_once, install_fault_handler);
   uint64_t reserved = guarded_pages ? GUARDED_RESERVATION : reservation(max);
   void* data = mmap(NULL, reserved, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (data == MAP_FAILED) trap_detail(WSKRT_TRAP_NO_MEMORY, 0, 0);
@@ -248,17 +259,130 @@ DEFINE_TABLE(externref)
 
 /* MARK: Stack */
 
-/* Leaves a quarter of the thread's stack, at most 1 MiB, below the Wasm frames
- * for host calls and for unwinding. */
-static uintptr_t stack_limit(void) {
+/* This thread's stack: its lowest address and size, and the guard below it. */
+static _Thread_local uintptr_t stack_low, stack_guard;
+static _Thread_local size_t stack_size;
+
+static void find_stack(void) {
+  if (stack_low != 0) return;
   pthread_attr_t attributes;
   void* low = NULL;
-  size_t size = 0;
+  size_t size = 0, guard_size = 0;
   if (pthread_getattr_np(pthread_self(), &attributes) != 0) abort();
   pthread_attr_getstack(&attributes, &low, &size);
+  pthread_attr_getguardsize(&attributes, &guard_size);
   pthread_attr_destroy(&attributes);
-  size_t margin = size / 4 < (1u << 20) ? size / 4 : (1u << 20);
-  return (uintptr_t)low + margin;
+  stack_size = size;
+  /* The main thread's guard is the kernel's gap (256 pages), not pthread's. */
+  stack_guard = guard_size > (1u << 20) ? guard_size : (1u << 20);
+  stack_low = (uintptr_t)low;
+}
+
+/* Leaves a quarter of the thread's stack, at most 1 MiB, below the Wasm frames
+ * for host calls and for unwinding. Called by each module's wsk_start, so its
+ * caller tells which module runs on this thread (see is_stack_overflow). */
+static _Thread_local uintptr_t module_start, module_end;
+static void note_module(const void* code);
+
+static uintptr_t stack_limit(void) {
+  note_module(__builtin_return_address(0));
+  find_stack();
+  size_t margin = stack_size / 4 < (1u << 20) ? stack_size / 4 : (1u << 20);
+  return stack_low + margin;
+}
+
+/* The address range of the loaded object holding `code`: a module's shared
+ * object. Outside a signal handler (dladdr and dl_iterate_phdr take locks). */
+typedef struct {
+  uintptr_t base, start, end;
+} object_range;
+
+static int find_range(struct dl_phdr_info* info, size_t size, void* data) {
+  (void)size;
+  object_range* range = data;
+  if (info->dlpi_addr != range->base) return 0;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr)* header = &info->dlpi_phdr[i];
+    if (header->p_type != PT_LOAD || !(header->p_flags & PF_X)) continue;
+    uintptr_t start = info->dlpi_addr + header->p_vaddr;
+    if (range->start == 0 || start < range->start) range->start = start;
+    if (start + header->p_memsz > range->end) range->end = start + header->p_memsz;
+  }
+  return 1;
+}
+
+static void note_module(const void* code) {
+  Dl_info found;
+  object_range range = {0, 0, 0};
+  if (dladdr(code, &found) != 0) {
+    range.base = (uintptr_t)found.dli_fbase;
+    dl_iterate_phdr(find_range, &range);
+  }
+  module_start = range.start;
+  module_end = range.end;
+}
+
+/* A native stack overflow in a module's own code: a SIGSEGV just below this
+ * thread's stack (in its guard) while the instruction that faulted is in the
+ * module running on the thread. A Wasm function's frame is checked against
+ * stack_limit at its entry, but a frame larger than the margin faults in its
+ * prologue, before the check. A fault in any other code (the host's, during a
+ * host call) is not the module's and is passed on: unwinding would skip host
+ * frames that may hold locks. */
+static bool is_stack_overflow(uintptr_t address, const ucontext_t* context) {
+  if (stack_low == 0 || module_start == 0) return false;
+  if (address >= stack_low + 4096 || address < stack_low - stack_guard) return false;
+#if defined(__x86_64__)
+  uintptr_t pc = (uintptr_t)context->uc_mcontext.gregs[REG_RIP];
+#elif defined(__aarch64__)
+  uintptr_t pc = (uintptr_t)context->uc_mcontext.pc;
+#else
+  uintptr_t pc = 0;
+#endif
+  return pc >= module_start && pc < module_end;
+}
+
+/* MARK: The alternate signal stack
+ * The fault handler runs with SA_ONSTACK: on a thread whose own stack is
+ * exhausted it needs another one, or the kernel kills the process. Each
+ * thread that runs Wasm gets one at its first wskrt_run, kept until the
+ * thread ends (a key destructor frees it). A thread that already has one
+ * (its creator set it) keeps that. */
+
+#define ALT_STACK_SIZE (64u << 10)
+static pthread_key_t alt_stack_key;
+static pthread_once_t alt_stack_once = PTHREAD_ONCE_INIT;
+static _Thread_local bool thread_prepared;
+
+static void free_alt_stack(void* stack) {
+  stack_t disable = {.ss_flags = SS_DISABLE};
+  stack_t current;
+  if (sigaltstack(NULL, &current) == 0 && current.ss_sp == (char*)stack + 4096) sigaltstack(&disable, NULL);
+  munmap(stack, ALT_STACK_SIZE + 4096);
+}
+
+static void create_alt_stack_key(void) {
+  if (pthread_key_create(&alt_stack_key, free_alt_stack) != 0) abort();
+}
+
+static void prepare_thread(void) {
+  if (thread_prepared) return;
+  thread_prepared = true;
+  pthread_once(&handler_once, install_fault_handler);
+  pthread_once(&alt_stack_once, create_alt_stack_key);
+  find_stack();
+  stack_t current;
+  if (sigaltstack(NULL, &current) != 0 || !(current.ss_flags & SS_DISABLE)) return;
+  /* A guard page below it: an overflowing handler faults instead of writing past it. */
+  char* stack = mmap(NULL, ALT_STACK_SIZE + 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED) return;
+  mprotect(stack, 4096, PROT_NONE);
+  stack_t alternate = {.ss_sp = stack + 4096, .ss_size = ALT_STACK_SIZE, .ss_flags = 0};
+  if (sigaltstack(&alternate, NULL) != 0 || pthread_setspecific(alt_stack_key, stack) != 0) {
+    stack_t disable = {.ss_flags = SS_DISABLE};
+    sigaltstack(&disable, NULL);
+    munmap(stack, ALT_STACK_SIZE + 4096);
+  }
 }
 
 /* MARK: The table for modules */

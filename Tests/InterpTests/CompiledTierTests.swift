@@ -112,7 +112,7 @@ import WAT
             let counts = try runReporter(Self.reporter(0xCC), value: 0xCC, compiler: compiler, tier: .compiled)
             #expect(counts == TierCounts(interpreted: 1, compiled: 0))
         }
-        #expect(log.messages == ["test runs on the interpreter: \(tools)/cc failed on test: broken cc: refusing to compile"])
+        #expect(log.messages == ["test runs on the interpreter: \(tools)/cc exited with status 1: broken cc: refusing to compile"])
     }
 
     /// Sixteen actors of one module on sixteen threads: the odd ones trap

@@ -4,24 +4,20 @@ import Kernel
     import Glibc
 #endif
 
-/// One compile of one module, in a directory of its own: wasm2c, the
-/// instrumentation, the runtime's C and the host-call trampolines, then the C
-/// compiler. Leaves `module.so` in the directory.
+/// One compile of one module, in a directory of its own: the rewrite and
+/// wasm2c (`translate`), the instrumentation, the runtime's C and the
+/// host-call trampolines, then the C compiler. Leaves `module.so` in the
+/// directory. Each tool runs bounded by `limits` (Subprocess).
 struct ModuleBuild {
     let toolchain: Toolchain
     let module: CheckedModule
     let directory: String
+    var limits: CompileLimits = .standard
 
     var objectPath: String { directory + "/module.so" }
 
     func run() throws(CompileError) {
-        try writeFile(directory + "/module.wasm", module.bytes)
-        let translated = Subprocess.run(toolchain.wasm2c, [
-            "--no-debug-names", "-n", "wsk", directory + "/module.wasm", "-o", directory + "/module.c",
-        ])
-        guard translated.succeeded else {
-            throw CompileError("wasm2c refused \(module.source): \(firstLines(translated.output))")
-        }
+        _ = try Self.translate(module, toolchain: toolchain, limits: limits, into: directory)
         let header = try Instrumentation.header(readText(directory + "/module.h"))
         try writeFile(directory + "/module.h", Array(header.text.utf8))
         try writeFile(directory + "/module.c", Array(Instrumentation.source(readText(directory + "/module.c")).utf8))
@@ -41,10 +37,44 @@ struct ModuleBuild {
             toolchain.flags + [
                 "-DWSK_IMPORTS_ENV=\(header.importsEnv ? 1 : 0)", "-I", directory,
                 "-o", objectPath, directory + "/unit.c", "-lm",
-            ])
-        guard compiled.succeeded else {
-            throw CompileError("\(toolchain.compiler) failed on \(module.source): \(firstLines(compiled.output))")
+            ], limits: limits)
+        if let problem = compiled.problem {
+            throw CompileError("\(toolchain.compiler) \(problem)")
         }
+    }
+
+    /// The first step of a build, callable alone (tests, the fuzzer): checks
+    /// the module's size, rewrites it (`ModuleRewrite.sanitize`) into
+    /// `directory/module.wasm`, runs wasm2c on it to `module.c` and
+    /// `module.h`, and checks both for module text
+    /// (`ModuleRewrite.checkGenerated`). `directory` exists and is the caller's.
+    static func translate(
+        _ module: CheckedModule, toolchain: Toolchain, limits: CompileLimits = .standard, into directory: String
+    ) throws(CompileError) -> SanitizedModule {
+        guard module.bytes.count <= limits.moduleBytes else {
+            throw CompileError("it is \(module.bytes.count) bytes, more than the \(Subprocess.bytesText(UInt64(limits.moduleBytes))) the compiled tier takes")
+        }
+        let sanitized = try ModuleRewrite.sanitize(module.bytes)
+        guard sanitized.functionCount <= limits.functions else {
+            throw CompileError("it has \(sanitized.functionCount) functions, more than the \(limits.functions) the compiled tier takes")
+        }
+        try writeFile(directory + "/module.wasm", sanitized.bytes)
+        let translated = Subprocess.run(toolchain.wasm2c, [
+            "--no-debug-names", "-n", "wsk", directory + "/module.wasm", "-o", directory + "/module.c",
+        ], limits: limits)
+        if let problem = translated.problem {
+            throw CompileError("\(toolchain.wasm2c) \(problem)")
+        }
+        for file in ["module.c", "module.h"] {
+            let text: [UInt8]
+            do {
+                text = try readFile(directory + "/" + file)
+            } catch {
+                throw CompileError("wasm2c's \(file): \(error.description)")
+            }
+            try ModuleRewrite.checkGenerated(text, file: file, against: sanitized)
+        }
+        return sanitized
     }
 
     /// One C function per imported host call, as wasm2c declares the import:
@@ -67,10 +97,6 @@ struct ModuleBuild {
 
                 """
         }.joined(separator: "\n")
-    }
-
-    private func firstLines(_ text: String) -> String {
-        text.split(separator: "\n").prefix(8).joined(separator: "\n")
     }
 }
 

@@ -22,6 +22,8 @@ public final class ModuleCompiler: Sendable {
     /// Where to look for the tools; nil for `$PATH`.
     let searchPath: String?
     public let memoryChecks: MemoryChecks
+    /// What each build may use (Subprocess); tests lower them.
+    let limits: CompileLimits
     private let state = Mutex<State>(State())
     private let builders = DispatchSemaphore(value: max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
 
@@ -37,12 +39,23 @@ public final class ModuleCompiler: Sendable {
 
     /// A compiler caching in `directory`, finding its tools on `searchPath`
     /// (default: `$PATH`), building code that checks memory accesses by `memoryChecks`.
-    public init(directory: String, logger: Logger, searchPath: String? = nil, memoryChecks: MemoryChecks = .guardPages) {
+    public init(
+        directory: String, logger: Logger, searchPath: String? = nil, memoryChecks: MemoryChecks = .guardPages,
+        limits: CompileLimits = .standard
+    ) {
         self.directory = directory
         self.logger = logger
         self.searchPath = searchPath
         self.memoryChecks = memoryChecks
+        self.limits = limits
     }
+
+    /// Kills every build tool running in this process, with every process it
+    /// started, and starts no more: those modules stay on the interpreter.
+    /// For wskdesk's shutdown (normal exit and SIGTERM), so that no compiler
+    /// outlives it; their build folders are removed as the builds fail, or
+    /// by the next process to use the cache.
+    public static func stopAllBuilds() { Subprocess.stopAll() }
 
     private static let shared = Mutex<[String: ModuleCompiler]>([:])
 
@@ -172,13 +185,13 @@ public final class ModuleCompiler: Sendable {
         try prepareDirectory()
         builders.wait()
         defer { builders.signal() }
-        var template = Array((directory + "/build-XXXXXX").utf8CString)
+        var template = Array((directory + "/build-\(getpid())-XXXXXX").utf8CString)
         guard let work = mkdtemp(&template) else {
             throw CompileError("cannot create a build directory in \(directory): \(String(cString: strerror(errno)))")
         }
         let workDirectory = String(cString: work)
         defer { removeDirectory(workDirectory) }
-        let build = ModuleBuild(toolchain: try toolchain(), module: module, directory: workDirectory)
+        let build = ModuleBuild(toolchain: try toolchain(), module: module, directory: workDirectory, limits: limits)
         try build.run()
         let objectHash = try SHA256.hex(readFile(build.objectPath, or: "the object just built"))
         // The object goes in place whole (rename), then the record that vouches for it.
@@ -300,15 +313,27 @@ public final class ModuleCompiler: Sendable {
         try ready.get()
     }
 
-    /// Removes build directories an hour old: left by a process that ended
-    /// while it compiled.
+    /// Removes build directories left by a process that ended while it
+    /// compiled: `build-<pid>-*` of a pid that no longer runs, and any an
+    /// hour old (its pid may have been reused, or it predates pids in names).
     private func removeAbandonedBuilds() {
         let hourAgo = time(nil) - 3600
         for name in directoryEntries(directory) where name.hasPrefix("build-") {
             var info = stat()
             let path = directory + "/" + name
-            if stat(path, &info) == 0, info.st_mtim.tv_sec < hourAgo { removeDirectory(path) }
+            if let owner = Self.buildOwner(name), kill(owner, 0) != 0, errno == ESRCH {
+                removeDirectory(path)
+            } else if stat(path, &info) == 0, info.st_mtim.tv_sec < hourAgo {
+                removeDirectory(path)
+            }
         }
+    }
+
+    /// The pid in a build directory's name `build-<pid>-XXXXXX`.
+    static func buildOwner(_ name: String) -> pid_t? {
+        let parts = name.split(separator: "-")
+        guard parts.count == 3, parts[0] == "build", let pid = pid_t(parts[1]), pid > 0 else { return nil }
+        return pid
     }
 
     /// Objects not loaded for this long are removed; so are the oldest

@@ -16,11 +16,15 @@ struct Toolchain: Sendable {
     /// Only the wsk_* entry points exported; no tail calls, so recursion
     /// always meets the stack check; no FMA contraction, so floating point
     /// rounds exactly as the interpreter does; no machine-specific code, as a
-    /// cache may be shared. Warnings are wasm2c's business.
+    /// cache may be shared. Warnings are wasm2c's business. Hardened as a
+    /// distribution builds a library: large frames probe each stack page
+    /// (no jump over a guard page), no executable stack, relocations
+    /// resolved at load and then read-only.
     static func flags(_ checks: MemoryChecks) -> [String] {
         [
             "-O2", "-fPIC", "-shared", "-fvisibility=hidden", "-fno-optimize-sibling-calls", "-ffp-contract=off",
             "-DNDEBUG", "-w", "-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=\(checks == .guardPages ? 1 : 0)",
+            "-fstack-clash-protection", "-Wl,-z,noexecstack", "-Wl,-z,relro,-z,now",
         ]
     }
 
@@ -36,12 +40,12 @@ struct Toolchain: Sendable {
                 "no C compiler (\(candidates.joined(separator: ", "))) on PATH; install one (Debian/Ubuntu: apt-get install gcc libc6-dev)"))
         }
         let wasm2cVersion = Subprocess.run(wasm2c, ["--version"])
-        guard wasm2cVersion.succeeded else {
-            return .failure(CompileError("\(wasm2c) --version failed: \(wasm2cVersion.output)"))
+        if let problem = wasm2cVersion.problem {
+            return .failure(CompileError("\(wasm2c) --version \(problem)"))
         }
         let compilerVersion = Subprocess.run(compiler, ["--version"])
-        guard compilerVersion.succeeded else {
-            return .failure(CompileError("\(compiler) --version failed: \(compilerVersion.output)"))
+        if let problem = compilerVersion.problem {
+            return .failure(CompileError("\(compiler) --version \(problem)"))
         }
         let flags = flags(memoryChecks)
         let identity = [
@@ -49,6 +53,7 @@ struct Toolchain: Sendable {
             "cc \(compiler) \(compilerVersion.output)",
             "flags \(flags.joined(separator: " "))",
             "runtime \(RuntimeSources.version)",
+            "rewrite \(ModuleRewrite.version)",
         ].joined(separator: "\n")
         return .success(Toolchain(wasm2c: wasm2c, compiler: compiler, flags: flags, identity: identity))
     }
