@@ -59,7 +59,7 @@ enum WskFuzz {
 
     static func makeHarness(buildEvery fallback: Int) -> FuzzHarness? {
         let stages: CompileStages
-        switch CompileStages.find() {
+        switch CompileStages.find(limits: FuzzHarness.limits) {
         case .success(let found): stages = found
         case .failure(let error):
             say("wskfuzz: \(error)\n")

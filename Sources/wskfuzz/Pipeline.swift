@@ -10,9 +10,10 @@ struct Pipeline: Sendable {
     /// false only to prove that the oracle can fail (`WSKFUZZ_WITHOUT_REWRITE=1`).
     let rewrite: Bool
 
-    /// `module.c` and `module.h` for `module`, in `directory`. They may be
-    /// there even when the translation refuses the module (a check of the
-    /// C after wasm2c): the harness looks at them anyway.
+    /// `module.c` and `module.h` for `module`, in `directory`: the rewrite,
+    /// wasm2c and the check of its C (`ModuleBuild.translate`), or wasm2c
+    /// alone when `rewrite` is false. The C may be there even when the
+    /// check refuses the module: the harness looks at it anyway.
     func translate(_ module: CheckedModule, into directory: String) throws {
         do {
             try stages.translate(module, into: directory, rewrite: rewrite)
