@@ -11,7 +11,7 @@ import Interp
 /// driver in itself and hands it its arguments (`-max_total_time=…`, corpus
 /// folders). Built plainly (`swift build`), it runs each file named, or each
 /// file of each folder named, through the harness once, says what the oracle
-/// found, and exits 1 if it found anything: `wskfuzz build/fuzz/crash-…`
+/// found or who refused the input, and exits 1 if it found anything: `wskfuzz build/fuzz/crash-…`
 /// replays a kept input.
 ///
 /// Environment: `WSKFUZZ_WITHOUT_REWRITE=1` skips the rewrite, to prove the
@@ -33,6 +33,7 @@ enum WskFuzz {
     /// Hands the arguments to libFuzzer, which calls the harness with each input.
     static func fuzz(_ driver: RunDriver, _ harness: FuzzHarness) -> Int32 {
         fuzzed = harness
+        atexit { WskFuzz.say("wskfuzz: \(Tally.summary)\n") }
         var argc = CommandLine.argc
         var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
         return driver(&argc, &argv, fuzzOne)
@@ -95,11 +96,13 @@ enum WskFuzz {
                     say("wskfuzz: cannot read \(file)\n")
                     return 2
                 }
-                if let finding = harness.run(bytes) {
+                switch harness.examine(bytes) {
+                case .found(let finding):
                     print("\(file): FOUND: \(finding)")
                     found = true
-                } else {
-                    print("\(file): ok")
+                case .clean: print("\(file): ok")
+                case .refusedByCheck: print("\(file): ok (ModuleCheck refused it)")
+                case .refusedByTier(let reason): print("\(file): ok (the compiled tier refused it: \(reason))")
                 }
             }
         }

@@ -1,4 +1,5 @@
 import Interp
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -52,35 +53,53 @@ struct FuzzHarness: Sendable {
     /// The executable that loads objects: wskfuzz itself.
     let loader: String
 
+    /// How far an input got.
+    enum Outcome: Equatable {
+        case refusedByCheck
+        case refusedByTier(String)
+        case clean
+        case found(Finding)
+    }
+
+    /// What the oracle found in `bytes`, if anything.
     func run(_ bytes: [UInt8]) -> Finding? {
-        guard let module = try? ModuleCheck.check(bytes: bytes, name: "input", source: "the fuzz input") else { return nil }
+        if case .found(let finding) = examine(bytes) { return finding }
+        return nil
+    }
+
+    func examine(_ bytes: [UInt8]) -> Outcome {
+        Tally.inputs.add(1, ordering: .relaxed)
+        guard let module = try? ModuleCheck.check(bytes: bytes, name: "input", source: "the fuzz input") else { return .refusedByCheck }
+        Tally.checked.add(1, ordering: .relaxed)
         guard let text = ModuleText(bytes) else {
-            return Finding("ModuleCheck accepted a module whose sections cannot be read one after another")
+            return .found(Finding("ModuleCheck accepted a module whose sections cannot be read one after another"))
         }
         do {
-            return try withDirectory { directory throws -> Finding? in
+            return try withDirectory { directory throws -> Outcome in
                 // The translation may refuse the module after wasm2c wrote its C:
                 // the C is looked at all the same.
                 let translated = Result(catching: { try timed("wasm2c", bound: translateBound) { try pipeline.translate(module, into: directory) } })
                 if case .failure(let finding as Finding) = translated { throw finding }
                 guard let sources = try? ["module.c", "module.h"].map({ ($0, try readBytes(directory + "/" + $0)) }) else {
                     try translated.get()
-                    return nil
+                    throw Refusal("wasm2c wrote no C")
                 }
                 if let leak = try leaks(text, in: sources) {
-                    guard case .failure(let refusal) = translated else { return leak }
-                    return Finding("\(leak.description) (the translation then refused the module: \(refusal))")
+                    guard case .failure(let refusal) = translated else { return .found(leak) }
+                    return .found(Finding("\(leak.description) (the translation then refused the module: \(refusal))"))
                 }
                 try translated.get()
+                Tally.translated.add(1, ordering: .relaxed)
                 let sourceSize = sources.reduce(0) { $0 + $1.1.count }
-                guard buildEvery > 0, fnv1a(bytes) % UInt64(buildEvery) == 0, sourceSize <= Self.buildSourceLimit else { return nil }
+                guard buildEvery > 0, fnv1a(bytes) % UInt64(buildEvery) == 0, sourceSize <= Self.buildSourceLimit else { return .clean }
                 let object = try timed("the build", bound: buildBound) { try pipeline.build(module, into: directory) }
-                return load(object, in: directory)
+                Tally.built.add(1, ordering: .relaxed)
+                return load(object, in: directory).map(Outcome.found) ?? .clean
             }
         } catch let finding as Finding {
-            return finding
+            return .found(finding)
         } catch {
-            return nil  // a Refusal
+            return .refusedByTier("\(error)")
         }
     }
 
@@ -92,6 +111,7 @@ struct FuzzHarness: Sendable {
     func leaks(_ text: ModuleText, in sources: [(String, [UInt8])]) throws -> Finding? {
         let found = text.pieces.filter { piece in sources.contains { occurrences(of: piece.bytes, in: $0.1) > 0 } }
         guard !found.isEmpty else { return nil }
+        Tally.textLookalikes.add(1, ordering: .relaxed)
         let plain: CheckedModule
         do {
             plain = try ModuleCheck.check(bytes: text.withoutText, name: "input", source: "the fuzz input without its text")
@@ -158,6 +178,22 @@ struct FuzzHarness: Sendable {
             throw Finding("\(stage) took \(Int(took)) s, past its bound of \(Int(bound)) s")
         }
         return try outcome.get()
+    }
+}
+
+/// How far inputs got, for the summary a fuzzing run ends with.
+enum Tally {
+    static let inputs = Atomic<Int>(0)
+    static let checked = Atomic<Int>(0)
+    static let translated = Atomic<Int>(0)
+    static let textLookalikes = Atomic<Int>(0)
+    static let built = Atomic<Int>(0)
+
+    static var summary: String {
+        let (inputs, checked, translated) = (inputs.load(ordering: .relaxed), checked.load(ordering: .relaxed), translated.load(ordering: .relaxed))
+        let (lookalikes, built) = (textLookalikes.load(ordering: .relaxed), built.load(ordering: .relaxed))
+        return "\(inputs) inputs: \(checked) passed ModuleCheck, \(translated) translated with clean C "
+            + "(\(lookalikes) of them compared with the C of the module without its text), \(built) built and loaded"
     }
 }
 
