@@ -110,7 +110,7 @@ let package = Package(
         .target(name: "CWasmRT", exclude: ["module", "README.md"]),
         // fork/exec of the compiled tier's tools with limits, in C: only
         // async-signal-safe calls may run between the two.
-        .target(name: "CSubprocess"),
+        .target(name: "CSubprocess", exclude: ["README.md"]),
 
         // What several test targets share: the repository's files, constants read from sources.
         .target(

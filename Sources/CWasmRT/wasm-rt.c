@@ -385,6 +385,26 @@ static void prepare_thread(void) {
   }
 }
 
+/* For tests: a native stack overflow inside wskrt_run on the calling thread,
+ * as a module's frame too large for the stack margin would cause, which
+ * Wasm code compiled with the stack check cannot easily provoke. Frames of
+ * 1 KiB, each written, so the fault lands in the guard page (a larger frame
+ * could jump over it). This function stands for the module's code. Returns
+ * the trap; the thread goes on. */
+static void overflow(void* depth) {
+  volatile char frame[1024];
+  frame[0] = (char)(uintptr_t)depth;
+  overflow((char*)depth + 1);
+  frame[1] = frame[0]; /* after the call: no tail call */
+}
+
+uint32_t wskrt_test_stack_overflow(void) {
+  note_module((const void*)overflow);
+  uint32_t trap = wskrt_run(overflow, NULL);
+  module_start = module_end = 0;
+  return trap;
+}
+
 /* MARK: The table for modules */
 
 static const wskrt_api api = {

@@ -97,6 +97,10 @@ const wskrt_api* wskrt_api_table(void);
  * WASM_RT_TRAP_NONE, or the trap that unwound it. Nests. */
 uint32_t wskrt_run(void (*entry)(void*), void* argument);
 
+/* For tests: overflows the calling thread's native stack inside wskrt_run;
+ * returns the trap it became (WASM_RT_TRAP_EXHAUSTION). */
+uint32_t wskrt_test_stack_overflow(void);
+
 /* The details of the last trap on this thread (see the trap codes). */
 void wskrt_trap_details(uint64_t* a, uint64_t* b);
 

@@ -20,18 +20,20 @@ final class CompiledModule: @unchecked Sendable {
     /// handle, whose initialization must not run on two threads at once.
     private static let loading = Mutex(())
 
-    /// Loads the shared object at `path` and hands it the runtime.
-    init(path: String) throws(CompileError) {
-        let loaded = CompiledModule.loading.withLock { _ in Result { () throws(CompileError) in try CompiledModule.load(path) } }
+    /// Loads the shared object at `path` and hands it the runtime; messages
+    /// name it `shownAs` (the cache loads through /proc/self/fd/N).
+    init(path: String, shownAs: String? = nil) throws(CompileError) {
+        let shown = shownAs ?? path
+        let loaded = CompiledModule.loading.withLock { _ in Result { () throws(CompileError) in try CompiledModule.load(path, shown) } }
         (newInstance, instantiate, start, freeInstance) = try loaded.get()
-        self.path = path
+        self.path = shown
     }
 
-    private static func load(_ path: String) throws(CompileError) -> (
+    private static func load(_ path: String, _ shown: String) throws(CompileError) -> (
         wsk_instance_new_fn, wsk_instance_entry_fn, wsk_instance_entry_fn, wsk_instance_free_fn
     ) {
         guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
-            throw CompileError("cannot load \(path): \(String(cString: dlerror()))")
+            throw CompileError("cannot load \(shown): \(String(cString: dlerror()))")
         }
         func symbol<T>(_ name: String, as type: T.Type) -> T? {
             dlsym(handle, name).map { unsafeBitCast($0, to: type) }
@@ -43,12 +45,12 @@ final class CompiledModule: @unchecked Sendable {
             let freeInstance = symbol("wsk_instance_free", as: wsk_instance_free_fn.self)
         else {
             dlclose(handle)
-            throw CompileError("\(path) is not a wskdesk compiled module")
+            throw CompileError("\(shown) is not a wskdesk compiled module")
         }
         // Nothing of the module has run yet, so refusing it can still unload it.
         guard initialize(wskrt_api_table()) == 0 else {
             dlclose(handle)
-            throw CompileError("\(path) was built for another version of the runtime")
+            throw CompileError("\(shown) was built for another version of the runtime")
         }
         return (newInstance, instantiate, start, freeInstance)
     }

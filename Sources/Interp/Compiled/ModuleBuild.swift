@@ -103,7 +103,7 @@ struct ModuleBuild {
 // MARK: Files, without Foundation
 
 func writeFile(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o600) throws(CompileError) {
-    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode)
     guard fd >= 0 else { throw CompileError("cannot create \(path): \(String(cString: strerror(errno)))") }
     defer { close(fd) }
     var written = 0
@@ -121,22 +121,4 @@ func readText(_ path: String) throws(CompileError) -> String {
     } catch {
         throw CompileError("\(path): \(error.description)")
     }
-}
-
-/// The names in a directory, without "." and "..".
-func directoryEntries(_ path: String) -> [String] {
-    guard let dir = opendir(path) else { return [] }
-    defer { closedir(dir) }
-    var names: [String] = []
-    while let entry = readdir(dir) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-        if name != ".", name != ".." { names.append(name) }
-    }
-    return names
-}
-
-/// Removes a directory and the files in it (it has no subdirectories).
-func removeDirectory(_ path: String) {
-    for name in directoryEntries(path) { unlink(path + "/" + name) }
-    rmdir(path)
 }

@@ -29,7 +29,7 @@ public final class ModuleCompiler: Sendable {
 
     private struct State {
         var toolchain: Result<Toolchain, CompileError>?
-        var directoryReady: Result<Void, CompileError>?
+        var cache: Result<CacheDirectory, CompileError>?
         var loaded: [String: CompiledModule] = [:]
         var builds: [String: Build] = [:]
         /// Builds that failed: not tried again by this process.
@@ -37,13 +37,26 @@ public final class ModuleCompiler: Sendable {
         var said: Set<String> = []
     }
 
+    /// Why there is no cache, so no compiled tier (see `userDirectory`).
+    private let unavailable: CompileError?
+
     /// A compiler caching in `directory`, finding its tools on `searchPath`
     /// (default: `$PATH`), building code that checks memory accesses by `memoryChecks`.
-    public init(
+    public convenience init(
         directory: String, logger: Logger, searchPath: String? = nil, memoryChecks: MemoryChecks = .guardPages,
         limits: CompileLimits = .standard
     ) {
-        self.directory = directory
+        self.init(directory: .success(directory), logger: logger, searchPath: searchPath, memoryChecks: memoryChecks, limits: limits)
+    }
+
+    init(
+        directory: Result<String, CompileError>, logger: Logger, searchPath: String? = nil,
+        memoryChecks: MemoryChecks = .guardPages, limits: CompileLimits = .standard
+    ) {
+        switch directory {
+        case .success(let path): (self.directory, unavailable) = (path, nil)
+        case .failure(let error): (self.directory, unavailable) = ("", error)
+        }
         self.logger = logger
         self.searchPath = searchPath
         self.memoryChecks = memoryChecks
@@ -60,10 +73,12 @@ public final class ModuleCompiler: Sendable {
     private static let shared = Mutex<[String: ModuleCompiler]>([:])
 
     /// The compiler for the user's cache directory, shared by the process.
+    /// Without one (`userDirectory`), actors run on the interpreter and the
+    /// log says why, once.
     public static func forUser(logger: Logger, memoryChecks: MemoryChecks = .guardPages) -> ModuleCompiler {
-        let directory = defaultDirectory
+        let directory = userDirectory
         return shared.withLock { compilers in
-            let key = "\(directory) \(memoryChecks)"
+            let key = "\((try? directory.get()) ?? "") \(memoryChecks)"
             if let compiler = compilers[key] { return compiler }
             let compiler = ModuleCompiler(directory: directory, logger: logger, memoryChecks: memoryChecks)
             compilers[key] = compiler
@@ -71,13 +86,34 @@ public final class ModuleCompiler: Sendable {
         }
     }
 
-    /// `$XDG_CACHE_HOME/wskdesk/compiled`, else `~/.cache/wskdesk/compiled`.
-    public static var defaultDirectory: String {
-        if let cache = getenv("XDG_CACHE_HOME").map({ String(cString: $0) }), cache.hasPrefix("/") {
-            return cache + "/wskdesk/compiled"
+    /// The user's cache folder, from the environment and the password database.
+    static var userDirectory: Result<String, CompileError> {
+        let passwdHome = getpwuid(geteuid()).flatMap { $0.pointee.pw_dir.map { String(cString: $0) } }
+        return cacheDirectory(
+            xdgCacheHome: getenv("XDG_CACHE_HOME").map { String(cString: $0) }, home: getenv("HOME").map { String(cString: $0) },
+            passwdHome: passwdHome, isOwnFolder: isOwnFolder)
+    }
+
+    /// `$XDG_CACHE_HOME/wskdesk/compiled`, else `$HOME/.cache/wskdesk/compiled`,
+    /// else the same under the password database's home if it is a folder of
+    /// this user. Never a shared folder (such as /tmp): objects in it are
+    /// loaded into wskdesk. Without any, the compiled tier is off.
+    static func cacheDirectory(
+        xdgCacheHome: String?, home: String?, passwdHome: String?, isOwnFolder: (String) -> Bool
+    ) -> Result<String, CompileError> {
+        if let xdgCacheHome, xdgCacheHome.hasPrefix("/") { return .success(xdgCacheHome + "/wskdesk/compiled") }
+        if let home, home.hasPrefix("/") { return .success(home + "/.cache/wskdesk/compiled") }
+        if let passwdHome, passwdHome.hasPrefix("/"), isOwnFolder(passwdHome) {
+            return .success(passwdHome + "/.cache/wskdesk/compiled")
         }
-        let home = getenv("HOME").map { String(cString: $0) } ?? getpwuid(getuid()).map { String(cString: $0.pointee.pw_dir) } ?? "/tmp"
-        return home + "/.cache/wskdesk/compiled"
+        let found = passwdHome.map { "is \($0), not a folder of this user" } ?? "is not known"
+        return .failure(CompileError(
+            "no cache folder for compiled modules: neither XDG_CACHE_HOME nor HOME is set, and the home in the password database \(found); set HOME"))
+    }
+
+    static func isOwnFolder(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR && info.st_uid == geteuid()
     }
 
     // MARK: Asking for objects
@@ -174,7 +210,14 @@ public final class ModuleCompiler: Sendable {
             case .failure(let error): state.failed[entry.key] = error
             }
         }
-        if case .failure(let error) = result {
+        // A cache folder that cannot be used was said once for all modules.
+        let folderFailed = state.withLock { state in
+            if case .failure(let folderError)? = state.cache, case .failure(let error) = result {
+                return folderError.description == error.description
+            }
+            return false
+        }
+        if case .failure(let error) = result, !folderFailed {
             sayOnce(entry.key, "\(module.source) runs on the interpreter: \(error)")
         }
         build.finish(result)
@@ -182,28 +225,28 @@ public final class ModuleCompiler: Sendable {
     }
 
     private func build(_ entry: Entry, _ module: CheckedModule) throws(CompileError) -> CompiledModule {
-        try prepareDirectory()
+        let cache = try prepareDirectory()
         builders.wait()
         defer { builders.signal() }
-        var template = Array((directory + "/build-\(getpid())-XXXXXX").utf8CString)
-        guard let work = mkdtemp(&template) else {
-            throw CompileError("cannot create a build directory in \(directory): \(String(cString: strerror(errno)))")
-        }
-        let workDirectory = String(cString: work)
-        defer { removeDirectory(workDirectory) }
-        let build = ModuleBuild(toolchain: try toolchain(), module: module, directory: workDirectory, limits: limits)
+        let folder = try cache.makeBuildFolder()
+        defer { cache.removeFolder(folder) }
+        let build = ModuleBuild(toolchain: try toolchain(), module: module, directory: cache.path + "/" + folder, limits: limits)
         try build.run()
-        let objectHash = try SHA256.hex(readFile(build.objectPath, or: "the object just built"))
-        // The object goes in place whole (rename), then the record that vouches for it.
-        guard rename(build.objectPath, entry.objectPath) == 0 else {
-            throw CompileError("cannot store \(entry.objectPath): \(String(cString: strerror(errno)))")
+        // Hashed, stored and loaded through one descriptor: what is loaded is what the record vouches for.
+        let built = try cache.openRegular(folder + "/module.so").get()
+        let result = Result { () throws(CompileError) -> CompiledModule in
+            // The object goes in place whole (rename), then the record that vouches for it.
+            try cache.rename(folder + "/module.so", to: entry.objectName)
+            let record = Record(module: entry.moduleHash, object: SHA256.hex(built.bytes))
+            try writeFile(build.directory + "/record", Array(record.text.utf8))
+            try cache.rename(folder + "/record", to: entry.recordName)
+            return try CompiledModule(path: CacheDirectory.loadPath(of: built.fd), shownAs: entry.objectPath)
         }
-        let record = Record(module: entry.moduleHash, object: objectHash)
-        try writeFile(workDirectory + "/record", Array(record.text.utf8))
-        guard rename(workDirectory + "/record", entry.recordPath) == 0 else {
-            throw CompileError("cannot store \(entry.recordPath): \(String(cString: strerror(errno)))")
-        }
-        return try CompiledModule(path: entry.objectPath)
+        // A loaded object's descriptor stays open, as the object stays loaded:
+        // its /proc/self/fd name is then never another object's (dlopen
+        // knows objects by name).
+        if case .failure = result { close(built.fd) }
+        return try result.get()
     }
 
     // MARK: The cache
@@ -212,8 +255,10 @@ public final class ModuleCompiler: Sendable {
     private struct Entry {
         let key: String
         let moduleHash: String
+        /// Names in the cache folder, and the object's path for messages.
+        let objectName: String
+        let recordName: String
         let objectPath: String
-        let recordPath: String
     }
 
     /// What vouches for a cached object: the module it was built from and its own hash.
@@ -238,35 +283,58 @@ public final class ModuleCompiler: Sendable {
     }
 
     private func entry(for module: CheckedModule) throws(CompileError) -> Entry {
+        if let unavailable {
+            sayOnce("directory", "Wasm actors run on the interpreter: \(unavailable)")
+            throw unavailable
+        }
         let moduleHash = SHA256.hex(module.bytes)
         var key = SHA256()
         key.update(try toolchain().identity)
         key.update("\nmodule \(moduleHash)")
-        let name = directory + "/" + key.finalize()
-        return Entry(key: name, moduleHash: moduleHash, objectPath: name + ".so", recordPath: name + ".record")
+        let name = key.finalize()
+        return Entry(
+            key: directory + "/" + name, moduleHash: moduleHash, objectName: name + ".so", recordName: name + ".record",
+            objectPath: directory + "/" + name + ".so")
     }
 
     /// The cached object of `entry`, loaded, if its record vouches for it.
-    /// One that does not match is removed (and so rebuilt).
+    /// One that does not match, or is not a regular file (a link), is
+    /// removed (and so rebuilt); a link's target is never touched.
     private func cachedObject(_ entry: Entry) -> CompiledModule? {
-        guard (try? prepareDirectory()) != nil,
-            let recorded = try? readFile(entry.recordPath)
-        else { return nil }
-        let record = Record(text: String(decoding: recorded, as: UTF8.self))
-        let objectHash = (try? readFile(entry.objectPath)).map { SHA256.hex($0) }
-        guard let record, record == Record(module: entry.moduleHash, object: objectHash ?? "") else {
-            sayOnce(entry.objectPath, "cached object \(entry.objectPath) does not match its record; rebuilding it")
-            unlink(entry.recordPath)
-            unlink(entry.objectPath)
+        guard let cache = try? prepareDirectory(), cache.modificationTime(entry.recordName) != nil else { return nil }
+        func discard(_ why: String) -> CompiledModule? {
+            sayOnce(entry.objectPath, "\(why); rebuilding it")
+            cache.remove(entry.recordName)
+            cache.remove(entry.objectName)
             return nil
         }
+        let record: [UInt8]
+        switch cache.openRegular(entry.recordName) {
+        case .success(let file):
+            close(file.fd)
+            record = file.bytes
+        case .failure(let error):
+            return discard(error.description)
+        }
+        let object: (fd: Int32, bytes: [UInt8])
+        switch cache.openRegular(entry.objectName) {
+        case .success(let file): object = file
+        case .failure(let error): return discard(error.description)
+        }
+        let recorded = Record(text: String(decoding: record, as: UTF8.self))
+        guard let recorded, recorded == Record(module: entry.moduleHash, object: SHA256.hex(object.bytes)) else {
+            close(object.fd)
+            return discard("cached object \(entry.objectPath) does not match its record")
+        }
         do {
-            let object = try CompiledModule(path: entry.objectPath)
-            utimensat(AT_FDCWD, entry.recordPath, nil, 0)  // used now: see removeUnusedObjects
-            return object
+            // Its descriptor stays open while it is loaded, for ever (see build).
+            let loaded = try CompiledModule(path: CacheDirectory.loadPath(of: object.fd), shownAs: entry.objectPath)
+            cache.touch(entry.recordName)  // used now: see removeUnusedObjects
+            return loaded
         } catch {
+            close(object.fd)
             sayOnce(entry.objectPath, "\(error); rebuilding it")
-            unlink(entry.recordPath)
+            cache.remove(entry.recordName)
             return nil
         }
     }
@@ -283,53 +351,42 @@ public final class ModuleCompiler: Sendable {
         return try toolchain.get()
     }
 
-    /// Creates the cache directory, private to the user, and checks that it
-    /// is: objects in it are loaded into this process.
-    private func prepareDirectory() throws(CompileError) {
-        if let ready = state.withLock({ $0.directoryReady }) { return try ready.get() }
-        let ready = Result { () throws(CompileError) in
-            var path = ""
-            for part in directory.split(separator: "/") {
-                path += "/" + part
-                if mkdir(path, 0o700) != 0, errno != EEXIST {
-                    throw CompileError("cannot create \(path): \(String(cString: strerror(errno)))")
-                }
-            }
-            var info = stat()
-            guard stat(directory, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
-                throw CompileError("\(directory) is not a directory")
-            }
-            guard info.st_uid == geteuid() else {
-                throw CompileError("\(directory) belongs to another user; compiled modules are not loaded from it")
-            }
-            if info.st_mode & 0o077 != 0, chmod(directory, 0o700) != 0 {
-                throw CompileError("\(directory) is open to other users and cannot be made private")
-            }
-            removeAbandonedBuilds()
-            removeUnusedObjects()
+    /// Opens the cache folder (creating it private to the user) and checks
+    /// it and the folders above it (CacheDirectory): objects in it are
+    /// loaded into this process. Tidies it the first time.
+    private func prepareDirectory() throws(CompileError) -> CacheDirectory {
+        if let ready = state.withLock({ $0.cache }) { return try ready.get() }
+        let ready = Result { () throws(CompileError) -> CacheDirectory in
+            if let unavailable { throw unavailable }
+            let cache = try CacheDirectory(path: directory)
+            removeAbandonedBuilds(cache)
+            removeUnusedObjects(cache)
+            return cache
         }
-        state.withLock { $0.directoryReady = ready }
-        if case .failure(let error) = ready { sayOnce("directory", "Wasm actors run on the interpreter: \(error)") }
-        try ready.get()
+        let first = state.withLock { state in
+            if let earlier = state.cache { return earlier }
+            state.cache = ready
+            return ready
+        }
+        if case .failure(let error) = first { sayOnce("directory", "Wasm actors run on the interpreter: \(error)") }
+        return try first.get()
     }
 
-    /// Removes build directories left by a process that ended while it
+    /// Removes build folders left by a process that ended while it
     /// compiled: `build-<pid>-*` of a pid that no longer runs, and any an
     /// hour old (its pid may have been reused, or it predates pids in names).
-    private func removeAbandonedBuilds() {
+    private func removeAbandonedBuilds(_ cache: CacheDirectory) {
         let hourAgo = time(nil) - 3600
-        for name in directoryEntries(directory) where name.hasPrefix("build-") {
-            var info = stat()
-            let path = directory + "/" + name
+        for name in cache.entries() where name.hasPrefix("build-") {
             if let owner = Self.buildOwner(name), kill(owner, 0) != 0, errno == ESRCH {
-                removeDirectory(path)
-            } else if stat(path, &info) == 0, info.st_mtim.tv_sec < hourAgo {
-                removeDirectory(path)
+                cache.removeFolder(name)
+            } else if let modified = cache.modificationTime(name), modified < hourAgo {
+                cache.removeFolder(name)
             }
         }
     }
 
-    /// The pid in a build directory's name `build-<pid>-XXXXXX`.
+    /// The pid in a build folder's name `build-<pid>-<random>`.
     static func buildOwner(_ name: String) -> pid_t? {
         let parts = name.split(separator: "-")
         guard parts.count == 3, parts[0] == "build", let pid = pid_t(parts[1]), pid > 0 else { return nil }
@@ -344,18 +401,16 @@ public final class ModuleCompiler: Sendable {
 
     /// Prunes the cache, once per process: a record's modification time is
     /// when its object was last built or loaded.
-    private func removeUnusedObjects() {
-        var records: [(path: String, used: time_t)] = []
-        for name in directoryEntries(directory) where name.hasSuffix(".record") {
-            var info = stat()
-            let path = directory + "/" + name
-            if stat(path, &info) == 0 { records.append((path, info.st_mtim.tv_sec)) }
+    private func removeUnusedObjects(_ cache: CacheDirectory) {
+        var records: [(name: String, used: time_t)] = []
+        for name in cache.entries() where name.hasSuffix(".record") {
+            if let used = cache.modificationTime(name) { records.append((name, used)) }
         }
         records.sort { $0.used > $1.used }
         let cutoff = time(nil) - Self.unusedFor
         for (n, record) in records.enumerated() where n >= Self.cacheLimit || record.used < cutoff {
-            unlink(String(record.path.dropLast(".record".count)) + ".so")
-            unlink(record.path)
+            cache.remove(String(record.name.dropLast(".record".count)) + ".so")
+            cache.remove(record.name)
         }
     }
 
@@ -363,13 +418,5 @@ public final class ModuleCompiler: Sendable {
     private func sayOnce(_ topic: String, _ message: String) {
         let first = state.withLock { $0.said.insert(topic).inserted }
         if first { logger.warning("\(message)") }
-    }
-}
-
-private func readFile(_ path: String, or what: String) throws(CompileError) -> [UInt8] {
-    do {
-        return try readFile(path)
-    } catch {
-        throw CompileError("\(what) (\(path)): \(error.description)")
     }
 }
