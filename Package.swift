@@ -88,6 +88,14 @@ let package = Package(
             ]
         ),
 
+        // The compiled tier's fuzzer (issue #13): scripts/fuzz builds it with
+        // -sanitize=fuzzer; built plainly, it replays inputs.
+        .executableTarget(
+            name: "wskfuzz",
+            dependencies: ["Interp"],
+            exclude: ["README.md"]
+        ),
+
         // C libraries, one target each (pkg-config name, Debian provider).
         systemLibrary("CDRM", pkgConfig: "libdrm", apt: "libdrm-dev"),
         systemLibrary("CLibInput", pkgConfig: "libinput", apt: "libinput-dev"),
@@ -142,6 +150,14 @@ let package = Package(
             dependencies: [
                 "AppProtocols", "Kernel", "Interp", "Compositor", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The fuzzer's harness and oracle, on the seed corpus (Tests/fuzz).
+        .testTarget(
+            name: "FuzzTests",
+            dependencies: [
+                "wskfuzz", "Interp", "TestSupport",
+                .product(name: "WAT", package: "WasmKit"),
             ]
         ),
         // Runs the built wskdesk executable as a user would.
