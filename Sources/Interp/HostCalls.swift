@@ -23,18 +23,23 @@ public enum ActorUnwind: Error, Sendable {
 /// Where an actor's `sys_log` lines go: (actor name, line).
 public typealias LogSink = @Sendable (String, String) -> Void
 
-/// The state a running actor's host calls share: who it is, and whether the
-/// kernel has ended it. One per actor, engine-independent.
+/// The state a running actor's host calls share: who it is, what its memory
+/// is charged to, and whether the kernel has ended it. One per actor,
+/// engine-independent.
 public final class ActorContext: Sendable {
     public let kernel: Kernel
     public let name: String
+    /// Charged with the instance's linear memory and tables from its first
+    /// byte on; the kernel charges the actor's objects and messages to it too.
+    public let account: ResourceAccount
     private let actorID = Atomic<UInt32>(0)
     private let ended = Atomic<Bool>(false)
     let logSink: LogSink
 
-    init(kernel: Kernel, name: String, logSink: @escaping LogSink) {
+    init(kernel: Kernel, name: String, account: ResourceAccount, logSink: @escaping LogSink) {
         self.kernel = kernel
         self.name = name
+        self.account = account
         self.logSink = logSink
     }
 
