@@ -16,13 +16,13 @@ final class CompiledEngine: ExecutionTier {
     let compiler: ModuleCompiler
     let interpreter: InterpreterEngine
     /// The modules the interpreter has validated for this engine, by the
-    /// SHA-256 of their bytes: the most recently used `validatedCapacity`.
-    private let validated = Mutex(RecentlyUsed(capacity: CompiledEngine.validatedCapacity))
-    static let validatedCapacity = 256
+    /// SHA-256 of their bytes: the most recently used few hundred.
+    private let validated: Mutex<RecentlyUsed>
     /// What wasm-rt.c charges for a funcref table element: its size.
     static let tableElementBytes = MemoryLayout<wasm_rt_funcref_t>.stride
 
-    init(limits: ActorLimits, compiler: ModuleCompiler, interpreter: InterpreterEngine) {
+    init(limits: ActorLimits, compiler: ModuleCompiler, interpreter: InterpreterEngine, validatedCapacity: Int = 256) {
+        self.validated = Mutex(RecentlyUsed(capacity: validatedCapacity))
         self.limits = limits
         self.compiler = compiler
         self.interpreter = interpreter
@@ -47,7 +47,7 @@ final class CompiledEngine: ExecutionTier {
     }
 
     /// Validates `module` with the interpreter, once while it is among the
-    /// `validatedCapacity` modules validated last.
+    /// modules validated last.
     func validate(_ module: CheckedModule) throws(ModuleLoadError) {
         var hash = SHA256()
         hash.update(module.bytes)
