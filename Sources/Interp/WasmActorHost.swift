@@ -197,6 +197,8 @@ public final class WasmActorHost: ModuleLauncher, Sendable {
         if !thread.start() {
             kernel.terminate(actor, reason: .trapped("could not start a thread"))
             threads.withLock { _ = $0.removeValue(forKey: actor) }
+            running.withLock { _ = $0.removeValue(forKey: actor) }
+            prepared.slot.free()
         }
     }
 

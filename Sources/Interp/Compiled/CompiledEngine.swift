@@ -49,9 +49,7 @@ final class CompiledEngine: ExecutionTier {
     /// Validates `module` with the interpreter, once while it is among the
     /// modules validated last.
     func validate(_ module: CheckedModule) throws(ModuleLoadError) {
-        var hash = SHA256()
-        hash.update(module.bytes)
-        let digest = hash.finalize()
+        let digest = SHA256.hex(module.bytes)
         guard !validated.withLock({ $0.use(digest) }) else { return }
         try interpreter.validate(module)
         validated.withLock { $0.insert(digest) }
@@ -147,7 +145,10 @@ private func lastTrapDetail() -> UInt64 {
 /// A compiled instance; runs on its actor's thread only.
 final class CompiledActor: RunnableActor, @unchecked Sendable {
     // Created on the spawning thread, then handed whole to the actor's thread,
-    // which is the only one that touches it afterwards (host calls run on it too).
+    // which is the only one that touches it afterwards (host calls run on it
+    // too), but for `interrupt`: a killing thread reads `instance`, set before
+    // the actor is shared and never changed, and the C it calls writes one
+    // field atomically.
     let object: CompiledModule
     let calls: HostCalls
     let fuelPerCall: UInt64
