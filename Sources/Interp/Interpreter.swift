@@ -124,8 +124,9 @@ extension Value {
 }
 
 /// The module's exported memory, known only after instantiation. The store's
-/// host functions hold the box and the memory holds the store's objects: a
-/// cycle that `InterpretedActor` breaks when it goes, by emptying the box.
+/// host functions hold the box and the memory holds the store's allocator:
+/// `InterpretedActor` empties the box when it goes, so nothing of the store
+/// can outlive the instance through it.
 final class MemoryBox: @unchecked Sendable {
     // Written before the actor runs and after it ended, read on the actor's
     // thread only in between.
@@ -248,8 +249,9 @@ final class InterpretedActor: RunnableActor, @unchecked Sendable {
         self.fuelPerCall = fuelPerCall
     }
 
-    /// Frees the store, its memories and tables (which give their bytes back
-    /// to the account): nothing else holds them once the box is empty.
+    /// The store, its memories and tables go with the instance (and give
+    /// their bytes back to the account): nothing else holds them once the
+    /// box is empty.
     deinit { memory.memory = nil }
 
     /// Runs `_start` to the end and says how the actor ended.

@@ -1,8 +1,8 @@
 import Foundation
-import Interp
 import Testing
 import WAT
 
+@testable import Interp
 @testable import Kernel
 
 extension ResidentMemoryTests {
@@ -78,6 +78,76 @@ extension ResidentMemoryTests {
 
         @Test func killStopsACompiledActorInALoopOfHugeFills() throws {
             try killWhileRunning(Self.fillLoop)
+        }
+    }
+}
+
+/// Bulk operations cost the same fuel in both tiers: a unit per 64 bytes
+/// moved or added, a table element counting as many bytes as the
+/// interpreter's `Reference`. A run of them just inside the budget ends well
+/// on both; one more is the watchdog on both.
+@Suite struct BulkFuelTests {
+    /// Receives (operation, count) on handle 1, then does that operation
+    /// `count` times without another host call.
+    static let actor = """
+        (module
+          (import "env" "sys_cap_recv" (func $recv (param i64 i32 i32) (result i64)))
+          (memory (export "memory") 32)
+          (table $t 200000 funcref)
+          (func (export "_start") (local $operation i32) (local $n i32)
+            (drop (call $recv (i64.const 1) (i32.const 0) (i32.const 64)))
+            (local.set $operation (i32.load (i32.const \(ABI.messageHeaderSize))))
+            (local.set $n (i32.load (i32.const \(ABI.messageHeaderSize + 4))))
+            (block $done (loop $next
+              (br_if $done (i32.eqz (local.get $n)))
+              (if (i32.eq (local.get $operation) (i32.const 0))
+                (then (memory.fill (i32.const 0) (i32.const 9) (i32.const 0x100000))))
+              (if (i32.eq (local.get $operation) (i32.const 1))
+                (then (memory.copy (i32.const 0x100000) (i32.const 0) (i32.const 0x100000))))
+              (if (i32.eq (local.get $operation) (i32.const 2))
+                (then (table.fill $t (i32.const 0) (ref.null func) (i32.const 100000))))
+              (if (i32.eq (local.get $operation) (i32.const 3))
+                (then (table.copy $t $t (i32.const 100000) (i32.const 0) (i32.const 100000))))
+              (if (i32.eq (local.get $operation) (i32.const 4))
+                (then (drop (table.grow $t (ref.null func) (i32.const 100000)))))
+              (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+              (br $next))))
+        )
+        """
+
+    /// How the actor ends doing `operation` `count` times with `fuel` per call.
+    static func reason(_ tier: Tier, fuel: UInt64, operation: UInt32, count: UInt32) throws -> ExitReason? {
+        var limits = ActorLimits()
+        limits.fuelPerCall = fuel
+        limits.tableElements = 1 << 20
+        let system = TestSystem(tier: tier, limits: limits)
+        let probe = try Probe(system.kernel)
+        let actor = try system.run(actor, name: "bulk") { actor in
+            _ = try system.kernel.grantCopy(of: probe.endpoint, held: probe.id, rights: [.receive], to: actor)
+        }
+        try system.kernel.send(probe.id, to: probe.endpoint, opcode: 1, payload: bytes([operation, count]))
+        #expect(system.host.wait(for: actor, timeout: .seconds(10)))
+        #expect(system.ranOnItsTier)
+        return system.kernel.exitReason(of: actor)
+    }
+
+    @Test(arguments: Tier.allCases) func memoryOperationsCostAUnitPer64Bytes(tier: Tier) throws {
+        let cost = UInt64((1 << 20) / InterpreterEngine.bulkFuelBytes)  // a MiB filled or copied
+        let fuel = 6 * cost + cost / 2
+        for operation: UInt32 in [0, 1] {
+            #expect(try Self.reason(tier, fuel: fuel, operation: operation, count: 6) == .exited(code: 0), "operation \(operation)")
+            #expect(try Self.reason(tier, fuel: fuel, operation: operation, count: 7)
+                == .trapped("watchdog: ran \(fuel) instructions without a host call"), "operation \(operation)")
+        }
+    }
+
+    @Test(arguments: Tier.allCases) func tableOperationsCostTheBytesOfTheirElements(tier: Tier) throws {
+        let cost = UInt64(100_000 * InterpreterEngine.tableElementFuelBytes / InterpreterEngine.bulkFuelBytes)
+        let fuel = 3 * cost + cost / 2
+        for operation: UInt32 in [2, 3, 4] {
+            #expect(try Self.reason(tier, fuel: fuel, operation: operation, count: 3) == .exited(code: 0), "operation \(operation)")
+            #expect(try Self.reason(tier, fuel: fuel, operation: operation, count: 4)
+                == .trapped("watchdog: ran \(fuel) instructions without a host call"), "operation \(operation)")
         }
     }
 }
