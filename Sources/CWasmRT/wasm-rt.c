@@ -177,63 +177,105 @@ static void install_fault_handler(void) {
 
 static void guard(const wasm_rt_memory_t* memory) { guarded = memory; }
 
+/* MARK: Accounting
+ * Every byte of a memory or table is charged to the actor's account before it
+ * is allocated and given back when it is freed (or its allocation failed). */
+
+static uint32_t charge(const wskrt_config* owner, uint64_t bytes) {
+  if (bytes > INT64_MAX) return WSKRT_REFUSED_ACTOR_LIMIT;
+  return owner->charge(owner->account, (int64_t)bytes);
+}
+
+static void give_back(const wskrt_config* owner, uint64_t bytes) {
+  if (bytes > 0) owner->charge(owner->account, -(int64_t)bytes);
+}
+
 /* MARK: Linear memory
  * A reservation of max_pages (at most the actor's limit), or of 8 GiB with
  * guard pages, inaccessible; the first `pages` are made readable and
  * writable, and growing opens more. The data never moves, and an access past
- * `size` faults instead of reaching other memory. */
+ * `size` faults instead of reaching other memory. The `size` bytes are
+ * charged; the reservation, never touched, is not. */
 
 static uint64_t reservation(uint32_t max_pages) {
   uint64_t bytes = (uint64_t)max_pages * PAGE_SIZE;
   return bytes ? bytes : PAGE_SIZE;
 }
 
-static void allocate_memory(wasm_rt_memory_t* memory, uint32_t initial, uint32_t max, uint32_t limit, bool guarded_pages) {
+static void allocate_memory(wasm_rt_memory_t* memory, uint32_t initial, uint32_t max, const wskrt_config* owner,
+                            bool guarded_pages) {
   memory->data = NULL;
+  memory->owner = owner;
+  uint32_t limit = owner->memory_limit_pages;
   if (initial > limit) trap_detail(WSKRT_TRAP_MEMORY_LIMIT, (uint64_t)initial * PAGE_SIZE, 0);
   if (max > limit) max = limit;
+  uint64_t bytes = (uint64_t)initial * PAGE_SIZE;
+  uint32_t refusal = charge(owner, bytes);
+  if (refusal != WSKRT_CHARGED) trap_detail(WSKRT_TRAP_OUT_OF_MEMORY, refusal, bytes);
   uint64_t reserved = guarded_pages ? GUARDED_RESERVATION : reservation(max);
   void* data = mmap(NULL, reserved, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (data == MAP_FAILED) trap_detail(WSKRT_TRAP_NO_MEMORY, 0, 0);
+  if (data != MAP_FAILED && initial > 0 && mprotect(data, bytes, PROT_READ | PROT_WRITE) != 0) {
+    munmap(data, reserved);
+    data = MAP_FAILED;
+  }
+  if (data == MAP_FAILED) {
+    give_back(owner, bytes);
+    trap_detail(WSKRT_TRAP_NO_MEMORY, 0, 0);
+  }
   memory->data = data;
   memory->reserved = reserved;
-  memory->pages = 0;
   memory->max_pages = max;
-  memory->size = 0;
-  if (initial > 0 && mprotect(data, (uint64_t)initial * PAGE_SIZE, PROT_READ | PROT_WRITE) != 0)
-    trap_detail(WSKRT_TRAP_NO_MEMORY, 0, 0);
   memory->pages = initial;
-  memory->size = (uint64_t)initial * PAGE_SIZE;
+  memory->size = bytes;
 }
 
+/* Fails (-1, as memory.grow says it) past the maximum, when the account
+ * refuses the pages, or when the system cannot commit them. */
 uint32_t wasm_rt_grow_memory(wasm_rt_memory_t* memory, uint32_t delta) {
   uint32_t old_pages = memory->pages;
   uint64_t new_pages = (uint64_t)old_pages + delta;
   if (new_pages > memory->max_pages) return UINT32_MAX;
-  if (delta > 0 &&
-      mprotect(memory->data + memory->size, (uint64_t)delta * PAGE_SIZE, PROT_READ | PROT_WRITE) != 0)
+  if (delta == 0) return old_pages;
+  uint64_t bytes = (uint64_t)delta * PAGE_SIZE;
+  if (charge(memory->owner, bytes) != WSKRT_CHARGED) return UINT32_MAX;
+  if (mprotect(memory->data + memory->size, bytes, PROT_READ | PROT_WRITE) != 0) {
+    give_back(memory->owner, bytes);
     return UINT32_MAX;
+  }
   memory->pages = (uint32_t)new_pages;
   memory->size = new_pages * PAGE_SIZE;
   return old_pages;
 }
 
 void wasm_rt_free_memory(wasm_rt_memory_t* memory) {
-  if (memory->data != NULL) munmap(memory->data, memory->reserved);
+  if (memory->data == NULL) return;
+  munmap(memory->data, memory->reserved);
   memory->data = NULL;
+  give_back(memory->owner, memory->size);
+  memory->pages = 0;
+  memory->size = 0;
 }
 
-/* MARK: Tables */
+/* MARK: Tables
+ * `size` elements, each charged at its real size. */
 
 #define DEFINE_TABLE(type)                                                                                  \
   static void allocate_##type##_table(wasm_rt_##type##_table_t* table, uint32_t initial, uint32_t max,    \
-                                      uint32_t limit) {                                                   \
+                                      const wskrt_config* owner) {                                        \
     table->data = NULL;                                                                                   \
     table->size = 0;                                                                                      \
+    table->owner = owner;                                                                                 \
+    uint32_t limit = owner->table_limit;                                                                  \
     if (initial > limit) trap_detail(WSKRT_TRAP_TABLE_LIMIT, initial, 0);                                 \
     table->max_size = max < limit ? max : limit;                                                          \
+    uint64_t bytes = (uint64_t)initial * sizeof(wasm_rt_##type##_t);                                      \
+    uint32_t refusal = charge(owner, bytes);                                                              \
+    if (refusal != WSKRT_CHARGED) trap_detail(WSKRT_TRAP_OUT_OF_MEMORY, refusal, bytes);                  \
     table->data = calloc(initial ? initial : 1, sizeof(wasm_rt_##type##_t));                              \
-    if (table->data == NULL) trap_detail(WSKRT_TRAP_NO_MEMORY, 0, 0);                                     \
+    if (table->data == NULL) {                                                                            \
+      give_back(owner, bytes);                                                                            \
+      trap_detail(WSKRT_TRAP_NO_MEMORY, 0, 0);                                                            \
+    }                                                                                                     \
     table->size = initial;                                                                                \
   }                                                                                                       \
   uint32_t wasm_rt_grow_##type##_table(wasm_rt_##type##_table_t* table, uint32_t delta,                   \
@@ -242,20 +284,35 @@ void wasm_rt_free_memory(wasm_rt_memory_t* memory) {
     uint64_t new_size = (uint64_t)old_size + delta;                                                       \
     if (new_size > table->max_size) return UINT32_MAX;                                                    \
     if (delta == 0) return old_size;                                                                      \
+    uint64_t bytes = (uint64_t)delta * sizeof(wasm_rt_##type##_t);                                        \
+    if (charge(table->owner, bytes) != WSKRT_CHARGED) return UINT32_MAX;                                  \
     wasm_rt_##type##_t* data = realloc(table->data, new_size * sizeof(wasm_rt_##type##_t));               \
-    if (data == NULL) return UINT32_MAX;                                                                  \
+    if (data == NULL) {                                                                                   \
+      give_back(table->owner, bytes);                                                                     \
+      return UINT32_MAX;                                                                                  \
+    }                                                                                                     \
     for (uint64_t i = old_size; i < new_size; i++) data[i] = init;                                        \
     table->data = data;                                                                                   \
     table->size = (uint32_t)new_size;                                                                     \
     return old_size;                                                                                      \
   }                                                                                                       \
   void wasm_rt_free_##type##_table(wasm_rt_##type##_table_t* table) {                                     \
+    if (table->data == NULL) return;                                                                      \
     free(table->data);                                                                                    \
     table->data = NULL;                                                                                   \
+    give_back(table->owner, (uint64_t)table->size * sizeof(wasm_rt_##type##_t));                          \
+    table->size = 0;                                                                                      \
   }
 
 DEFINE_TABLE(funcref)
 DEFINE_TABLE(externref)
+
+/* MARK: Ending an actor */
+
+void wskrt_interrupt(void* instance) {
+  wskrt_header* header = instance;
+  __atomic_store_n(&header->fuel_floor, INT64_MAX, __ATOMIC_RELAXED);
+}
 
 /* MARK: Stack */
 

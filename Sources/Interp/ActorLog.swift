@@ -8,19 +8,8 @@ import Synchronization
 /// passes, or the actor's end, says how many ("N lines suppressed"), so a
 /// flooding actor costs the host a bounded amount of log whatever it does.
 final class ActorLog: Sendable {
-    /// A token bucket in lines and in bytes: `burst` at once, refilled at
-    /// `perSecond`. The defaults let an app log a few hundred lines at start
-    /// and ten a second after that: journald allows a service about 333 a
-    /// second, but a desktop runs dozens of actors into one log.
-    struct Rate: Sendable {
-        var burstLines = 200
-        var linesPerSecond = 10
-        var burstBytes = 128 << 10
-        var bytesPerSecond = 16 << 10
-    }
-
     let name: String
-    let rate: Rate
+    let rate: LogRate
     private let sink: LogSink
     private let now: @Sendable () -> UInt64
     private let state: Mutex<State>
@@ -34,7 +23,7 @@ final class ActorLog: Sendable {
     }
 
     /// `now` gives monotonic nanoseconds (tests pass their own clock).
-    init(name: String, sink: @escaping LogSink, rate: Rate = Rate(),
+    init(name: String, sink: @escaping LogSink, rate: LogRate = LogRate(),
          now: @escaping @Sendable () -> UInt64 = { DispatchTime.now().uptimeNanoseconds })
     {
         self.name = LogText.escaped(name)
@@ -85,4 +74,28 @@ final class ActorLog: Sendable {
         return "\(lines) (\(state.suppressedBytes) bytes) suppressed: over the log rate limit of "
             + "\(rate.linesPerSecond) lines and \(rate.bytesPerSecond >> 10) KiB a second"
     }
+}
+
+/// How fast one actor may log: a token bucket in lines and in bytes, `burst`
+/// at once, refilled at `perSecond`. The defaults let an app log a few
+/// hundred lines at start and ten a second after that: journald allows a
+/// service about 333 a second, but a desktop runs dozens of actors into one
+/// log.
+public struct LogRate: Sendable, Equatable {
+    public var burstLines = 200
+    public var linesPerSecond = 10
+    public var burstBytes = 128 << 10
+    public var bytesPerSecond = 16 << 10
+
+    public init() {}
+
+    /// No limit, for tests that compare every line two runs logged.
+    public static let unlimited: LogRate = {
+        var rate = LogRate()
+        rate.burstLines = Int(Int32.max)
+        rate.linesPerSecond = Int(Int32.max)
+        rate.burstBytes = Int(Int32.max)
+        rate.bytesPerSecond = Int(Int32.max)
+        return rate
+    }()
 }

@@ -7,7 +7,9 @@ import Synchronization
 
 /// One OS thread running one actor, with its own stack size, joinable with a
 /// timeout. Actors block in the kernel, so they never run on Swift's
-/// concurrency pool.
+/// concurrency pool. The thread is detached, so it gives its stack back when
+/// it ends whether or not anyone joins it: the host forgets an ended actor's
+/// thread at once.
 final class ActorThread: Sendable {
     private let body: @Sendable () -> Void
     private let stackBytes: Int
@@ -15,9 +17,7 @@ final class ActorThread: Sendable {
     private let state = Mutex<State>(State())
 
     private struct State {
-        var thread: pthread_t?
         var finished = false
-        var joined = false
     }
 
     init(stackBytes: Int, body: @escaping @Sendable () -> Void) {
@@ -31,6 +31,7 @@ final class ActorThread: Sendable {
         pthread_attr_init(&attr)
         defer { pthread_attr_destroy(&attr) }
         pthread_attr_setstacksize(&attr, stackBytes)
+        pthread_attr_setdetachstate(&attr, Int32(PTHREAD_CREATE_DETACHED))
         let box = Unmanaged.passRetained(self)
         var thread = pthread_t()
         let rc = pthread_create(&thread, &attr, { raw in
@@ -42,7 +43,6 @@ final class ActorThread: Sendable {
             box.release()
             throw ThreadStartError(code: rc)
         }
-        state.withLock { $0.thread = thread }
     }
 
     /// Called by the body's last act.
@@ -53,19 +53,12 @@ final class ActorThread: Sendable {
 
     var isFinished: Bool { state.withLock { $0.finished } }
 
-    /// Waits for the thread to end; false on timeout.
+    /// Waits for the body to finish; false on timeout.
     func join(timeout: Duration) -> Bool {
         let ns = UInt64(timeout.components.seconds) * 1_000_000_000 + UInt64(timeout.components.attoseconds / 1_000_000_000)
-        let alreadyDone = state.withLock { $0.finished }
-        if !alreadyDone {
-            guard done.wait(timeout: .now() + .nanoseconds(Int(ns))) == .success else { return false }
-            done.signal()  // leave it signalled for other joiners
-        }
-        let thread: pthread_t? = state.withLock { state in
-            defer { state.joined = true }
-            return state.joined ? nil : state.thread
-        }
-        if let thread { pthread_join(thread, nil) }
+        guard !state.withLock({ $0.finished }) else { return true }
+        guard done.wait(timeout: .now() + .nanoseconds(Int(ns))) == .success else { return false }
+        done.signal()  // leave it signalled for other joiners
         return true
     }
 }

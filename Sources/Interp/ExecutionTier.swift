@@ -13,6 +13,10 @@ protocol ExecutionTier: Sendable {
 protocol RunnableActor: Sendable {
     /// Runs `_start` to its end and says how the actor ended.
     func run() -> RunOutcome
+    /// Called from another thread when the kernel ends the actor: makes a
+    /// running instance stop as soon as the engine can. Freeing the instance
+    /// gives back its memory.
+    func interrupt()
 }
 
 enum RunOutcome {

@@ -24,20 +24,25 @@ public enum ActorUnwind: Error, Sendable {
 /// escaped (`LogText`): each is one line of plain text.
 public typealias LogSink = @Sendable (String, String) -> Void
 
-/// The state a running actor's host calls share: who it is, and whether the
-/// kernel has ended it. One per actor, engine-independent.
+/// The state a running actor's host calls share: who it is, what its memory
+/// is charged to, and whether the kernel has ended it. One per actor,
+/// engine-independent.
 public final class ActorContext: Sendable {
     public let kernel: Kernel
     public let name: String
+    /// Charged with the instance's linear memory and tables from its first
+    /// byte on; the kernel charges the actor's objects and messages to it too.
+    public let account: ResourceAccount
     private let actorID = Atomic<UInt32>(0)
     private let ended = Atomic<Bool>(false)
     /// Its `sys_log` lines: escaped, tagged, rate-limited.
     let log: ActorLog
 
-    init(kernel: Kernel, name: String, logSink: @escaping LogSink) {
+    init(kernel: Kernel, name: String, account: ResourceAccount, logSink: @escaping LogSink, logRate: LogRate = LogRate()) {
         self.kernel = kernel
         self.name = name
-        self.log = ActorLog(name: name, sink: logSink)
+        self.account = account
+        self.log = ActorLog(name: name, sink: logSink, rate: logRate)
     }
 
     /// Set once, when the kernel has created the actor.

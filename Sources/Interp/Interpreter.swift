@@ -1,5 +1,6 @@
 @_spi(Fuzzing) import WasmKit
 import Kernel
+import Synchronization
 
 /// The interpreter tier: WasmKit. Starts at once; fuel metering is its watchdog.
 struct InterpreterEngine: ExecutionTier {
@@ -16,9 +17,18 @@ struct InterpreterEngine: ExecutionTier {
             fuelMetering: true))
     }
 
-    /// Instantiates `module` with the "env" host calls bound to `context`.
+    /// What WasmKit's fuel charges a bulk memory or table operation, besides
+    /// one unit for the instruction: a unit per 64 bytes it moves or adds
+    /// (`chargeBytesCopied` in WasmKit's Fuel.swift), a table element counting
+    /// the bytes of a `Reference`. The compiled tier charges the same.
+    static let bulkFuelBytes = 64
+    static let tableElementFuelBytes = MemoryLayout<Reference>.stride
+
+    /// Instantiates `module` with the "env" host calls bound to `context`,
+    /// its memories and tables charged to `context.account`.
     func instantiate(_ module: CheckedModule, context: ActorContext) throws(ModuleLoadError) -> any RunnableActor {
-        let store = makeStore()
+        let limiter = GrowthLimiter(limits: limits, account: context.account)
+        let store = makeStore(limiter)
         let memoryBox = MemoryBox()
         let calls = HostCalls(context: context)
         var imports = Imports()
@@ -27,15 +37,16 @@ struct InterpreterEngine: ExecutionTier {
                            hostFunction(name, store: store, calls: calls, memory: memoryBox, fuel: limits.fuelPerCall))
         }
         let (memory, start) = try instantiate(module, store: store, imports: imports)
+        limiter.instantiated()
         memoryBox.memory = memory
-        return InterpretedActor(store: store, start: start, fuelPerCall: limits.fuelPerCall)
+        return InterpretedActor(store: store, start: start, memory: memoryBox, context: context, fuelPerCall: limits.fuelPerCall)
     }
 
     /// Refuses `module` exactly as `instantiate` would, without an actor: the
     /// compiled tier's validation, so both tiers refuse the same modules with
     /// the same words.
     func validate(_ module: CheckedModule) throws(ModuleLoadError) {
-        let store = makeStore()
+        let store = makeStore(GrowthLimiter(limits: limits, account: nil))
         var imports = Imports()
         for name in module.importedCalls {
             let signature = ABI.hostCall(named: name)!
@@ -47,9 +58,9 @@ struct InterpreterEngine: ExecutionTier {
         _ = try instantiate(module, store: store, imports: imports)
     }
 
-    private func makeStore() -> Store {
+    private func makeStore(_ limiter: GrowthLimiter) -> Store {
         let store = Store(engine: engine)
-        store.resourceLimiter = GrowthLimiter(limits: limits)
+        store.resourceLimiter = limiter
         store.fuel = Fuel(remaining: limits.fuelPerCall)
         return store
     }
@@ -113,9 +124,13 @@ extension Value {
     }
 }
 
-/// The module's exported memory, known only after instantiation.
+/// The module's exported memory, known only after instantiation. The store's
+/// host functions hold the box and the memory holds the store's allocator:
+/// `InterpretedActor` empties the box when it goes, so nothing of the store
+/// can outlive the instance through it.
 final class MemoryBox: @unchecked Sendable {
-    // Written once before the actor runs, then read on the actor's thread only.
+    // Written before the actor runs and after it ended, read on the actor's
+    // thread only in between.
     var memory: Memory?
 }
 
@@ -127,27 +142,118 @@ struct WasmKitMemory: GuestMemory {
     }
 }
 
-/// Refuses memory or table growth past the actor's limits.
+/// Refuses memory or table growth past the actor's limits (`ActorLimits`),
+/// and charges every byte of the instance's memories and tables to its
+/// account, all given back when the store, and with it every memory and
+/// table, is freed. Without an account (validation) it only limits.
+///
+/// WasmKit asks with the new size of one memory or table but not which one.
+/// While the module instantiates, each question is a new one (a checked
+/// module has no start function and imports neither); a refusal then fails
+/// the instantiation with the account's words. Afterwards each is a growth,
+/// refused as a failed `memory.grow`/`table.grow` (-1), and charged as if the
+/// smallest grew: exact for one memory and one table, never less than the
+/// truth for more.
 final class GrowthLimiter: ResourceLimiter {
+    /// Bytes of one table element in WasmKit: an address (its `TableElements`).
+    static let tableElementBytes = MemoryLayout<Int>.stride
+
     let limits: ActorLimits
-    init(limits: ActorLimits) { self.limits = limits }
-    func limitMemoryGrowth(to desired: Int) throws -> Bool { desired <= limits.memoryBytes }
-    func limitTableGrowth(to desired: Int) throws -> Bool { desired <= limits.tableElements }
+    let account: ResourceAccount?
+    private let state = Mutex(State())
+
+    private struct State {
+        var instantiating = true
+        var memoryBytes: [Int] = []
+        var tableElements: [Int] = []
+        var charged = 0
+    }
+
+    init(limits: ActorLimits, account: ResourceAccount?) {
+        self.limits = limits
+        self.account = account
+    }
+
+    deinit {
+        if let account { account.release(state.withLock { $0.charged }) }
+    }
+
+    /// The module is instantiated: from now on every question is a growth.
+    func instantiated() { state.withLock { $0.instantiating = false } }
+
+    func limitMemoryGrowth(to desired: Int) throws -> Bool {
+        guard desired <= limits.memoryBytes else { return false }
+        return try charge(\.memoryBytes, to: desired, bytesEach: 1)
+    }
+
+    func limitTableGrowth(to desired: Int) throws -> Bool {
+        guard desired <= limits.tableElements else { return false }
+        return try charge(\.tableElements, to: desired, bytesEach: GrowthLimiter.tableElementBytes)
+    }
+
+    /// Charges a memory or table (`sizes` holds them all) growing to `desired` units.
+    private func charge(_ sizes: WritableKeyPath<State, [Int]>, to desired: Int, bytesEach: Int) throws(OutOfMemory)
+        -> Bool
+    {
+        try state.withLock { state throws(OutOfMemory) -> Bool in
+            let isNew = state.instantiating || state[keyPath: sizes].isEmpty
+            let smallest = isNew ? nil : state[keyPath: sizes].indices.min { state[keyPath: sizes][$0] < state[keyPath: sizes][$1] }
+            let old = smallest.map { state[keyPath: sizes][$0] } ?? 0
+            let bytes = max(desired - old, 0) * bytesEach
+            if bytes > 0, let account, let refusal = account.charge(bytes) {
+                if isNew { throw OutOfMemory(refusal: refusal, account: account) }
+                return false
+            }
+            state.charged += bytes
+            if let smallest {
+                state[keyPath: sizes][smallest] = max(old, desired)
+            } else {
+                state[keyPath: sizes].append(desired)
+            }
+            return true
+        }
+    }
+}
+
+/// A memory or table the actor's account refused, in the words both tiers say it.
+struct OutOfMemory: Error, CustomStringConvertible {
+    let refusal: ChargeRefusal
+    let account: ResourceAccount
+
+    var description: String {
+        switch refusal {
+        case .actorLimit: "out of memory: the actor's limit of \(byteCount(account.limit)) is reached"
+        case .globalBudget: "out of memory: all actors' budget of \(byteCount(account.budget.limit)) is reached"
+        }
+    }
+
+    private func byteCount(_ bytes: Int) -> String {
+        bytes % (1 << 20) == 0 ? "\(bytes >> 20) MiB" : "\(bytes) bytes"
+    }
 }
 
 /// A running instance; lives on its actor's thread only.
 final class InterpretedActor: RunnableActor, @unchecked Sendable {
     // Created on the spawning thread, then handed whole to the actor's thread,
     // which is the only one that touches it afterwards.
-    let store: Store
-    let start: Function
+    private let store: Store
+    private let start: Function
+    private let memory: MemoryBox
+    let context: ActorContext
     let fuelPerCall: UInt64
 
-    init(store: Store, start: Function, fuelPerCall: UInt64) {
+    init(store: Store, start: Function, memory: MemoryBox, context: ActorContext, fuelPerCall: UInt64) {
         self.store = store
         self.start = start
+        self.memory = memory
+        self.context = context
         self.fuelPerCall = fuelPerCall
     }
+
+    /// The store, its memories and tables go with the instance (and give
+    /// their bytes back to the account): nothing else holds them once the
+    /// box is empty.
+    deinit { memory.memory = nil }
 
     /// Runs `_start` to the end and says how the actor ended.
     func run() -> RunOutcome {
@@ -163,11 +269,19 @@ final class InterpretedActor: RunnableActor, @unchecked Sendable {
         } catch {
             let text = firstLine(of: error)
             if text.contains("out of fuel") {
+                // Ended while it ran: the kernel has said why already.
+                if context.isEnded { return .terminated }
                 return .trapped("watchdog: ran \(fuelPerCall) instructions without a host call")
             }
             return .trapped(text.hasPrefix("Trap: ") ? String(text.dropFirst(6)) : text)
         }
     }
+
+    /// WasmKit's fuel is a plain field of the store, charged without atomics
+    /// on the actor's thread: lowering it from another thread would race and
+    /// could be lost. An ended actor unwinds at its next host call instead,
+    /// and the watchdog bounds how long that can take (`fuelPerCall`).
+    func interrupt() {}
 }
 
 /// What a WasmKit error says, without the backtrace a trap carries: after a

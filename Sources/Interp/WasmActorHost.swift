@@ -20,6 +20,8 @@ public struct ActorLimits: Sendable {
     public var interpreterStackBytes = 1 << 20
     /// Native stack of each actor thread.
     public var threadStackBytes = 8 << 20
+    /// How fast it may log (`sys_log`); lines past the rate are counted and dropped.
+    public var logRate = LogRate()
 
     public init() {}
 }
@@ -59,7 +61,8 @@ public final class WasmActorHost: ModuleLauncher, Sendable {
     let interpreter: InterpreterEngine
     let compiled: CompiledEngine
     let logSink: LogSink
-    private let contexts = Mutex<[ActorID: ActorContext]>([:])
+    /// Actors whose thread runs or is about to: entries go when it ends.
+    private let running = Mutex<[ActorID: PreparedWasmActor]>([:])
     private let threads = Mutex<[ActorID: ActorThread]>([:])
     private let counts = Mutex(TierCounts())
 
@@ -78,7 +81,9 @@ public final class WasmActorHost: ModuleLauncher, Sendable {
         self.logSink = logSink ?? { name, line in logger.info("\(line)", metadata: ["actor": "\(name)"]) }
         kernel.setLauncher(self)
         kernel.onActorExit { [weak self] actor, _, _ in
-            self?.contexts.withLock { $0[actor] }?.markEnded()
+            guard let ended = self?.running.withLock({ $0[actor] }) else { return }
+            ended.context.markEnded()
+            ended.slot.interrupt()
         }
     }
 
@@ -100,9 +105,11 @@ public final class WasmActorHost: ModuleLauncher, Sendable {
         try ModuleCheck.check(bytes: bytes, name: name, source: name)
     }
 
-    /// Instantiates a checked module on `tier` (the host's by default), ready to start.
+    /// Instantiates a checked module on `tier` (the host's by default), ready
+    /// to start; its memory is charged to the account it brings to the kernel.
     public func prepare(_ module: CheckedModule, tier: TierPolicy? = nil) throws(ModuleLoadError) -> any PreparedActor {
-        let context = ActorContext(kernel: kernel, name: module.name, logSink: logSink)
+        let context = ActorContext(
+            kernel: kernel, name: module.name, account: kernel.makeAccount(), logSink: logSink, logRate: limits.logRate)
         let instance: any RunnableActor
         switch tier ?? self.tier {
         case .interpreter:
@@ -120,7 +127,7 @@ public final class WasmActorHost: ModuleLauncher, Sendable {
         counts.withLock { counts in
             if instance is CompiledActor { counts.compiled += 1 } else { counts.interpreted += 1 }
         }
-        return PreparedWasmActor(host: self, context: context, instance: instance, account: kernel.makeAccount())
+        return PreparedWasmActor(host: self, context: context, slot: InstanceSlot(instance))
     }
 
     /// Validates `module` as the interpreter would and compiles it into the
@@ -170,15 +177,17 @@ public final class WasmActorHost: ModuleLauncher, Sendable {
     /// (never having run) and the refusal thrown.
     func run(_ prepared: PreparedWasmActor, as actor: ActorID) throws(SpawnFailure) {
         prepared.context.bind(actor)
-        contexts.withLock { $0[actor] = prepared.context }
+        running.withLock { $0[actor] = prepared }
         // The kernel may have ended the actor before it got here (killed, or a
-        // shutdown racing a spawn); its exit observer found no context then.
+        // shutdown racing a spawn); its exit observer found no entry then.
         guard kernel.isAlive(actor) else {
-            contexts.withLock { _ = $0.removeValue(forKey: actor) }
+            running.withLock { _ = $0.removeValue(forKey: actor) }
+            prepared.slot.free()
             return
         }
         let thread = ActorThread(stackBytes: limits.threadStackBytes) { [kernel] in
-            let outcome = prepared.context.isEnded ? .terminated : prepared.instance.run()
+            // Frees the instance, and with it the actor's memory, before anyone hears it finished.
+            let outcome = prepared.slot.runOnce(context: prepared.context)
             let reason: ExitReason? = switch outcome {
             case .returned: .exited(code: 0)
             case .exited(let code): .exited(code: code)
@@ -186,8 +195,8 @@ public final class WasmActorHost: ModuleLauncher, Sendable {
             case .terminated: nil  // the kernel already recorded why
             }
             if let reason { kernel.terminate(actor, reason: reason) }
-            self.contexts.withLock { _ = $0.removeValue(forKey: actor) }
-            self.threads.withLock { $0[actor] }?.finished()
+            self.running.withLock { _ = $0.removeValue(forKey: actor) }
+            self.threads.withLock { $0.removeValue(forKey: actor) }?.finished()
         }
         threads.withLock { $0[actor] = thread }
         do throws(ThreadStartError) {
@@ -195,7 +204,8 @@ public final class WasmActorHost: ModuleLauncher, Sendable {
         } catch {
             let reason = "could not start a thread for \(prepared.context.name): \(error)"
             threads.withLock { _ = $0.removeValue(forKey: actor) }
-            contexts.withLock { _ = $0.removeValue(forKey: actor) }
+            running.withLock { _ = $0.removeValue(forKey: actor) }
+            prepared.slot.free()
             kernel.terminate(actor, reason: .refused(reason))
             throw SpawnFailure(code: .limitReached, reason: reason)
         }
@@ -204,6 +214,12 @@ public final class WasmActorHost: ModuleLauncher, Sendable {
     /// Actor threads still running.
     public var runningThreads: Int {
         threads.withLock { $0.values.filter { !$0.isFinished }.count }
+    }
+
+    /// Entries the host keeps for actors (threads, running instances): none
+    /// once every actor has ended.
+    var liveEntries: (threads: Int, running: Int) {
+        (threads.withLock { $0.count }, running.withLock { $0.count })
     }
 
     /// Waits for `actor`'s thread to end. Returns false on timeout.
@@ -227,12 +243,36 @@ public final class WasmActorHost: ModuleLauncher, Sendable {
 struct PreparedWasmActor: PreparedActor {
     let host: WasmActorHost
     let context: ActorContext
-    let instance: any RunnableActor
-    let account: ResourceAccount?
+    let slot: InstanceSlot
+
+    var account: ResourceAccount? { context.account }
 
     func start(in kernel: Kernel, as actor: ActorID) throws(SpawnFailure) {
         try host.run(self, as: actor)
     }
+}
+
+/// The one reference to an actor's instance that lasts: its thread runs it, a
+/// kill interrupts it, and emptying the slot frees it (and gives its memory
+/// back) on the actor's own thread, before the host says the thread finished.
+/// A prepared actor never started frees it when the slot goes.
+final class InstanceSlot: Sendable {
+    private let instance: Mutex<(any RunnableActor)?>
+
+    init(_ instance: any RunnableActor) { self.instance = Mutex(instance) }
+
+    /// Asks the instance to stop; under the lock, so it cannot be freed meanwhile.
+    func interrupt() { instance.withLock { $0?.interrupt() } }
+
+    /// Runs the instance unless the kernel ended the actor first, then frees it.
+    func runOnce(context: ActorContext) -> RunOutcome {
+        guard let actor = instance.withLock({ $0 }) else { return .terminated }
+        let outcome = context.isEnded ? .terminated : actor.run()
+        free()
+        return outcome
+    }
+
+    func free() { instance.withLock { $0 = nil } }
 }
 
 private func moduleName(_ path: String) -> String {

@@ -20,7 +20,9 @@ import Testing
             limits.capabilitySpaceCapacity = 48
             limits.actorMemoryLimit = 1 << 20
             limits.maxEndpointCapacity = 8
-            let system = TestSystem(tier: tier, kernelLimits: limits)
+            var actorLimits = ActorLimits()
+            actorLimits.logRate = .unlimited  // every line on both tiers, however fast each runs
+            let system = TestSystem(tier: tier, limits: actorLimits, kernelLimits: limits)
             let probe = try Probe(system.kernel)
             let actor = try system.run(Self.fuzzer(seed: seed), name: "fuzzer") { actor in try probe.grantSend(to: actor) }
             reports.append(try probe.report())

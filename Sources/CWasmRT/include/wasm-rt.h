@@ -63,6 +63,7 @@ typedef enum {
   WSKRT_TRAP_MEMORY_LIMIT,         /* initial memory past the actor's limit; a: its bytes */
   WSKRT_TRAP_TABLE_LIMIT,          /* initial table past the actor's limit; a: its elements */
   WSKRT_TRAP_NO_MEMORY,            /* the host could not reserve the memory or table */
+  WSKRT_TRAP_OUT_OF_MEMORY,        /* the actor's account refused a new memory or table; a: the refusal (wskrt.h) */
 } wasm_rt_trap_t;
 
 typedef enum {
@@ -89,26 +90,34 @@ typedef void* wasm_rt_externref_t;
 
 static const wasm_rt_externref_t wasm_rt_externref_null_value = NULL;
 
+/* What an instance's memories and tables are charged to (wskrt.h). */
+struct wskrt_config;
+
 /* Linear memory: `size` bytes at `data`, inside a reservation of `reserved`
  * bytes that never moves (`max_pages` pages, or 8 GiB with guard pages).
- * Bytes past `size` are mapped inaccessible. */
+ * Bytes past `size` are mapped inaccessible. Its `size` bytes are charged to
+ * `owner`'s account while `data` is set. */
 typedef struct {
   uint8_t* data;
   uint32_t pages, max_pages;
   uint64_t size;
   uint64_t reserved;
+  const struct wskrt_config* owner;
 } wasm_rt_memory_t;
 
+/* A table: `size` elements at `data`, charged to `owner`'s account while `data` is set. */
 typedef struct {
   wasm_rt_funcref_t* data;
   uint32_t max_size;
   uint32_t size;
+  const struct wskrt_config* owner;
 } wasm_rt_funcref_table_t;
 
 typedef struct {
   wasm_rt_externref_t* data;
   uint32_t max_size;
   uint32_t size;
+  const struct wskrt_config* owner;
 } wasm_rt_externref_table_t;
 
 /* The calls the generated code makes. In a compiled module they forward to

@@ -23,7 +23,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever this file changes what a compiled module expects. */
-#define WSKRT_API_VERSION 2
+#define WSKRT_API_VERSION 3
 
 /* The host runtime as a compiled module sees it: its wasm_rt_* calls forward here. */
 typedef struct wskrt_api {
@@ -32,14 +32,19 @@ typedef struct wskrt_api {
   WASM_RT_NO_RETURN void (*trap)(wasm_rt_trap_t);
   WASM_RT_NO_RETURN void (*trap_detail)(wasm_rt_trap_t, uint64_t a, uint64_t b);
   uint32_t (*register_func_type)(uint32_t params, uint32_t results, va_list types);
-  /* `guarded`: reserve 8 GiB and let faults in it trap (wasm-rt.h). */
-  void (*allocate_memory)(wasm_rt_memory_t*, uint32_t initial, uint32_t max, uint32_t limit, bool guarded);
+  /* Memories and tables take the instance's limits from `owner` and charge
+   * their bytes to its account; allocation traps when the account refuses.
+   * `guarded`: reserve 8 GiB and let faults in it trap (wasm-rt.h). */
+  void (*allocate_memory)(wasm_rt_memory_t*, uint32_t initial, uint32_t max, const struct wskrt_config* owner,
+                          bool guarded);
   uint32_t (*grow_memory)(wasm_rt_memory_t*, uint32_t delta);
   void (*free_memory)(wasm_rt_memory_t*);
-  void (*allocate_funcref_table)(wasm_rt_funcref_table_t*, uint32_t initial, uint32_t max, uint32_t limit);
+  void (*allocate_funcref_table)(wasm_rt_funcref_table_t*, uint32_t initial, uint32_t max,
+                                 const struct wskrt_config* owner);
   uint32_t (*grow_funcref_table)(wasm_rt_funcref_table_t*, uint32_t delta, wasm_rt_funcref_t init);
   void (*free_funcref_table)(wasm_rt_funcref_table_t*);
-  void (*allocate_externref_table)(wasm_rt_externref_table_t*, uint32_t initial, uint32_t max, uint32_t limit);
+  void (*allocate_externref_table)(wasm_rt_externref_table_t*, uint32_t initial, uint32_t max,
+                                   const struct wskrt_config* owner);
   uint32_t (*grow_externref_table)(wasm_rt_externref_table_t*, uint32_t delta, wasm_rt_externref_t init);
   void (*free_externref_table)(wasm_rt_externref_table_t*);
   /* The lowest address Wasm frames may reach on the calling thread's stack. */
@@ -51,9 +56,14 @@ typedef struct wskrt_api {
 } wskrt_api;
 
 /* Inserted by the compiler as the first field of the module's instance, so
- * the checks at each function entry and loop header are one load away. */
+ * the checks at each function entry and loop header are one load away. An
+ * instance pointer points at it. */
 typedef struct wskrt_header {
   int64_t fuel;          /* units left before the watchdog fires; refilled by each host call */
+  /* The fuel check fires when `fuel` drops below this: 0, until the actor is
+   * ended while it runs (wskrt_interrupt, from any thread) sets INT64_MAX.
+   * Only ever read by the instance, so that store cannot be lost. */
+  int64_t fuel_floor;
   uintptr_t stack_limit; /* a frame below this address traps "call stack exhausted" */
   struct Z_env_instance_t* env;
 } wskrt_header;
@@ -65,13 +75,31 @@ typedef struct wskrt_header {
 typedef int32_t (*wskrt_host_call_fn)(void* context, uint32_t call, const uint64_t* args,
                                       uint8_t* memory, uint64_t memory_size, uint64_t* result);
 
+/* Charges `bytes` (> 0) to the actor's account, or gives them back (< 0).
+ * Returns WSKRT_CHARGED, or why the account refused (then nothing is charged).
+ * Giving back always succeeds. */
+typedef uint32_t (*wskrt_charge_fn)(void* account, int64_t bytes);
+
+typedef enum {
+  WSKRT_CHARGED = 0,
+  WSKRT_REFUSED_ACTOR_LIMIT = 1, /* the actor's own limit */
+  WSKRT_REFUSED_BUDGET = 2,      /* the budget of all actors together */
+} wskrt_charge_result;
+
 /* What the host gives one instance. */
 typedef struct wskrt_config {
   wskrt_host_call_fn host_call;
   void* context;
+  wskrt_charge_fn charge;
+  void* account;
   int64_t fuel_per_call;
   uint32_t memory_limit_pages;
   uint32_t table_limit;
+  /* Bulk memory and table operations cost one unit of fuel per this many
+   * bytes moved, a table element counting `table_element_fuel_bytes`: the
+   * interpreter's prices, so both tiers' watchdogs fire alike. */
+  uint32_t bulk_fuel_bytes;
+  uint32_t table_element_fuel_bytes;
 } wskrt_config;
 
 /* The instance of the import module "env", as wasm2c names it: one per
@@ -100,6 +128,11 @@ uint32_t wskrt_run(void (*entry)(void*), void* argument);
 /* For tests: overflows the calling thread's native stack inside wskrt_run;
  * returns the trap it became (WASM_RT_TRAP_EXHAUSTION). */
 uint32_t wskrt_test_stack_overflow(void);
+
+/* Makes `instance` (wsk_instance_new's), running on another thread or not
+ * yet, trap WSKRT_TRAP_FUEL at its next function entry, loop header or bulk
+ * operation. Safe from any thread while the instance exists. */
+void wskrt_interrupt(void* instance);
 
 /* The details of the last trap on this thread (see the trap codes). */
 void wskrt_trap_details(uint64_t* a, uint64_t* b);

@@ -10,6 +10,9 @@ typedef struct wsk_instance {
   struct Z_env_instance_t env;
 } wsk_instance;
 
+/* wskrt_interrupt finds the header at the instance's address. */
+_Static_assert(__builtin_offsetof(wsk_instance, module.wsk) == 0, "the wskrt_header must come first");
+
 /* MARK: wasm-rt.h, forwarded */
 
 bool wasm_rt_is_initialized(void) { return wsk_api != NULL; }

@@ -15,21 +15,37 @@
 static const wskrt_api* wsk_api;
 
 /* wasm2c allocates memories and tables where `instance` is in scope; the
- * actor's limits come from it. Growth stops at the maximum set here. */
-#define wasm_rt_allocate_memory(memory, initial, max)                                                  \
-  wsk_api->allocate_memory((memory), (initial), (max), instance->wsk.env->config.memory_limit_pages, \
-                           WASM_RT_MEMCHECK_SIGNAL_HANDLER)
+ * actor's limits and account come from it. Growth stops at the maximum set here. */
+#define wasm_rt_allocate_memory(memory, initial, max) \
+  wsk_api->allocate_memory((memory), (initial), (max), &instance->wsk.env->config, WASM_RT_MEMCHECK_SIGNAL_HANDLER)
 #define wasm_rt_allocate_funcref_table(table, initial, max) \
-  wsk_api->allocate_funcref_table((table), (initial), (max), instance->wsk.env->config.table_limit)
+  wsk_api->allocate_funcref_table((table), (initial), (max), &instance->wsk.env->config)
 #define wasm_rt_allocate_externref_table(table, initial, max) \
-  wsk_api->allocate_externref_table((table), (initial), (max), instance->wsk.env->config.table_limit)
+  wsk_api->allocate_externref_table((table), (initial), (max), &instance->wsk.env->config)
 
 /* The watchdog: `cost` units per function entry or loop iteration (the
- * compiler counts the statements that entry runs), refilled by host calls. */
-#define WSK_FUEL(cost)                                                                   \
-  do {                                                                                   \
-    if (UNLIKELY((instance->wsk.fuel -= (cost)) < 0)) wasm_rt_trap(WSKRT_TRAP_FUEL);    \
+ * compiler counts the statements that entry runs), refilled by host calls.
+ * The floor is loaded afresh each time: another thread raises it to end the
+ * actor (wskrt_interrupt). */
+#define WSK_FUEL(cost)                                                                                   \
+  do {                                                                                                   \
+    if (UNLIKELY((instance->wsk.fuel -= (cost)) < __atomic_load_n(&instance->wsk.fuel_floor, __ATOMIC_RELAXED))) \
+      wasm_rt_trap(WSKRT_TRAP_FUEL);                                                                     \
   } while (0)
+
+/* After a bulk memory or table operation (memory.fill/copy/init,
+ * table.fill/copy/init) that did not trap: its size in fuel, as the
+ * interpreter charges it. `count` is at most 2^32 and `unit_bytes` at most a
+ * page, so the product cannot overflow. */
+#define WSK_BULK_FUEL(count, unit_bytes) \
+  WSK_FUEL((int64_t)((uint64_t)(count) * (uint64_t)(unit_bytes) / instance->wsk.env->config.bulk_fuel_bytes))
+#define WSK_MEMORY_BULK(count) WSK_BULK_FUEL((count), 1)
+#define WSK_TABLE_BULK(count) WSK_BULK_FUEL((count), instance->wsk.env->config.table_element_fuel_bytes)
+/* After memory.grow and table.grow: the pages or elements added, if any. */
+#define WSK_MEMORY_GROWN(result, memory) \
+  if ((result) != UINT32_MAX) WSK_BULK_FUEL((memory)->pages - (result), 65536)
+#define WSK_TABLE_GROWN(result, table) \
+  if ((result) != UINT32_MAX) WSK_TABLE_BULK((table)->size - (result))
 
 /* Inserted at each function entry, in place of wasm2c's FUNC_PROLOGUE: the
  * native stack, then the fuel. */

@@ -15,10 +15,14 @@ final class CompiledEngine: ExecutionTier {
     let limits: ActorLimits
     let compiler: ModuleCompiler
     let interpreter: InterpreterEngine
-    /// The modules (by their bytes) the interpreter has validated for this engine.
-    private let validated = Mutex<Set<[UInt8]>>([])
+    /// The modules the interpreter has validated for this engine, by the
+    /// SHA-256 of their bytes: the most recently used few hundred.
+    private let validated: Mutex<RecentlyUsed>
+    /// What wasm-rt.c charges for a funcref table element: its size.
+    static let tableElementBytes = MemoryLayout<wasm_rt_funcref_t>.stride
 
-    init(limits: ActorLimits, compiler: ModuleCompiler, interpreter: InterpreterEngine) {
+    init(limits: ActorLimits, compiler: ModuleCompiler, interpreter: InterpreterEngine, validatedCapacity: Int = 256) {
+        self.validated = Mutex(RecentlyUsed(capacity: validatedCapacity))
         self.limits = limits
         self.compiler = compiler
         self.interpreter = interpreter
@@ -42,38 +46,109 @@ final class CompiledEngine: ExecutionTier {
         return try instantiate(module, object: object, context: context)
     }
 
-    private func validate(_ module: CheckedModule) throws(ModuleLoadError) {
-        guard !validated.withLock({ $0.contains(module.bytes) }) else { return }
+    /// Validates `module` with the interpreter, once while it is among the
+    /// modules validated last.
+    func validate(_ module: CheckedModule) throws(ModuleLoadError) {
+        let digest = SHA256.hex(module.bytes)
+        guard !validated.withLock({ $0.use(digest) }) else { return }
         try interpreter.validate(module)
-        validated.withLock { _ = $0.insert(module.bytes) }
+        validated.withLock { $0.insert(digest) }
     }
+
+    /// How many modules are remembered as validated (tests).
+    var validatedCount: Int { validated.withLock { $0.count } }
 
     /// Instantiates `module` from its compiled `object`.
     private func instantiate(_ module: CheckedModule, object: CompiledModule, context: ActorContext)
         throws(ModuleLoadError) -> any RunnableActor
     {
         let actor = CompiledActor(object: object, calls: HostCalls(context: context), fuelPerCall: limits.fuelPerCall)
+        // The instance copies the config; `account` stays alive with `actor`,
+        // which frees the instance, so its last give-back finds it.
         var config = wskrt_config(
             host_call: compiledHostCall, context: Unmanaged.passUnretained(actor).toOpaque(),
+            charge: compiledCharge, account: Unmanaged.passUnretained(context.account).toOpaque(),
             fuel_per_call: Int64(clamping: limits.fuelPerCall),
             memory_limit_pages: UInt32(clamping: limits.memoryBytes / 65536),
-            table_limit: UInt32(clamping: limits.tableElements))
+            table_limit: UInt32(clamping: limits.tableElements),
+            bulk_fuel_bytes: UInt32(InterpreterEngine.bulkFuelBytes),
+            table_element_fuel_bytes: UInt32(InterpreterEngine.tableElementFuelBytes))
         guard let instance = object.newInstance(&config) else {
             throw ModuleLoadError(source: module.source, problems: ["cannot instantiate: out of memory"])
         }
         actor.instance = instance
         let trap = wskrt_run(object.instantiate, instance)
         guard trap == WASM_RT_TRAP_NONE.rawValue else {
-            throw ModuleLoadError(source: module.source, problems: ["cannot instantiate: Trap: \(trapText(trap))"])
+            // The account's refusal in the interpreter's words, which are not a WasmKit trap's.
+            let problem = trap == WSKRT_TRAP_OUT_OF_MEMORY.rawValue
+                ? "\(OutOfMemory(trapDetail: lastTrapDetail(), account: context.account))" : "Trap: \(trapText(trap))"
+            throw ModuleLoadError(source: module.source, problems: ["cannot instantiate: \(problem)"])
         }
         return actor
     }
 }
 
+/// Which modules were used last, by key, at most `capacity` of them.
+struct RecentlyUsed {
+    let capacity: Int
+    /// Least recently used first.
+    private var keys: [String] = []
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    var count: Int { keys.count }
+
+    /// Whether `key` is here; if so it becomes the most recently used.
+    mutating func use(_ key: String) -> Bool {
+        guard let index = keys.firstIndex(of: key) else { return false }
+        keys.append(keys.remove(at: index))
+        return true
+    }
+
+    /// Adds `key` as the most recently used, forgetting the least recently used past `capacity`.
+    mutating func insert(_ key: String) {
+        guard !use(key) else { return }
+        keys.append(key)
+        if keys.count > capacity { keys.removeFirst(keys.count - capacity) }
+    }
+}
+
+/// wskrt_charge_fn: an instance's memories and tables, charged to its account.
+private let compiledCharge: wskrt_charge_fn = { account, bytes in
+    let account = Unmanaged<ResourceAccount>.fromOpaque(account!).takeUnretainedValue()
+    guard bytes > 0 else {
+        account.release(Int(-bytes))
+        return UInt32(WSKRT_CHARGED.rawValue)
+    }
+    switch account.charge(Int(bytes)) {
+    case nil: return UInt32(WSKRT_CHARGED.rawValue)
+    case .actorLimit: return UInt32(WSKRT_REFUSED_ACTOR_LIMIT.rawValue)
+    case .globalBudget: return UInt32(WSKRT_REFUSED_BUDGET.rawValue)
+    }
+}
+
+extension OutOfMemory {
+    /// The refusal a WSKRT_TRAP_OUT_OF_MEMORY trap carries in its first detail.
+    init(trapDetail refusal: UInt64, account: ResourceAccount) {
+        self.init(refusal: refusal == UInt64(WSKRT_REFUSED_BUDGET.rawValue) ? .globalBudget : .actorLimit, account: account)
+    }
+}
+
+/// The first detail of this thread's last trap.
+private func lastTrapDetail() -> UInt64 {
+    var a: UInt64 = 0
+    var b: UInt64 = 0
+    wskrt_trap_details(&a, &b)
+    return a
+}
+
 /// A compiled instance; runs on its actor's thread only.
 final class CompiledActor: RunnableActor, @unchecked Sendable {
     // Created on the spawning thread, then handed whole to the actor's thread,
-    // which is the only one that touches it afterwards (host calls run on it too).
+    // which is the only one that touches it afterwards (host calls run on it
+    // too), but for `interrupt`: a killing thread reads `instance`, set before
+    // the actor is shared and never changed, and the C it calls writes one
+    // field atomically.
     let object: CompiledModule
     let calls: HostCalls
     let fuelPerCall: UInt64
@@ -87,10 +162,20 @@ final class CompiledActor: RunnableActor, @unchecked Sendable {
         self.fuelPerCall = fuelPerCall
     }
 
+    /// Frees the instance: its memories and tables give their bytes back.
     deinit { object.freeInstance(instance) }
+
+    /// Makes the running instance trap at its next function entry, loop
+    /// header or bulk operation. The host calls it only while it holds this
+    /// actor, so the instance exists.
+    func interrupt() {
+        if let instance { wskrt_interrupt(instance) }
+    }
 
     func run() -> RunOutcome {
         let trap = wskrt_run(object.start, instance)
+        // Ended while it ran, wherever that stopped it: the kernel has said why already.
+        if trap != WASM_RT_TRAP_NONE.rawValue, calls.context.isEnded { return .terminated }
         switch trap {
         case WASM_RT_TRAP_NONE.rawValue:
             return .returned
@@ -154,7 +239,7 @@ func trapText(_ code: UInt32) -> String {
         return "indirect call type mismatch, expected \(functionType(UInt32(a))), got \(functionType(UInt32(b)))"
     case WSKRT_TRAP_MEMORY_LIMIT: return "initial memory size exceeds the resource limit: \(a) bytes"
     case WSKRT_TRAP_TABLE_LIMIT: return "initial table size exceeds the resource limit: \(a) elements"
-    case WSKRT_TRAP_NO_MEMORY: return "out of memory"
+    case WSKRT_TRAP_NO_MEMORY, WSKRT_TRAP_OUT_OF_MEMORY: return "out of memory"
     default: return "trap \(code)"
     }
 }

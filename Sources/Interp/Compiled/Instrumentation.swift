@@ -6,7 +6,10 @@
 ///   `WSK_LOOP_ENTRY(cost);` (fuel);
 /// - wasm2c's `CALL_INDIRECT` makes way for wsk-module.h's, which says which
 ///   check failed, and its table helpers trap with the index out of bounds
-///   (as the interpreter says it) rather than as a memory access.
+///   (as the interpreter says it) rather than as a memory access;
+/// - each bulk memory or table operation and each growth is followed by its
+///   size in fuel (`WSK_MEMORY_BULK(n);` ...), priced as the interpreter
+///   prices it, so a loop of large fills runs dry as fast in both tiers.
 ///
 /// A cost is the number of statements the entry leads to, outside nested
 /// loops: the generated code has about one statement per Wasm instruction, so
@@ -114,9 +117,77 @@ enum Instrumentation {
             }
         }
         lines[prologue] = "  WSK_FUNC_ENTRY(\(max(entryCost, 1)));"
+        for i in prologue + 1..<end {
+            if let charge = try bulkCharge(lines[i]) { lines[i] += " " + charge }
+        }
         for (n, loop) in loops.enumerated() where loop.backEdge > loop.start {
             lines[loop.start] = lines[loop.start].droppingTrailing(" ") + " WSK_LOOP_ENTRY(\(max(loopCost[n], 1)));"
         }
+    }
+
+    /// wasm2c's helpers for bulk operations, and which argument is the count.
+    private static let bulkHelpers: [(name: String, count: Int, charge: String)] = [
+        ("memory_fill", 3, "WSK_MEMORY_BULK"), ("memory_copy", 4, "WSK_MEMORY_BULK"),
+        ("memory_init", 5, "WSK_MEMORY_BULK"),
+        ("funcref_table_fill", 3, "WSK_TABLE_BULK"), ("externref_table_fill", 3, "WSK_TABLE_BULK"),
+        ("funcref_table_copy", 4, "WSK_TABLE_BULK"), ("externref_table_copy", 4, "WSK_TABLE_BULK"),
+        ("funcref_table_init", 5, "WSK_TABLE_BULK"), ("externref_table_init", 4, "WSK_TABLE_BULK"),
+    ]
+    /// The growth calls: `result = call(memory or table, delta...)`.
+    private static let growthCalls: [(name: String, charge: String)] = [
+        ("wasm_rt_grow_memory", "WSK_MEMORY_GROWN"), ("wasm_rt_grow_funcref_table", "WSK_TABLE_GROWN"),
+        ("wasm_rt_grow_externref_table", "WSK_TABLE_GROWN"),
+    ]
+
+    /// The fuel statement that follows `line` of a function body, if it is a
+    /// bulk operation (`  memory_fill(&instance->w2c_memory, w2c_i0, w2c_i1, w2c_i2);`)
+    /// or a growth (`  w2c_i0 = wasm_rt_grow_memory(&instance->w2c_memory, w2c_i0);`).
+    private static func bulkCharge(_ line: String) throws(CompileError) -> String? {
+        let text = line.droppingLeading(" ")
+        // Generated names all start `w2c_`, so only a helper call starts a line so.
+        for helper in bulkHelpers where text.hasPrefix(helper.name + "(") {
+            guard let arguments = callArguments(text.dropFirst(helper.name.count)),
+                arguments.count > helper.count
+            else { throw unrecognized("a call of \(helper.name)") }
+            return "\(helper.charge)(\(arguments[helper.count]));"
+        }
+        for call in growthCalls where text.contains(" = " + call.name + "(") {
+            guard let assignment = text.firstRange(of: " = " + call.name + "("),
+                let arguments = callArguments(text[text.index(before: assignment.upperBound)...]),
+                arguments.count >= 2
+            else { throw unrecognized("a call of \(call.name)") }
+            return "\(call.charge)(\(text[..<assignment.lowerBound]), \(arguments[0]));"
+        }
+        return nil
+    }
+
+    /// The arguments of `(a, (b ? c : d), e);`, split at the commas outside
+    /// parentheses; nil unless the text is exactly one call statement.
+    private static func callArguments(_ text: Substring) -> [String]? {
+        guard text.first == "(" else { return nil }
+        var arguments: [String] = []
+        var current = ""
+        var depth = 0
+        for (offset, character) in text.enumerated() {
+            switch character {
+            case "(":
+                depth += 1
+                if depth > 1 { current.append(character) }
+            case ")":
+                depth -= 1
+                if depth == 0 {
+                    arguments.append(current.droppingLeading(" "))
+                    return text.dropFirst(offset + 1) == ";" ? arguments : nil
+                }
+                current.append(character)
+            case "," where depth == 1:
+                arguments.append(current.droppingLeading(" "))
+                current = ""
+            default:
+                current.append(character)
+            }
+        }
+        return nil
     }
 
     /// `w2c_L12` for a line `    w2c_L12: `.

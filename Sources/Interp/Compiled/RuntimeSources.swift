@@ -69,6 +69,7 @@ typedef enum {
   WSKRT_TRAP_MEMORY_LIMIT,         /* initial memory past the actor's limit; a: its bytes */
   WSKRT_TRAP_TABLE_LIMIT,          /* initial table past the actor's limit; a: its elements */
   WSKRT_TRAP_NO_MEMORY,            /* the host could not reserve the memory or table */
+  WSKRT_TRAP_OUT_OF_MEMORY,        /* the actor's account refused a new memory or table; a: the refusal (wskrt.h) */
 } wasm_rt_trap_t;
 
 typedef enum {
@@ -95,26 +96,34 @@ typedef void* wasm_rt_externref_t;
 
 static const wasm_rt_externref_t wasm_rt_externref_null_value = NULL;
 
+/* What an instance's memories and tables are charged to (wskrt.h). */
+struct wskrt_config;
+
 /* Linear memory: `size` bytes at `data`, inside a reservation of `reserved`
  * bytes that never moves (`max_pages` pages, or 8 GiB with guard pages).
- * Bytes past `size` are mapped inaccessible. */
+ * Bytes past `size` are mapped inaccessible. Its `size` bytes are charged to
+ * `owner`'s account while `data` is set. */
 typedef struct {
   uint8_t* data;
   uint32_t pages, max_pages;
   uint64_t size;
   uint64_t reserved;
+  const struct wskrt_config* owner;
 } wasm_rt_memory_t;
 
+/* A table: `size` elements at `data`, charged to `owner`'s account while `data` is set. */
 typedef struct {
   wasm_rt_funcref_t* data;
   uint32_t max_size;
   uint32_t size;
+  const struct wskrt_config* owner;
 } wasm_rt_funcref_table_t;
 
 typedef struct {
   wasm_rt_externref_t* data;
   uint32_t max_size;
   uint32_t size;
+  const struct wskrt_config* owner;
 } wasm_rt_externref_table_t;
 
 /* The calls the generated code makes. In a compiled module they forward to
@@ -162,7 +171,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever this file changes what a compiled module expects. */
-#define WSKRT_API_VERSION 2
+#define WSKRT_API_VERSION 3
 
 /* The host runtime as a compiled module sees it: its wasm_rt_* calls forward here. */
 typedef struct wskrt_api {
@@ -171,14 +180,19 @@ typedef struct wskrt_api {
   WASM_RT_NO_RETURN void (*trap)(wasm_rt_trap_t);
   WASM_RT_NO_RETURN void (*trap_detail)(wasm_rt_trap_t, uint64_t a, uint64_t b);
   uint32_t (*register_func_type)(uint32_t params, uint32_t results, va_list types);
-  /* `guarded`: reserve 8 GiB and let faults in it trap (wasm-rt.h). */
-  void (*allocate_memory)(wasm_rt_memory_t*, uint32_t initial, uint32_t max, uint32_t limit, bool guarded);
+  /* Memories and tables take the instance's limits from `owner` and charge
+   * their bytes to its account; allocation traps when the account refuses.
+   * `guarded`: reserve 8 GiB and let faults in it trap (wasm-rt.h). */
+  void (*allocate_memory)(wasm_rt_memory_t*, uint32_t initial, uint32_t max, const struct wskrt_config* owner,
+                          bool guarded);
   uint32_t (*grow_memory)(wasm_rt_memory_t*, uint32_t delta);
   void (*free_memory)(wasm_rt_memory_t*);
-  void (*allocate_funcref_table)(wasm_rt_funcref_table_t*, uint32_t initial, uint32_t max, uint32_t limit);
+  void (*allocate_funcref_table)(wasm_rt_funcref_table_t*, uint32_t initial, uint32_t max,
+                                 const struct wskrt_config* owner);
   uint32_t (*grow_funcref_table)(wasm_rt_funcref_table_t*, uint32_t delta, wasm_rt_funcref_t init);
   void (*free_funcref_table)(wasm_rt_funcref_table_t*);
-  void (*allocate_externref_table)(wasm_rt_externref_table_t*, uint32_t initial, uint32_t max, uint32_t limit);
+  void (*allocate_externref_table)(wasm_rt_externref_table_t*, uint32_t initial, uint32_t max,
+                                   const struct wskrt_config* owner);
   uint32_t (*grow_externref_table)(wasm_rt_externref_table_t*, uint32_t delta, wasm_rt_externref_t init);
   void (*free_externref_table)(wasm_rt_externref_table_t*);
   /* The lowest address Wasm frames may reach on the calling thread's stack. */
@@ -190,9 +204,14 @@ typedef struct wskrt_api {
 } wskrt_api;
 
 /* Inserted by the compiler as the first field of the module's instance, so
- * the checks at each function entry and loop header are one load away. */
+ * the checks at each function entry and loop header are one load away. An
+ * instance pointer points at it. */
 typedef struct wskrt_header {
   int64_t fuel;          /* units left before the watchdog fires; refilled by each host call */
+  /* The fuel check fires when `fuel` drops below this: 0, until the actor is
+   * ended while it runs (wskrt_interrupt, from any thread) sets INT64_MAX.
+   * Only ever read by the instance, so that store cannot be lost. */
+  int64_t fuel_floor;
   uintptr_t stack_limit; /* a frame below this address traps "call stack exhausted" */
   struct Z_env_instance_t* env;
 } wskrt_header;
@@ -204,13 +223,31 @@ typedef struct wskrt_header {
 typedef int32_t (*wskrt_host_call_fn)(void* context, uint32_t call, const uint64_t* args,
                                       uint8_t* memory, uint64_t memory_size, uint64_t* result);
 
+/* Charges `bytes` (> 0) to the actor's account, or gives them back (< 0).
+ * Returns WSKRT_CHARGED, or why the account refused (then nothing is charged).
+ * Giving back always succeeds. */
+typedef uint32_t (*wskrt_charge_fn)(void* account, int64_t bytes);
+
+typedef enum {
+  WSKRT_CHARGED = 0,
+  WSKRT_REFUSED_ACTOR_LIMIT = 1, /* the actor's own limit */
+  WSKRT_REFUSED_BUDGET = 2,      /* the budget of all actors together */
+} wskrt_charge_result;
+
 /* What the host gives one instance. */
 typedef struct wskrt_config {
   wskrt_host_call_fn host_call;
   void* context;
+  wskrt_charge_fn charge;
+  void* account;
   int64_t fuel_per_call;
   uint32_t memory_limit_pages;
   uint32_t table_limit;
+  /* Bulk memory and table operations cost one unit of fuel per this many
+   * bytes moved, a table element counting `table_element_fuel_bytes`: the
+   * interpreter's prices, so both tiers' watchdogs fire alike. */
+  uint32_t bulk_fuel_bytes;
+  uint32_t table_element_fuel_bytes;
 } wskrt_config;
 
 /* The instance of the import module "env", as wasm2c names it: one per
@@ -239,6 +276,11 @@ uint32_t wskrt_run(void (*entry)(void*), void* argument);
 /* For tests: overflows the calling thread's native stack inside wskrt_run;
  * returns the trap it became (WASM_RT_TRAP_EXHAUSTION). */
 uint32_t wskrt_test_stack_overflow(void);
+
+/* Makes `instance` (wsk_instance_new's), running on another thread or not
+ * yet, trap WSKRT_TRAP_FUEL at its next function entry, loop header or bulk
+ * operation. Safe from any thread while the instance exists. */
+void wskrt_interrupt(void* instance);
 
 /* The details of the last trap on this thread (see the trap codes). */
 void wskrt_trap_details(uint64_t* a, uint64_t* b);
@@ -271,21 +313,37 @@ uint32_t wskrt_func_type(uint32_t id, uint32_t* params, uint32_t* results, uint8
 static const wskrt_api* wsk_api;
 
 /* wasm2c allocates memories and tables where `instance` is in scope; the
- * actor's limits come from it. Growth stops at the maximum set here. */
-#define wasm_rt_allocate_memory(memory, initial, max)                                                  \
-  wsk_api->allocate_memory((memory), (initial), (max), instance->wsk.env->config.memory_limit_pages, \
-                           WASM_RT_MEMCHECK_SIGNAL_HANDLER)
+ * actor's limits and account come from it. Growth stops at the maximum set here. */
+#define wasm_rt_allocate_memory(memory, initial, max) \
+  wsk_api->allocate_memory((memory), (initial), (max), &instance->wsk.env->config, WASM_RT_MEMCHECK_SIGNAL_HANDLER)
 #define wasm_rt_allocate_funcref_table(table, initial, max) \
-  wsk_api->allocate_funcref_table((table), (initial), (max), instance->wsk.env->config.table_limit)
+  wsk_api->allocate_funcref_table((table), (initial), (max), &instance->wsk.env->config)
 #define wasm_rt_allocate_externref_table(table, initial, max) \
-  wsk_api->allocate_externref_table((table), (initial), (max), instance->wsk.env->config.table_limit)
+  wsk_api->allocate_externref_table((table), (initial), (max), &instance->wsk.env->config)
 
 /* The watchdog: `cost` units per function entry or loop iteration (the
- * compiler counts the statements that entry runs), refilled by host calls. */
-#define WSK_FUEL(cost)                                                                   \
-  do {                                                                                   \
-    if (UNLIKELY((instance->wsk.fuel -= (cost)) < 0)) wasm_rt_trap(WSKRT_TRAP_FUEL);    \
+ * compiler counts the statements that entry runs), refilled by host calls.
+ * The floor is loaded afresh each time: another thread raises it to end the
+ * actor (wskrt_interrupt). */
+#define WSK_FUEL(cost)                                                                                   \
+  do {                                                                                                   \
+    if (UNLIKELY((instance->wsk.fuel -= (cost)) < __atomic_load_n(&instance->wsk.fuel_floor, __ATOMIC_RELAXED))) \
+      wasm_rt_trap(WSKRT_TRAP_FUEL);                                                                     \
   } while (0)
+
+/* After a bulk memory or table operation (memory.fill/copy/init,
+ * table.fill/copy/init) that did not trap: its size in fuel, as the
+ * interpreter charges it. `count` is at most 2^32 and `unit_bytes` at most a
+ * page, so the product cannot overflow. */
+#define WSK_BULK_FUEL(count, unit_bytes) \
+  WSK_FUEL((int64_t)((uint64_t)(count) * (uint64_t)(unit_bytes) / instance->wsk.env->config.bulk_fuel_bytes))
+#define WSK_MEMORY_BULK(count) WSK_BULK_FUEL((count), 1)
+#define WSK_TABLE_BULK(count) WSK_BULK_FUEL((count), instance->wsk.env->config.table_element_fuel_bytes)
+/* After memory.grow and table.grow: the pages or elements added, if any. */
+#define WSK_MEMORY_GROWN(result, memory) \
+  if ((result) != UINT32_MAX) WSK_BULK_FUEL((memory)->pages - (result), 65536)
+#define WSK_TABLE_GROWN(result, table) \
+  if ((result) != UINT32_MAX) WSK_TABLE_BULK((table)->size - (result))
 
 /* Inserted at each function entry, in place of wasm2c's FUNC_PROLOGUE: the
  * native stack, then the fuel. */
@@ -325,6 +383,9 @@ typedef struct wsk_instance {
   Z_wsk_instance_t module;
   struct Z_env_instance_t env;
 } wsk_instance;
+
+/* wskrt_interrupt finds the header at the instance's address. */
+_Static_assert(__builtin_offsetof(wsk_instance, module.wsk) == 0, "the wskrt_header must come first");
 
 /* MARK: wasm-rt.h, forwarded */
 
