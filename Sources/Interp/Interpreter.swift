@@ -84,8 +84,24 @@ struct InterpreterEngine: ExecutionTier {
         } catch let error as ModuleLoadError {
             throw error
         } catch {
-            throw ModuleLoadError(source: module.source, problems: ["cannot instantiate: \(firstLine(of: error))"])
+            throw ModuleLoadError(source: module.source, problems: [instantiationProblem(firstLine(of: error))])
         }
+    }
+
+    /// WasmKit's words for an instance it refused, in ours: a body that fails
+    /// validation (`"Expected i64 on the stack top but got i32" at offset
+    /// 0x38`) is said to be invalid, where and what to do; anything else (a
+    /// limit, a trap while instantiating) as WasmKit says it.
+    func instantiationProblem(_ text: String) -> String {
+        let marker = "\" at offset 0x"
+        guard text.first == "\"", let split = text.ranges(of: marker).last else {
+            return "cannot instantiate: \(text)"
+        }
+        let offset = text[split.upperBound...]
+        let reason = text[text.index(after: text.startIndex)..<split.lowerBound]
+        guard !reason.isEmpty, !offset.isEmpty, offset.allSatisfy({ $0.isHexDigit }) else { return "cannot instantiate: \(text)" }
+        return "is not valid WebAssembly: \(reason.prefix(1).lowercased() + reason.dropFirst()) at offset 0x\(offset): "
+            + "the file is corrupt or the compiler that made it is broken; build it again"
     }
 
     private func hostFunction(_ name: String, store: Store, calls: HostCalls, memory box: MemoryBox, fuel: UInt64)
