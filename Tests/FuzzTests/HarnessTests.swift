@@ -11,7 +11,7 @@ import WAT
 /// reads every kind of name a module carries. The fuzzer itself runs in
 /// scripts/test (scripts/fuzz 60), not here.
 @Suite struct HarnessTests {
-    static let corpus = Repository.root + "/Tests/fuzz/corpus"
+    static let corpus = Repository.root + "/build/fuzz/seeds"  // Tests/fuzz/make-corpus writes it
 
     /// wskfuzz, built beside this test bundle: the harness's loader.
     static let wskfuzzBinary: String = {
