@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Compositor
@@ -140,7 +141,7 @@ final class OwnedPixels {
     /// seeded random sequence of window operations.
     @Test(arguments: [7 as UInt64, 42, 1234])
     func damagedFramesEqualFullRecomposite(seed: UInt64) throws {
-        var rng = SeededRandom(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         let width = 240, height = 180
         let backend = HeadlessBackend(width: width, height: height)
         let compositor = Compositor(backend: backend)
@@ -195,7 +196,7 @@ final class OwnedPixels {
     }
 
     @Test func regionsStayDisjointAndCoverWhatWasAdded() {
-        var rng = SeededRandom(seed: 99)
+        var rng = SeededGenerator(seed: 99)
         for _ in 0..<200 {
             var region = Region()
             var added: [Rect] = []
@@ -220,15 +221,3 @@ final class OwnedPixels {
     }
 }
 
-/// SplitMix64, seeded.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

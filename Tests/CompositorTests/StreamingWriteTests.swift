@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 @testable import Compositor
@@ -90,7 +91,7 @@ import Testing
     /// some frames stream (full repaints, big windows moved) and others do
     /// not, so each buffer holds pixels written both ways.
     @Test func damagedFramesEqualFullRecompositeWhenSomeStream() throws {
-        var rng = SeededRandom(seed: 2024)
+        var rng = SeededGenerator(seed: 2024)
         let (width, height) = (1000, 600)
         let backend = HeadlessBackend(width: width, height: height)
         let compositor = Compositor(backend: backend)

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 import WAT
 import WasmParser
@@ -307,7 +308,7 @@ import WasmParser
     /// repeats; bounded by count.
     @Test func corruptedModulesAreRefusedInWords() throws {
         let original = try wat2wasm(reportingActor(body: "(call $report (i64.const 7)) (call $flush (i64.const 1))"))
-        var random = SplitMix64(seed: 0x5EED_1A46)
+        var random = SeededGenerator(seed: 0x5EED_1A46)
         var refused = 0
         for _ in 0..<1500 {
             var bytes = original
@@ -324,15 +325,3 @@ import WasmParser
     }
 }
 
-/// A small seeded generator (SplitMix64), so the corruptions repeat run to run.
-private struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
