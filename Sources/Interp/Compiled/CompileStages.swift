@@ -20,13 +20,7 @@ package struct CompileStages: Sendable {
             _ = try ModuleBuild.translate(module, toolchain: toolchain, limits: limits, into: directory)
             return
         }
-        try writeFile(directory + "/module.wasm", module.bytes)
-        let translated = Subprocess.run(toolchain.wasm2c, [
-            "--no-debug-names", "-n", "wsk", directory + "/module.wasm", "-o", directory + "/module.c",
-        ], limits: limits)
-        if let problem = translated.problem {
-            throw CompileError("\(toolchain.wasm2c) \(problem)")
-        }
+        try ModuleBuild.wasm2c(module.bytes, toolchain: toolchain, limits: limits, into: directory)
     }
 
     /// The whole build (`ModuleBuild`, the rewrite included), in `directory`:

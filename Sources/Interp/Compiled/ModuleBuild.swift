@@ -58,13 +58,7 @@ struct ModuleBuild {
         guard sanitized.functionCount <= limits.functions else {
             throw CompileError("it has \(sanitized.functionCount) functions, more than the \(limits.functions) the compiled tier takes")
         }
-        try writeFile(directory + "/module.wasm", sanitized.bytes)
-        let translated = Subprocess.run(toolchain.wasm2c, [
-            "--no-debug-names", "-n", "wsk", directory + "/module.wasm", "-o", directory + "/module.c",
-        ], limits: limits)
-        if let problem = translated.problem {
-            throw CompileError("\(toolchain.wasm2c) \(problem)")
-        }
+        try wasm2c(sanitized.bytes, toolchain: toolchain, limits: limits, into: directory)
         for file in ["module.c", "module.h"] {
             let text: [UInt8]
             do {
@@ -75,6 +69,20 @@ struct ModuleBuild {
             try ModuleRewrite.checkGenerated(text, file: file, against: sanitized)
         }
         return sanitized
+    }
+
+    /// wasm2c, bounded, on `bytes` (written to `module.wasm`): `module.c` and
+    /// `module.h` in `directory`.
+    static func wasm2c(_ bytes: [UInt8], toolchain: Toolchain, limits: CompileLimits, into directory: String)
+        throws(CompileError)
+    {
+        try writeFile(directory + "/module.wasm", bytes)
+        let translated = Subprocess.run(toolchain.wasm2c, [
+            "--no-debug-names", "-n", "wsk", directory + "/module.wasm", "-o", directory + "/module.c",
+        ], limits: limits)
+        if let problem = translated.problem {
+            throw CompileError("\(toolchain.wasm2c) \(problem)")
+        }
     }
 
     /// One C function per imported host call, as wasm2c declares the import:
