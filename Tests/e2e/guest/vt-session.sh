@@ -15,6 +15,16 @@ if [ "${VT2_SHELL:-}" = 1 ]; then
     setsid -c sh -c 'PS1="tty2# " exec sh -i' </dev/tty2 >/dev/tty2 2>&1 &
     mount -t debugfs debugfs /sys/kernel/debug || say "no debugfs"
 fi
+# Keys typed before a shell is at its prompt can be lost (its terminal is
+# opened and set up as it starts), so the harness is told only once each
+# shell waits in its line editor: no canonical mode, no echo.
+at_prompt() {
+    i=0
+    while ! vtstate "$1" | grep -q "lines=-icanon,-echo" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    vtstate "$1" | grep -q "lines=-icanon,-echo" || say "the shell on $1 is not at its prompt after 10 s"
+}
+at_prompt /dev/tty1
+[ "${VT2_SHELL:-}" = 1 ] && at_prompt /dev/tty2
 say "before: $(vtstate /dev/tty1)"
 while read -r command argument </dev/console; do
     case $command in
