@@ -65,6 +65,8 @@ public final class WasmActorHost: ModuleLauncher, Sendable {
     private let running = Mutex<[ActorID: PreparedWasmActor]>([:])
     private let threads = Mutex<[ActorID: ActorThread]>([:])
     private let counts = Mutex(TierCounts())
+    /// "name tier" of each module whose tier the log has named: once each.
+    private let announced = Mutex<Set<String>>([])
 
     /// `compiler` defaults to the one for the user's cache directory.
     public init(
@@ -124,8 +126,13 @@ public final class WasmActorHost: ModuleLauncher, Sendable {
                 compiled.compiler.compileInBackground(module)
             }
         }
+        let isCompiled = instance is CompiledActor
         counts.withLock { counts in
-            if instance is CompiledActor { counts.compiled += 1 } else { counts.interpreted += 1 }
+            if isCompiled { counts.compiled += 1 } else { counts.interpreted += 1 }
+        }
+        let tierName = isCompiled ? "compiled" : "on the interpreter"
+        if announced.withLock({ $0.insert("\(module.name) \(tierName)").inserted }) {
+            kernel.logger.info("\(module.name) runs \(tierName)")
         }
         return PreparedWasmActor(host: self, context: context, slot: InstanceSlot(instance))
     }

@@ -91,7 +91,7 @@ struct Desktop {
         ModuleCompiler.stopAllBuilds()  // a compile in progress is killed with its process group, not left behind
         input?.stop()
         kiosk?.stop()
-        screen.stop()
+        screen.stop(logger: logger)
         if !host.shutdown(timeout: .seconds(5)) {
             logger.warning("some actors did not stop within 5 s")
         }
@@ -292,9 +292,15 @@ enum ScreenOwner {
         }
     }
 
-    func stop() {
+    /// Stops drawing and waits until nothing more is presented: the output
+    /// is given back (restored) next, and a frame after that would hit a
+    /// display that is no longer wskdesk's.
+    func stop(logger: Logger) {
         switch self {
-        case .uiServer(let server): server.stop()
+        case .uiServer(let server):
+            if !server.stopAndWait(timeout: .seconds(5)) {
+                logger.warning("ui_server did not stop drawing within 5 s; giving the output back anyway")
+            }
         case .framebuffer(let presenter): presenter.stop()
         }
     }

@@ -90,7 +90,46 @@ import WAT
             #expect(counts == TierCounts(interpreted: 1, compiled: 0))
         }
         #expect(log.messages == [
-            "Wasm actors run on the interpreter: wasm2c is not on PATH; install wabt (Debian/Ubuntu: apt-get install wabt)",
+            "Wasm actors not compiled ahead of time (wskdesk compile) run on the interpreter: wasm2c is not on PATH; install wabt (Debian/Ubuntu: apt-get install wabt)",
+        ])
+    }
+
+    /// An object compiled ahead of time loads on a machine without the tools
+    /// (a kiosk image, the package installed without wabt and gcc); one that
+    /// other tools built is built again where there are tools.
+    @Test func cachedObjectsLoadWithoutToolsAndOtherToolsBuildTheirOwn() throws {
+        let (compiler, log) = try Self.isolatedCompiler()
+        let wat = Self.reporter(0xA07)
+        #expect(try runReporter(wat, value: 0xA07, compiler: compiler, tier: .compiled) == TierCounts(interpreted: 0, compiled: 1))
+        let records = try FileManager.default.contentsOfDirectory(atPath: compiler.directory).filter { $0.hasSuffix(".record") }
+        #expect(records.count == 1)
+        let record = compiler.directory + "/" + records[0]
+        let builtHere = try String(contentsOfFile: record, encoding: .utf8)
+
+        // No wasm2c, no compiler: the object is loaded as it is.
+        let bare = ModuleCompiler(directory: compiler.directory, logger: log.logger, searchPath: "/nonexistent")
+        #expect(try runReporter(wat, value: 0xA07, compiler: bare, tier: .compiled) == TierCounts(interpreted: 0, compiled: 1))
+        #expect(try String(contentsOfFile: record, encoding: .utf8) == builtHere)
+
+        // Other versions of the tools (a cc that says another version): built again, and recorded so.
+        let tools = testCacheRoot + "/other-tools-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: tools, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: tools + "/wasm2c", withDestinationPath: try #require(which("wasm2c")))
+        try """
+            #!/bin/sh
+            if [ "$1" = --version ]; then echo "other cc 99.0"; exit 0; fi
+            exec \(try #require(which("cc"))) "$@"
+
+            """.write(toFile: tools + "/cc", atomically: true, encoding: .utf8)
+        chmod(tools + "/cc", 0o755)
+        let other = ModuleCompiler(directory: compiler.directory, logger: log.logger, searchPath: tools)
+        #expect(try runReporter(wat, value: 0xA07, compiler: other, tier: .compiled) == TierCounts(interpreted: 0, compiled: 1))
+        func toolsLine(_ record: String) -> Substring? { record.split(separator: "\n").first { $0.hasPrefix("tools ") } }
+        let builtThere = try String(contentsOfFile: record, encoding: .utf8)
+        #expect(toolsLine(builtHere) != nil && toolsLine(builtThere) != nil && toolsLine(builtThere) != toolsLine(builtHere))
+        #expect(log.messages == [
+            "Wasm actors not compiled ahead of time (wskdesk compile) run on the interpreter: wasm2c is not on PATH; install wabt (Debian/Ubuntu: apt-get install wabt)",
+            "cached object \(compiler.directory)/\(records[0].dropLast(".record".count)).so was built by other tools; rebuilding it",
         ])
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Interp
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import Kernel
@@ -151,16 +152,6 @@ extension Kernel {
     func waitUntilBlocked(_ actor: ActorID) -> Bool {
         eventually { isBlocked(actor) }
     }
-}
-
-/// Polls `condition` every millisecond for up to `timeout`.
-func eventually(timeout: Duration = .seconds(5), _ condition: () -> Bool) -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if condition() { return true }
-        usleep(1000)
-    }
-    return condition()
 }
 
 /// A native actor's blocking work on its own thread (never a Dispatch

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Logging
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import Kernel
@@ -34,16 +35,6 @@ extension Kernel {
     func waitUntilBlocked(_ actor: ActorID) -> Bool {
         eventually { isBlocked(actor) }
     }
-}
-
-/// Polls `condition` every millisecond for up to `timeout`.
-func eventually(timeout: Duration = .seconds(5), _ condition: () -> Bool) -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if condition() { return true }
-        _ = DispatchSemaphore(value: 0).wait(timeout: .now() + .milliseconds(1))
-    }
-    return condition()
 }
 
 /// A blocking syscall run on its own thread, as a native actor would run it.

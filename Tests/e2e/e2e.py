@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from harness.guest import GuestError, Kernel, build_initramfs  # noqa: E402
 from harness.machine import Failure, Machine  # noqa: E402
 from harness.reference import RenderError, References  # noqa: E402
-from harness.scenarios import SCENARIOS, Context  # noqa: E402
+from harness.scenarios import COMPILED, SCENARIOS, Context  # noqa: E402
 
 GUEST = Path(__file__).parent / "guest"
 
@@ -31,6 +31,8 @@ def main():
     parser.add_argument("--actors", help="the actors folder (build/actors)")
     parser.add_argument("--crasher", help="crasher.wasm, the kiosk scenario's app")
     parser.add_argument("--vtstate", help="the static vtstate helper")
+    parser.add_argument("--compiled", help="objects `wskdesk compile` made of the actors (its cache folder), "
+                                           "which the compiled scenario copies into the guest's cache")
     parser.add_argument("--cache", help="where the guest kernel is kept between runs")
     parser.add_argument("--out", help="work folder; artifacts go to OUT/artifacts/SCENARIO")
     options = parser.parse_args()
@@ -39,7 +41,7 @@ def main():
         for s in SCENARIOS:
             print(f"{s.name:16} {s.display}")
         return 0
-    missing = [name for name in ["wskdesk", "actors", "crasher", "vtstate", "cache", "out"] if not getattr(options, name)]
+    missing = [name for name in ["wskdesk", "actors", "crasher", "vtstate", "compiled", "cache", "out"] if not getattr(options, name)]
     if missing:
         parser.error("missing " + ", ".join("--" + name for name in missing))
     unknown = set(options.scenarios) - {s.name for s in SCENARIOS}
@@ -59,7 +61,8 @@ def main():
             out / "initramfs.cpio", kernel=kernel, wskdesk=options.wskdesk, actors=options.actors,
             init=GUEST / "init",
             files={"/bin/vtstate": options.vtstate, "/bin/wskdesk-vt": GUEST / "wskdesk-vt",
-                   "/usr/share/wskdesk/e2e/crasher.wasm": options.crasher})
+                   "/usr/share/wskdesk/e2e/crasher.wasm": options.crasher,
+                   **{f"{COMPILED}/{object.name}": object for object in sorted(Path(options.compiled).iterdir())}})
     except GuestError as error:
         print(f"e2e: cannot build the guest: {error}")
         return 1
@@ -91,7 +94,8 @@ def run_scenario(scenario, kernel, initramfs, references, folder, crasher):
     try:
         machine = Machine(kernel=kernel, initramfs=initramfs, script=scenario.guest, display=scenario.display,
                           workdir=folder, deadline=started + scenario.timeout)
-        scenario.run(Context(machine, references, folder, crasher))
+        context = Context(machine, references, folder, crasher)
+        scenario.run(context)
     except (Failure, RenderError) as failure:
         error = str(failure)
     except Exception:  # a bug in the harness: say where
@@ -101,7 +105,8 @@ def run_scenario(scenario, kernel, initramfs, references, folder, crasher):
             machine.close()
     took = time.monotonic() - started
     if error is None:
-        print(f"e2e: {scenario.name:16} ok      {took:5.1f} s", flush=True)
+        notes = "".join(f"; {note}" for note in context.notes)
+        print(f"e2e: {scenario.name:16} ok      {took:5.1f} s{notes}", flush=True)
         return True
     print(f"e2e: {scenario.name:16} FAILED  {took:5.1f} s: {error}", flush=True)
     if machine:

@@ -39,6 +39,8 @@ public final class UIServer: @unchecked Sendable {
     private let internalEvents = Mutex<[InternalEvent]>([])
     private let running = Atomic<Bool>(false)
     private let flipRequests = DispatchSemaphore(value: 0)
+    /// Signalled as `run()` returns: nothing is drawn or presented after.
+    private let ended = DispatchSemaphore(value: 0)
 
     enum InternalEvent {
         case actorExited(ActorID)
@@ -96,6 +98,7 @@ public final class UIServer: @unchecked Sendable {
         defer {
             flipRequests.signal()
             presenter.join()
+            ended.signal()
         }
         render()
         while running.load(ordering: .acquiring) {
@@ -128,6 +131,17 @@ public final class UIServer: @unchecked Sendable {
     /// Ends `run()`.
     public func stop() {
         post(.stop)
+    }
+
+    /// Ends `run()` and waits until it has returned, so that the output can
+    /// be given back with no frame on its way to it. False if it did not
+    /// return within `timeout`.
+    public func stopAndWait(timeout: Duration) -> Bool {
+        stop()
+        let milliseconds = Int(timeout / .milliseconds(1))
+        guard ended.wait(timeout: .now() + .milliseconds(milliseconds)) == .success else { return false }
+        ended.signal()  // for the next waiter
+        return true
     }
 
     /// Writes what is on screen to a PNG at `path`, on the ui_server thread.

@@ -8,9 +8,12 @@ import Synchronization
 
 /// Turns actor modules into compiled modules: wasm2c, the C compiler, a
 /// shared object loaded with dlopen. Objects are cached per user, keyed by
-/// the module's SHA-256 and the toolchain's identity (tool versions, flags,
-/// the runtime's C); each is stored with a record of its own hash, and one
-/// that does not match its record is rebuilt, never loaded.
+/// the module's SHA-256 and the object format (flags, the runtime's C: see
+/// `Toolchain`); each is stored with a record of its own hash and the tools
+/// that built it. One that does not match its record is rebuilt, never
+/// loaded; one built by other tools than those here is built again with
+/// these; without tools, what is cached still loads (objects compiled ahead
+/// of time with `wskdesk compile`).
 ///
 /// Callers validate a module before asking for its object (the compiled tier
 /// does, as the interpreter would). One compiler per cache directory serves
@@ -210,14 +213,12 @@ public final class ModuleCompiler: Sendable {
             case .failure(let error): state.failed[entry.key] = error
             }
         }
-        // A cache folder that cannot be used was said once for all modules.
-        let folderFailed = state.withLock { state in
-            if case .failure(let folderError)? = state.cache, case .failure(let error) = result {
-                return folderError.description == error.description
-            }
-            return false
+        // A cache folder or tools that cannot be used were said once for all modules.
+        let saidForAll = state.withLock { state in
+            guard case .failure(let error) = result else { return false }
+            return [state.cache?.failure, state.toolchain?.failure].contains { $0?.description == error.description }
         }
-        if case .failure(let error) = result, !folderFailed {
+        if case .failure(let error) = result, !saidForAll {
             sayOnce(entry.key, "\(module.source) runs on the interpreter: \(error)")
         }
         build.finish(result)
@@ -226,18 +227,19 @@ public final class ModuleCompiler: Sendable {
 
     private func build(_ entry: Entry, _ module: CheckedModule) throws(CompileError) -> CompiledModule {
         let cache = try prepareDirectory()
+        let toolchain = try toolchain()
         builders.wait()
         defer { builders.signal() }
         let folder = try cache.makeBuildFolder()
         defer { cache.removeFolder(folder) }
-        let build = ModuleBuild(toolchain: try toolchain(), module: module, directory: cache.path + "/" + folder, limits: limits)
+        let build = ModuleBuild(toolchain: toolchain, module: module, directory: cache.path + "/" + folder, limits: limits)
         try build.run()
         // Hashed, stored and loaded through one descriptor: what is loaded is what the record vouches for.
         let built = try cache.openRegular(folder + "/module.so").get()
         let result = Result { () throws(CompileError) -> CompiledModule in
             // The object goes in place whole (rename), then the record that vouches for it.
             try cache.rename(folder + "/module.so", to: entry.objectName)
-            let record = Record(module: entry.moduleHash, object: SHA256.hex(built.bytes))
+            let record = Record(module: entry.moduleHash, object: SHA256.hex(built.bytes), tools: build.toolchain.versionsHash)
             try writeFile(build.directory + "/record", Array(record.text.utf8))
             try cache.rename(folder + "/record", to: entry.recordName)
             return try CompiledModule(path: CacheDirectory.loadPath(of: built.fd), shownAs: entry.objectPath)
@@ -261,24 +263,31 @@ public final class ModuleCompiler: Sendable {
         let objectPath: String
     }
 
-    /// What vouches for a cached object: the module it was built from and its own hash.
+    /// What vouches for a cached object: the module it was built from, its
+    /// own hash, and the hash of the tools' versions that built it.
     private struct Record: Equatable {
         let module: String
         let object: String
+        let tools: String
 
         static let header = "wskdesk compiled module"
-        var text: String { "\(Record.header)\nmodule \(module)\nobject \(object)\n" }
+        var text: String { "\(Record.header)\nmodule \(module)\nobject \(object)\ntools \(tools)\n" }
 
-        init(module: String, object: String) {
+        init(module: String, object: String, tools: String) {
             self.module = module
             self.object = object
+            self.tools = tools
         }
 
+        /// Nil for anything else, a record of an older wskdesk too (rebuilt).
         init?(text: String) {
             let lines = text.split(separator: "\n")
-            guard lines.count == 3, lines[0] == Record.header, lines[1].hasPrefix("module "), lines[2].hasPrefix("object ")
+            let fields = ["module ", "object ", "tools "]
+            guard lines.count == 4, lines[0] == Record.header,
+                zip(lines.dropFirst(), fields).allSatisfy({ line, field in line.hasPrefix(field) })
             else { return nil }
-            self.init(module: String(lines[1].dropFirst(7)), object: String(lines[2].dropFirst(7)))
+            let values = zip(lines.dropFirst(), fields).map { line, field in String(line.dropFirst(field.count)) }
+            self.init(module: values[0], object: values[1], tools: values[2])
         }
     }
 
@@ -289,7 +298,7 @@ public final class ModuleCompiler: Sendable {
         }
         let moduleHash = SHA256.hex(module.bytes)
         var key = SHA256()
-        key.update(try toolchain().identity)
+        key.update(Toolchain.objectFormat(memoryChecks))
         key.update("\nmodule \(moduleHash)")
         let name = key.finalize()
         return Entry(
@@ -322,9 +331,18 @@ public final class ModuleCompiler: Sendable {
         case .failure(let error): return discard(error.description)
         }
         let recorded = Record(text: String(decoding: record, as: UTF8.self))
-        guard let recorded, recorded == Record(module: entry.moduleHash, object: SHA256.hex(object.bytes)) else {
+        guard let recorded, recorded.module == entry.moduleHash, recorded.object == SHA256.hex(object.bytes) else {
             close(object.fd)
             return discard("cached object \(entry.objectPath) does not match its record")
+        }
+        if let tools = try? toolchain(), recorded.tools != tools.versionsHash {
+            // Built by other tools than those here (an upgrade, or compiled
+            // ahead of time elsewhere): built again with these.
+            close(object.fd)
+            logger.debug("cached object \(entry.objectPath) was built by other tools; rebuilding it")
+            cache.remove(entry.recordName)
+            cache.remove(entry.objectName)
+            return nil
         }
         do {
             // Its descriptor stays open while it is loaded, for ever (see build).
@@ -345,7 +363,7 @@ public final class ModuleCompiler: Sendable {
         if found == nil {
             state.withLock { $0.toolchain = toolchain }
             if case .failure(let error) = toolchain {
-                sayOnce("toolchain", "Wasm actors run on the interpreter: \(error)")
+                sayOnce("toolchain", "Wasm actors not compiled ahead of time (wskdesk compile) run on the interpreter: \(error)")
             }
         }
         return try toolchain.get()
@@ -418,5 +436,12 @@ public final class ModuleCompiler: Sendable {
     private func sayOnce(_ topic: String, _ message: String) {
         let first = state.withLock { $0.said.insert(topic).inserted }
         if first { logger.warning("\(message)") }
+    }
+}
+
+extension Result {
+    /// The error, if this is a failure.
+    fileprivate var failure: Failure? {
+        if case .failure(let error) = self { error } else { nil }
     }
 }

@@ -48,7 +48,7 @@ enum ModuleRewrite {
     static let keptExports: [(name: String, kind: UInt8)] = [("_start", 0), ("memory", 2)]
 
     /// Bumped whenever the rewrite changes what wasm2c is given: part of the
-    /// toolchain identity, and so of every cache key.
+    /// object format (`Toolchain.objectFormat`), and so of every cache key.
     static let version = 1
 
     /// Rewrites `bytes` (already parsed and checked by ModuleCheck) as the

@@ -4,14 +4,37 @@
 
 /// The tools that turn a module into a shared object: wabt's `wasm2c` and a
 /// C compiler (`$CC`, else `cc`, `gcc` or `clang` on `PATH`), with their
-/// versions, which are part of every cache key.
+/// versions.
+///
+/// What an object is made for (`objectFormat`: flags, the runtime's C, the
+/// rewrite) is part of its cache key; which tools built it (`versions`) is
+/// only recorded beside it. A machine without the tools (a kiosk image, a
+/// package installed without wabt and gcc) so loads objects compiled ahead
+/// of time elsewhere, and one with other tools builds its own again.
 struct Toolchain: Sendable {
     let wasm2c: String
     let compiler: String
     /// Flags for the generated C.
     let flags: [String]
-    /// What the versions and flags make of a module: changes whenever any of them does.
-    let identity: String
+    /// The tools' paths and versions: changes whenever either does.
+    let versions: String
+
+    /// What a cached object's record says of the tools that built it.
+    var versionsHash: String {
+        var hash = SHA256()
+        hash.update(versions)
+        return hash.finalize()
+    }
+
+    /// What every object of a cache key is made of, tools aside: changes
+    /// whenever the flags, the runtime's C or the module rewrite do.
+    static func objectFormat(_ checks: MemoryChecks) -> String {
+        [
+            "flags \(flags(checks).joined(separator: " "))",
+            "runtime \(RuntimeSources.version)",
+            "rewrite \(ModuleRewrite.version)",
+        ].joined(separator: "\n")
+    }
 
     /// Only the wsk_* entry points exported; no tail calls, so recursion
     /// always meets the stack check; no FMA contraction, so floating point
@@ -47,15 +70,8 @@ struct Toolchain: Sendable {
         if let problem = compilerVersion.problem {
             return .failure(CompileError("\(compiler) --version \(problem)"))
         }
-        let flags = flags(memoryChecks)
-        let identity = [
-            "wasm2c \(wasm2c) \(wasm2cVersion.output)",
-            "cc \(compiler) \(compilerVersion.output)",
-            "flags \(flags.joined(separator: " "))",
-            "runtime \(RuntimeSources.version)",
-            "rewrite \(ModuleRewrite.version)",
-        ].joined(separator: "\n")
-        return .success(Toolchain(wasm2c: wasm2c, compiler: compiler, flags: flags, identity: identity))
+        let versions = "wasm2c \(wasm2c) \(wasm2cVersion.output)\ncc \(compiler) \(compilerVersion.output)"
+        return .success(Toolchain(wasm2c: wasm2c, compiler: compiler, flags: flags(memoryChecks), versions: versions))
     }
 }
 

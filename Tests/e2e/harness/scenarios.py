@@ -14,6 +14,7 @@ from .machine import Failure, file_name
 SCENARIOS = []
 
 CRASHER = "/usr/share/wskdesk/e2e/crasher.wasm"
+COMPILED = "/usr/share/wskdesk/e2e/compiled"  # objects compiled on the host (`wskdesk compile`)
 
 # Where the default desktop puts things on a 1280x800 screen (Policy and
 # Decorations: margin 24, border 1, title bar 22; paint's ui.rs). Paint's
@@ -72,6 +73,10 @@ class Context:
         self.references = references
         self.artifacts = artifacts
         self.crasher = crasher  # the kiosk test app, on the host
+        self.notes = []  # what the scenario measured, printed with its result
+
+    def note(self, text):
+        self.notes.append(text)
 
     def check(self, condition, message):
         if not condition:
@@ -272,7 +277,7 @@ def fractal(t):
     """The fractal view renders as headless renders it, and again after a
     real wheel step zooms in where the pointer is."""
     t.input_ready()
-    t.machine.wait_for("fractal: view complete", what="the first fractal view")
+    t.note(f"fractal view {view_time(t)} ms interpreted")
     screen = t.same_screen("the default desktop", t.reference())
     default_desktop_checks(t, screen)
     fx, fy, fw, fh = FRACTAL_VIEW
@@ -286,6 +291,34 @@ def fractal(t):
     zoomed = t.same_screen("the zoomed fractal", t.reference(script=[f"move {point[0]} {point[1]}", "scroll -1"], views=2))
     t.check(zoomed.differences(screen, FRACTAL_VIEW), "the wheel did not change the fractal view")
     t.stop_wskdesk(zoomed)
+
+
+COMPILED_DESKTOP = f"""
+mkdir -p /tmp/cache/wskdesk
+cp -r {COMPILED} /tmp/cache/wskdesk/compiled
+""" + desktop()
+
+
+def view_time(t, after=0):
+    """The milliseconds of the first "fractal: view complete in N ms" after line `after`."""
+    line = t.machine.lines[t.machine.wait_for("fractal: view complete", after=after, what="a fractal view")]
+    return int(line.split("view complete in ", 1)[1].split(" ms", 1)[0])
+
+
+@scenario("fractal-compiled", guest=COMPILED_DESKTOP, timeout=120)
+def fractal_compiled(t):
+    """Actors compiled ahead of time on the host (`wskdesk compile`, as for
+    a kiosk image) run compiled on a machine without wasm2c or a C compiler:
+    the desktop shows what headless shows, and the fractal's view time is
+    reported (the interpreter's, for comparison, in the fractal scenario)."""
+    t.input_ready()
+    took = view_time(t)
+    screen = t.same_screen("the default desktop", t.reference())
+    for module in ["paint", "fractal", "mandelbrot"]:
+        t.check(t.log_has(f"{module} runs compiled"), f"{module} did not run compiled: no \"{module} runs compiled\" in the log")
+        t.check(not t.log_has(f"{module} runs on the interpreter"), f"{module} ran on the interpreter")
+    t.note(f"fractal view {took} ms compiled")
+    t.stop_wskdesk(screen)
 
 
 # MARK: Keyboard
