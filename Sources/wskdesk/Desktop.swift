@@ -4,6 +4,7 @@ import Foundation
 import Interp
 import Kernel
 import Logging
+import Synchronization
 
 /// A failure of the environment, said so that a user can act on it.
 struct DesktopError: Error, CustomStringConvertible {
@@ -21,7 +22,9 @@ struct Desktop {
         self.logger = logger
     }
 
-    func run() throws(DesktopError) {
+    /// Runs the desktop until it is told to stop; returns the exit status:
+    /// 0, or `SeatMessages.lostExitStatus` when the seat was lost.
+    func run() throws(DesktopError) -> Int32 {
         // The manifest first: a mistake in it is said before the console changes.
         let manifest = options.uiServer == nil && options.kiosk == nil ? try manifestToRun() : nil
         let console = try takeConsole()
@@ -64,17 +67,25 @@ struct Desktop {
         logger.info("\(backend.name) output \(backend.width)x\(backend.height)")
         let input = try startInput(inputSetup, screen: screen, kernel: kernel, session: session, kiosk: kiosk, stop: stop)
         input?.startScript()
-        if let session, case .uiServer(let server) = screen {
-            session.onDisable = {
-                // The seat has already dropped DRM master: stop drawing
-                // first, so the frames the releases below cause (paint ending
-                // a stroke) are not presented and refused.
-                server.setSuspended(true)
-                input?.suspend()  // every key and button let go; devices closed
+        let seatLost = Atomic<Bool>(false)
+        if let session {
+            if case .uiServer(let server) = screen {
+                session.onDisable = {
+                    // The seat has already dropped DRM master: stop drawing
+                    // first, so the frames the releases below cause (paint ending
+                    // a stroke) are not presented and refused.
+                    server.setSuspended(true)
+                    input?.suspend()  // every key and button let go; devices closed
+                }
+                session.onEnable = {
+                    server.setSuspended(false)
+                    input?.resume()
+                }
             }
-            session.onEnable = {
-                server.setSuspended(false)
-                input?.resume()
+            session.onLost = { [logger] message in
+                logger.error("\(message)")
+                seatLost.store(true, ordering: .releasing)
+                stop.trigger()
             }
             session.start()
         }
@@ -91,10 +102,11 @@ struct Desktop {
         ModuleCompiler.stopAllBuilds()  // a compile in progress is killed with its process group, not left behind
         input?.stop()
         kiosk?.stop()
-        screen.stop()
+        screen.stop(logger: logger)
         if !host.shutdown(timeout: .seconds(5)) {
             logger.warning("some actors did not stop within 5 s")
         }
+        return seatLost.load(ordering: .acquiring) ? SeatMessages.lostExitStatus : 0
     }
 
     /// Headless writes a screenshot by default: there is no screen to look at.
@@ -292,9 +304,13 @@ enum ScreenOwner {
         }
     }
 
-    func stop() {
+    /// Stops drawing and waits until the last frame is out, so that the
+    /// output can be given back with nothing presented on it afterwards
+    /// (a frame presented after that was an error logged at every exit).
+    func stop(logger: Logger) {
         switch self {
-        case .uiServer(let server): server.stop()
+        case .uiServer(let server):
+            if !server.stop(waitingUpTo: 5) { logger.warning("ui_server did not stop within 5 s") }
         case .framebuffer(let presenter): presenter.stop()
         }
     }

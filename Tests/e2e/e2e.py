@@ -59,7 +59,8 @@ def main():
             out / "initramfs.cpio", kernel=kernel, wskdesk=options.wskdesk, actors=options.actors,
             init=GUEST / "init",
             files={"/bin/vtstate": options.vtstate, "/bin/wskdesk-vt": GUEST / "wskdesk-vt",
-                   "/usr/share/wskdesk/e2e/crasher.wasm": options.crasher})
+                   "/usr/share/wskdesk/e2e/crasher.wasm": options.crasher},
+            programs=["/usr/sbin/seatd"])  # the ordinary-user scenarios' seat
     except GuestError as error:
         print(f"e2e: cannot build the guest: {error}")
         return 1

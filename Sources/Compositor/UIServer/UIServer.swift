@@ -39,6 +39,8 @@ public final class UIServer: @unchecked Sendable {
     private let internalEvents = Mutex<[InternalEvent]>([])
     private let running = Atomic<Bool>(false)
     private let flipRequests = DispatchSemaphore(value: 0)
+    /// Signalled once `run()` has returned: nothing is drawn after that.
+    private let loopEnded = DispatchSemaphore(value: 0)
 
     enum InternalEvent {
         case actorExited(ActorID)
@@ -96,6 +98,7 @@ public final class UIServer: @unchecked Sendable {
         defer {
             flipRequests.signal()
             presenter.join()
+            loopEnded.signal()
         }
         render()
         while running.load(ordering: .acquiring) {
@@ -128,6 +131,16 @@ public final class UIServer: @unchecked Sendable {
     /// Ends `run()`.
     public func stop() {
         post(.stop)
+    }
+
+    /// Ends `run()` and waits up to `seconds` until it has returned, so
+    /// that the output can be given back with no frame being drawn or
+    /// presented on it any more. False if the loop did not end in time.
+    public func stop(waitingUpTo seconds: Double) -> Bool {
+        stop()
+        guard loopEnded.wait(timeout: .now() + seconds) == .success else { return false }
+        loopEnded.signal()  // ended for any later wait too
+        return true
     }
 
     /// Writes what is on screen to a PNG at `path`, on the ui_server thread.
