@@ -1,5 +1,3 @@
-import Foundation
-
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -84,10 +82,10 @@ enum SeatMessages {
         let quote = quoted(attempt.said)
         switch (SeatBackend(rawValue: attempt.backend), attempt.errno) {
         case (.seatd, ENOENT), (.seatd, ECONNREFUSED):
-            return "seatd is not running (no \(socketPath(in: attempt.said)))\(quote): start it, "
+            return "seatd is not running\(quote): start it, "
                 + "e.g. `sudo systemctl enable --now seatd` (Debian runs `seatd -g video`)"
         case (.seatd, EACCES), (.seatd, EPERM):
-            return "seatd refused you its socket \(socketPath(in: attempt.said))\(quote): join the group seatd runs with "
+            return "seatd refused you its socket\(quote): join the group seatd runs with "
                 + "(Debian: `sudo adduser $USER video`), then log in again"
         case (.seatd, EBUSY):
             return "seatd's seat is taken: another program (a compositor, an X server) is active on it\(quote): "
@@ -101,17 +99,6 @@ enum SeatMessages {
         default:
             return "\(attempt.backend): \(describe(attempt.errno))\(quote)"
         }
-    }
-
-    /// The socket libseat tried to reach ("Could not connect to socket PATH: ...").
-    private static func socketPath(in said: [String]) -> String {
-        let prefix = "Could not connect to socket "
-        for line in said where line.hasPrefix(prefix) {
-            if let colon = line.dropFirst(prefix.count).firstIndex(of: ":") {
-                return String(line[line.index(line.startIndex, offsetBy: prefix.count)..<colon])
-            }
-        }
-        return ProcessInfo.processInfo.environment["SEATD_SOCK"] ?? "/run/seatd.sock"
     }
 
     /// " (libseat: A; B)", or nothing when libseat said nothing.

@@ -211,7 +211,7 @@ enum SeatLog {
         libseat_set_log_level(LIBSEAT_LOG_LEVEL_INFO)
         wsk_libseat_set_log_sink { _, level, line in
             guard let line else { return }
-            let text = String(cString: line).trimmingCharacters(in: .whitespacesAndNewlines)
+            let text = SeatLog.withoutSourceLocation(String(cString: line).trimmingCharacters(in: .whitespacesAndNewlines))
             let logger = SeatLog.state.withLock { s in
                 if SeatLog.isWorthSaying(text, isError: level == Int32(LIBSEAT_LOG_LEVEL_ERROR.rawValue)) { s.lines = (s.lines + [text]).suffix(SeatLog.kept) }
                 return s.logger
@@ -220,8 +220,17 @@ enum SeatLog {
         }
     }
 
+    /// Whether a line of libseat's says why something failed. "Backend 'X'
+    /// failed to open seat: ..." only repeats what the message says already.
     static func isWorthSaying(_ text: String, isError: Bool) -> Bool {
-        isError || text.hasPrefix("Could not")
+        (isError || text.hasPrefix("Could not")) && !text.hasPrefix("Backend '")
+    }
+
+    /// libseat starts each line with where in its source it was logged
+    /// ("[libseat/backend/seatd.c:64] "): of no use to a user.
+    static func withoutSourceLocation(_ line: String) -> String {
+        guard line.hasPrefix("["), let end = line.range(of: "] ") else { return line }
+        return String(line[end.upperBound...])
     }
 
     /// The lines kept since the last call, oldest first; forgets them.

@@ -28,7 +28,7 @@ import Testing
             SeatAttempt(backend: "logind", errno: ENODATA, said: [Self.noLogindSession]),
         ], isRoot: false)
         #expect(message == "no seat for wskdesk: "
-            + "seatd is not running (no /run/seatd.sock) (libseat: \(Self.noSocket)): start it, "
+            + "seatd is not running (libseat: \(Self.noSocket)): start it, "
             + "e.g. `sudo systemctl enable --now seatd` (Debian runs `seatd -g video`); "
             + "logind gave no session (libseat: \(Self.noLogindSession)): "
             + "log in on a VT (not through su or ssh) of a system running systemd-logind "
@@ -39,15 +39,14 @@ import Testing
     @Test func aSocketSeatdKeepsFromYouSaysWhichGroupToJoin() {
         let said = ["Could not connect to socket /run/seatd.sock: Permission denied"]
         #expect(SeatMessages.cause(of: SeatAttempt(backend: "seatd", errno: EACCES, said: said))
-            == "seatd refused you its socket /run/seatd.sock (libseat: \(said[0])): "
+            == "seatd refused you its socket (libseat: \(said[0])): "
             + "join the group seatd runs with (Debian: `sudo adduser $USER video`), then log in again")
     }
 
     @Test func aSeatTakenBySomeoneElseIsSaidSo() {
-        let said = ["Backend 'seatd' failed to open seat: Device or resource busy"]
-        #expect(SeatMessages.cause(of: SeatAttempt(backend: "seatd", errno: EBUSY, said: said))
-            == "seatd's seat is taken: another program (a compositor, an X server) is active on it "
-            + "(libseat: \(said[0])): quit it, or run wskdesk on another VT")
+        #expect(SeatMessages.cause(of: SeatAttempt(backend: "seatd", errno: EBUSY, said: []))
+            == "seatd's seat is taken: another program (a compositor, an X server) is active on it: "
+            + "quit it, or run wskdesk on another VT")
         #expect(SeatMessages.cause(of: SeatAttempt(backend: "logind", errno: EBUSY, said: []))
             == "logind: another program already controls this session: quit it, or log in on another VT")
     }
@@ -90,6 +89,13 @@ import Testing
         #expect(SeatLog.isWorthSaying(Self.noSocket, isError: false), "libseat logs a missing socket at info level")
         #expect(!SeatLog.isWorthSaying("Seat opened with backend 'seatd'", isError: false))
         #expect(!SeatLog.isWorthSaying("Enabling seat", isError: false))
+        #expect(!SeatLog.isWorthSaying("Backend 'seatd' failed to open seat: No such file or directory", isError: true),
+                "the message names the backend already")
+    }
+
+    @Test func libseatsSourceLocationsAreDropped() {
+        #expect(SeatLog.withoutSourceLocation("[libseat/backend/seatd.c:64] \(Self.noSocket)") == Self.noSocket)
+        #expect(SeatLog.withoutSourceLocation("Enabling seat") == "Enabling seat")
     }
 
     @Test func theManPageDocumentsTheSeatLossStatus() {

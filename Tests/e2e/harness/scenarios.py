@@ -675,7 +675,7 @@ def user_no_seatd(t):
     t.check(line.endswith("exited 1"), f"wskdesk without a seat: {line!r}, expected exit status 1")
     said = m.lines_with("no seat for wskdesk:")
     t.check(said, "wskdesk did not say it has no seat")
-    for words in ["seatd is not running (no /run/seatd.sock)", "start it, e.g. `sudo systemctl enable --now seatd`",
+    for words in ["seatd is not running (libseat: Could not connect to socket /run/seatd.sock: No such file or directory)", "start it, e.g. `sudo systemctl enable --now seatd`",
                   "logind gave no session (libseat: "]:
         t.check(words in said[0], f"the message does not say {words!r}: {said[0]!r}")
     t.check(not t.log_has("within 5 s"), "wskdesk waited for a seat that could not come")
