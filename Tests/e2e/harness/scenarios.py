@@ -601,7 +601,7 @@ as_user() {
 }
 
 start_seatd() {
-    SEATD_LOGLEVEL=info /usr/sbin/seatd -g video >/dev/console 2>&1 &
+    /usr/sbin/seatd -g video -l info >/dev/console 2>&1 &
     SEATD_PID=$!
     i=0
     while [ ! -S /run/seatd.sock ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
