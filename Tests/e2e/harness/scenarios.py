@@ -699,7 +699,7 @@ def seatd_killed(t):
     exits with status 3 (for systemd's Restart=always), tty1 is back in text
     mode, and nothing else is logged as an error on the way out."""
     m = t.machine
-    m.wait_for("is ours (libseat's seatd backend)", what="wskdesk to get the seat from seatd")
+    m.wait_for("Opened client 1 on seat0", what="seatd to give wskdesk the seat")
     t.input_ready()
     runs_as_the_user(t)
     desktop = t.same_screen("the default desktop", t.reference())

@@ -14,7 +14,7 @@ extension DisplayError {
     }
 
     /// `path` exists but is no DRM device node (`kind`: "a regular file",
-    /// "a character device 1:3"): nothing to ask a seat for.
+    /// "the character device 1:3"): nothing to ask a seat for.
     package static func notDRMDevice(_ path: String, kind: String) -> DisplayError {
         DisplayError("\(path) is not a DRM device (it is \(kind)): pass a card from /dev/dri (ls /dev/dri), or leave --drm-device out")
     }
