@@ -4,6 +4,7 @@ import Foundation
 import Interp
 import Kernel
 import Logging
+import Synchronization
 
 /// A failure of the environment, said so that a user can act on it.
 struct DesktopError: Error, CustomStringConvertible {
@@ -21,7 +22,9 @@ struct Desktop {
         self.logger = logger
     }
 
-    func run() throws(DesktopError) {
+    /// Runs the desktop until it is told to stop; returns the exit status:
+    /// 0, or `SeatMessages.lostExitStatus` when the seat was lost.
+    func run() throws(DesktopError) -> Int32 {
         // The manifest first: a mistake in it is said before the console changes.
         let manifest = options.uiServer == nil && options.kiosk == nil ? try manifestToRun() : nil
         let console = try takeConsole()
@@ -64,17 +67,25 @@ struct Desktop {
         logger.info("\(backend.name) output \(backend.width)x\(backend.height)")
         let input = try startInput(inputSetup, screen: screen, kernel: kernel, session: session, kiosk: kiosk, stop: stop)
         input?.startScript()
-        if let session, case .uiServer(let server) = screen {
-            session.onDisable = {
-                // The seat has already dropped DRM master: stop drawing
-                // first, so the frames the releases below cause (paint ending
-                // a stroke) are not presented and refused.
-                server.setSuspended(true)
-                input?.suspend()  // every key and button let go; devices closed
+        let seatLost = Atomic<Bool>(false)
+        if let session {
+            if case .uiServer(let server) = screen {
+                session.onDisable = {
+                    // The seat has already dropped DRM master: stop drawing
+                    // first, so the frames the releases below cause (paint ending
+                    // a stroke) are not presented and refused.
+                    server.setSuspended(true)
+                    input?.suspend()  // every key and button let go; devices closed
+                }
+                session.onEnable = {
+                    server.setSuspended(false)
+                    input?.resume()
+                }
             }
-            session.onEnable = {
-                server.setSuspended(false)
-                input?.resume()
+            session.onLost = { [logger] message in
+                logger.error("\(message)")
+                seatLost.store(true, ordering: .releasing)
+                stop.trigger()
             }
             session.start()
         }
@@ -95,6 +106,7 @@ struct Desktop {
         if !host.shutdown(timeout: .seconds(5)) {
             logger.warning("some actors did not stop within 5 s")
         }
+        return seatLost.load(ordering: .acquiring) ? SeatMessages.lostExitStatus : 0
     }
 
     /// Headless writes a screenshot by default: there is no screen to look at.

@@ -31,6 +31,19 @@ struct Manual: ParsableCommand {
             lines.append(".fi")
         }
         lines += [
+            ".SH SEAT",
+            "On a VT wskdesk gets the display and input devices through libseat: from seatd (its socket, "
+                + "\\fI/run/seatd.sock\\fR, is open to the group seatd runs with: Debian runs \\fBseatd \\-g video\\fR) "
+                + "or from logind (a session from logging in on that VT). "
+                + "An ordinary user needs one of them; root without either opens the devices itself. "
+                + "\\fBLIBSEAT_BACKEND\\fR=\\fIseatd\\fR|\\fIlogind\\fR|\\fIbuiltin\\fR picks one.",
+            ".SH \"EXIT STATUS\"",
+            ".TP", "0", "stopped as asked (a signal, the quit key, the kiosk's admin box)",
+            ".TP", "1", "an error: said on the log's last line",
+            ".TP", "\(SeatMessages.lostExitStatus)",
+            "the seat was lost while wskdesk ran (seatd or logind went away): the display and input devices are gone. "
+                + "A service manager that restarts wskdesk (the kiosk unit's \\fBRestart=always\\fR) starts it again",
+            ".TP", "64", "a mistake in the command line",
             ".SH FILES",
             ".TP", "\\fIPREFIX/share/wskdesk/actors\\fR", "apps, \\fIplugins/\\fR and \\fIformulas/\\fR",
             ".TP", "\\fIPREFIX/share/wskdesk/sdk\\fR", "the Rust SDK's sources, for building plugins",

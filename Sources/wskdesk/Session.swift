@@ -34,7 +34,19 @@ final class Session: @unchecked Sendable {
     /// Called when the VT is switched back: devices may be used again.
     var onEnable: @Sendable () -> Void = {}
 
-    /// Opens the seat and waits until it is ours.
+    /// Called once, on the session thread, when the seat's connection breaks
+    /// (seatd or logind gone): the devices are gone too. Its argument says so.
+    var onLost: @Sendable (String) -> Void = { _ in }
+
+    /// The libseat backend that gave the seat: "seatd", "logind", "builtin".
+    private(set) var backend = ""
+
+    /// How long the seat may take to become ours once opened.
+    static let enableTimeout = 5
+
+    /// Opens the seat and waits until it is ours. Each backend is asked in
+    /// turn (`SeatBackend.candidates`), so that the error names what each
+    /// one said.
     init(logger: Logger) throws(DesktopError) {
         self.logger = logger
         listener = .allocate(capacity: 1)
@@ -42,23 +54,44 @@ final class Session: @unchecked Sendable {
             enable_seat: { _, data in Unmanaged<Session>.fromOpaque(data!).takeUnretainedValue().enabledByLibseat() },
             disable_seat: { _, data in Unmanaged<Session>.fromOpaque(data!).takeUnretainedValue().disabledByLibseat() }))
         SeatLog.route(to: logger)
-        let opened = libseat_open_seat(listener, Unmanaged.passUnretained(self).toOpaque())
-        guard let opened else {
-            let reason = String(cString: strerror(errno))
-            let tried = SeatLog.recentErrors().map { "\n  libseat: \($0)" }.joined()
-            throw DesktopError(description: "no seat available (\(reason)): run wskdesk from a VT with logind or seatd running, or as root\(tried)")
+        let isRoot = getuid() == 0
+        var attempts: [SeatAttempt] = []
+        for name in SeatBackend.candidates(named: ProcessInfo.processInfo.environment["LIBSEAT_BACKEND"], isRoot: isRoot) {
+            let opened = Self.withBackend(name) { libseat_open_seat(listener, Unmanaged.passUnretained(self).toOpaque()) }
+            let code = errno
+            let said = SeatLog.takeLines()
+            if let opened {
+                seat = opened
+                backend = name
+                break
+            }
+            attempts.append(SeatAttempt(backend: name, errno: code, said: said))
         }
-        seat = opened
-        let deadline = Date().addingTimeInterval(5)
-        while !enabled.load(ordering: .acquiring) && Date() < deadline {
-            _ = libseat_dispatch(opened, 100)
+        guard let opened = seat else { throw DesktopError(description: SeatMessages.noSeat(attempts, isRoot: isRoot)) }
+        let deadline = Date().addingTimeInterval(TimeInterval(Self.enableTimeout))
+        var broken = false
+        while !enabled.load(ordering: .acquiring) && !broken && Date() < deadline {
+            broken = libseat_dispatch(opened, 100) < 0
         }
         guard enabled.load(ordering: .acquiring) else {
+            let said = SeatLog.takeLines()
             libseat_close_seat(opened)
             seat = nil
-            throw DesktopError(description: "the seat was not given to wskdesk within 5 s: is another session active on this VT?")
+            throw DesktopError(description: broken ? SeatMessages.lost(backend: backend, said: said)
+                : SeatMessages.notEnabled(backend: backend, seconds: Self.enableTimeout, said: said))
         }
-        logger.info("seat \(String(cString: libseat_seat_name(opened))) is ours")
+        logger.info("seat \(String(cString: libseat_seat_name(opened))) is ours (libseat's \(backend) backend)")
+    }
+
+    /// Runs `body` with LIBSEAT_BACKEND set to `name` (libseat reads it in
+    /// libseat_open_seat), then puts the variable back as it was.
+    private static func withBackend<T>(_ name: String, _ body: () -> T) -> T {
+        let before = getenv("LIBSEAT_BACKEND").map { String(cString: $0) }
+        setenv("LIBSEAT_BACKEND", name, 1)
+        defer {
+            if let before { setenv("LIBSEAT_BACKEND", before, 1) } else { unsetenv("LIBSEAT_BACKEND") }
+        }
+        return body()
     }
 
     deinit {
@@ -71,16 +104,14 @@ final class Session: @unchecked Sendable {
         listener.deallocate()
     }
 
-    /// Watches the seat for VT switches on a thread of its own.
+    /// Watches the seat for VT switches on a thread of its own, and for its
+    /// loss: libseat_dispatch failing, or the connection hanging up (seatd's
+    /// socket, logind's bus).
     func start() {
         let thread = Thread { [self] in
-            while running.load(ordering: .acquiring) {
-                let fd = lock.withLock { _ in seat.map { libseat_get_fd($0) } ?? -1 }
-                guard fd >= 0 else { break }
-                var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-                if poll(&pfd, 1, 200) > 0 {
-                    lock.withLock { _ in if let seat { _ = libseat_dispatch(seat, 0) } }
-                }
+            if let reason = watch() {
+                logger.debug("the seat's connection broke: \(reason)")
+                onLost(SeatMessages.lost(backend: backend, said: SeatLog.takeLines()))
             }
             done.signal()
         }
@@ -88,12 +119,29 @@ final class Session: @unchecked Sendable {
         thread.start()
     }
 
+    /// Dispatches the seat's events until `close()`; returns why it stopped
+    /// early when the seat's connection broke.
+    private func watch() -> String? {
+        while running.load(ordering: .acquiring) {
+            let fd = lock.withLock { _ in seat.map { libseat_get_fd($0) } ?? -1 }
+            guard fd >= 0 else { return "libseat has no connection" }
+            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&pfd, 1, 200) > 0 else { continue }
+            // What is queued is dispatched first: a last disable comes before the hangup.
+            let dispatched = lock.withLock { _ in seat.map { libseat_dispatch($0, 0) } ?? 0 }
+            if dispatched < 0 { return "libseat_dispatch: \(String(cString: strerror(errno)))" }
+            if pfd.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 { return "hangup on fd \(fd)" }
+        }
+        return nil
+    }
+
     /// Opens a device node through the seat.
     func openDevice(_ path: String) throws -> Int32 {
         var fd: Int32 = -1
         let id = lock.withLock { _ in seat.map { libseat_open_device($0, path, &fd) } ?? -1 }
         guard id >= 0, fd >= 0 else {
-            throw DesktopError(description: "the seat refused to open \(path): \(String(cString: strerror(errno)))")
+            let code = errno
+            throw DesktopError(description: SeatMessages.deviceRefused(path, errno: code, said: SeatLog.takeLines()))
         }
         devices.withLock { $0[fd] = id }
         return fd
@@ -149,28 +197,47 @@ final class Session: @unchecked Sendable {
     }
 }
 
-/// libseat's own log, which it would print to stderr: its errors while it
-/// looks for a backend (logind, seatd, builtin) are only news when none
-/// works, so they go to the debug log and are kept for that message.
+/// libseat's own log, which it would print to stderr: its lines go to the
+/// debug log, and its errors (and "Could not ..." lines, which it logs at
+/// info level for a missing seatd socket) are kept for the next message
+/// that needs to say what libseat said.
 enum SeatLog {
-    private static let state = Mutex<(logger: Logger?, errors: [String])>((nil, []))
+    private static let state = Mutex<(logger: Logger?, lines: [String])>((nil, []))
+    /// At most this many kept lines: the newest.
+    static let kept = 6
 
     static func route(to logger: Logger) {
         state.withLock { $0 = (logger, []) }
         libseat_set_log_level(LIBSEAT_LOG_LEVEL_INFO)
         wsk_libseat_set_log_sink { _, level, line in
             guard let line else { return }
-            let text = String(cString: line).trimmingCharacters(in: .whitespacesAndNewlines)
+            let text = SeatLog.withoutSourceLocation(String(cString: line).trimmingCharacters(in: .whitespacesAndNewlines))
             let logger = SeatLog.state.withLock { s in
-                if level == Int32(LIBSEAT_LOG_LEVEL_ERROR.rawValue) { s.errors = (s.errors + [text]).suffix(4) }
+                if SeatLog.isWorthSaying(text, isError: level == Int32(LIBSEAT_LOG_LEVEL_ERROR.rawValue)) { s.lines = (s.lines + [text]).suffix(SeatLog.kept) }
                 return s.logger
             }
             logger?.debug("libseat: \(text)")
         }
     }
 
-    /// The last few errors libseat reported.
-    static func recentErrors() -> [String] {
-        state.withLock { $0.errors }
+    /// Whether a line of libseat's says why something failed. "Backend 'X'
+    /// failed to open seat: ..." only repeats what the message says already.
+    static func isWorthSaying(_ text: String, isError: Bool) -> Bool {
+        (isError || text.hasPrefix("Could not")) && !text.hasPrefix("Backend '")
+    }
+
+    /// libseat starts each line with where in its source it was logged
+    /// ("[libseat/backend/seatd.c:64] "): of no use to a user.
+    static func withoutSourceLocation(_ line: String) -> String {
+        guard line.hasPrefix("["), let end = line.range(of: "] ") else { return line }
+        return String(line[end.upperBound...])
+    }
+
+    /// The lines kept since the last call, oldest first; forgets them.
+    static func takeLines() -> [String] {
+        state.withLock { s in
+            defer { s.lines = [] }
+            return s.lines
+        }
     }
 }

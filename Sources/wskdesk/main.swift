@@ -97,12 +97,14 @@ struct Run: ParsableCommand {
             print("wskdesk: \(error.description)")
             throw ExitCode(1)
         }
+        let status: Int32
         do {
-            try Desktop(options: self, logger: logger).run()
+            status = try Desktop(options: self, logger: logger).run()
         } catch {
             logger.error("\(error.description)")
             throw ExitCode(1)
         }
+        if status != 0 { throw ExitCode(status) }
     }
 }
 

@@ -204,7 +204,7 @@ import Compositor
             try OutputChoice.plan(Self.card, connector: "VGA-1", mode: nil, device: "/dev/dri/card0")
         }
         #expect(unplugged?.description
-            == "connector VGA-1 on /dev/dri/card0 has no display connected: plug one in, or choose another with --connector")
+            == "connector VGA-1 on /dev/dri/card0 has no display connected: plug one in, or choose another with --output")
 
         let badMode = #expect(throws: DisplayError.self) {
             try OutputChoice.plan(Self.card, connector: "HDMI-A-1", mode: ModeRequest(parsing: "1920x1080@60"), device: "/dev/dri/card0")
@@ -348,29 +348,50 @@ import Compositor
             == "/dev/dri/card0 (tegra) has no dumb buffers, so it cannot show CPU-drawn frames: use --backend headless")
     }
 
-    @Test func aFileThatIsNotACardIsRefusedAndClosed() throws {
-        let closed = Mutex<[Int32]>([])
-        var openedFD: Int32 = -1
+    @Test(arguments: [
+        ("/dev/null", "the character device 1:3"),
+        ("/etc/passwd", "a regular file"),
+        ("/tmp", "a directory"),
+    ])
+    func aPathThatIsNoDRMNodeIsRefusedBeforeTheSeatIsAsked(path: String, kind: String) {
+        // seatd answers "No such file or directory" for a device type it does
+        // not hand out: the seat must not be asked about these at all.
+        let asked = Mutex<[String]>([])
         let error = #expect(throws: DisplayError.self) {
-            _ = try DRMBackend(
-                devicePath: "/dev/null",
-                openFD: { path in openedFD = open(path, O_RDWR | O_CLOEXEC); return openedFD },
-                closeFD: { fd in closed.withLock { $0.append(fd) }; close(fd) })
+            _ = try DRMBackend(devicePath: path, openFD: { path in asked.withLock { $0.append(path) }; return -1 })
         }
         #expect(error?.description
-            == "/dev/null cannot set display modes (a render-only GPU?): pick another /dev/dri/card*, or use --backend headless")
-        #expect(openedFD >= 0)
-        #expect(closed.withLock { $0 } == [openedFD], "closed once, through the session's closer")
+            == "\(path) is not a DRM device (it is \(kind)): pass a card from /dev/dri (ls /dev/dri), or leave --drm-device out")
+        #expect(asked.withLock { $0 } == [])
+    }
+
+    @Test func aMissingPathIsNotAskedForEither() {
+        let error = #expect(throws: DisplayError.self) {
+            _ = try DRMBackend(devicePath: "/nonexistent/card0", openFD: { _ in Issue.record("the seat was asked"); return -1 })
+        }
+        #expect(error?.description == "no DRM device at /nonexistent/card0: check the path (ls /dev/dri), or use --backend headless")
+    }
+
+    @Test func deviceNumbersSplitAsGlibcDoes() {
+        // makedev(226, 0) and makedev(259, 70000) as glibc encodes them (sys/sysmacros.h).
+        #expect(DRMDevice.deviceNumbers(dev_t(226 << 8)) == (226, 0))
+        let big: UInt64 = ((259 & 0xfff) << 8) | ((259 & ~0xfff) << 32) | (70000 & 0xff) | ((70000 & ~0xff) << 12)
+        #expect(DRMDevice.deviceNumbers(dev_t(big)) == (259, 70000))
+    }
+
+    @Test func aDisconnectedConnectorPointsAtTheRealOption() {
+        #expect(DisplayError.notConnected("HDMI-A-1", on: "/dev/dri/card0").description
+            == "connector HDMI-A-1 on /dev/dri/card0 has no display connected: plug one in, or choose another with --output")
     }
 
     @Test func sessionOpenerErrorsPassThrough() {
         struct SeatRefused: Error, CustomStringConvertible { var description: String { "seat said no" } }
         let wrapped = #expect(throws: DisplayError.self) {
-            _ = try DRMBackend(devicePath: "/dev/dri/card0", openFD: { _ in throw SeatRefused() })
+            _ = try DRMDevice.open("/dev/dri/card0", opener: { _ in throw SeatRefused() })
         }
         #expect(wrapped?.description == "cannot open /dev/dri/card0 through the session: seat said no")
         let own = #expect(throws: DisplayError.self) {
-            _ = try DRMBackend(devicePath: "/dev/dri/card0", openFD: { _ in throw DisplayError("as is") })
+            _ = try DRMDevice.open("/dev/dri/card0", opener: { _ in throw DisplayError("as is") })
         }
         #expect(own?.description == "as is")
     }

@@ -62,7 +62,8 @@ def main():
             init=GUEST / "init",
             files={"/bin/vtstate": options.vtstate, "/bin/wskdesk-vt": GUEST / "wskdesk-vt",
                    "/usr/share/wskdesk/e2e/crasher.wasm": options.crasher,
-                   **{f"{COMPILED}/{object.name}": object for object in sorted(Path(options.compiled).iterdir())}})
+                   **{f"{COMPILED}/{object.name}": object for object in sorted(Path(options.compiled).iterdir())}},
+            programs=["/usr/sbin/seatd"])  # the ordinary-user scenarios' seat
     except GuestError as error:
         print(f"e2e: cannot build the guest: {error}")
         return 1

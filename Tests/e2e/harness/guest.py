@@ -170,9 +170,10 @@ def shared_libraries(binary):
     return libs
 
 
-def build_initramfs(path, *, kernel, wskdesk, actors, init, files):
+def build_initramfs(path, *, kernel, wskdesk, actors, init, files, programs=()):
     """Writes the guest image to `path`. `files` maps guest paths to host
-    files (static helpers, scripts, test apps)."""
+    files (static helpers, scripts, test apps); `programs` are host
+    binaries copied to the same path with every library they load."""
     image = Initramfs()
     for name in ["dev", "proc", "sys", "run", "tmp", "root", "etc"]:
         image.directory(name)
@@ -190,6 +191,13 @@ def build_initramfs(path, *, kernel, wskdesk, actors, init, files):
     for lib in shared_libraries(wskdesk):
         image.copy(lib)
         lib_dirs.append(os.path.dirname(lib))
+    for program in programs:
+        if not os.path.exists(program):
+            raise GuestError(f"{program} missing: scripts/setup --e2e installs it")
+        image.copy(program)
+        for lib in shared_libraries(program):
+            image.copy(lib)
+            lib_dirs.append(os.path.dirname(lib))
     image.file("/etc/ld-library-path", (":".join(dict.fromkeys(lib_dirs)) + "\n").encode())
     image.copy_tree(actors, "/usr/share/wskdesk/actors")
     if not os.path.isdir(DATA_DIRS[0]):

@@ -609,3 +609,142 @@ def vt_sigterm(t):
 @scenario("vt-sigkill", guest=VT_SESSION)
 def vt_sigkill(t):
     vt(t, "KILL")
+
+
+# MARK: An ordinary user's seat (seatd)
+
+# Guest script: an ordinary user, `kiosk` (uid 1000), in the group seatd
+# serves (video, as Debian runs `seatd -g video`), logged in on tty1: it owns
+# tty1, its controlling terminal. The DRM and input devices are root's alone.
+# `as_user ARGS...` starts `wskdesk run ARGS` as that user on tty1, its log
+# on the serial console and its pid in $WSKDESK_PID; `start_seatd` starts
+# seatd as root, its pid in $SEATD_PID.
+USER_ON_TTY1 = r"""
+echo "kiosk:x:1000:1000::/tmp/kiosk:/bin/sh" >>/etc/passwd
+echo "video:x:44:kiosk" >>/etc/group
+echo "kiosk:x:1000:" >>/etc/group
+mkdir -p /tmp/kiosk && chown 1000:1000 /tmp/kiosk
+chown 1000 /dev/tty1
+chown 0:0 /dev/dri/* /dev/input/event* && chmod 600 /dev/dri/* /dev/input/event*
+say "devices: $(ls -ln /dev/dri/card0 /dev/input/event0 | awk '{ printf "%s %s:%s ", $NF, $1, $3 }')"
+
+as_user() {
+    setsid -c su kiosk -c "exec wskdesk run --log-file /tmp/kiosk/wskdesk.log $*" </dev/tty1 >/dev/console 2>&1 &
+    WSKDESK_PID=$!
+}
+
+start_seatd() {
+    /usr/sbin/seatd -g video -l info >/dev/console 2>&1 &
+    SEATD_PID=$!
+    i=0
+    while [ ! -S /run/seatd.sock ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    say "seatd: $(ls -ln /run/seatd.sock | awk '{ print $1, $3 ":" $4 }')"
+}
+
+# `exited`: wait for wskdesk, then report its exit status and tty1's modes.
+exited() {
+    wait $WSKDESK_PID
+    say "wskdesk exited $?"
+    say "after: $(vtstate /dev/tty1)"
+}
+
+# `uid` on the serial line: report the user wskdesk runs as.
+report_uid() {
+    await uid
+    say "wskdesk uid: $(awk '/^Uid:/ { print $2 }' /proc/$WSKDESK_PID/status)"
+}
+"""
+
+
+def runs_as_the_user(t):
+    m = t.machine
+    m.send("uid")
+    line = m.lines[m.wait_for("e2e: wskdesk uid:", what="the guest to report wskdesk's user")]
+    t.check(line.split()[-1] == "1000", f"wskdesk does not run as the ordinary user (uid 1000): {line!r}")
+    devices = m.lines[m.wait_for("e2e: devices:", what="the guest to list the devices")]
+    t.check(devices.count("crw-------") == 2 and devices.count(":0") == 2, f"the devices are not root's alone: {devices!r}")
+
+
+@scenario("user-seatd", guest=USER_ON_TTY1 + """
+start_seatd
+as_user
+report_uid
+await stop
+kill -TERM $WSKDESK_PID
+exited
+await end
+""", timeout=120)
+def user_seatd(t):
+    """An ordinary user in seatd's group gets the seat through seatd: the
+    desktop comes up as headless draws it, a drag in paint leaves its stroke,
+    and SIGTERM ends it cleanly with tty1 back in text mode."""
+    m = t.machine
+    m.wait_for("is ours (libseat's seatd backend)", what="wskdesk to get the seat from seatd")
+    t.input_ready()
+    runs_as_the_user(t)
+    screen = t.same_screen("the default desktop", t.reference())
+    default_desktop_checks(t, screen)
+    m.wait_for("paint: ready", what="paint to load its plugins")
+    m.drag(STROKE)
+    drawn = t.same_screen("the stroke", t.reference(script=stroke_script(STROKE)))
+    for x, y in [(300, 200), (450, 300)]:
+        t.check(drawn[x, y] == BLACK, f"no black ink at {x},{y} on the stroke")
+    t.stop_wskdesk(drawn)
+    after = vt_state(m.lines[m.wait_for("e2e: after: /dev/tty1", what="tty1's state after")])
+    t.check(after["display"] == "text", f"after SIGTERM tty1 is not in text mode: {after}")
+
+
+@scenario("user-no-seatd", guest=USER_ON_TTY1 + """
+as_user
+exited
+await end
+""")
+def user_no_seatd(t):
+    """The same user with no seatd (and no logind): wskdesk says at once
+    that seatd is not running and how to start it, names what logind said,
+    and exits with an error, tty1 in text mode."""
+    m = t.machine
+    line = m.lines[m.wait_for("e2e: wskdesk exited", what="wskdesk to give up")]
+    t.check(line.endswith("exited 1"), f"wskdesk without a seat: {line!r}, expected exit status 1")
+    said = m.lines_with("no seat for wskdesk:")
+    t.check(said, "wskdesk did not say it has no seat")
+    for words in ["seatd is not running (libseat: Could not connect to socket /run/seatd.sock: No such file or directory)", "start it, e.g. `sudo systemctl enable --now seatd`",
+                  "logind gave no session (libseat: "]:
+        t.check(words in said[0], f"the message does not say {words!r}: {said[0]!r}")
+    t.check(not t.log_has("within 5 s"), "wskdesk waited for a seat that could not come")
+    after = vt_state(m.lines[m.wait_for("e2e: after: /dev/tty1", what="tty1's state after")])
+    t.check(after["display"] == "text", f"tty1 is not in text mode: {after}")
+    m.send("end")
+    m.wait_exit(20)
+
+
+@scenario("seatd-killed", guest=USER_ON_TTY1 + """
+start_seatd
+as_user
+report_uid
+await kill-seatd
+kill -KILL $SEATD_PID
+exited
+await end
+""", timeout=120)
+def seatd_killed(t):
+    """seatd killed under the user's wskdesk: it says it lost the seat and
+    exits with status 3 (for systemd's Restart=always), tty1 is back in text
+    mode, and nothing else is logged as an error on the way out."""
+    m = t.machine
+    m.wait_for("Opened client 1 on seat0", what="seatd to give wskdesk the seat")
+    t.input_ready()
+    runs_as_the_user(t)
+    desktop = t.same_screen("the default desktop", t.reference())
+    mark = m.mark()
+    m.send("kill-seatd")
+    line = m.lines[m.wait_for("e2e: wskdesk exited", after=mark, what="wskdesk to exit once seatd is gone")]
+    t.check(line.endswith("exited 3"), f"after seatd died: {line!r}, expected exit status 3")
+    t.check(t.log_has("lost the seat: seatd went away", mark), "wskdesk did not say it lost the seat")
+    errors = [l for l in m.lines[mark:] if (" error " in l and "lost the seat" not in l) or "restoring CRTC" in l]
+    t.check(not errors, f"errors logged on the way out: {errors}")
+    after = vt_state(m.lines[m.wait_for("e2e: after: /dev/tty1", after=mark, what="tty1's state after")])
+    t.check(after["display"] == "text", f"after seatd died tty1 is not in text mode: {after}")
+    t.wait_for_console(desktop, "the console after seatd died")
+    m.send("end")
+    m.wait_exit(20)

@@ -121,6 +121,7 @@ public final class DRMBackend: DisplayBackend, Sendable {
     public static func listOutputs(devicePath: String? = nil) throws(DisplayError) -> [OutputInfo] {
         var paths: [String]
         if let devicePath {
+            try DRMDevice.checkIsDRMNode(devicePath)
             paths = [devicePath]
         } else {
             guard let cards = DRMDevice.cardPaths(), !cards.isEmpty else { throw .noDRMDevice }
@@ -156,6 +157,7 @@ public final class DRMBackend: DisplayBackend, Sendable {
         opener: ((String) throws -> Int32)? = nil, closer: (@Sendable (Int32) -> Void)? = nil
     ) throws(DisplayError) -> (DRMDevice, KMSResources, rawModes: [UInt32: [drmModeModeInfo]]) {
         if let path {
+            try DRMDevice.checkIsDRMNode(path)  // the user named it: it may be anything
             let device = try DRMDevice.open(path, opener: opener, closer: closer)
             guard let (resources, raw) = device.readResources() else {
                 device.close()
@@ -335,7 +337,11 @@ struct DRMOutputState: @unchecked Sendable {
     mutating func teardown(logger: Logger) {
         guard let device else { return }
         if chain.pending != nil { _ = waitForFlip(timeoutNanoseconds: 100_000_000, logger: logger) }
-        if modeset {
+        if modeset && !device.isMaster {
+            // The seat took master back (a VT switch, or seatd gone): the
+            // kernel would refuse every CRTC, and the console's owner sets it.
+            logger.info("not DRM master of \(device.path) now: its CRTCs are left to whoever holds it")
+        } else if modeset {
             for crtc in saved {
                 if let code = device.restore(crtc) {
                     logger.warning("restoring CRTC \(crtc.id) on \(device.path): \(errnoDescription(code))")

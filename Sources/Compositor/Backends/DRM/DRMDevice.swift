@@ -42,6 +42,37 @@ package struct DRMDevice {
         return DRMDevice(fd: fd, path: path, closer: closer)
     }
 
+    /// The character devices' major number of DRM (Linux's DRM_MAJOR).
+    static let major: UInt64 = 226
+
+    /// Refuses a path that exists but is no DRM device node, before anyone
+    /// opens it: a seat would answer "No such file or directory" for a
+    /// device type it does not hand out (seatd does), and a direct open of
+    /// /dev/null would be taken for a GPU that cannot set modes.
+    package static func checkIsDRMNode(_ path: String) throws(DisplayError) {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            // Missing, or not ours to look at: open(2) says which.
+            if errno == ENOENT || errno == ENOTDIR { throw .noSuchDevice(path) }
+            return
+        }
+        let (major, minor) = deviceNumbers(info.st_rdev)
+        switch info.st_mode & S_IFMT {
+        case S_IFCHR where major == Self.major: return
+        case S_IFCHR: throw .notDRMDevice(path, kind: "the character device \(major):\(minor)")
+        case S_IFREG: throw .notDRMDevice(path, kind: "a regular file")
+        case S_IFDIR: throw .notDRMDevice(path, kind: "a directory")
+        case S_IFBLK: throw .notDRMDevice(path, kind: "a block device")
+        default: throw .notDRMDevice(path, kind: "neither a file nor a device")
+        }
+    }
+
+    /// glibc's major() and minor(), which are macros Swift does not import.
+    package static func deviceNumbers(_ rdev: dev_t) -> (major: UInt64, minor: UInt64) {
+        let value = UInt64(rdev)
+        return (((value >> 8) & 0xfff) | ((value >> 32) & 0xffff_f000), (value & 0xff) | ((value >> 12) & 0xffff_ff00))
+    }
+
     /// What a failed open(2) of `path` means to the user.
     package static func openError(_ path: String, errno code: Int32) -> DisplayError {
         switch code {
@@ -86,10 +117,13 @@ package struct DRMDevice {
         return drmGetCap(fd, UInt64(DRM_CAP_DUMB_BUFFER), &value) == 0 && value != 0
     }
 
+    /// Whether this fd is DRM master now (a seat can take it away).
+    package var isMaster: Bool { drmIsMaster(fd) != 0 }
+
     /// Makes this fd DRM master, or confirms it already is (the first
     /// opener and a logind/seatd session get it without asking).
     package mutating func becomeMaster() throws(DisplayError) {
-        if drmIsMaster(fd) != 0 { return }
+        if isMaster { return }
         guard drmSetMaster(fd) == 0 else { throw .notMaster(path) }
         becameMaster = true
     }

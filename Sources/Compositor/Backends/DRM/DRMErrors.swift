@@ -13,6 +13,12 @@ extension DisplayError {
         DisplayError("no DRM device at \(path): check the path (ls /dev/dri), or use --backend headless")
     }
 
+    /// `path` exists but is no DRM device node (`kind`: "a regular file",
+    /// "the character device 1:3"): nothing to ask a seat for.
+    package static func notDRMDevice(_ path: String, kind: String) -> DisplayError {
+        DisplayError("\(path) is not a DRM device (it is \(kind)): pass a card from /dev/dri (ls /dev/dri), or leave --drm-device out")
+    }
+
     package static func permissionDenied(_ path: String) -> DisplayError {
         DisplayError("permission denied on \(path): run wskdesk from a VT through a seat (logind/seatd) or add yourself to the 'video' group")
     }
@@ -38,7 +44,7 @@ extension DisplayError {
     }
 
     package static func notConnected(_ name: String, on path: String) -> DisplayError {
-        DisplayError("connector \(name) on \(path) has no display connected: plug one in, or choose another with --connector")
+        DisplayError("connector \(name) on \(path) has no display connected: plug one in, or choose another with --output")
     }
 
     package static func noModes(_ name: String, on path: String) -> DisplayError {
