@@ -17,7 +17,10 @@
 //! `f` or the Filters button opens the menu of plugins, where a click or
 //! the row's number applies one and Escape closes it. Logs
 //! `paint: ready, N filters` once the plugins are loaded, and a line per
-//! filter applied or failed. Layout: `ui.rs`; strokes and undo:
+//! filter applied or failed. The window takes the size ui_server configures
+//! (the whole screen in a kiosk): the toolbar stays at the top left, the
+//! canvas fills the rest but for the status line, and a picture already
+//! painted keeps its top-left part. Layout: `ui.rs`; strokes and undo:
 //! `document.rs`; filters as transactions: `plugins.rs`.
 #![no_std]
 
@@ -107,7 +110,7 @@ fn screen<'a>(pixels: &'a mut [u32], layout: &Layout) -> Canvas<'a> {
 
 impl Paint {
     fn new(window: Window, plugins: Plugins) -> Paint {
-        let layout = Layout { width: window.width() as i32, height: window.height() as i32 };
+        let layout = Layout::of(&window);
         let canvas = layout.canvas();
         let mut paint = Paint {
             screen: vec![0; window.width() as usize * window.height() as usize],
@@ -126,9 +129,7 @@ impl Paint {
             window,
             layout,
         };
-        paint.draw_toolbar();
-        paint.show_canvas(paint.document.bounds());
-        paint.draw_status();
+        paint.draw_all();
         paint
     }
 
@@ -154,6 +155,7 @@ impl Paint {
     fn handle(&mut self, event: Event<'_>) {
         match event {
             Event::FrameDone { .. } => self.waiting = false,
+            Event::Configure { width, height } => self.configure(width, height),
             Event::PointerButton { x, y, button: BUTTON_LEFT, pressed: true } => self.press(x, y),
             Event::PointerButton { button: BUTTON_LEFT, pressed: false, .. } => self.end_stroke(),
             Event::PointerMotion { x, y, buttons } if buttons & 1 != 0 => self.drag(x, y),
@@ -337,7 +339,33 @@ impl Paint {
         }
     }
 
+    // MARK: Size
+
+    /// Lays the window out again for `width × height`, the size ui_server
+    /// configured (the SDK has given the window a surface that size). The
+    /// picture keeps its top-left part, and the undo steps that still fit.
+    fn configure(&mut self, width: u32, height: u32) {
+        if (width as i32, height as i32) == (self.layout.width, self.layout.height) {
+            return;
+        }
+        self.end_stroke();
+        self.menu = None;
+        self.layout = Layout::of(&self.window);
+        self.screen = vec![0; self.window.width() as usize * self.window.height() as usize];
+        let canvas = self.layout.canvas();
+        self.document.resize(canvas.w as u32, canvas.h as u32);
+        self.history.forget_outside(self.document.bounds());
+        self.draw_all();
+    }
+
     // MARK: Drawing
+
+    /// Draws the whole window: toolbar, canvas, status line.
+    fn draw_all(&mut self) {
+        self.draw_toolbar();
+        self.show_canvas(self.document.bounds());
+        self.draw_status();
+    }
 
     /// Copies `rect` of the document (canvas coordinates) into the window.
     fn show_canvas(&mut self, rect: Rect) {
