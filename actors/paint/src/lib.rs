@@ -66,13 +66,24 @@ fn main() {
     let mut paint = Paint::new(window, Plugins::new(PLUGINS, budget));
     paint.set_status(String::from("loading filters..."), false);
     paint.present();
-    paint.plugins.load(config.list("plugins"));
-    wsk::logf!("paint: ready, {} filters", paint.plugins.list.len());
-    paint.show_help();
-    paint.run();
+    if paint.load_plugins(config.list("plugins")) {
+        wsk::logf!("paint: ready, {} filters", paint.plugins.list.len());
+        paint.show_help();
+        paint.run();
+    }
     if let Err(error) = paint.window.destroy() {
         wsk::logf!("paint: destroy failed: {}", error);
     }
+}
+
+/// What came of [`Paint::step`].
+enum Next {
+    /// An event was handled.
+    Handled,
+    /// None came.
+    Nothing,
+    /// The window was closed, or is gone.
+    Closed,
 }
 
 /// A stroke in progress, in canvas coordinates.
@@ -133,21 +144,51 @@ impl Paint {
         paint
     }
 
+    /// Loads the plugins one by one, taking the events that came in
+    /// between (a kiosk restarts an app that leaves them unread for long,
+    /// and the window follows its configure meanwhile). False when the
+    /// window was closed or is gone.
+    fn load_plugins<'a>(&mut self, modules: impl Iterator<Item = &'a str>) -> bool {
+        let mut buf = [0u8; wsk::window::EVENT_BUFFER_BYTES];
+        for module in plugins::in_order(modules) {
+            self.plugins.load(module);
+            loop {
+                match self.step(&mut buf, false) {
+                    Next::Handled => {}
+                    Next::Nothing => break,
+                    Next::Closed => return false,
+                }
+            }
+        }
+        true
+    }
+
     /// Handles events until the window is closed or gone.
     fn run(&mut self) {
         let mut buf = [0u8; wsk::window::EVENT_BUFFER_BYTES];
-        loop {
-            self.present();
-            let overdue = !self.waiting && !self.damage.is_empty();
-            let timeout = if overdue { Timeout::millis(10) } else { Timeout::Forever };
-            match self.window.next_event(&mut buf, timeout) {
-                Ok(Event::CloseRequest) => return,
-                Ok(event) => self.handle(event),
-                Err(error) if error.is_timeout() => {}
-                Err(error) => {
-                    wsk::logf!("paint: no more events: {}", error);
-                    return;
-                }
+        while !matches!(self.step(&mut buf, true), Next::Closed) {}
+    }
+
+    /// Presents what changed, then takes one event: waiting for it when
+    /// `wait` (not long when a present is overdue), else only one already queued.
+    fn step(&mut self, buf: &mut [u8], wait: bool) -> Next {
+        self.present();
+        let overdue = !self.waiting && !self.damage.is_empty();
+        let timeout = match (wait, overdue) {
+            (false, _) => Timeout::Poll,
+            (true, true) => Timeout::millis(10),
+            (true, false) => Timeout::Forever,
+        };
+        match self.window.next_event(buf, timeout) {
+            Ok(Event::CloseRequest) => Next::Closed,
+            Ok(event) => {
+                self.handle(event);
+                Next::Handled
+            }
+            Err(error) if error.is_timeout() => Next::Nothing,
+            Err(error) => {
+                wsk::logf!("paint: no more events: {}", error);
+                Next::Closed
             }
         }
     }
