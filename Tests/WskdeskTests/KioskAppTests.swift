@@ -50,8 +50,16 @@ import Testing
             supervisor = KioskSupervisor(
                 kernel: kernel, host: host, server: server, module: try host.load(path: actors + app + ".wasm"),
                 app: Manifest.kioskApp(app), grants: ManifestGrants(kernel: kernel, server: server, actorsDir: actors),
-                policy: KioskPolicy(), logger: logger)
+                policy: Self.policy, logger: logger)
             supervisor.start()
+        }
+
+        /// The kiosk's own policy but for the hang timeout: this test is not
+        /// about timing, and a loaded machine must not get the app restarted.
+        static var policy: KioskPolicy {
+            var policy = KioskPolicy()
+            policy.hangTimeout = 0
+            return policy
         }
 
         func stop() {
