@@ -428,9 +428,15 @@ def kiosk_paint(t):
     w, h = m.screen_width, m.screen_height
     canvas = (0, KIOSK_TOOLBAR, w, h - KIOSK_TOOLBAR - KIOSK_STATUS)
 
+    def pointer_at_rest(image):
+        """The cursor is drawn over the bare toolbar at KIOSK_POINTER_REST, so nowhere on the canvas."""
+        x, y = KIOSK_POINTER_REST
+        return image.count(KIOSK_BAR, (x, y, CURSOR[0], CURSOR[1])) < CURSOR[0] * CURSOR[1]
+
     m.drag(KIOSK_STROKE)
     m.move_to(*KIOSK_POINTER_REST)
-    drawn = m.wait_for_screen("the stroke", lambda image: all(image[x, y] == BLACK for x, y in KIOSK_STROKE))
+    drawn = m.wait_for_screen("the stroke", lambda image: pointer_at_rest(image)
+                              and all(image[x, y] == BLACK for x, y in KIOSK_STROKE))
     before = drawn.crop(canvas)
     mark = m.mark()
     for x, y in [KIOSK_FILTERS_BUTTON, KIOSK_INVERT_ROW]:
