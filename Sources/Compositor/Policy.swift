@@ -14,6 +14,12 @@ public struct Policy: Sendable {
 
     public var decorates: Bool { mode == .desktop }
 
+    /// The size a new window is configured to (its first CONFIGURE): a
+    /// kiosk app is asked to fill the screen, a desktop app keeps its own.
+    public func configuredSize(width: Int, height: Int, screen: Rect) -> (width: Int, height: Int) {
+        mode == .kiosk ? (screen.width, screen.height) : (width, height)
+    }
+
     /// Top-left of a new window's content: beside the existing windows if
     /// there is room on the screen, else cascaded from the top left.
     public func placement(width: Int, height: Int, screen: Rect, existing: [Rect]) -> (x: Int, y: Int) {

@@ -130,7 +130,7 @@ struct Desktop {
         return server
     }
 
-    /// One app, fullscreen, kept alive (see `KioskSupervisor`).
+    /// One app, fullscreen, kept alive, with the grants of its manifest entry (see `KioskSupervisor`).
     private func startKiosk(
         _ app: String, server: UIServer, kernel: Kernel, host: WasmActorHost, actorsDir: String, stop: StopSignal
     ) throws(DesktopError) -> KioskSupervisor {
@@ -143,7 +143,9 @@ struct Desktop {
         }
         var policy = KioskPolicy()
         policy.hangTimeout = options.kioskHangTimeout
-        let supervisor = KioskSupervisor(kernel: kernel, host: host, server: server, module: module, policy: policy, logger: logger)
+        let supervisor = KioskSupervisor(
+            kernel: kernel, host: host, server: server, module: module, app: Manifest.kioskApp(app),
+            grants: ManifestGrants(kernel: kernel, server: server, actorsDir: actorsDir), policy: policy, logger: logger)
         supervisor.onQuit = { stop.trigger() }
         supervisor.start()
         return supervisor

@@ -29,12 +29,17 @@ struct KioskPolicy: Sendable {
 /// traps or stops answering its events; after repeated rapid failures the
 /// runtime itself tells the person in front of the screen. An optional admin
 /// box (drawn by the runtime, never the app) can restart the app or quit.
+/// The app gets the grants of its manifest entry at every start, as on the
+/// desktop (`Manifest.kioskApp`).
 final class KioskSupervisor: @unchecked Sendable {
     // `state` holds everything mutable; the rest is set in init.
     let kernel: Kernel
     let host: WasmActorHost
     let server: UIServer
     let module: CheckedModule
+    /// The app's manifest entry: what it is granted.
+    let app: Manifest.Actor
+    let grants: ManifestGrants
     let policy: KioskPolicy
     let logger: Logger
     /// Called when the admin box's quit is chosen.
@@ -61,11 +66,16 @@ final class KioskSupervisor: @unchecked Sendable {
     private let wake = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
 
-    init(kernel: Kernel, host: WasmActorHost, server: UIServer, module: CheckedModule, policy: KioskPolicy, logger: Logger) {
+    init(
+        kernel: Kernel, host: WasmActorHost, server: UIServer, module: CheckedModule, app: Manifest.Actor,
+        grants: ManifestGrants, policy: KioskPolicy, logger: Logger
+    ) {
         self.kernel = kernel
         self.host = host
         self.server = server
         self.module = module
+        self.app = app
+        self.grants = grants
         self.policy = policy
         self.logger = logger
         kernel.onActorExit { [weak self] actor, _, reason in self?.exited(actor, reason) }
@@ -103,15 +113,15 @@ final class KioskSupervisor: @unchecked Sendable {
 
     private func launch() {
         do {
-            // Recorded before the app runs: one that traps at once must still be seen exiting.
-            let actor = try host.spawn(module) { [server] actor in
+            let actor = try host.spawn(module) { [grants, app] actor in
+                try grants.apply(app, to: actor)
+                // Recorded before the app runs: one that traps at once must still be seen exiting.
                 self.state.withLock { s in
                     s.app = actor
                     s.appStarted = Date()
                     s.hang = nil
                     s.launches += 1
                 }
-                _ = try server.connect(app: actor)
             }
             logger.info("kiosk: started \(module.name) (\(actor))")
         } catch {

@@ -117,6 +117,15 @@ struct Manifest: Equatable {
     }
 }
 
+extension Manifest {
+    /// The kiosk's app (`--kiosk NAME` or a `.wasm` path), granted what it
+    /// is granted on the default desktop: paint its plugins, fractal its
+    /// formulas, both their configuration. Any other app gets `ui` only.
+    static func kioskApp(_ app: String) -> Actor {
+        forApps([app]).actors[0]
+    }
+}
+
 /// A manifest error: the file, the line, the key and what to do.
 struct ManifestError: Error, Equatable, CustomStringConvertible {
     let file: String

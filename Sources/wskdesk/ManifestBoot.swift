@@ -16,6 +16,8 @@ struct ManifestBoot {
     let actorsDir: String
     let logger: Logger
 
+    private var grants: ManifestGrants { ManifestGrants(kernel: kernel, server: server, actorsDir: actorsDir) }
+
     func start(_ manifest: Manifest, file: String) throws(DesktopError) {
         /// Where an actor was named, for messages.
         func origin(_ actor: Manifest.Actor) -> String {
@@ -38,14 +40,12 @@ struct ManifestBoot {
                 throw DesktopError(description: "\(origin(actor)): not started: \(error.reason)")
             }
         }
-        var endpoints: [String: (owner: ActorID, handle: Handle)] = [:]
+        var endpoints = ManifestGrants.Endpoints()
         for (actor, id, _) in prepared {
-            for grant in actor.grants {
-                do throws(SysError) {
-                    try apply(grant, of: actor, to: id, endpoints: &endpoints, desktop: desktop)
-                } catch {
-                    throw DesktopError(description: "\(origin(actor)): grant \(grant): \(error)")
-                }
+            do throws(GrantFailure) {
+                try grants.apply(actor, to: id, endpoints: &endpoints, from: desktop)
+            } catch {
+                throw DesktopError(description: "\(origin(actor)): \(error)")
             }
         }
         for (actor, id, ready) in prepared {
@@ -59,10 +59,53 @@ struct ManifestBoot {
         }
         kernel.terminate(desktop, reason: .exited(code: 0))
     }
+}
+
+/// A grant that could not be given: which, and the kernel's reason.
+struct GrantFailure: Error, CustomStringConvertible {
+    let grant: Manifest.Grant
+    let error: SysError
+    var description: String { "grant \(grant): \(error)" }
+}
+
+/// Gives an actor the caps its manifest entry grants, in order (handle 1,
+/// 2, ...): the desktop's boot gives them to every actor it starts, the
+/// kiosk to its app at each start, so an app has the same caps in both.
+struct ManifestGrants {
+    let kernel: Kernel
+    let server: UIServer
+    let actorsDir: String
+
+    /// The endpoints declared so far with `endpoint:NAME`, for `send:NAME`.
+    typealias Endpoints = [String: (owner: ActorID, handle: Handle)]
+
+    /// Grants `actor`'s caps to `id` (created, not yet started); the boot
+    /// configuration comes from `desktop`.
+    func apply(_ actor: Manifest.Actor, to id: ActorID, endpoints: inout Endpoints, from desktop: ActorID)
+        throws(GrantFailure)
+    {
+        for grant in actor.grants {
+            do throws(SysError) {
+                try apply(grant, of: actor, to: id, endpoints: &endpoints, desktop: desktop)
+            } catch {
+                throw GrantFailure(grant: grant, error: error)
+            }
+        }
+    }
+
+    /// Grants the caps of an actor started alone (the kiosk's app): there
+    /// are no other actors' endpoints to send to, and its boot configuration
+    /// comes from a sender that lives only for the grant.
+    func apply(_ actor: Manifest.Actor, to id: ActorID) throws(GrantFailure) {
+        let sender = kernel.createActor(name: "wskdesk")
+        defer { kernel.terminate(sender, reason: .exited(code: 0)) }
+        var endpoints = Endpoints()
+        try apply(actor, to: id, endpoints: &endpoints, from: sender)
+    }
 
     private func apply(
         _ grant: Manifest.Grant, of actor: Manifest.Actor, to id: ActorID,
-        endpoints: inout [String: (owner: ActorID, handle: Handle)], desktop: ActorID
+        endpoints: inout Endpoints, desktop: ActorID
     ) throws(SysError) {
         switch grant {
         case .ui:

@@ -27,7 +27,10 @@ import WAT
             let server = self.server
             Thread { server.run() }.start()
             let module = try host.load(bytes: try wat2wasm(wat), name: "kioskapp")
-            supervisor = KioskSupervisor(kernel: kernel, host: host, server: server, module: module, policy: policy, logger: logger)
+            let grants = ManifestGrants(kernel: kernel, server: server, actorsDir: Repository.builtActor(""))
+            supervisor = KioskSupervisor(
+                kernel: kernel, host: host, server: server, module: module, app: Manifest.kioskApp("kioskapp"),
+                grants: grants, policy: policy, logger: logger)
         }
 
         func stop() {

@@ -116,12 +116,11 @@ extension UIServer {
             destroy(id)
             return false
         }
-        // A kiosk app is asked to fill the screen; a desktop app keeps its size.
-        let fullscreen = policy.mode == .kiosk
+        let size = policy.configuredSize(width: Int(width), height: Int(height), screen: compositor.screen)
         var configure = PayloadWriter()
         configure.u32(id)
-        configure.u32(fullscreen ? UInt32(compositor.screen.width) : width)
-        configure.u32(fullscreen ? UInt32(compositor.screen.height) : height)
+        configure.u32(UInt32(size.width))
+        configure.u32(UInt32(size.height))
         sendEvent(to: id, WindowProtocol.configure, configure.bytes)
         focus(id)
         return true

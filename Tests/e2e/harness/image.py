@@ -99,6 +99,11 @@ class Image:
 
     # MARK: Looking at pixels
 
+    def crop(self, rect):
+        """The pixels of `rect` (x, y, w, h) as an image of their own."""
+        x, y, w, h = rect
+        return Image(w, h, b"".join(self._row(row, x, w) for row in range(y, y + h)))
+
     def count(self, color, rect=None):
         """How many pixels of `rect` (x, y, w, h; default all) are `color` (0xRRGGBB)."""
         x0, y0, w, h = rect or (0, 0, self.width, self.height)

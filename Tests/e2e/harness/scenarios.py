@@ -8,7 +8,7 @@ import shlex
 import time
 from pathlib import Path
 
-from .image import bounding_box
+from .image import Image, bounding_box
 from .machine import Failure, file_name
 
 SCENARIOS = []
@@ -395,6 +395,104 @@ def kiosk(t):
         least = detection + backoff
         t.check(least <= took <= least + 10, f"the app was back {took:.2f} s after {reason}; expected {least} s and a little")
     t.stop_wskdesk(shown)
+
+
+# MARK: Kiosk paint
+
+# Paint's window as actors/paint/src/ui.rs documents it, for any size: the
+# toolbar is the top 28 rows, the status line the bottom 20, the canvas all
+# between, edge to edge. Swatch i is at (4 + 24 i, 4), 20 x 20: black, white,
+# red first. The buttons follow from x 252, 4 apart, each its label's width
+# (8 px a character) plus 12: Eraser, Clear, Undo, Redo, then Filters at
+# 468..535, whose menu opens below it (y 28), a 20-pixel row per filter.
+KIOSK_TOOLBAR, KIOSK_STATUS = 28, 20
+KIOSK_BAR, KIOSK_STATUS_BACK = 0xD8D8D8, 0x303030   # their backgrounds (ui.rs BAR, STATUS_BACK)
+KIOSK_SWATCHES = [BLACK, WHITE, 0xE53935]
+KIOSK_FILTERS_BUTTON = (500, 14)
+KIOSK_INVERT_ROW = (500, KIOSK_TOOLBAR + 20 * 3 + 10)  # Box blur, Edge detect, Grayscale, Invert, ...
+KIOSK_STROKE = [(200, 300), (900, 300), (900, 700)]
+KIOSK_POINTER_REST = (1100, 2)  # on the toolbar, right of the buttons: the cursor hides no canvas
+# plugins/invert: every channel c becomes 255 - c.
+INVERT = bytes(255 - c for c in range(256))
+
+
+def kiosk_paint_layout(image):
+    """What is not where paint's layout puts it on a screen it fills, or None."""
+    w, h = image.size
+    for i, colour in enumerate(KIOSK_SWATCHES):
+        if image[4 + 24 * i + 10, 14] != colour:
+            return f"swatch {i} is not at {4 + 24 * i},4 (the toolbar is not at 0,0)"
+    # The toolbar's and the status line's right ends are bare (buttons and text sit left).
+    if image.count(KIOSK_BAR, (w - 40, 0, 40, KIOSK_TOOLBAR)) != 40 * KIOSK_TOOLBAR:
+        return "the toolbar does not reach the right edge"
+    canvas_bottom = h - KIOSK_STATUS - 1
+    if image.count(WHITE, (w - 1, KIOSK_TOOLBAR, 1, canvas_bottom - KIOSK_TOOLBAR + 1)) != canvas_bottom - KIOSK_TOOLBAR + 1:
+        return "the canvas does not reach the right edge"
+    if image.count(WHITE, (0, canvas_bottom, w, 1)) != w:
+        return f"the canvas does not reach down to the status line (row {canvas_bottom})"
+    if image.count(KIOSK_STATUS_BACK, (w - 40, h - KIOSK_STATUS, 40, KIOSK_STATUS)) != 40 * KIOSK_STATUS:
+        return "no status line along the bottom edge"
+    return None
+
+
+@scenario("kiosk-paint", guest=desktop("--kiosk", "paint"), timeout=180)
+def kiosk_paint(t):
+    """`--kiosk paint` fills the screen as paint's layout says (toolbar at
+    0,0, the canvas to the right edge and down to the status line along the
+    bottom) and has the filters the desktop gives it: Invert, picked from
+    its menu, inverts every canvas pixel."""
+    m = t.machine
+    t.input_ready()
+    ready = m.lines[m.wait_for("paint: ready", what="paint to load its plugins")]
+    filters = int(ready.split("paint: ready, ", 1)[1].split()[0])
+    t.check(filters > 0, f"kiosk paint has no filters: {ready!r}")
+
+    seen = None
+
+    def fills_screen(image):
+        nonlocal seen
+        seen = kiosk_paint_layout(image)
+        return seen is None
+
+    try:
+        m.wait_for_screen("paint filling the screen", fills_screen)
+    except Failure:
+        raise Failure(f"kiosk paint does not fill the {m.screen_width}x{m.screen_height} screen: {seen}") from None
+    w, h = m.screen_width, m.screen_height
+    canvas = (0, KIOSK_TOOLBAR, w, h - KIOSK_TOOLBAR - KIOSK_STATUS)
+
+    def pointer_at_rest(image):
+        """The cursor is drawn over the bare toolbar at KIOSK_POINTER_REST, so nowhere on the canvas."""
+        x, y = KIOSK_POINTER_REST
+        return image.count(KIOSK_BAR, (x, y, CURSOR[0], CURSOR[1])) < CURSOR[0] * CURSOR[1]
+
+    m.drag(KIOSK_STROKE)
+    m.move_to(*KIOSK_POINTER_REST)
+    drawn = m.wait_for_screen("the stroke", lambda image: pointer_at_rest(image)
+                              and all(image[x, y] == BLACK for x, y in KIOSK_STROKE))
+    before = drawn.crop(canvas)
+    mark = m.mark()
+    for x, y in [KIOSK_FILTERS_BUTTON, KIOSK_INVERT_ROW]:
+        m.click(x, y)
+        time.sleep(0.5)
+    applied = m.lines[m.wait_for(" applied in ", after=mark, what="paint to apply a filter")]
+    t.check("paint: Invert applied" in applied, f"the menu's fourth row applied another filter: {applied}")
+    m.move_to(*KIOSK_POINTER_REST)
+    expected = Image(before.width, before.height, before.rgb.translate(INVERT))
+    last = None
+
+    def inverted_canvas(image):
+        nonlocal last
+        last = image.crop(canvas)
+        return last == expected
+
+    try:
+        inverted = m.wait_for_screen("the inverted canvas", inverted_canvas)
+    except Failure:
+        differences = last.differences(expected)
+        raise Failure(f"after Invert {len(differences)} canvas pixels are not the inverse of what they were, "
+                      f"within {bounding_box(differences)} of the canvas") from None
+    t.stop_wskdesk(inverted)
 
 
 # MARK: The console on a VT

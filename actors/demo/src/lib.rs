@@ -1,7 +1,8 @@
 //! demo: the smallest windowed app, and the one to read first (wskdesk's
 //! tinywl). It opens a 320x200 window, draws a picture, then paints a red dot
 //! wherever the window is clicked, logs the keys typed into it, and closes
-//! when its close button is pressed.
+//! when its close button is pressed. It takes whatever size ui_server
+//! configures (a kiosk's is the whole screen) and draws its picture again.
 //!
 //! Boot: handle 1 is the ui_server endpoint (SEND), as for every app. The
 //! window protocol is described in docs/protocol.md; `wsk::window` speaks it.
@@ -11,8 +12,17 @@
 //! part into the window's surface buffer, then commit it). Present at most
 //! once per frame: after a commit, wait for `Event::FrameDone` — ui_server
 //! sends it when that frame is on screen — and meanwhile only collect damage.
+//!
+//! Size: the first event is `Event::Configure`. When it names another size
+//! than the window was created with, `Window::next_event` has already given
+//! the window a new surface of that size; the app's part is to lay itself
+//! out for it and draw everything again.
 #![no_std]
 
+extern crate alloc;
+
+use alloc::vec;
+use alloc::vec::Vec;
 use wsk::{Canvas, Cap, Event, Rect, Timeout, Window};
 
 wsk::actor_main!(main);
@@ -31,7 +41,7 @@ const TEXT_COLOR: u32 = 0x00ff_ffff;
 const DOT_COLOR: u32 = 0x00ff_0000;
 
 fn main() {
-    let window = match Window::create(UI, WIDTH, HEIGHT, "demo", 0) {
+    let mut window = match Window::create(UI, WIDTH, HEIGHT, "demo", 0) {
         Ok(window) => window,
         Err(error) => {
             wsk::logf!("demo: no window: {}", error);
@@ -41,25 +51,19 @@ fn main() {
     let (x, y) = window.position();
     wsk::logf!("demo: window {} at {},{}", window.id(), x, y);
 
-    // The app's copy of the picture: 320 × 200 pixels on the stack (250 KiB
-    // of the 1 MiB Wasm stack). Everything is drawn here first.
-    let mut pixels = [0u32; (WIDTH * HEIGHT) as usize];
-    let mut canvas = match Canvas::new(&mut pixels, WIDTH, HEIGHT) {
-        Some(canvas) => canvas,
-        None => return, // cannot happen: the array is exactly the size
-    };
-    canvas.clear(BACKGROUND);
-    canvas.fill_rect(BOX, BOX_COLOR);
-    canvas.draw_text(20, 100, "hello", TEXT_COLOR);
+    // The app's copy of the picture, the window's size. Everything is
+    // drawn here first.
+    let mut size = (WIDTH, HEIGHT);
+    let mut pixels = picture(size);
 
-    // `damage`: drawn into the canvas but not yet presented.
+    // `damage`: drawn into `pixels` but not yet presented.
     // `waiting`: a commit is out and its FrameDone has not come yet.
     let mut damage = window.bounds();
     let mut waiting = false;
     let mut buf = [0u8; wsk::window::EVENT_BUFFER_BYTES];
     loop {
         if !waiting && !damage.is_empty() {
-            match window.present(&canvas, &[damage]) {
+            match window.present(&canvas(&mut pixels, &window), &[damage]) {
                 Ok(()) => {
                     damage = Rect::EMPTY;
                     waiting = true;
@@ -81,7 +85,14 @@ fn main() {
         };
         match event {
             Event::FrameDone { .. } => waiting = false,
+            // A new size (the surface already has it): the picture again, at that size.
+            Event::Configure { width, height } if (width, height) != size => {
+                size = (width, height);
+                pixels = picture(size);
+                damage = window.bounds();
+            }
             Event::PointerButton { x, y, pressed: true, .. } => {
+                let mut canvas = canvas(&mut pixels, &window);
                 let dot = Rect::new(x - 2, y - 2, 5, 5).intersect(canvas.bounds());
                 canvas.fill_rect(dot, DOT_COLOR);
                 damage = damage.union(dot);
@@ -100,4 +111,20 @@ fn main() {
             _ => {}
         }
     }
+}
+
+/// The picture, `width × height`: background, box, text.
+fn picture((width, height): (u32, u32)) -> Vec<u32> {
+    let mut pixels = vec![0u32; width as usize * height as usize];
+    if let Some(mut canvas) = Canvas::new(&mut pixels, width, height) {
+        canvas.clear(BACKGROUND);
+        canvas.fill_rect(BOX, BOX_COLOR);
+        canvas.draw_text(20, 100, "hello", TEXT_COLOR);
+    }
+    pixels
+}
+
+/// A canvas over `pixels`, which have the window's size.
+fn canvas<'a>(pixels: &'a mut [u32], window: &Window) -> Canvas<'a> {
+    Canvas::new(pixels, window.width(), window.height()).expect("the picture has the window's size")
 }

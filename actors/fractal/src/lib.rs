@@ -18,7 +18,10 @@
 //! palette; `m`, `j` and `b` pick the formula; `r` goes home. The window
 //! keeps answering while workers compute: a coarse picture comes first,
 //! then the full one tile by tile. Logs `fractal: view complete in N ms`
-//! when a view is done. The arithmetic is in `view.rs` and `color.rs`.
+//! when a view is done. The window takes the size ui_server configures (the
+//! whole screen in a kiosk): the view fills it but for the status line,
+//! around the same centre at the same zoom. The arithmetic is in `view.rs`
+//! and `color.rs`.
 #![no_std]
 
 extern crate alloc;
@@ -207,6 +210,7 @@ impl Fractal {
     fn handle(&mut self, event: Event<'_>) {
         match event {
             Event::FrameDone { .. } => self.waiting = false,
+            Event::Configure { width, height } => self.configure(width, height),
             Event::PointerButton { x, y, button, pressed: true } if self.drag.is_none() => {
                 if button == BUTTON_LEFT {
                     self.drag = Some(Drag::Box { from: (x, y), to: (x, y) });
@@ -299,6 +303,23 @@ impl Fractal {
         self.gave_up = false;
         self.pool.failures = 0;
         self.draw_status();
+    }
+
+    /// Lays the window out again for `width × height`, the size ui_server
+    /// configured (the SDK has given the window a surface that size): the
+    /// view fills it above the status line and is rendered again.
+    fn configure(&mut self, width: u32, height: u32) {
+        let image_height = height.saturating_sub(STATUS);
+        if (width, image_height) == (self.width, self.height) {
+            return;
+        }
+        self.width = width;
+        self.height = image_height;
+        self.screen = vec![0; width as usize * height as usize];
+        self.drag = None;
+        let view = self.render.view.resized(width, image_height);
+        self.show(view);
+        self.recolor(self.image());
     }
 
     // MARK: Drawing

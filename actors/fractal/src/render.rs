@@ -100,8 +100,12 @@ impl Render {
     }
 
     /// Plans the render of `view` from scratch; what is on screen stays
-    /// until results replace it.
+    /// until results replace it (a view of another size starts from a
+    /// blank map of that size).
     pub fn restart(&mut self, view: View) {
+        if (view.width, view.height) != (self.view.width, self.view.height) {
+            self.iterations = vec![view.iterations; view.width as usize * view.height as usize];
+        }
         self.view = view;
         self.generation = self.generation.wrapping_add(1);
         self.queue.clear();
@@ -250,5 +254,9 @@ mod tests {
         assert_eq!(render.progress(), (1, 2));
         render.restart(render.view);
         assert_eq!(render.complete(&fine, &vec![1; fine.samples()]), Rect::EMPTY, "an old job");
+        render.restart(render.view.resized(40, 20));
+        assert_eq!(render.iterations.len(), 40 * 20);
+        assert_eq!(render.complete(&fine, &vec![1; fine.samples()]), Rect::EMPTY, "a job of the old size");
+        assert_eq!(render.progress(), (0, 1));
     }
 }

@@ -19,6 +19,10 @@
 //!   (`bw / 2` in f64), then the home-view formulas around it.
 //! - **Pan** by (dx, dy) pixels (the picture follows the pointer):
 //!   `left′ = left − dx·step`, `top′ = top + dy·step`.
+//! - **Resize** to a `width′ × height′` image: the centre
+//!   `re = left + (width / 2)·step`, `im = top − (height / 2)·step` and the
+//!   visible height stay, `step′ = step·height / height′`, then the
+//!   home-view formulas around (re, im).
 
 /// The calculation plugins, as named in the formulas directory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,6 +110,16 @@ impl View {
         self.center_on(re, im);
     }
 
+    /// The same centre and visible height on a `width × height` image.
+    pub fn resized(&self, width: u32, height: u32) -> View {
+        let re = self.left + (self.width / 2) as f64 * self.step;
+        let im = self.top - (self.height / 2) as f64 * self.step;
+        let step = self.step * self.height as f64 / height as f64;
+        let mut view = View { width, height, step, ..*self };
+        view.center_on(re, im);
+        view
+    }
+
     pub fn pan(&mut self, dx: i32, dy: i32) {
         self.left -= dx as f64 * self.step;
         self.top += dy as f64 * self.step;
@@ -141,5 +155,16 @@ mod tests {
         v.change_iterations(false);
         assert_eq!(v.iterations, 16);
         assert_eq!(Formula::from_module("burning_ship"), Some(Formula::BurningShip));
+    }
+
+    #[test]
+    fn a_resized_home_view_is_the_home_view_of_the_new_size() {
+        let home = View::home(Formula::Julia, 560, 420, 64);
+        let big = View::home(Formula::Julia, 1280, 780, 64);
+        let resized = home.resized(1280, 780);
+        assert_eq!((resized.width, resized.height, resized.iterations), (1280, 780, 64));
+        for (a, b) in [(resized.left, big.left), (resized.top, big.top), (resized.step, big.step)] {
+            assert!((a - b).abs() < 1e-12, "{} vs {}", a, b);
+        }
     }
 }

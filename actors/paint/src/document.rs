@@ -65,6 +65,18 @@ impl Document {
         touched
     }
 
+    /// Makes the picture `width × height`: what fits keeps its place from
+    /// the top left, new parts are paper.
+    pub fn resize(&mut self, width: u32, height: u32) {
+        let mut resized = Document::new(width, height);
+        let kept = self.bounds().intersect(resized.bounds());
+        let (old_w, new_w, w) = (self.width as usize, width as usize, kept.w as usize);
+        for y in 0..kept.h as usize {
+            resized.pixels[y * new_w..y * new_w + w].copy_from_slice(&self.pixels[y * old_w..y * old_w + w]);
+        }
+        *self = resized;
+    }
+
     /// Copies `rect` (inside the picture) out.
     pub fn crop(&self, rect: Rect) -> Vec<u32> {
         crop(&self.pixels, self.width, rect)
@@ -154,6 +166,15 @@ impl History {
         self.undo.push_back(patch);
     }
 
+    /// Forgets the steps that reach outside `bounds` (the picture got
+    /// smaller), and the stroke in progress.
+    pub fn forget_outside(&mut self, bounds: Rect) {
+        let fits = |patch: &Patch| patch.rect.intersect(bounds) == patch.rect;
+        self.undo.retain(fits);
+        self.redo.retain(fits);
+        self.before_stroke.clear();
+    }
+
     /// Undoes the last step; returns what changed.
     pub fn undo(&mut self, document: &mut Document) -> Option<Rect> {
         let mut patch = self.undo.pop_back()?;
@@ -221,6 +242,24 @@ mod tests {
         history.redo(&mut doc);
         assert!(doc.pixels.iter().all(|&p| p == 9));
         assert_eq!(history.redo(&mut doc), None);
+    }
+
+    #[test]
+    fn resizing_keeps_the_top_left_and_the_steps_that_fit() {
+        let mut doc = Document::new(4, 3);
+        let mut history = History::default();
+        history.record(&doc, Rect::new(0, 0, 2, 2));
+        doc.pixels[0] = 1;
+        history.record(&doc, Rect::new(3, 2, 1, 1));
+        doc.pixels[2 * 4 + 3] = 2; // (3, 2)
+        doc.resize(6, 2);
+        assert_eq!((doc.width, doc.height, doc.pixels.len()), (6, 2, 12));
+        assert_eq!(doc.pixels[0], 1);
+        assert!(doc.pixels[4..6].iter().chain(&doc.pixels[10..12]).all(|&p| p == PAPER), "new columns are paper");
+        history.forget_outside(doc.bounds());
+        assert_eq!(history.undo(&mut doc), Some(Rect::new(0, 0, 2, 2)), "the step at (3, 2) no longer fits");
+        assert_eq!(doc.pixels[0], PAPER);
+        assert_eq!(history.undo(&mut doc), None);
     }
 
     #[test]

@@ -17,7 +17,10 @@
 //! `f` or the Filters button opens the menu of plugins, where a click or
 //! the row's number applies one and Escape closes it. Logs
 //! `paint: ready, N filters` once the plugins are loaded, and a line per
-//! filter applied or failed. Layout: `ui.rs`; strokes and undo:
+//! filter applied or failed. The window takes the size ui_server configures
+//! (the whole screen in a kiosk): the toolbar stays at the top left, the
+//! canvas fills the rest but for the status line, and a picture already
+//! painted keeps its top-left part. Layout: `ui.rs`; strokes and undo:
 //! `document.rs`; filters as transactions: `plugins.rs`.
 #![no_std]
 
@@ -63,13 +66,24 @@ fn main() {
     let mut paint = Paint::new(window, Plugins::new(PLUGINS, budget));
     paint.set_status(String::from("loading filters..."), false);
     paint.present();
-    paint.plugins.load(config.list("plugins"));
-    wsk::logf!("paint: ready, {} filters", paint.plugins.list.len());
-    paint.show_help();
-    paint.run();
+    if paint.load_plugins(config.list("plugins")) {
+        wsk::logf!("paint: ready, {} filters", paint.plugins.list.len());
+        paint.show_help();
+        paint.run();
+    }
     if let Err(error) = paint.window.destroy() {
         wsk::logf!("paint: destroy failed: {}", error);
     }
+}
+
+/// What came of [`Paint::step`].
+enum Next {
+    /// An event was handled.
+    Handled,
+    /// None came.
+    Nothing,
+    /// The window was closed, or is gone.
+    Closed,
 }
 
 /// A stroke in progress, in canvas coordinates.
@@ -107,7 +121,7 @@ fn screen<'a>(pixels: &'a mut [u32], layout: &Layout) -> Canvas<'a> {
 
 impl Paint {
     fn new(window: Window, plugins: Plugins) -> Paint {
-        let layout = Layout { width: window.width() as i32, height: window.height() as i32 };
+        let layout = Layout::of(&window);
         let canvas = layout.canvas();
         let mut paint = Paint {
             screen: vec![0; window.width() as usize * window.height() as usize],
@@ -126,27 +140,55 @@ impl Paint {
             window,
             layout,
         };
-        paint.draw_toolbar();
-        paint.show_canvas(paint.document.bounds());
-        paint.draw_status();
+        paint.draw_all();
         paint
+    }
+
+    /// Loads the plugins one by one, taking the events that came in
+    /// between (a kiosk restarts an app that leaves them unread for long,
+    /// and the window follows its configure meanwhile). False when the
+    /// window was closed or is gone.
+    fn load_plugins<'a>(&mut self, modules: impl Iterator<Item = &'a str>) -> bool {
+        let mut buf = [0u8; wsk::window::EVENT_BUFFER_BYTES];
+        for module in plugins::in_order(modules) {
+            self.plugins.load(module);
+            loop {
+                match self.step(&mut buf, false) {
+                    Next::Handled => {}
+                    Next::Nothing => break,
+                    Next::Closed => return false,
+                }
+            }
+        }
+        true
     }
 
     /// Handles events until the window is closed or gone.
     fn run(&mut self) {
         let mut buf = [0u8; wsk::window::EVENT_BUFFER_BYTES];
-        loop {
-            self.present();
-            let overdue = !self.waiting && !self.damage.is_empty();
-            let timeout = if overdue { Timeout::millis(10) } else { Timeout::Forever };
-            match self.window.next_event(&mut buf, timeout) {
-                Ok(Event::CloseRequest) => return,
-                Ok(event) => self.handle(event),
-                Err(error) if error.is_timeout() => {}
-                Err(error) => {
-                    wsk::logf!("paint: no more events: {}", error);
-                    return;
-                }
+        while !matches!(self.step(&mut buf, true), Next::Closed) {}
+    }
+
+    /// Presents what changed, then takes one event: waiting for it when
+    /// `wait` (not long when a present is overdue), else only one already queued.
+    fn step(&mut self, buf: &mut [u8], wait: bool) -> Next {
+        self.present();
+        let overdue = !self.waiting && !self.damage.is_empty();
+        let timeout = match (wait, overdue) {
+            (false, _) => Timeout::Poll,
+            (true, true) => Timeout::millis(10),
+            (true, false) => Timeout::Forever,
+        };
+        match self.window.next_event(buf, timeout) {
+            Ok(Event::CloseRequest) => Next::Closed,
+            Ok(event) => {
+                self.handle(event);
+                Next::Handled
+            }
+            Err(error) if error.is_timeout() => Next::Nothing,
+            Err(error) => {
+                wsk::logf!("paint: no more events: {}", error);
+                Next::Closed
             }
         }
     }
@@ -154,6 +196,7 @@ impl Paint {
     fn handle(&mut self, event: Event<'_>) {
         match event {
             Event::FrameDone { .. } => self.waiting = false,
+            Event::Configure { width, height } => self.configure(width, height),
             Event::PointerButton { x, y, button: BUTTON_LEFT, pressed: true } => self.press(x, y),
             Event::PointerButton { button: BUTTON_LEFT, pressed: false, .. } => self.end_stroke(),
             Event::PointerMotion { x, y, buttons } if buttons & 1 != 0 => self.drag(x, y),
@@ -337,7 +380,33 @@ impl Paint {
         }
     }
 
+    // MARK: Size
+
+    /// Lays the window out again for `width × height`, the size ui_server
+    /// configured (the SDK has given the window a surface that size). The
+    /// picture keeps its top-left part, and the undo steps that still fit.
+    fn configure(&mut self, width: u32, height: u32) {
+        if (width as i32, height as i32) == (self.layout.width, self.layout.height) {
+            return;
+        }
+        self.end_stroke();
+        self.menu = None;
+        self.layout = Layout::of(&self.window);
+        self.screen = vec![0; self.window.width() as usize * self.window.height() as usize];
+        let canvas = self.layout.canvas();
+        self.document.resize(canvas.w as u32, canvas.h as u32);
+        self.history.forget_outside(self.document.bounds());
+        self.draw_all();
+    }
+
     // MARK: Drawing
+
+    /// Draws the whole window: toolbar, canvas, status line.
+    fn draw_all(&mut self) {
+        self.draw_toolbar();
+        self.show_canvas(self.document.bounds());
+        self.draw_status();
+    }
 
     /// Copies `rect` of the document (canvas coordinates) into the window.
     fn show_canvas(&mut self, rect: Rect) {

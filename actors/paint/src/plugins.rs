@@ -55,20 +55,14 @@ impl Plugins {
         Plugins { spawner, budget, list: Vec::new(), copy: None }
     }
 
-    /// Starts and describes each of `modules` (listed by module name).
-    /// Plugins that cannot be started or do not describe themselves are
-    /// left out, with a line in the log.
-    pub fn load<'a>(&mut self, modules: impl Iterator<Item = &'a str>) {
-        let mut names: Vec<&str> = modules.collect();
-        names.sort_unstable();
-        names.dedup();
-        for module in names {
-            let mut plugin =
-                Plugin { module: module.to_string(), name: module.to_string(), params: Vec::new(), actor: None };
-            match self.describe(&mut plugin) {
-                Ok(()) => self.list.push(plugin),
-                Err(error) => wsk::logf!("paint: plugin {} left out: {}", module, error),
-            }
+    /// Starts and describes `module` (a module name in the plugins
+    /// directory). A plugin that cannot be started or does not describe
+    /// itself is left out, with a line in the log.
+    pub fn load(&mut self, module: &str) {
+        let mut plugin = Plugin { module: module.to_string(), name: module.to_string(), params: Vec::new(), actor: None };
+        match self.describe(&mut plugin) {
+            Ok(()) => self.list.push(plugin),
+            Err(error) => wsk::logf!("paint: plugin {} left out: {}", module, error),
         }
     }
 
@@ -109,6 +103,14 @@ impl Plugins {
         };
         transaction(spawner, plugin, copy, pixels, width, height, budget)
     }
+}
+
+/// The modules to load, each once, in name order (the menu's order).
+pub fn in_order<'a>(modules: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut names: Vec<&str> = modules.collect();
+    names.sort_unstable();
+    names.dedup();
+    names
 }
 
 /// Steps 1 to 4 of the module docs, with `copy` a buffer of the canvas's size.

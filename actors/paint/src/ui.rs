@@ -10,12 +10,16 @@
 //! +--------------------------------------------------------------+
 //! ```
 //!
+//! The window may have any size (ui_server configures it; a kiosk's is the
+//! screen's): the toolbar is the top 28 rows, the status line the bottom 20,
+//! and the canvas everything between, to the window's right edge.
+//!
 //! Swatch `i` is at x = 4 + 24·i, y = 4, 20 × 20. The buttons follow from
 //! x = 252, 4 px apart, each as wide as its label plus 12 px. The Filters
 //! menu opens under its button: one 20 px row per plugin.
 
 use wsk::font;
-use wsk::{Canvas, Rect};
+use wsk::{Canvas, Rect, Window};
 
 /// Height of the toolbar above the canvas.
 pub const TOOLBAR: i32 = 28;
@@ -86,9 +90,14 @@ pub struct Layout {
 }
 
 impl Layout {
-    /// The canvas, in window coordinates.
+    /// The layout of `window` at its size now.
+    pub fn of(window: &Window) -> Layout {
+        Layout { width: window.width() as i32, height: window.height() as i32 }
+    }
+
+    /// The canvas, in window coordinates: empty in a window too low for it.
     pub fn canvas(&self) -> Rect {
-        Rect::new(0, TOOLBAR, self.width, (self.height - TOOLBAR - STATUS).max(1))
+        Rect::new(0, TOOLBAR, self.width, (self.height - TOOLBAR - STATUS).max(0))
     }
 
     pub fn toolbar(&self) -> Rect {
@@ -206,5 +215,15 @@ mod tests {
         assert_eq!(layout.hit(10, 460), Hit::Nothing);
         assert_eq!(layout.menu(3, 50), Rect::new(468, 28, 160, 60));
         assert_eq!(layout.canvas(), Rect::new(0, 28, 640, 432));
+    }
+
+    #[test]
+    fn the_canvas_fills_any_window() {
+        let big = Layout { width: 1920, height: 1080 };
+        assert_eq!(big.canvas(), Rect::new(0, 28, 1920, 1080 - 28 - 20));
+        assert_eq!(big.status(), Rect::new(0, 1060, 1920, 20));
+        assert_eq!(big.hit(1919, 1059), Hit::Canvas);
+        assert_eq!(big.hit(5, 5), Hit::Swatch(0));
+        assert!(Layout { width: 100, height: 40 }.canvas().is_empty());
     }
 }

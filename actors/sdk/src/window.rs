@@ -15,7 +15,7 @@
 //! const UI: wsk::Cap = wsk::Cap(1); // the ui_server endpoint, granted at boot
 //!
 //! fn run() -> wsk::Result<()> {
-//!     let window = Window::create(UI, 64, 32, "tiny", 0)?;
+//!     let mut window = Window::create(UI, 64, 32, "tiny", 0)?;
 //!     let mut pixels = [0u32; 64 * 32];
 //!     let mut canvas = Canvas::new(&mut pixels, 64, 32).unwrap();
 //!     canvas.fill_rect(Rect::new(8, 8, 16, 16), 0x00ff_cc00);
@@ -165,7 +165,10 @@ impl KeyState {
 /// the surface.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event<'a> {
-    /// The window's size now (first event after create; again after resize).
+    /// The size ui_server gave the window (first event after create, the
+    /// screen's for a kiosk app; again after resize). From
+    /// [`Window::next_event`] the surface already has this size: when it
+    /// differs from the one you drew for, lay out and draw everything again.
     Configure {
         /// Width in pixels.
         width: u32,
@@ -706,16 +709,42 @@ impl Window {
     /// Waits up to `timeout` for the window's next event and decodes it into
     /// `buf` (which it borrows; [`EVENT_BUFFER_BYTES`] holds any event).
     ///
+    /// A [`Event::Configure`] asking for another size than the surface's is
+    /// acted on before it is returned: the window gets a new, zero-filled
+    /// surface of that size (see [`Window::resize`]), so the event tells the
+    /// app to lay itself out for `width × height` and draw everything again.
+    /// ui_server configures a kiosk app to the size of the screen, so an app
+    /// that follows this event is fullscreen there. Should the new surface
+    /// be refused (too big for a buffer, say), the reason is logged and the
+    /// event carries the size the surface kept. One that matches the
+    /// surface (the first after [`Window::create`] on the desktop, and the
+    /// one after each resize) changes nothing: compare it with the size you
+    /// drew for.
+    ///
     /// Errors: `WouldBlock`/`TimedOut` (nothing came: see
     /// [`Error::is_timeout`]), `BufferTooSmall { needed }` (the event stays
     /// queued: read it with a bigger buffer), `InvalidHandle` or `PeerClosed`
     /// (the window is gone: ui_server removed it).
-    pub fn next_event<'b>(&self, buf: &'b mut [u8], timeout: Timeout) -> Result<Event<'b>> {
+    pub fn next_event<'b>(&mut self, buf: &'b mut [u8], timeout: Timeout) -> Result<Event<'b>> {
         let message = ipc::recv_timeout(self.events, buf, timeout)?;
         if let Some(cap) = message.cap() {
             let _ = release(cap); // no event carries one
         }
-        Ok(Event::decode(message.opcode(), message.payload()))
+        Ok(match Event::decode(message.opcode(), message.payload()) {
+            Event::Configure { width, height } => self.configure(width, height),
+            event => event,
+        })
+    }
+
+    /// Follows ui_server's CONFIGURE to `width × height`; returns the event
+    /// with the size the surface has now.
+    fn configure(&mut self, width: u32, height: u32) -> Event<'static> {
+        if (width, height) != (self.width, self.height) {
+            if let Err(error) = self.resize(width, height) {
+                crate::logf!("cannot resize the window to {}x{} as configured: {}", width, height, error);
+            }
+        }
+        Event::Configure { width: self.width, height: self.height }
     }
 
     /// Removes the window and releases its caps. If ui_server's queue stays

@@ -1,0 +1,146 @@
+import Compositor
+import Foundation
+import Interp
+import Kernel
+import Logging
+import Synchronization
+import TestSupport
+import Testing
+
+@testable import wskdesk
+
+/// The kiosk with a real app on the headless backend: `--kiosk paint` fills
+/// the output at any size, laid out as paint's `ui.rs` documents, with the
+/// filters it has on the desktop.
+@Suite(.serialized) struct KioskAppTests {
+    // paint's window as `actors/paint/src/ui.rs` documents it: a 28-pixel
+    // toolbar on top, a 20-pixel status line at the bottom, the canvas
+    // between them; swatch i at x = 4 + 24 i, y = 4, 20 × 20, in the
+    // palette's order (black, white, red, ...); the canvas starts as paper.
+    static let toolbar = 28
+    static let status = 20
+    static let paper: UInt32 = 0xffffff
+    static let swatches: [UInt32] = [0x000000, 0xffffff, 0xe53935]
+    static let toolbarBackground: UInt32 = 0xd8d8d8
+    static let statusBackground: UInt32 = 0x303030
+
+    /// wskdesk's kiosk parts as `Desktop.startKiosk` puts them together,
+    /// with the actors of `build/actors`.
+    struct Kiosk {
+        let kernel = Kernel()
+        let host: WasmActorHost
+        let server: UIServer
+        let supervisor: KioskSupervisor
+        let log = AppLog()
+
+        init(app: String, width: Int, height: Int) throws {
+            var logger = Logger(label: "test.kiosk")
+            logger.logLevel = .critical
+            let log = self.log
+            // The interpreter, always: the test must not depend on a compile cache.
+            host = WasmActorHost(kernel: kernel, tier: .interpreter, logSink: { actor, line in
+                if actor == app { log.append(line) }
+            })
+            server = try UIServer(
+                kernel: kernel, backend: HeadlessBackend(width: width, height: height), policy: Policy(mode: .kiosk),
+                logger: logger)
+            let server = self.server
+            Thread { server.run() }.start()
+            let actors = Repository.builtActor("")
+            supervisor = KioskSupervisor(
+                kernel: kernel, host: host, server: server, module: try host.load(path: actors + app + ".wasm"),
+                app: Manifest.kioskApp(app), grants: ManifestGrants(kernel: kernel, server: server, actorsDir: actors),
+                policy: Self.policy, logger: logger)
+            supervisor.start()
+        }
+
+        /// The kiosk's own policy but for the hang timeout: this test is not
+        /// about timing, and a loaded machine must not get the app restarted.
+        static var policy: KioskPolicy {
+            var policy = KioskPolicy()
+            policy.hangTimeout = 0
+            return policy
+        }
+
+        func stop() {
+            supervisor.stop()
+            server.stop()
+            _ = host.shutdown()
+        }
+
+        /// The first log line of the app containing `text`, waiting up to `seconds`.
+        func logLine(containing text: String, seconds: Double = 120) -> String? {
+            var found: String?
+            _ = waitUntil(seconds: seconds) {
+                found = log.first { $0.contains(text) }
+                return found != nil
+            }
+            return found
+        }
+
+        /// The app's window on screen (content rectangle), if it is shown.
+        var window: Rect? {
+            server.query { $0.compositor.scene.windows.first { $0.mapped }?.contentRect } ?? nil
+        }
+
+        /// The screen as last presented, row after row, `0x00RRGGBB`.
+        func screen() -> [UInt32] {
+            server.query { server in
+                let front = server.compositor.backend.frontBuffer()
+                return (0..<front.height).flatMap { y in (0..<front.width).map { front.row(y)[$0] & 0xffffff } }
+            } ?? []
+        }
+    }
+
+    /// The app's log lines.
+    final class AppLog: Sendable {
+        private let lines = Mutex<[String]>([])
+        func append(_ line: String) { lines.withLock { $0.append(line) } }
+        func first(where matches: (String) -> Bool) -> String? { lines.withLock { $0.first(where: matches) } }
+    }
+
+    /// What must be where on a `width × height` screen showing kiosk paint,
+    /// from paint's documented layout; nil when it is all there.
+    static func paintLayoutMismatch(_ screen: [UInt32], width: Int, height: Int) -> String? {
+        guard screen.count == width * height else { return "no screen" }
+        let at = { (x: Int, y: Int) in screen[y * width + x] }
+        for (i, colour) in swatches.enumerated() where at(4 + 24 * i + 10, 14) != colour {
+            return "swatch \(i) is not at \(4 + 24 * i),4: \(String(at(4 + 24 * i + 10, 14), radix: 16))"
+        }
+        if at(width - 1, toolbar / 2) != toolbarBackground { return "the toolbar does not reach the right edge" }
+        let canvasBottom = height - status - 1
+        for y in toolbar...canvasBottom where at(width - 1, y) != paper {
+            return "the canvas does not reach the right edge at y \(y)"
+        }
+        for x in 0..<width where at(x, canvasBottom) != paper {
+            return "the canvas does not reach down to the status line at x \(x)"
+        }
+        if at(width - 1, height - 1) != statusBackground { return "no status line at the bottom edge" }
+        return nil
+    }
+
+    /// The filter plugins the desktop gives paint: the `.wasm` files of its plugins folder.
+    static var desktopFilters: Int {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: Repository.builtActor("plugins"))) ?? []
+        return files.filter { $0.hasSuffix(".wasm") }.count
+    }
+
+    @Test(arguments: [(800, 600), (1100, 700)])
+    func paintFillsTheOutputAndHasTheDesktopsFilters(size: (width: Int, height: Int)) throws {
+        let kiosk = try Kiosk(app: "paint", width: size.width, height: size.height)
+        defer { kiosk.stop() }
+        let ready = try #require(kiosk.logLine(containing: "paint: ready"), "paint never got ready")
+        #expect(Self.desktopFilters > 0, "no plugins in build/actors/plugins: run scripts/build-actors")
+        #expect(ready == "paint: ready, \(Self.desktopFilters) filters")
+
+        let screen = Rect(x: 0, y: 0, width: size.width, height: size.height)
+        #expect(waitUntil(seconds: 60) { kiosk.window == screen }, "paint's window is \(String(describing: kiosk.window))")
+        var mismatch: String? = "never looked"
+        _ = waitUntil(seconds: 60) {
+            mismatch = Self.paintLayoutMismatch(kiosk.screen(), width: size.width, height: size.height)
+            return mismatch == nil
+        }
+        #expect(mismatch == nil, "\(size.width)x\(size.height): \(mismatch ?? "")")
+        #expect(kiosk.supervisor.launches == 1, "paint was restarted: it failed or left its events unread")
+    }
+}
