@@ -792,6 +792,45 @@ def user_seatd(t):
     t.check(after["display"] == "text", f"after SIGTERM tty1 is not in text mode: {after}")
 
 
+@scenario("user-sigkill", guest=USER_ON_TTY1 + """
+say "before: $(vtstate /dev/tty1)"
+start_seatd
+as_user
+report_uid
+await kill
+kill -KILL $WSKDESK_PID
+wait $WSKDESK_PID
+say "wskdesk exited $?"
+i=0
+while pidof wskdesk >/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 1
+say "after: $(vtstate /dev/tty1)"
+await end
+""", timeout=120)
+def user_sigkill(t):
+    """SIGKILL of the ordinary user's wskdesk, which then restores nothing
+    itself: tty1 is back in text mode with its keyboard mode of before, and
+    the console shows again (seatd, which holds the VT for the seat, and
+    the console guard give it back)."""
+    m = t.machine
+    before = vt_state(m.lines[m.wait_for("e2e: before: /dev/tty1", what="tty1's state before")])
+    m.wait_for("Opened client 1 on seat0", what="seatd to give wskdesk the seat")
+    t.input_ready()
+    runs_as_the_user(t)
+    desktop = t.same_screen("the default desktop", t.reference())
+    mark = m.mark()
+    m.send("kill")
+    line = m.lines[m.wait_for("e2e: wskdesk exited", after=mark, what="wskdesk to end by SIGKILL")]
+    t.check(line.endswith("exited 137"), f"wskdesk did not end by SIGKILL: {line!r}")
+    after = vt_state(m.lines[m.wait_for("e2e: after: /dev/tty1", after=mark, what="tty1's state after")])
+    t.check(after["display"] == "text", f"after SIGKILL tty1 is not in text mode: {after}")
+    t.check(after["keyboard"] == before["keyboard"],
+            f"after SIGKILL tty1's keyboard mode is {after['keyboard']}, not {before['keyboard']} again")
+    t.wait_for_console(desktop, "the console after SIGKILL")
+    m.send("end")
+    m.wait_exit(20)
+
+
 @scenario("user-no-seatd", guest=USER_ON_TTY1 + """
 as_user
 exited
