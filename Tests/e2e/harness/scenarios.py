@@ -754,6 +754,15 @@ report_uid() {
 """
 
 
+def users_desktop(t):
+    """Waits until seatd has given the user's wskdesk the seat and the
+    default desktop is up; returns its screen."""
+    t.machine.wait_for("Opened client 1 on seat0", what="seatd to give wskdesk the seat")
+    t.input_ready()
+    runs_as_the_user(t)
+    return t.same_screen("the default desktop", t.reference())
+
+
 def runs_as_the_user(t):
     m = t.machine
     m.send("uid")
@@ -814,10 +823,7 @@ def user_sigkill(t):
     the console guard give it back)."""
     m = t.machine
     before = vt_state(m.lines[m.wait_for("e2e: before: /dev/tty1", what="tty1's state before")])
-    m.wait_for("Opened client 1 on seat0", what="seatd to give wskdesk the seat")
-    t.input_ready()
-    runs_as_the_user(t)
-    desktop = t.same_screen("the default desktop", t.reference())
+    desktop = users_desktop(t)
     mark = m.mark()
     m.send("kill")
     line = m.lines[m.wait_for("e2e: wskdesk exited", after=mark, what="wskdesk to end by SIGKILL")]
@@ -869,10 +875,7 @@ def seatd_killed(t):
     exits with status 3 (for systemd's Restart=always), tty1 is back in text
     mode, and nothing else is logged as an error on the way out."""
     m = t.machine
-    m.wait_for("Opened client 1 on seat0", what="seatd to give wskdesk the seat")
-    t.input_ready()
-    runs_as_the_user(t)
-    desktop = t.same_screen("the default desktop", t.reference())
+    desktop = users_desktop(t)
     mark = m.mark()
     m.send("kill-seatd")
     line = m.lines[m.wait_for("e2e: wskdesk exited", after=mark, what="wskdesk to exit once seatd is gone")]
