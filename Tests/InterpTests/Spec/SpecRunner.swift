@@ -41,6 +41,9 @@ final class SpecRunner {
         case skipped(String)
     }
 
+    /// `WSK_SPEC_TRACE=1`: each command's line before it runs (to find one that hangs).
+    static let trace = ProcessInfo.processInfo.environment["WSK_SPEC_TRACE"] == "1"
+
     init(script: SpecScript, session: any SpecSession, deviations: [Int: String] = [:]) {
         self.script = script
         self.session = session
@@ -53,6 +56,7 @@ final class SpecRunner {
                 tally.skipped["known deviation (docs/ABI.md): \(deviation)", default: 0] += 1
                 continue
             }
+            if SpecRunner.trace { print("spec trace \(script.name).wast:\(command.line) \(command.type)") }
             do {
                 try run(command)
                 tally.passed += 1

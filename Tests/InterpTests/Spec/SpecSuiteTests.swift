@@ -23,13 +23,13 @@ import Testing
                 SpecRunner(script: script, session: tier.session(), deviations: SpecSuite.deviations(tier, file)).run()
             }
             print("spec \(tier) \(file): \(tally.passed) passed, \(tally.failures.count) failed, \(tally.skippedCount) skipped")
+            for failure in tally.failures { print("spec \(tier) FAILED \(failure)") }
             total.add(tally)
         }
         print("spec \(tier) total (\(files.count) files): \(total.passed) passed, \(total.failures.count) failed, \(total.skippedCount) skipped")
         for (reason, count) in total.skipped.sorted(by: { $0.value > $1.value }) {
             print("spec \(tier) skipped \(count): \(reason)")
         }
-        for failure in total.failures { print("spec \(tier) FAILED \(failure)") }
         #expect(total.passed > 0)
         #expect(total.failures.isEmpty, "\(total.failures.count) spec commands failed on the \(tier) tier; see the output")
     }
