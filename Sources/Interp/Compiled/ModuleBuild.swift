@@ -22,7 +22,7 @@ struct ModuleBuild {
         let sanitized = try Self.translate(module, toolchain: toolchain, limits: limits, into: directory, for: purpose)
         let header = try Instrumentation.header(readText(directory + "/module.h"))
         try writeFile(directory + "/module.h", Array(header.text.utf8))
-        try writeFile(directory + "/module.c", Array(Instrumentation.source(readText(directory + "/module.c")).utf8))
+        try writeFile(directory + "/module.c", Array(Instrumentation.source(readText(directory + "/module.c"), functions: sanitized.functionCount).utf8))
         for file in RuntimeSources.files {
             try writeFile(directory + "/" + file.name, Array((file.text + "\n").utf8))
         }
