@@ -53,7 +53,10 @@ final class SpecRunner {
     func run() -> SpecTally {
         for command in script.commands {
             if let deviation = deviations[command.line] {
-                tally.skipped["known deviation (docs/ABI.md): \(deviation)", default: 0] += 1
+                let reason = "known deviation (docs/ABI.md): \(deviation)"
+                tally.skipped[reason, default: 0] += 1
+                // The commands on a module not loaded are skipped for its reason.
+                if command.type == "module" { setCurrent(.unavailable(reason), name: command.name) }
                 continue
             }
             if SpecRunner.trace { print("spec trace \(script.name).wast:\(command.line) \(command.type)") }
@@ -84,14 +87,17 @@ final class SpecRunner {
 
     private func load(_ command: SpecCommand) throws(Outcome) {
         do {
-            current = .loaded(try session.instantiate(moduleBytes(command), source: "\(script.name).wast:\(command.line)"))
-            if let name = command.name { named[name] = current }
+            setCurrent(.loaded(try session.instantiate(moduleBytes(command), source: "\(script.name).wast:\(command.line)")), name: command.name)
         } catch {
-            current = .unavailable(skipReason(error) ?? "its module did not load")
-            if let name = command.name { named[name] = current }
+            setCurrent(.unavailable(skipReason(error) ?? "its module did not load"), name: command.name)
             if let reason = skipReason(error) { throw .skipped(reason) }
             throw .failed("\(error)")
         }
+    }
+
+    private func setCurrent(_ module: Module, name: String?) {
+        current = module
+        if let name { named[name] = module }
     }
 
     private func register(_ command: SpecCommand) throws(Outcome) {
