@@ -37,30 +37,7 @@ public enum ModuleCheck {
     /// export a `_start` function and its `memory`. All problems are reported
     /// at once.
     public static func check(bytes: [UInt8], name: String, source: String) throws(ModuleLoadError) -> CheckedModule {
-        // Said plainly here: WasmKit words this case as a debug dump of its error.
-        guard bytes.starts(with: wasmMagic) else {
-            throw ModuleLoadError(source: source, problems: [
-                "not a WebAssembly module: it does not start with the bytes 00 61 73 6d (\"\\0asm\")",
-            ])
-        }
-        if let problem = LanguageCheck.headerProblem(bytes) {
-            throw ModuleLoadError(source: source, problems: [problem])
-        }
-        // The language first: a module outside it is told which proposal it
-        // uses, not how WasmKit's parser stumbled on it.
-        let violations: [LanguageViolation]
-        do {
-            violations = try LanguageCheck.violations(in: bytes)
-        } catch {
-            throw ModuleLoadError(source: source, problems: [error.text])
-        }
-        guard violations.isEmpty else { throw ModuleLoadError(source: source, problems: violations.map(\.text)) }
-        let module: Module
-        do {
-            module = try parseWasm(bytes: bytes, features: WasmLanguage.wasmKitFeatures)
-        } catch {
-            throw ModuleLoadError(source: source, problems: [MalformedModule(error).text])
-        }
+        let module = try parse(bytes: bytes, source: source)
         var problems: [String] = []
         var calls: [String] = []
         if hasStartSection(bytes) {
@@ -97,6 +74,47 @@ public enum ModuleCheck {
         if !hasMemory { problems.append("exports no memory named \"memory\": the host needs it to pass data") }
         guard problems.isEmpty else { throw ModuleLoadError(source: source, problems: problems) }
         return CheckedModule(name: name, source: source, bytes: bytes, module: module, importedCalls: calls)
+    }
+
+    /// A module of the WebAssembly spec tests (`SpecSession` only): parsed
+    /// and held to `WasmLanguage` as an actor is, without the actor ABI's
+    /// rules on imports, exports and start functions.
+    /// A module outside the language throws `SpecError.unsupported`, naming it.
+    static func checkSpecModule(bytes: [UInt8], name: String, source: String) throws -> CheckedModule {
+        if bytes.starts(with: wasmMagic), LanguageCheck.headerProblem(bytes) == nil,
+            let violations = try? LanguageCheck.violations(in: bytes), !violations.isEmpty
+        {
+            throw SpecError.unsupported(violations.map(\.text).joined(separator: "; "))
+        }
+        return CheckedModule(name: name, source: source, bytes: bytes, module: try parse(bytes: bytes, source: source), importedCalls: [])
+    }
+
+    /// The module in `bytes` if it is one of `WasmLanguage`: the magic and
+    /// version, the language, then WasmKit's parser.
+    private static func parse(bytes: [UInt8], source: String) throws(ModuleLoadError) -> Module {
+        // Said plainly here: WasmKit words this case as a debug dump of its error.
+        guard bytes.starts(with: wasmMagic) else {
+            throw ModuleLoadError(source: source, problems: [
+                "not a WebAssembly module: it does not start with the bytes 00 61 73 6d (\"\\0asm\")",
+            ])
+        }
+        if let problem = LanguageCheck.headerProblem(bytes) {
+            throw ModuleLoadError(source: source, problems: [problem])
+        }
+        // The language first: a module outside it is told which proposal it
+        // uses, not how WasmKit's parser stumbled on it.
+        let violations: [LanguageViolation]
+        do {
+            violations = try LanguageCheck.violations(in: bytes)
+        } catch {
+            throw ModuleLoadError(source: source, problems: [error.text])
+        }
+        guard violations.isEmpty else { throw ModuleLoadError(source: source, problems: violations.map(\.text)) }
+        do {
+            return try parseWasm(bytes: bytes, features: WasmLanguage.wasmKitFeatures)
+        } catch {
+            throw ModuleLoadError(source: source, problems: [MalformedModule(error).text])
+        }
     }
 
     static let wasmMagic: [UInt8] = [0x00, 0x61, 0x73, 0x6d]

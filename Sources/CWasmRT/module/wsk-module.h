@@ -4,8 +4,11 @@
  *
  *   #include "wsk-module.h"    this file: the hooks the generated code uses
  *   #include "module.c"        wasm2c's output (-n wsk), with the hooks inserted
- *   #include "wsk-module.c"    the wsk_* exports the host calls
+ *   #include "wsk-module.c"    the wsk_* exports every module shares
+ *   #include "wsk-actor.c"     an actor's wsk_instantiate and wsk_start
  *   #include "imports.c"       one trampoline per imported host call, from the ABI table
+ *
+ * (A spec test module has its own glue, spec.c, in place of the last two.)
  *
  * It is not built into wskdesk (Package.swift excludes this folder).
  */

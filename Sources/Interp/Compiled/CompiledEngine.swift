@@ -58,6 +58,22 @@ final class CompiledEngine: ExecutionTier {
     /// How many modules are remembered as validated (tests).
     var validatedCount: Int { validated.withLock { $0.count } }
 
+    /// What an instance is given: the host calls through `hostCall` with
+    /// `context`, its memories and tables charged to `account` (which must
+    /// outlive the instance), the actor limits and the interpreter's fuel prices.
+    static func config(limits: ActorLimits, hostCall: wskrt_host_call_fn, context: UnsafeMutableRawPointer?, account: ResourceAccount)
+        -> wskrt_config
+    {
+        wskrt_config(
+            host_call: hostCall, context: context,
+            charge: compiledCharge, account: Unmanaged.passUnretained(account).toOpaque(),
+            fuel_per_call: Int64(clamping: limits.fuelPerCall),
+            memory_limit_pages: UInt32(clamping: limits.memoryBytes / 65536),
+            table_limit: UInt32(clamping: limits.tableElements),
+            bulk_fuel_bytes: UInt32(InterpreterEngine.bulkFuelBytes),
+            table_element_fuel_bytes: UInt32(InterpreterEngine.tableElementFuelBytes))
+    }
+
     /// Instantiates `module` from its compiled `object`.
     private func instantiate(_ module: CheckedModule, object: CompiledModule, context: ActorContext)
         throws(ModuleLoadError) -> any RunnableActor
@@ -65,26 +81,25 @@ final class CompiledEngine: ExecutionTier {
         let actor = CompiledActor(object: object, calls: HostCalls(context: context), fuelPerCall: limits.fuelPerCall)
         // The instance copies the config; `account` stays alive with `actor`,
         // which frees the instance, so its last give-back finds it.
-        var config = wskrt_config(
-            host_call: compiledHostCall, context: Unmanaged.passUnretained(actor).toOpaque(),
-            charge: compiledCharge, account: Unmanaged.passUnretained(context.account).toOpaque(),
-            fuel_per_call: Int64(clamping: limits.fuelPerCall),
-            memory_limit_pages: UInt32(clamping: limits.memoryBytes / 65536),
-            table_limit: UInt32(clamping: limits.tableElements),
-            bulk_fuel_bytes: UInt32(InterpreterEngine.bulkFuelBytes),
-            table_element_fuel_bytes: UInt32(InterpreterEngine.tableElementFuelBytes))
+        var config = Self.config(
+            limits: limits, hostCall: compiledHostCall, context: Unmanaged.passUnretained(actor).toOpaque(), account: context.account)
         guard let instance = object.newInstance(&config) else {
             throw ModuleLoadError(source: module.source, problems: ["cannot instantiate: out of memory"])
         }
         actor.instance = instance
         let trap = wskrt_run(object.instantiate, instance)
         guard trap == WASM_RT_TRAP_NONE.rawValue else {
-            // The account's refusal in the interpreter's words, which are not a WasmKit trap's.
-            let problem = trap == WSKRT_TRAP_OUT_OF_MEMORY.rawValue
-                ? "\(OutOfMemory(trapDetail: lastTrapDetail(), account: context.account))" : "Trap: \(trapText(trap))"
-            throw ModuleLoadError(source: module.source, problems: ["cannot instantiate: \(problem)"])
+            throw Self.instantiationFailure(trap, source: module.source, account: context.account)
         }
         return actor
+    }
+
+    /// A trap while instantiating, as the interpreter says it. The
+    /// account's refusal is in the interpreter's words, which are not a WasmKit trap's.
+    static func instantiationFailure(_ trap: UInt32, source: String, account: ResourceAccount) -> ModuleLoadError {
+        let problem = trap == WSKRT_TRAP_OUT_OF_MEMORY.rawValue
+            ? "\(OutOfMemory(trapDetail: lastTrapDetail(), account: account))" : "Trap: \(trapText(trap))"
+        return ModuleLoadError(source: source, problems: ["cannot instantiate: \(problem)"])
     }
 }
 

@@ -15,6 +15,8 @@ final class CompiledModule: @unchecked Sendable {
     let instantiate: wsk_instance_entry_fn
     let start: wsk_instance_entry_fn
     let freeInstance: wsk_instance_free_fn
+    /// The dlopen handle, for a spec module's `wsk_spec_export_<n>` (SpecGlue).
+    private let handle: UnsafeMutableRawPointer
 
     /// One load at a time: loading the same object twice yields the same
     /// handle, whose initialization must not run on two threads at once.
@@ -25,12 +27,12 @@ final class CompiledModule: @unchecked Sendable {
     init(path: String, shownAs: String? = nil) throws(CompileError) {
         let shown = shownAs ?? path
         let loaded = CompiledModule.loading.withLock { _ in Result { () throws(CompileError) in try CompiledModule.load(path, shown) } }
-        (newInstance, instantiate, start, freeInstance) = try loaded.get()
+        (handle, newInstance, instantiate, start, freeInstance) = try loaded.get()
         self.path = shown
     }
 
     private static func load(_ path: String, _ shown: String) throws(CompileError) -> (
-        wsk_instance_new_fn, wsk_instance_entry_fn, wsk_instance_entry_fn, wsk_instance_free_fn
+        UnsafeMutableRawPointer, wsk_instance_new_fn, wsk_instance_entry_fn, wsk_instance_entry_fn, wsk_instance_free_fn
     ) {
         guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
             throw CompileError("cannot load \(shown): \(String(cString: dlerror()))")
@@ -52,6 +54,11 @@ final class CompiledModule: @unchecked Sendable {
             dlclose(handle)
             throw CompileError("\(shown) was built for another version of the runtime")
         }
-        return (newInstance, instantiate, start, freeInstance)
+        return (handle, newInstance, instantiate, start, freeInstance)
+    }
+
+    /// The entry point of a spec module's export `n`, if it is a function or global.
+    func specExport(_ n: Int) -> wsk_instance_entry_fn? {
+        dlsym(handle, "wsk_spec_export_\(n)").map { unsafeBitCast($0, to: wsk_instance_entry_fn.self) }
     }
 }

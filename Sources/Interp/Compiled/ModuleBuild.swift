@@ -13,24 +13,35 @@ struct ModuleBuild {
     let module: CheckedModule
     let directory: String
     var limits: CompileLimits = .standard
+    /// An actor, or (the spec test runner only) a spec module with its exports.
+    var purpose: ModuleRewrite.Purpose = .actor
 
     var objectPath: String { directory + "/module.so" }
 
     func run() throws(CompileError) {
-        _ = try Self.translate(module, toolchain: toolchain, limits: limits, into: directory)
+        let sanitized = try Self.translate(module, toolchain: toolchain, limits: limits, into: directory, for: purpose)
         let header = try Instrumentation.header(readText(directory + "/module.h"))
         try writeFile(directory + "/module.h", Array(header.text.utf8))
-        try writeFile(directory + "/module.c", Array(Instrumentation.source(readText(directory + "/module.c")).utf8))
+        try writeFile(directory + "/module.c", Array(Instrumentation.source(readText(directory + "/module.c"), functions: sanitized.functionCount).utf8))
         for file in RuntimeSources.files {
             try writeFile(directory + "/" + file.name, Array((file.text + "\n").utf8))
         }
-        try writeFile(directory + "/imports.c", Array(trampolines().utf8))
+        // The module's own entry points: an actor's `_start` and host calls,
+        // or a spec module's exports and `spectest`.
+        let entries: String
+        switch purpose {
+        case .actor:
+            try writeFile(directory + "/imports.c", Array(trampolines().utf8))
+            entries = "#include \"wsk-actor.c\"\n#include \"imports.c\"\n"
+        case .specTest:
+            try writeFile(directory + "/spec.c", Array(SpecGlue(module: module, sanitized: sanitized).source().utf8))
+            entries = "#include \"spec.c\"\n"
+        }
         try writeFile(directory + "/unit.c", Array("""
             #include "wsk-module.h"
             #include "module.c"
             #include "wsk-module.c"
-            #include "imports.c"
-
+            \(entries)
             """.utf8))
         let compiled = Subprocess.run(
             toolchain.compiler,
@@ -49,12 +60,13 @@ struct ModuleBuild {
     /// `module.h`, and checks both for module text
     /// (`ModuleRewrite.checkGenerated`). `directory` exists and is the caller's.
     static func translate(
-        _ module: CheckedModule, toolchain: Toolchain, limits: CompileLimits = .standard, into directory: String
+        _ module: CheckedModule, toolchain: Toolchain, limits: CompileLimits = .standard, into directory: String,
+        for purpose: ModuleRewrite.Purpose = .actor
     ) throws(CompileError) -> SanitizedModule {
         guard module.bytes.count <= limits.moduleBytes else {
             throw CompileError("it is \(module.bytes.count) bytes, more than the \(Subprocess.bytesText(UInt64(limits.moduleBytes))) the compiled tier takes")
         }
-        let sanitized = try ModuleRewrite.sanitize(module.bytes)
+        let sanitized = try ModuleRewrite.sanitize(module.bytes, for: purpose)
         guard sanitized.functionCount <= limits.functions else {
             throw CompileError("it has \(sanitized.functionCount) functions, more than the \(limits.functions) the compiled tier takes")
         }
@@ -66,7 +78,7 @@ struct ModuleBuild {
             } catch {
                 throw CompileError("wasm2c's \(file): \(error.description)")
             }
-            try ModuleRewrite.checkGenerated(text, file: file, against: sanitized)
+            try ModuleRewrite.checkGenerated(text, file: file, against: sanitized, for: purpose)
         }
         return sanitized
     }

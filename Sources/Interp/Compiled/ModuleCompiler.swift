@@ -27,6 +27,8 @@ public final class ModuleCompiler: Sendable {
     public let memoryChecks: MemoryChecks
     /// What each build may use (Subprocess); tests lower them.
     let limits: CompileLimits
+    /// Actors, or (the spec test runner's own compiler) spec test modules.
+    let purpose: ModuleRewrite.Purpose
     private let state = Mutex<State>(State())
     private let builders = DispatchSemaphore(value: max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
 
@@ -54,7 +56,7 @@ public final class ModuleCompiler: Sendable {
 
     init(
         directory: Result<String, CompileError>, logger: Logger, searchPath: String? = nil,
-        memoryChecks: MemoryChecks = .guardPages, limits: CompileLimits = .standard
+        memoryChecks: MemoryChecks = .guardPages, limits: CompileLimits = .standard, purpose: ModuleRewrite.Purpose = .actor
     ) {
         switch directory {
         case .success(let path): (self.directory, unavailable) = (path, nil)
@@ -64,6 +66,7 @@ public final class ModuleCompiler: Sendable {
         self.searchPath = searchPath
         self.memoryChecks = memoryChecks
         self.limits = limits
+        self.purpose = purpose
     }
 
     /// Kills every build tool running in this process, with every process it
@@ -232,7 +235,7 @@ public final class ModuleCompiler: Sendable {
         defer { builders.signal() }
         let folder = try cache.makeBuildFolder()
         defer { cache.removeFolder(folder) }
-        let build = ModuleBuild(toolchain: toolchain, module: module, directory: cache.path + "/" + folder, limits: limits)
+        let build = ModuleBuild(toolchain: toolchain, module: module, directory: cache.path + "/" + folder, limits: limits, purpose: purpose)
         try build.run()
         // Hashed, stored and loaded through one descriptor: what is loaded is what the record vouches for.
         let built = try cache.openRegular(folder + "/module.so").get()
@@ -300,6 +303,7 @@ public final class ModuleCompiler: Sendable {
         var key = SHA256()
         key.update(Toolchain.objectFormat(memoryChecks))
         key.update("\nmodule \(moduleHash)")
+        if purpose == .specTest { key.update("\nspec test") }
         let name = key.finalize()
         return Entry(
             key: directory + "/" + name, moduleHash: moduleHash, objectName: name + ".so", recordName: name + ".record",

@@ -20,6 +20,13 @@ import Kernel
 ///   of module "env" named by the ABI: those names, and `_start`/`memory`,
 ///   are the only module text left, and all of them are ours.
 /// Every other section is copied byte for byte.
+///
+/// The spec tests (`ModuleRewrite.Purpose.specTest`, never reached from
+/// loading an actor) need a module's every export and its `spectest`
+/// imports: there each export is renamed `e<its index>`, a `memory` export of
+/// memory 0 is added so the runtime can guard it, and each import must be one
+/// of the fixed `spectest` names (`SpecHostModule.names`). The names in the C
+/// are then still only ours.
 struct SanitizedModule: Sendable {
     /// The module without custom sections and with only the allowed exports.
     let bytes: [UInt8]
@@ -29,6 +36,14 @@ struct SanitizedModule: Sendable {
     let customSections: [(name: [UInt8], contents: [UInt8])]
     /// How many functions the module defines (its function section's count).
     let functionCount: Int
+    /// The type index of every function, imported ones first.
+    var functionTypes: [UInt32] = []
+    /// Every export of the original, in order: its kind and index (spec tests).
+    var exports: [(kind: UInt8, index: UInt32)] = []
+    /// Whether the module imports or defines a memory.
+    var hasMemory = false
+    /// Whether it imports anything (for spec tests, from `spectest`).
+    var hasImports = false
 
     struct DroppedExport: Sendable {
         let index: Int
@@ -44,6 +59,14 @@ struct SanitizedModule: Sendable {
 }
 
 enum ModuleRewrite {
+    /// What the module is compiled for.
+    enum Purpose: Sendable {
+        /// An actor: only `_start` and `memory` exported, only "env" host calls imported.
+        case actor
+        /// A module of the WebAssembly spec tests (the test runner only).
+        case specTest
+    }
+
     /// The exports a compiled module keeps: name and kind.
     static let keptExports: [(name: String, kind: UInt8)] = [("_start", 0), ("memory", 2)]
 
@@ -54,7 +77,7 @@ enum ModuleRewrite {
     /// Rewrites `bytes` (already parsed and checked by ModuleCheck) as the
     /// type describes. Throws, in plain words, on anything it does not expect:
     /// that module is not compiled.
-    static func sanitize(_ bytes: [UInt8]) throws(CompileError) -> SanitizedModule {
+    static func sanitize(_ bytes: [UInt8], for purpose: Purpose = .actor) throws(CompileError) -> SanitizedModule {
         var reader = Reader(bytes: bytes)
         guard bytes.count >= 8, Array(bytes[0..<4]) == ModuleCheck.wasmMagic, Array(bytes[4..<8]) == [1, 0, 0, 0] else {
             throw CompileError("not a WebAssembly 1.0 binary (magic and version)")
@@ -64,6 +87,10 @@ enum ModuleRewrite {
         var dropped: [SanitizedModule.DroppedExport] = []
         var custom: [(name: [UInt8], contents: [UInt8])] = []
         var functionCount = 0
+        var imported = Imported()
+        var definedTypes: [UInt32] = []
+        var exports: [(kind: UInt8, index: UInt32)] = []
+        var hasMemory = false
         while !reader.atEnd {
             let sectionStart = reader.offset
             let id = try reader.byte("a section id")
@@ -75,14 +102,19 @@ enum ModuleRewrite {
                 let name = try section.name("the name of a custom section")
                 custom.append((name, Array(body[section.offset...])))
             case 2:
-                try checkImports(&section)
+                imported = try checkImports(&section, for: purpose)
                 output += bytes[sectionStart..<reader.offset]
             case 3:
                 functionCount = Int(try section.u32("the function count"))
+                for n in 0..<functionCount { definedTypes.append(try section.u32("the type of function \(n)")) }
+                output += bytes[sectionStart..<reader.offset]
+            case 5:
+                hasMemory = try section.u32("the memory count") > 0
                 output += bytes[sectionStart..<reader.offset]
             case 7:
-                let (kept, removed) = try rewriteExports(&section)
+                let (kept, removed, all) = try rewriteExports(&section, for: purpose, memory: hasMemory || imported.memory)
                 dropped = removed
+                exports = all
                 output.append(7)
                 output += leb128(UInt32(kept.count))
                 output += kept
@@ -90,50 +122,109 @@ enum ModuleRewrite {
                 output += bytes[sectionStart..<reader.offset]
             }
         }
-        return SanitizedModule(bytes: output, droppedExports: dropped, customSections: custom, functionCount: functionCount)
+        var module = SanitizedModule(bytes: output, droppedExports: dropped, customSections: custom, functionCount: functionCount)
+        module.functionTypes = imported.functionTypes + definedTypes
+        module.exports = exports
+        module.hasMemory = hasMemory || imported.memory
+        module.hasImports = imported.count > 0
+        return module
     }
 
-    /// Refuses any import that is not a function of "env" named by the ABI.
-    private static func checkImports(_ section: inout Reader) throws(CompileError) {
+    /// What the import section brings in.
+    private struct Imported {
+        var count = 0
+        var functionTypes: [UInt32] = []
+        var memory = false
+    }
+
+    /// Refuses any import that is not a function of "env" named by the ABI
+    /// (for the spec tests: not one of `spectest`'s fixed names).
+    private static func checkImports(_ section: inout Reader, for purpose: Purpose) throws(CompileError) -> Imported {
         let count = try section.u32("the import count")
+        var imported = Imported(count: Int(count))
         for n in 0..<count {
             let module = try section.name("the module name of import \(n)")
             let field = try section.name("the name of import \(n)")
-            guard module == Array(ABI.importModule.utf8),
-                let name = String(validating: field, as: UTF8.self), ABI.hostCall(named: name) != nil
-            else {
-                throw CompileError("import \(n) is not a host call of \"\(ABI.importModule)\"; only those are compiled")
+            let name = String(validating: field, as: UTF8.self)
+            let kind = try section.byte("the kind of import \(n)")
+            switch purpose {
+            case .actor:
+                guard module == Array(ABI.importModule.utf8), let name, ABI.hostCall(named: name) != nil else {
+                    throw CompileError("import \(n) is not a host call of \"\(ABI.importModule)\"; only those are compiled")
+                }
+                guard kind == 0 else {
+                    throw CompileError("import \(n) (env.\(name)) is not a function; only host calls are compiled")
+                }
+            case .specTest:
+                guard module == Array(SpecHostModule.name.utf8), let name, SpecHostModule.names.contains(name) else {
+                    throw CompileError("import \(n) is not one of \"\(SpecHostModule.name)\"'s; only those are compiled for the spec tests")
+                }
             }
-            guard try section.byte("the kind of import \(n)") == 0 else {
-                throw CompileError("import \(n) (env.\(name)) is not a function; only host calls are compiled")
-            }
-            _ = try section.u32("the type of import \(n)")
+            try skipImportDescription(kind, &section, n, into: &imported)
         }
         guard section.atEnd else { throw CompileError("the import section has bytes after its last import") }
+        return imported
     }
 
-    /// The export section's new contents (vector of kept exports) and the dropped exports.
-    private static func rewriteExports(_ section: inout Reader) throws(CompileError)
-        -> ([UInt8], [SanitizedModule.DroppedExport])
+    /// Reads past an import's description (its type), noting functions' types and memories.
+    private static func skipImportDescription(_ kind: UInt8, _ section: inout Reader, _ n: UInt32, into imported: inout Imported)
+        throws(CompileError)
+    {
+        func limits() throws(CompileError) {
+            let flags = try section.byte("the limits of import \(n)")
+            _ = try section.u32("the minimum of import \(n)")
+            if flags & 1 != 0 { _ = try section.u32("the maximum of import \(n)") }
+        }
+        switch kind {
+        case 0: imported.functionTypes.append(try section.u32("the type of import \(n)"))
+        case 1:
+            _ = try section.byte("the element type of import \(n)")
+            try limits()
+        case 2:
+            imported.memory = true
+            try limits()
+        case 3:
+            _ = try section.byte("the value type of import \(n)")
+            _ = try section.byte("the mutability of import \(n)")
+        default: throw CompileError("import \(n) has kind \(kind), which is not compiled")
+        }
+    }
+
+    /// The export section's new contents (vector of kept exports), the
+    /// dropped exports and every export's kind and index. For the spec tests
+    /// every export is kept as `e<n>` (all names are dropped) and memory 0,
+    /// when the module has one, is exported as `memory`.
+    private static func rewriteExports(_ section: inout Reader, for purpose: Purpose, memory: Bool) throws(CompileError)
+        -> ([UInt8], [SanitizedModule.DroppedExport], [(kind: UInt8, index: UInt32)])
     {
         let count = try section.u32("the export count")
         var kept: [UInt8] = []
         var keptCount: UInt32 = 0
         var dropped: [SanitizedModule.DroppedExport] = []
+        var all: [(kind: UInt8, index: UInt32)] = []
+        func keep(_ name: [UInt8], _ kind: UInt8, _ index: UInt32) {
+            kept += leb128(UInt32(name.count)) + name + [kind] + leb128(index)
+            keptCount += 1
+        }
         for n in 0..<Int(count) {
             let name = try section.name("the name of export \(n)")
             let kind = try section.byte("the kind of export \(n)")
             let index = try section.u32("the index of export \(n)")
-            if keptExports.contains(where: { Array($0.name.utf8) == name && $0.kind == kind }) {
-                kept += leb128(UInt32(name.count)) + name + [kind] + leb128(index)
-                keptCount += 1
-            } else {
-                dropped.append(SanitizedModule.DroppedExport(index: n, kind: kind, name: name))
+            all.append((kind, index))
+            if purpose == .actor, keptExports.contains(where: { Array($0.name.utf8) == name && $0.kind == kind }) {
+                keep(name, kind, index)
+                continue
             }
+            dropped.append(SanitizedModule.DroppedExport(index: n, kind: kind, name: name))
+            if purpose == .specTest { keep(Array(specExportName(n).utf8), kind, index) }
         }
+        if purpose == .specTest, memory { keep(Array("memory".utf8), 2, 0) }
         guard section.atEnd else { throw CompileError("the export section has bytes after its last export") }
-        return (leb128(keptCount) + kept, dropped)
+        return (leb128(keptCount) + kept, dropped, all)
     }
+
+    /// A spec module's export `n` as the compiled module names it.
+    static func specExportName(_ n: Int) -> String { "e\(n)" }
 
     static func leb128(_ value: UInt32) -> [UInt8] {
         var value = value
@@ -209,7 +300,9 @@ extension ModuleRewrite {
     ///    (`#`), all of which take such a byte; a removed name of identifier
     ///    bytes only (`free`, `init`) may equal a word of wasm2c's own and is
     ///    harmless there, so it is not looked for.
-    static func checkGenerated(_ text: [UInt8], file: String, against module: SanitizedModule) throws(CompileError) {
+    static func checkGenerated(_ text: [UInt8], file: String, against module: SanitizedModule, for purpose: Purpose = .actor)
+        throws(CompileError)
+    {
         var line = 1
         for (offset, byte) in text.enumerated() {
             if byte == 0x0A { line += 1; continue }
@@ -217,17 +310,29 @@ extension ModuleRewrite {
                 throw CompileError("the generated \(file) has byte 0x\(String(byte, radix: 16)) on line \(line) (at byte \(offset)), which wasm2c does not write by itself; refusing to compile it")
             }
         }
-        try checkNameComments(text, file: file)
+        try checkNameComments(text, file: file, allowed: nameComments(for: purpose, exports: module.exports.count))
         if let found = firstRemovedText(in: text, module.removedTexts) {
             throw CompileError("the generated \(file) contains text of the module (\(found.count) bytes removed by the rewrite); refusing to compile it")
         }
     }
 
-    private static func checkNameComments(_ text: [UInt8], file: String) throws(CompileError) {
-        let allowed: [(opening: [UInt8], endings: [[UInt8]])] = [
-            (Array("/* export: ".utf8), keptExports.map { Array("'\($0.name)' */".utf8) }),
-            (Array("/* import: ".utf8), ABI.hostCalls.map { Array("'\(ABI.importModule)' '\($0.name)' */".utf8) }),
+    /// The names wasm2c may write in its export and import comments: only ours.
+    private static func nameComments(for purpose: Purpose, exports: Int) -> [(opening: [UInt8], endings: [[UInt8]])] {
+        let (exported, imported): ([String], [(module: String, name: String)])
+        switch purpose {
+        case .actor: (exported, imported) = (keptExports.map(\.name), ABI.hostCalls.map { (ABI.importModule, $0.name) })
+        case .specTest:
+            (exported, imported) = ((0..<exports).map(specExportName) + ["memory"], SpecHostModule.names.map { (SpecHostModule.name, $0) })
+        }
+        return [
+            (Array("/* export: ".utf8), exported.map { Array("'\($0)' */".utf8) }),
+            (Array("/* import: ".utf8), imported.map { Array("'\($0.module)' '\($0.name)' */".utf8) }),
         ]
+    }
+
+    private static func checkNameComments(_ text: [UInt8], file: String, allowed: [(opening: [UInt8], endings: [[UInt8]])])
+        throws(CompileError)
+    {
         for (line, content) in text.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
             for (opening, endings) in allowed {
                 var from = content.startIndex

@@ -302,8 +302,11 @@ uint32_t wskrt_func_type(uint32_t id, uint32_t* params, uint32_t* results, uint8
  *
  *   #include "wsk-module.h"    this file: the hooks the generated code uses
  *   #include "module.c"        wasm2c's output (-n wsk), with the hooks inserted
- *   #include "wsk-module.c"    the wsk_* exports the host calls
+ *   #include "wsk-module.c"    the wsk_* exports every module shares
+ *   #include "wsk-actor.c"     an actor's wsk_instantiate and wsk_start
  *   #include "imports.c"       one trampoline per imported host call, from the ABI table
+ *
+ * (A spec test module has its own glue, spec.c, in place of the last two.)
  *
  * It is not built into wskdesk (Package.swift excludes this folder).
  */
@@ -373,8 +376,10 @@ static inline void wsk_check_indirect(const wasm_rt_funcref_table_t* table, uint
 """#),
         ("wsk-module.c", #"""
 /*
- * The wsk_* exports of a compiled actor module, and its wasm_rt_* calls
- * forwarded to the host. Included after the generated code (see wsk-module.h).
+ * The wsk_* exports every compiled module shares, and its wasm_rt_* calls
+ * forwarded to the host. Included after the generated code (see wsk-module.h),
+ * then wsk-actor.c (an actor's wsk_instantiate and wsk_start) or, for the
+ * spec tests only, the glue ModuleBuild writes for a spec module.
  */
 #define WSK_EXPORT __attribute__((visibility("default")))
 
@@ -435,27 +440,17 @@ WSK_EXPORT void* wsk_instance_new(const wskrt_config* config) {
   return instance;
 }
 
-/* Globals, memory (with its data segments) and tables. Traps on a segment out
- * of bounds or a limit, leaving a half-built instance for wsk_instance_free. */
-WSK_EXPORT void wsk_instantiate(void* opaque) {
-  wsk_instance* instance = opaque;
-#if WSK_IMPORTS_ENV
-  Z_wsk_instantiate(&instance->module, &instance->env);
-#else
-  Z_wsk_instantiate(&instance->module);
-#endif
-  instance->env.memory = Z_wskZ_memory(&instance->module);
-}
-
-/* Runs `_start` on the calling thread, whose stack bounds the recursion. */
-WSK_EXPORT void wsk_start(void* opaque) {
-  wsk_instance* instance = opaque;
+/* Called by each entry that runs the module's code (wsk_start, a spec
+ * test's export): the calling thread's stack bounds the recursion, the fuel
+ * starts full, and with guard pages a fault in `memory` traps. */
+static inline void wsk_enter(wsk_instance* instance, const wasm_rt_memory_t* memory) {
   instance->module.wsk.stack_limit = wsk_api->stack_limit();
   instance->module.wsk.fuel = instance->env.config.fuel_per_call;
 #if WASM_RT_MEMCHECK_SIGNAL_HANDLER
-  wsk_api->guard(instance->env.memory);
+  wsk_api->guard(memory);
+#else
+  (void)memory;
 #endif
-  Z_wskZ__start(&instance->module);
 }
 
 WSK_EXPORT void wsk_instance_free(void* opaque) {
@@ -482,6 +477,30 @@ static inline uint64_t wsk_host_call(struct Z_env_instance_t* env, uint32_t call
 #endif
   if (UNLIKELY(unwind != 0)) wasm_rt_trap(WSKRT_TRAP_HOST_UNWIND);
   return result;
+}
+"""#),
+        ("wsk-actor.c", #"""
+/*
+ * An actor's wsk_instantiate and wsk_start: the module exports `memory` and
+ * `_start` (ModuleCheck, ModuleRewrite). Included after wsk-module.c.
+ */
+/* Globals, memory (with its data segments) and tables. Traps on a segment out
+ * of bounds or a limit, leaving a half-built instance for wsk_instance_free. */
+WSK_EXPORT void wsk_instantiate(void* opaque) {
+  wsk_instance* instance = opaque;
+#if WSK_IMPORTS_ENV
+  Z_wsk_instantiate(&instance->module, &instance->env);
+#else
+  Z_wsk_instantiate(&instance->module);
+#endif
+  instance->env.memory = Z_wskZ_memory(&instance->module);
+}
+
+/* Runs `_start` on the calling thread, whose stack bounds the recursion. */
+WSK_EXPORT void wsk_start(void* opaque) {
+  wsk_instance* instance = opaque;
+  wsk_enter(instance, instance->env.memory);
+  Z_wskZ__start(&instance->module);
 }
 """#),
     ]

@@ -38,14 +38,15 @@ struct Toolchain: Sendable {
 
     /// Only the wsk_* entry points exported; no tail calls, so recursion
     /// always meets the stack check; no FMA contraction, so floating point
-    /// rounds exactly as the interpreter does; no machine-specific code, as a
+    /// rounds exactly as the interpreter does; signaling NaNs honoured, so
+    /// `x * 1.0` is not folded to `x` and quiets a NaN as the spec says; no machine-specific code, as a
     /// cache may be shared. Warnings are wasm2c's business. Hardened as a
     /// distribution builds a library: large frames probe each stack page
     /// (no jump over a guard page), no executable stack, relocations
     /// resolved at load and then read-only.
     static func flags(_ checks: MemoryChecks) -> [String] {
         [
-            "-O2", "-fPIC", "-shared", "-fvisibility=hidden", "-fno-optimize-sibling-calls", "-ffp-contract=off",
+            "-O2", "-fPIC", "-shared", "-fvisibility=hidden", "-fno-optimize-sibling-calls", "-ffp-contract=off", "-fsignaling-nans",
             "-DNDEBUG", "-w", "-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=\(checks == .guardPages ? 1 : 0)",
             "-fstack-clash-protection", "-Wl,-z,noexecstack", "-Wl,-z,relro,-z,now",
         ]
