@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Interp
 import Kernel
+import Logging
 
 /// `wskdesk check FILE.wasm…`: is this a valid actor? Its language (docs/ABI.md
 /// "The accepted language"), its imports against the ABI, its exports, and
@@ -16,7 +17,9 @@ struct Check: ParsableCommand {
     var files: [String]
 
     mutating func run() throws {
-        let kernel = Kernel()
+        var logger = Logger(label: "wskdesk.check")
+        logger.logLevel = .error  // what is checked is printed below; the runtime's notes are not
+        let kernel = Kernel(logger: logger)
         let host = WasmActorHost(kernel: kernel, tier: .interpreter, logSink: { _, _ in })
         var failures = 0
         for file in files {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `wskdesk check` says why a module is refused, in the load check's words:
@@ -43,5 +44,23 @@ import Testing
             \(directory)/v2.wasm: is WebAssembly binary version 2; wskdesk runs version 1 modules
 
             """)
+    }
+
+    /// A valid actor: one line says so, and nothing else is printed (the
+    /// runtime's log, such as which tier a module runs on, stays out).
+    @Test func aValidActorGetsItsOneLineAndNothingElse() throws {
+        let hello = Repository.builtActor("hello.wasm")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: wskdeskBinary)
+        process.arguments = ["check", hello]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let lines = text.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].hasPrefix("\(hello): ok — "), "\(text)")
     }
 }
