@@ -46,26 +46,26 @@ enum CompositeBenchmark {
             targets[next].copyMemory(from: source, byteCount: frameBytes)
             next = 1 - next
         }
-        let composite = sample(60) {
+        let composite = try sample(60) { () throws(DisplayError) in
             compositor.damage(compositor.screen)
-            try? compositor.renderFrame()
+            try compositor.renderFrame()
         }
         report("full-screen composite, 3 windows + cursor", composite.median, baseline: memcpy.median, baselineName: "memcpy of the frame")
         report("  the same frames", composite.median, baseline: memcpyInTurn.median, baselineName: "memcpy into 2 buffers in turn")
 
-        let cursor = sample(2000) {
+        let cursor = try sample(2000) { () throws(DisplayError) in
             compositor.moveCursor(toX: 900 + Int.random(in: -300...300), y: 500 + Int.random(in: -200...200))
-            try? compositor.renderFrame()
+            try compositor.renderFrame()
         }
         report("cursor-only frame (goal 20 µs)", cursor.median, baseline: 20_000, baselineName: "goal")
 
         // Two app windows updating every frame (their whole content).
         let frames = 120
-        let elapsed = time {
+        let elapsed = try time { () throws(DisplayError) in
             for _ in 0..<frames {
                 compositor.contentChanged(2)
                 compositor.contentChanged(3)
-                try? compositor.renderFrame()
+                try compositor.renderFrame()
             }
         }
         let fps = Double(frames) / (elapsed / 1e9)

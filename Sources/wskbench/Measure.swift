@@ -19,22 +19,23 @@ struct Samples {
     }
 }
 
-/// Runs `body` `count` times and times each run.
-func sample(_ count: Int, _ body: () -> Void) -> Samples {
+/// Runs `body` `count` times and times each run; a run that throws ends
+/// the benchmark (a failed run measures nothing).
+func sample<Failure: Error>(_ count: Int, _ body: () throws(Failure) -> Void) throws(Failure) -> Samples {
     var values: [Double] = []
     values.reserveCapacity(count)
     for _ in 0..<count {
         let t0 = nowNanoseconds()
-        body()
+        try body()
         values.append(Double(nowNanoseconds() - t0))
     }
     return Samples(values: values)
 }
 
 /// Times `body` once, in nanoseconds.
-func time(_ body: () -> Void) -> Double {
+func time<Failure: Error>(_ body: () throws(Failure) -> Void) throws(Failure) -> Double {
     let t0 = nowNanoseconds()
-    body()
+    try body()
     return Double(nowNanoseconds() - t0)
 }
 
