@@ -20,22 +20,6 @@ import WAT
         return (ModuleCompiler(directory: directory, logger: log.logger, searchPath: searchPath, limits: limits), log)
     }
 
-    /// A folder holding the installed wasm2c and a `cc` that runs `script`
-    /// (after answering --version).
-    static func tools(cc script: String) throws -> String {
-        let tools = testCacheRoot + "/tools-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: tools, withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: tools + "/wasm2c", withDestinationPath: try #require(which("wasm2c")))
-        try """
-            #!/bin/sh
-            if [ "$1" = --version ]; then echo "test cc 1.0"; exit 0; fi
-            \(script)
-
-            """.write(toFile: tools + "/cc", atomically: true, encoding: .utf8)
-        chmod(tools + "/cc", 0o755)
-        return tools
-    }
-
     /// Runs a reporter actor on the compiled tier with `compiler`: it must
     /// report `value`, on the interpreter when the compile failed.
     static func run(_ value: Int, compiler: ModuleCompiler, data: String = "") throws -> TierCounts {
@@ -84,7 +68,7 @@ import WAT
     @Test func aToolPastItsCPUTimeIsStopped() throws {
         var limits = CompileLimits()
         limits.cpuSeconds = 1
-        let tools = try Self.tools(cc: "while :; do :; done")
+        let tools = try toolsFolder(cc: "while :; do :; done")
         let (compiler, log) = Self.compiler(limits: limits, searchPath: tools)
         #expect(try Self.run(0x5F, compiler: compiler) == TierCounts(interpreted: 1, compiled: 0))
         #expect(log.messages == ["test runs on the interpreter: \(tools)/cc stopped: used more than 1 s of CPU time, printing nothing"])
@@ -97,7 +81,7 @@ import WAT
         var limits = CompileLimits()
         limits.wallClockSeconds = 1
         let marker = testCacheRoot + "/group-\(UUID().uuidString)"
-        let tools = try Self.tools(cc: "echo \"waiting for ever\" >&2; sleep 300 & echo $$ > \(marker); sleep 300")
+        let tools = try toolsFolder(cc: "echo \"waiting for ever\" >&2; sleep 300 & echo $$ > \(marker); sleep 300")
         let (compiler, log) = Self.compiler(limits: limits, searchPath: tools)
         #expect(try Self.run(0x60, compiler: compiler) == TierCounts(interpreted: 1, compiled: 0))
         #expect(log.messages == ["test runs on the interpreter: \(tools)/cc stopped after 1 s: waiting for ever"])
@@ -110,7 +94,7 @@ import WAT
 
     /// A tool that crashes is reported with its signal, never with an empty reason.
     @Test func aCrashingToolIsReportedWithItsSignal() throws {
-        let tools = try Self.tools(cc: "kill -SEGV $$")
+        let tools = try toolsFolder(cc: "kill -SEGV $$")
         let (compiler, log) = Self.compiler(limits: CompileLimits(), searchPath: tools)
         #expect(try Self.run(0x61, compiler: compiler) == TierCounts(interpreted: 1, compiled: 0))
         #expect(log.messages == ["test runs on the interpreter: \(tools)/cc crashed: signal 11 (Segmentation fault), printing nothing"])

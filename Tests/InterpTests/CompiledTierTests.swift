@@ -112,16 +112,7 @@ import WAT
         #expect(try String(contentsOfFile: record, encoding: .utf8) == builtHere)
 
         // Other versions of the tools (a cc that says another version): built again, and recorded so.
-        let tools = testCacheRoot + "/other-tools-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: tools, withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: tools + "/wasm2c", withDestinationPath: try #require(which("wasm2c")))
-        try """
-            #!/bin/sh
-            if [ "$1" = --version ]; then echo "other cc 99.0"; exit 0; fi
-            exec \(try #require(which("cc"))) "$@"
-
-            """.write(toFile: tools + "/cc", atomically: true, encoding: .utf8)
-        chmod(tools + "/cc", 0o755)
+        let tools = try toolsFolder(cc: "exec \(try #require(which("cc"))) \"$@\"")
         let other = ModuleCompiler(directory: compiler.directory, logger: log.logger, searchPath: tools)
         #expect(try runReporter(wat, value: 0xA07, compiler: other, tier: .compiled) == TierCounts(interpreted: 0, compiled: 1))
         func toolsLine(_ record: String) -> Substring? { record.split(separator: "\n").first { $0.hasPrefix("tools ") } }
@@ -135,17 +126,7 @@ import WAT
 
     @Test func aModuleTheCompilerRefusesRunsOnTheInterpreterAndTheLogSaysWhyOnce() throws {
         // wasm2c as installed, and a "cc" that knows its version but compiles nothing.
-        let tools = testCacheRoot + "/broken-tools-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: tools, withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: tools + "/wasm2c", withDestinationPath: try #require(which("wasm2c")))
-        try """
-            #!/bin/sh
-            if [ "$1" = --version ]; then echo "broken cc 1.0"; exit 0; fi
-            echo "broken cc: refusing to compile" >&2
-            exit 1
-
-            """.write(toFile: tools + "/cc", atomically: true, encoding: .utf8)
-        chmod(tools + "/cc", 0o755)
+        let tools = try toolsFolder(cc: "echo \"broken cc: refusing to compile\" >&2; exit 1")
         let (compiler, log) = try Self.isolatedCompiler(searchPath: tools)
         for _ in 0..<2 {
             let counts = try runReporter(Self.reporter(0xCC), value: 0xCC, compiler: compiler, tier: .compiled)
@@ -258,6 +239,22 @@ import WAT
         #expect(kernel.exitReason(of: actor) == .exited(code: 0))
         return host.tierCounts
     }
+}
+
+/// A folder holding the installed wasm2c and a `cc` that says it is
+/// "test cc 1.0" (not the installed compiler's version) and otherwise runs `script`.
+func toolsFolder(cc script: String) throws -> String {
+    let tools = testCacheRoot + "/tools-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: tools, withIntermediateDirectories: true)
+    try FileManager.default.createSymbolicLink(atPath: tools + "/wasm2c", withDestinationPath: try #require(which("wasm2c")))
+    try """
+        #!/bin/sh
+        if [ "$1" = --version ]; then echo "test cc 1.0"; exit 0; fi
+        \(script)
+
+        """.write(toFile: tools + "/cc", atomically: true, encoding: .utf8)
+    chmod(tools + "/cc", 0o755)
+    return tools
 }
 
 /// The path of `tool` on `PATH`.
