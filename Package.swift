@@ -25,7 +25,13 @@ let package = Package(
         .target(
             name: "Kernel",
             dependencies: [.product(name: "Logging", package: "swift-log")],
-            exclude: ["README.md"]
+            exclude: ["README.md"],
+            // All kernel state is touched by one thread at a time (the kernel
+            // lock), so the dynamic exclusivity checks on its class properties
+            // can only catch a bug in single-threaded code, which debug builds
+            // (all the tests) still check; in release they were a fifth of a
+            // message's cost.
+            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
         // Wasm actors: loading, validation, the "env" host ABI; the WasmKit
         // interpreter and the compiled tier (wasm2c + the system C compiler).

@@ -119,12 +119,15 @@ extension KernelState {
         for message in held {
             if let account = message.charge { expected[ObjectIdentifier(account), default: 0] += message.cost }
         }
-        for (key, bytes) in expected where (charges[key]?.bytes ?? 0) != bytes {
-            problems.append("an account is charged \(charges[key]?.bytes ?? 0) bytes by the kernel, its objects and messages cost \(bytes)")
+        for (key, bytes) in expected where (chargedAccounts[key]?.kernelCharged ?? 0) != bytes {
+            let charged = chargedAccounts[key]?.kernelCharged ?? 0
+            problems.append("an account is charged \(charged) bytes by the kernel, its objects and messages cost \(bytes)")
         }
-        for (key, charge) in charges {
-            if expected[key] == nil { problems.append("an account is charged \(charge.bytes) bytes for nothing the kernel holds") }
-            if charge.account.used < charge.bytes { problems.append("an account holds less than the kernel charged it") }
+        for (key, account) in chargedAccounts {
+            let charged = account.kernelCharged
+            if charged == 0 { problems.append("an account the kernel charged nothing is listed as charged") }
+            if expected[key] == nil { problems.append("an account is charged \(charged) bytes for nothing the kernel holds") }
+            if account.used < charged { problems.append("an account holds less than the kernel charged it") }
         }
 
         // Spawn bookkeeping.

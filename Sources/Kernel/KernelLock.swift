@@ -12,12 +12,12 @@ final class KernelLock: @unchecked Sendable {
 
     /// Runs `body` with the lock held, then signals the waiters it woke.
     func withLock<R, E: Error>(_ body: (KernelState) throws(E) -> R) throws(E) -> R {
-        let (result, woken): (Result<R, E>, [Waiter]) = mutex.withLock { _ in
+        let (result, woken): (Result<R, E>, PendingWakes) = mutex.withLock { _ in
             let result: Result<R, E>
             do throws(E) { result = .success(try body(state)) } catch { result = .failure(error) }
             return (result, state.wakeList.take())
         }
-        for waiter in woken { waiter.signal() }
+        woken.signal()
         return try result.get()
     }
 }

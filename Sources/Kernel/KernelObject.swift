@@ -20,3 +20,19 @@ public class KernelObject: @unchecked Sendable {
     /// their charges and destroy their in-flight caps.
     func close() -> [Message] { [] }
 }
+
+/// A set of object kinds, as a bit mask: what a syscall accepts behind a
+/// handle (checking it costs no hashing and no allocation).
+struct ObjectKinds: OptionSet {
+    let rawValue: UInt32
+
+    init(rawValue: UInt32) { self.rawValue = rawValue }
+    init(_ kind: ObjectKind) { rawValue = 1 << kind.rawValue }
+
+    static let endpoint = ObjectKinds(.endpoint)
+    static let buffer = ObjectKinds(.buffer)
+    static let framebuffer = ObjectKinds(.framebuffer)
+    static let reply = ObjectKinds(.reply)
+    static let spawner = ObjectKinds(.spawner)
+    static let actor = ObjectKinds(.actor)
+}

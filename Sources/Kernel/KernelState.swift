@@ -14,9 +14,10 @@ final class KernelState {
     var isShuttingDown = false
     var liveObjects = 0
     var liveNodes = 0
-    /// Bytes the kernel itself has charged to each account (objects and
-    /// queued messages), so invariants can check the charges add up.
-    var charges: [ObjectIdentifier: KernelCharge] = [:]
+    /// The accounts the kernel itself has charged (for objects and held
+    /// messages) and not yet released in full; each keeps the amount in
+    /// `kernelCharged`, so invariants can check the charges add up.
+    var chargedAccounts: [ObjectIdentifier: ResourceAccount] = [:]
     /// Nodes `destroy` has visited so far, live or already destroyed: a
     /// structural measure of its work (tests check it is what was destroyed).
     var nodesVisited = 0
@@ -58,7 +59,8 @@ final class KernelState {
         precondition(nextActorID < UInt32.max)
         let id = ActorID(rawValue: nextActorID)
         nextActorID += 1
-        let entry = ActorEntry(id: id, name: name, capacity: limits.capabilitySpaceCapacity, account: account)
+        let entry = ActorEntry(
+            id: id, name: name, capacity: limits.capabilitySpaceCapacity, account: account, wakeList: wakeList)
         if let parent {
             entry.parent = parent.id
             parent.liveChildren += 1
@@ -78,12 +80,19 @@ final class KernelState {
     // MARK: Capabilities
 
     /// The node behind `handle` in `actor`'s space, of one of `kinds`, with `rights`.
-    func lookup(_ actor: ActorID, _ handle: Handle, rights: Rights = [], kinds: Set<ObjectKind>? = nil)
+    func lookup(_ actor: ActorID, _ handle: Handle, rights: Rights = [], kinds: ObjectKinds? = nil)
         throws(SysError) -> CapabilityNode
     {
-        let entry = try entry(actor)
+        try lookup(entry(actor), handle, rights: rights, kinds: kinds)
+    }
+
+    /// `lookup` for a caller whose entry is at hand (the message path looks
+    /// its caller up once).
+    func lookup(_ entry: ActorEntry, _ handle: Handle, rights: Rights = [], kinds: ObjectKinds? = nil)
+        throws(SysError) -> CapabilityNode
+    {
         guard let node = entry.space.lookup(handle) else { throw .invalidHandle }
-        if let kinds, !kinds.contains(node.object.kind) { throw .wrongType }
+        if let kinds, !kinds.contains(ObjectKinds(node.object.kind)) { throw .wrongType }
         guard node.rights.isSuperset(of: rights) else { throw .noRights }
         return node
     }
@@ -106,17 +115,20 @@ final class KernelState {
         return CapabilityNode(object: object, rights: rights, parent: parent, location: .inFlight)
     }
 
-    /// Moves an in-flight node into `actor`'s space. The caller checked there is room.
-    func deliver(_ node: CapabilityNode?, to actor: ActorID) -> Handle {
+    /// Moves an in-flight node into `entry`'s space. The caller checked there is room.
+    func deliver(_ node: CapabilityNode?, to entry: ActorEntry) -> Handle {
         guard let node, node.isAlive else { return .null }
-        let handle = try! actors[actor]!.space.insert(node)
-        node.location = .space(actor, handle)
+        let handle = try! entry.space.insert(node)
+        node.location = .space(entry.id, handle)
         return handle
     }
 
     func requireRoom(_ slots: Int, in actor: ActorID) throws(SysError) {
-        let space = try entry(actor).space
-        guard space.count + slots <= space.capacity else { throw .noSpace }
+        try requireRoom(slots, in: entry(actor))
+    }
+
+    func requireRoom(_ slots: Int, in entry: ActorEntry) throws(SysError) {
+        guard entry.space.count + slots <= entry.space.capacity else { throw .noSpace }
     }
 
     /// Destroys `root` and everything derived from it, in every actor, and any
@@ -175,15 +187,15 @@ final class KernelState {
     func charge(_ bytes: Int, to account: ResourceAccount) throws(SysError) {
         guard account.charge(bytes) == nil else { throw .noMemory }
         guard bytes > 0 else { return }  // an empty buffer costs nothing
-        charges[ObjectIdentifier(account), default: KernelCharge(account: account)].bytes += bytes
+        if account.kernelCharged == 0 { chargedAccounts[ObjectIdentifier(account)] = account }
+        account.kernelCharged += bytes
     }
 
     func release(_ bytes: Int, from account: ResourceAccount) {
         guard bytes > 0 else { return }
-        let key = ObjectIdentifier(account)
-        let left = charges[key]!.bytes - bytes
-        precondition(left >= 0, "the kernel released more than it charged")
-        if left == 0 { charges[key] = nil } else { charges[key]!.bytes = left }
+        precondition(account.kernelCharged >= bytes, "the kernel released more than it charged")
+        account.kernelCharged -= bytes
+        if account.kernelCharged == 0 { chargedAccounts[ObjectIdentifier(account)] = nil }
         account.release(bytes)
     }
 
@@ -219,43 +231,54 @@ final class KernelState {
 
     /// Decodes the optional cap to transfer: it needs the grant right.
     func transferable(_ actor: ActorID, _ handle: Handle) throws(SysError) -> CapabilityNode? {
+        try transferable(entry(actor), handle)
+    }
+
+    func transferable(_ entry: ActorEntry, _ handle: Handle) throws(SysError) -> CapabilityNode? {
         guard !handle.isNull else { return nil }
-        return try lookup(actor, handle, rights: .grant)
+        return try lookup(entry, handle, rights: .grant)
     }
 
     /// Takes the first message of `endpoint` for `actor` if it fits in `capacity` bytes.
-    func take(from endpoint: Endpoint, for actor: ActorID, capacity: Int) throws(SysError) -> Receipt? {
+    func take(from endpoint: Endpoint, for actor: ActorEntry, capacity: Int) throws(SysError) -> Receipt? {
         guard let message = endpoint.first else { return nil }
         guard message.wireSize <= capacity else {
             return .tooSmall(opcode: message.opcode, needed: message.wireSize)
         }
-        try requireRoom(message.heldCaps.count, in: actor)
+        try requireRoom(message.heldCapCount, in: actor)
         _ = endpoint.dequeue()
         return .message(receive(message, by: actor))
     }
 
-    /// Whether `waiter` can take a message of `wireSize` bytes carrying
-    /// `caps` caps straight away.
-    func canHandOff(wireSize: Int, caps: Int, to waiter: Waiter) -> Bool {
-        guard wireSize <= waiter.capacity, let entry = actors[waiter.actor], entry.isAlive else { return false }
-        return entry.space.count + caps <= entry.space.capacity
+    /// The live actor blocked in `waiter` if it can take a message of
+    /// `wireSize` bytes carrying `caps` caps straight away.
+    func handOffReceiver(wireSize: Int, caps: Int, waiter: Waiter) -> ActorEntry? {
+        guard wireSize <= waiter.capacity, let entry = actors[waiter.actor], entry.isAlive,
+            entry.space.count + caps <= entry.space.capacity
+        else { return nil }
+        return entry
     }
 
-    /// Gives `message` straight to `waiter` (the caller checked
-    /// `canHandOff`); the waiter then returns without taking the lock again.
-    func handOff(_ message: Message, to waiter: Waiter) {
-        waiter.delivered = receive(message, by: waiter.actor)
-        if let entry = actors[waiter.actor], entry.waiter === waiter { entry.waiter = nil }
+    /// Gives `message` straight to `receiver`, blocked in `waiter` (the
+    /// caller checked with `handOffReceiver`); the waiter then returns
+    /// without taking the lock again.
+    func handOff(_ message: Message, to receiver: ActorEntry, waiting waiter: Waiter) {
+        waiter.delivered = receive(message, by: receiver)
+        if receiver.waiter === waiter { receiver.waiter = nil }
         waiter.wake()
     }
 
     /// Delivers `message` to `actor` (the caller checked there is room for
     /// its caps) and gives back what it was charged.
     func receive(_ message: Message, by actor: ActorID) -> ReceivedMessage {
+        receive(message, by: actors[actor]!)
+    }
+
+    func receive(_ message: Message, by entry: ActorEntry) -> ReceivedMessage {
         discharge(message)
         return ReceivedMessage(
             sender: message.sender, opcode: message.opcode, payload: message.payload,
-            cap: deliver(message.cap, to: actor), reply: deliver(message.reply, to: actor))
+            cap: deliver(message.cap, to: entry), reply: deliver(message.reply, to: entry))
     }
 
     // MARK: Shutdown of one actor
@@ -284,12 +307,6 @@ final class KernelState {
     }
 }
 
-/// What the kernel charged one account.
-struct KernelCharge {
-    let account: ResourceAccount
-    var bytes = 0
-}
-
 /// What a receive found.
 public enum Receipt: Sendable, Equatable {
     case message(ReceivedMessage)
@@ -308,6 +325,8 @@ final class ActorEntry {
     var exitReason: ExitReason?
     /// Set while the actor is blocked, so terminating it can wake it.
     var waiter: Waiter?
+    /// The waiter the actor blocks with, reused for every wait.
+    private let ownWaiter: Waiter
     /// The reply object of a `sys_cap_call` in progress.
     var pendingCall: Reply?
     /// The actor that spawned this one (`sys_spawn`), if any.
@@ -317,11 +336,22 @@ final class ActorEntry {
     /// A refused spawn has been logged; later ones are not.
     var spawnRefusalLogged = false
 
-    init(id: ActorID, name: String, capacity: Int, account: ResourceAccount) {
+    init(id: ActorID, name: String, capacity: Int, account: ResourceAccount, wakeList: WakeList) {
         self.id = id
         self.name = name
         self.account = account
         self.space = CapabilitySpace(capacity: capacity)
+        self.ownWaiter = Waiter(actor: id, wakeList: wakeList)
+    }
+
+    /// A waiter for a thread of this actor about to block: its own, unless
+    /// another thread of the actor is blocked with it. Give it back with
+    /// `Waiter.release()` when the blocking call returns.
+    func claimWaiter(wakeList: WakeList) -> Waiter {
+        if ownWaiter.claim() { return ownWaiter }
+        let extra = Waiter(actor: id, wakeList: wakeList)
+        _ = extra.claim()
+        return extra
     }
 
     var isAlive: Bool { exitReason == nil }

@@ -32,6 +32,9 @@ struct Message {
 
     /// The in-flight caps, to destroy when the message is dropped.
     var heldCaps: [CapabilityNode] { [cap, reply].compactMap { $0 } }
+
+    /// How many caps it holds: the slots its receiver needs.
+    var heldCapCount: Int { (cap == nil ? 0 : 1) + (reply == nil ? 0 : 1) }
 }
 
 /// A message as delivered: its caps are now handles in the receiver's space.

@@ -43,11 +43,17 @@ public final class MemoryBudget: Sendable {
 ///
 /// Thread-safe without the kernel lock: an engine charges linear memory
 /// growth from the actor's own thread.
-public final class ResourceAccount: Sendable {
+///
+/// `@unchecked Sendable`: `kernelCharged` is only touched with the kernel
+/// lock held; the rest is constant or atomic.
+public final class ResourceAccount: @unchecked Sendable {
     /// Bytes this actor may hold.
     public let limit: Int
     public let budget: MemoryBudget
     private let charged = Atomic<Int>(0)
+    /// The part of `used` the kernel charged (objects, held messages): the
+    /// kernel's ledger, kept here so charging a message needs no lookup.
+    var kernelCharged = 0
 
     public init(limit: Int, budget: MemoryBudget) {
         precondition(limit > 0)

@@ -25,9 +25,9 @@ extension Kernel {
     {
         guard payload.count <= ABI.maxPayload else { throw .invalidArgument }
         try locked { state throws(SysError) in
-            let node = try state.lookup(caller, handle, rights: .send, kinds: [.endpoint, .actor, .reply])
-            let passed = try state.transferable(caller, cap)
             let sender = try state.entry(caller)
+            let node = try state.lookup(sender, handle, rights: .send, kinds: [.endpoint, .actor, .reply])
+            let passed = try state.transferable(sender, cap)
             let wireSize = ABI.messageHeaderSize + payload.count
             let caps = passed == nil ? 0 : 1
             func message(charged: ResourceAccount?) -> Message {
@@ -40,8 +40,10 @@ extension Kernel {
             case let endpoint as Endpoint:
                 guard !endpoint.isClosed else { throw .peerClosed }
                 guard endpoint.count < endpoint.capacity else { throw .queueFull }
-                if let waiter = endpoint.handoffCandidate, state.canHandOff(wireSize: wireSize, caps: caps, to: waiter) {
-                    state.handOff(message(charged: nil), to: waiter)
+                if let waiter = endpoint.handoffCandidate,
+                    let receiver = state.handOffReceiver(wireSize: wireSize, caps: caps, waiter: waiter)
+                {
+                    state.handOff(message(charged: nil), to: receiver, waiting: waiter)
                     endpoint.removeFirstWaiter()
                 } else {
                     let account = try state.chargeMessage(payloadBytes: payload.count, to: sender)
@@ -49,10 +51,12 @@ extension Kernel {
                 }
             case let reply as Reply:
                 guard case .pending = reply.state else { throw .peerClosed }
-                if let waiter = reply.waiter, state.canHandOff(wireSize: wireSize, caps: caps, to: waiter) {
-                    state.handOff(message(charged: nil), to: waiter)
+                if let waiter = reply.waiter,
+                    let receiver = state.handOffReceiver(wireSize: wireSize, caps: caps, waiter: waiter)
+                {
+                    state.handOff(message(charged: nil), to: receiver, waiting: waiter)
                     reply.state = .finished
-                    state.actors[reply.caller]?.pendingCall = nil
+                    receiver.pendingCall = nil
                 } else {
                     let account = try state.chargeMessage(payloadBytes: payload.count, to: sender)
                     reply.state = .answered(message(charged: account))
@@ -74,33 +78,37 @@ extension Kernel {
     {
         let deadline = timeout.deadline
         var expired = timeout == .poll
+        var waiter: Waiter?  // claimed the first time the call blocks
+        defer { waiter?.release() }
         while true {
             let step: BlockStep = try locked { state throws(SysError) in
-                let node = try state.lookup(caller, handle, rights: .receive, kinds: [.endpoint, .reply])
+                let entry = try state.entry(caller)
+                let node = try state.lookup(entry, handle, rights: .receive, kinds: [.endpoint, .reply])
                 if let reply = node.object as? Reply {
                     return .done(try takeParkedAnswer(reply, node: node, state: state, caller: caller, capacity: capacity))
                 }
                 let endpoint = node.object as! Endpoint
-                if let receipt = try state.take(from: endpoint, for: caller, capacity: capacity) {
+                if let receipt = try state.take(from: endpoint, for: entry, capacity: capacity) {
                     return .done(receipt)
                 }
                 if endpoint.isClosed { throw .peerClosed }
                 if expired { throw timeout == .poll ? .wouldBlock : .timedOut }
-                let waiter = Waiter(actor: caller, handle: handle, capacity: capacity, wakeList: state.wakeList)
-                endpoint.addWaiter(waiter)
-                try state.entry(caller).waiter = waiter
-                return .wait(waiter, endpoint)
+                let blocking = waiter ?? entry.claimWaiter(wakeList: state.wakeList)
+                waiter = blocking
+                blocking.arm(handle: handle, capacity: capacity)
+                endpoint.addWaiter(blocking)
+                entry.waiter = blocking
+                return .wait(endpoint)
             }
-            guard case .wait(let waiter, let object) = step else {
+            guard case .wait(let endpoint) = step, let waiter else {
                 if case .done(let receipt) = step { return receipt }
                 preconditionFailure()
             }
             let woken = waiter.wait(until: deadline)
             if woken, let message = waiter.delivered { return .message(message) }
             let handedOff: ReceivedMessage? = state.withLock { state in
-                (object as? Endpoint)?.removeWaiter(waiter)
+                endpoint.removeWaiter(waiter)
                 if let entry = state.actors[caller], entry.waiter === waiter { entry.waiter = nil }
-                if !woken { _ = waiter.absorbLateWake() }
                 return waiter.delivered
             }
             if let handedOff { return .message(handedOff) }
@@ -120,12 +128,12 @@ extension Kernel {
     ) throws(SysError) -> CallOutcome {
         guard payload.count <= ABI.maxPayload else { throw .invalidArgument }
         let reply: Reply = try locked { state throws(SysError) in
-            let node = try state.lookup(caller, handle, rights: .send, kinds: [.endpoint, .actor])
-            let passed = try state.transferable(caller, cap)
+            let entry = try state.entry(caller)
+            let node = try state.lookup(entry, handle, rights: .send, kinds: [.endpoint, .actor])
+            let passed = try state.transferable(entry, cap)
             guard let endpoint = state.sendTarget(node) as? Endpoint else { throw .wrongType }
             guard !endpoint.isClosed else { throw .peerClosed }
             guard endpoint.count < endpoint.capacity else { throw .queueFull }
-            let entry = try state.entry(caller)
             let account = try state.chargeMessage(payloadBytes: payload.count, to: entry)
             let reply = Reply(caller: caller)
             let message = Message(
@@ -138,6 +146,8 @@ extension Kernel {
         }
         let deadline = timeout.deadline
         var expired = timeout == .poll
+        var waiter: Waiter?  // claimed the first time the call blocks
+        defer { waiter?.release() }
         while true {
             let step: CallStep = try locked { state throws(SysError) in
                 let entry = try state.entry(caller)
@@ -160,7 +170,7 @@ extension Kernel {
                     }
                     entry.pendingCall = nil
                     do throws(SysError) {
-                        try state.requireRoom(message.heldCaps.count, in: caller)
+                        try state.requireRoom(message.heldCapCount, in: entry)
                     } catch {
                         // No slot for the answer's cap: the answer cannot be
                         // delivered; drop it whole rather than leave it dangling.
@@ -168,7 +178,7 @@ extension Kernel {
                         throw error
                     }
                     reply.state = .finished
-                    return .done(.answer(state.receive(message, by: caller)))
+                    return .done(.answer(state.receive(message, by: entry)))
                 case .dropped, .finished:
                     entry.pendingCall = nil
                     throw .peerClosed
@@ -178,13 +188,15 @@ extension Kernel {
                         state.dropAndDestroy(reply.abandon())
                         throw timeout == .poll ? .wouldBlock : .timedOut
                     }
-                    let waiter = Waiter(actor: caller, capacity: capacity, wakeList: state.wakeList)
-                    reply.waiter = waiter
-                    entry.waiter = waiter
-                    return .wait(waiter)
+                    let blocking = waiter ?? entry.claimWaiter(wakeList: state.wakeList)
+                    waiter = blocking
+                    blocking.arm(handle: nil, capacity: capacity)
+                    reply.waiter = blocking
+                    entry.waiter = blocking
+                    return .wait
                 }
             }
-            guard case .wait(let waiter) = step else {
+            guard case .wait = step, let waiter else {
                 if case .done(let outcome) = step { return outcome }
                 preconditionFailure()
             }
@@ -193,7 +205,6 @@ extension Kernel {
             let handedOff: ReceivedMessage? = state.withLock { state in
                 if reply.waiter === waiter { reply.waiter = nil }
                 if let entry = state.actors[caller], entry.waiter === waiter { entry.waiter = nil }
-                if !woken { _ = waiter.absorbLateWake() }
                 return waiter.delivered
             }
             if let handedOff { return .answer(handedOff) }
@@ -206,7 +217,7 @@ extension Kernel {
     {
         guard case .answered(let message) = reply.state else { throw .peerClosed }
         guard message.wireSize <= capacity else { return .tooSmall(opcode: message.opcode, needed: message.wireSize) }
-        try state.requireRoom(message.heldCaps.count, in: caller)
+        try state.requireRoom(message.heldCapCount, in: caller)
         reply.state = .finished
         let received = state.receive(message, by: caller)
         state.destroy(node)
@@ -428,14 +439,18 @@ public enum CallOutcome: Sendable, Equatable {
     case parked(opcode: UInt32, needed: Int, reply: Handle)
 }
 
+/// What a receive does after looking under the lock: return, or block on
+/// the endpoint.
 enum BlockStep {
     case done(Receipt)
-    case wait(Waiter, KernelObject)
+    case wait(Endpoint)
 }
 
+/// What a call does after looking under the lock: return, or block until
+/// the answer comes.
 enum CallStep {
     case done(CallOutcome)
-    case wait(Waiter)
+    case wait
 }
 
 /// Direct, read-only access to a shared buffer's bytes for a native actor

@@ -1,36 +1,58 @@
 import Dispatch
 import Synchronization
 
-/// One blocked thread: an actor waiting for a message on an endpoint or for an
+/// How an actor blocks: waiting for a message on an endpoint or for an
 /// answer on a reply object.
+///
+/// Each actor has one waiter, reused for every wait (`claim`, `arm`,
+/// `release`): blocking allocates nothing. Only if two threads of one native
+/// actor block at once does the second get a waiter of its own.
 ///
 /// Waking is deferred: `wake()` (called with the kernel lock held) only queues
 /// the waiter, and the kernel lock signals it after unlocking, so the woken
 /// thread does not run straight into the lock its waker still holds.
 ///
-/// The wake-up is a counting semaphore (a futex underneath on Linux). Before
-/// sleeping, the waiter spins for a few microseconds on an atomic flag: on a
-/// round trip between two actors on two cores the answer usually comes within
-/// that time, and a spin costs far less than a sleep and a wake.
+/// Before sleeping, the waiter spins for a few microseconds on its state
+/// word: on a round trip between two actors on two cores the answer usually
+/// comes within that time, and a spin costs far less than a sleep and a
+/// wake. Only a waiter that went to sleep costs its waker a semaphore post
+/// (a futex wake underneath).
+///
+/// The state word holds the wait's generation and its phase. Every wake is
+/// tagged with the generation it was meant for, so a wake that arrives after
+/// its wait ended (a timeout raced it) is ignored instead of cutting a later
+/// wait short; and the semaphore is posted only for a waiter that is
+/// sleeping and taken by it, so it is back at zero whenever the waiter is
+/// idle.
 ///
 /// `@unchecked Sendable`: `delivered` is written by the waker with the kernel
-/// lock held before `signal()`, and read by the waiter only after the signal
-/// (the semaphore and the atomic flag order the two) or with the lock held.
-/// The queue links (`queuedOn`, `next`, `previous`) are only touched with the
-/// kernel lock held.
+/// lock held before the signal, and read by the waiter only after it (the
+/// state word's release/acquire orders the two) or with the lock held. The
+/// wait's parameters and the queue links (`queuedOn`, `next`, `previous`)
+/// are only touched with the kernel lock held.
 final class Waiter: @unchecked Sendable {
-    private let semaphore = DispatchSemaphore(value: 0)
-    private let signalled = Atomic<Bool>(false)
     let actor: ActorID
     /// The handle the actor receives through (nil for a call's answer): when
     /// that cap is destroyed, the waiter is woken to look again.
-    let handle: Handle?
+    private(set) var handle: Handle?
     /// Bytes the waiter can take: a sender hands it a message that fits
     /// directly, so it need not take the kernel lock again after waking.
-    let capacity: Int
+    private(set) var capacity = 0
     var delivered: ReceivedMessage?
+    /// Which wait this is (30 bits, wrapping).
+    private(set) var generation: UInt32 = 0
+    /// `generation << 2 | phase`.
+    private let state = Atomic<UInt32>(0)
+    private let semaphore = DispatchSemaphore(value: 0)
+    /// Taken by the thread that blocks with this waiter.
+    private let busy = Atomic<Bool>(false)
     private let wakeList: WakeList
     static let spinNanoseconds: UInt64 = 20_000
+
+    private static let waiting: UInt32 = 0
+    private static let signalled: UInt32 = 1
+    private static let sleeping: UInt32 = 2
+    private static let generationMask: UInt32 = 0x3fff_ffff
 
     /// The endpoint whose waiter queue holds this waiter, and its neighbours
     /// there (see `WaiterQueue`).
@@ -38,71 +60,126 @@ final class Waiter: @unchecked Sendable {
     fileprivate var next: Waiter?
     fileprivate weak var previous: Waiter?
 
-    init(actor: ActorID, handle: Handle? = nil, capacity: Int, wakeList: WakeList) {
+    init(actor: ActorID, wakeList: WakeList) {
         self.actor = actor
+        self.wakeList = wakeList
+    }
+
+    /// Takes this waiter for the calling thread; false if another thread of
+    /// the same actor is blocked with it.
+    func claim() -> Bool {
+        busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
+    }
+
+    /// Gives the waiter back once the blocking call is over and the waiter
+    /// is in no queue.
+    func release() {
+        busy.store(false, ordering: .releasing)
+    }
+
+    /// Starts a new wait. Call with the kernel lock held, before queueing the
+    /// waiter anywhere a waker can find it.
+    func arm(handle: Handle?, capacity: Int) {
         self.handle = handle
         self.capacity = capacity
-        self.wakeList = wakeList
+        delivered = nil
+        generation = (generation &+ 1) & Waiter.generationMask
+        state.store(generation << 2 | Waiter.waiting, ordering: .releasing)
     }
 
     /// Wake the waiter once the kernel lock is released. Call with the lock held.
     func wake() {
-        wakeList.append(self)
+        wakeList.append(Wake(waiter: self, generation: generation))
     }
 
-    /// Called by the kernel lock after unlocking.
-    func signal() {
-        signalled.store(true, ordering: .releasing)
-        semaphore.signal()
-    }
-
-    /// Sleep until woken or until `deadline` (nil: forever). Returns false on timeout.
-    func wait(until deadline: DispatchTime?) -> Bool {
-        if !spinUntilSignalled() {
-            if let deadline {
-                return semaphore.wait(timeout: deadline) == .success
+    /// Called by the kernel lock after unlocking: ends wait `generation` if
+    /// it is still the current one and not yet signalled.
+    fileprivate func signal(generation: UInt32) {
+        var current = state.load(ordering: .acquiring)
+        while current >> 2 == generation, current & 3 != Waiter.signalled {
+            let (exchanged, original) = state.compareExchange(
+                expected: current, desired: generation << 2 | Waiter.signalled, ordering: .acquiringAndReleasing)
+            if exchanged {
+                if current & 3 == Waiter.sleeping { semaphore.signal() }
+                return
             }
+            current = original
         }
-        semaphore.wait()
+    }
+
+    /// Blocks the thread that armed the waiter until the wait is signalled or
+    /// until `deadline` (nil: forever). Returns false on timeout.
+    func wait(until deadline: DispatchTime?) -> Bool {
+        let waiting = generation << 2 | Waiter.waiting
+        let sleeping = generation << 2 | Waiter.sleeping
+        if spinUntilSignalled(waiting: waiting) { return true }
+        guard state.compareExchange(expected: waiting, desired: sleeping, ordering: .acquiringAndReleasing).exchanged
+        else { return true }  // signalled after the spin gave up
+        guard let deadline else {
+            semaphore.wait()
+            return true
+        }
+        if semaphore.wait(timeout: deadline) == .success { return true }
+        // Timed out. Unless a signal got in first, no post will come now.
+        if state.compareExchange(expected: sleeping, desired: waiting, ordering: .acquiringAndReleasing).exchanged {
+            return false
+        }
+        semaphore.wait()  // the signal that raced the timeout posted: take it
         return true
     }
 
-    /// Spins for up to `spinNanoseconds` on the flag; true if it was set.
-    /// An actor answering a request usually answers within that time, and a
-    /// spin is far cheaper than a sleep and a wake-up. Bounded, so a waiter
-    /// with nothing coming soon costs a few microseconds of CPU at most.
-    private func spinUntilSignalled() -> Bool {
+    /// Spins for up to `spinNanoseconds` while the state is `waiting`; true if
+    /// it was signalled. An actor answering a request usually answers within
+    /// that time. Bounded, so a waiter with nothing coming soon costs a few
+    /// microseconds of CPU at most.
+    private func spinUntilSignalled(waiting: UInt32) -> Bool {
         let start = DispatchTime.now().uptimeNanoseconds
         while true {
-            for _ in 0..<64 {
-                if signalled.load(ordering: .acquiring) { return true }
+            for _ in 0..<256 {
+                if state.load(ordering: .acquiring) != waiting { return true }
             }
             if DispatchTime.now().uptimeNanoseconds - start > Waiter.spinNanoseconds { return false }
         }
     }
-
-    /// After a timeout, with the kernel lock held: if a wake raced the timeout,
-    /// consume its signal so the semaphore is balanced. A wake still queued in
-    /// the wake list will signal a semaphore nobody waits on, which is harmless.
-    func absorbLateWake() -> Bool {
-        guard signalled.load(ordering: .acquiring) else { return false }
-        semaphore.wait()
-        return true
-    }
 }
 
-/// Waiters to signal once the kernel lock is released.
+/// A wake queued under the kernel lock: which waiter, for which of its waits.
+struct Wake {
+    let waiter: Waiter
+    let generation: UInt32
+}
+
+/// Waiters to signal once the kernel lock is released. Usually none or one,
+/// kept without an array.
 ///
 /// `@unchecked Sendable`: only touched with the kernel lock held.
 final class WakeList: @unchecked Sendable {
-    private var waiters: [Waiter] = []
+    private var first: Wake?
+    private var more: [Wake] = []
 
-    func append(_ waiter: Waiter) { waiters.append(waiter) }
+    func append(_ wake: Wake) {
+        if first == nil { first = wake } else { more.append(wake) }
+    }
 
-    func take() -> [Waiter] {
-        guard !waiters.isEmpty else { return [] }
-        defer { waiters.removeAll(keepingCapacity: true) }
-        return waiters
+    /// Empties the list, handing its wakes to the caller to signal.
+    func take() -> PendingWakes {
+        defer { first = nil }
+        guard first != nil else { return PendingWakes(first: nil, more: []) }
+        var taken: [Wake] = []
+        swap(&taken, &more)
+        return PendingWakes(first: first, more: taken)
+    }
+}
+
+/// Wakes taken from a `WakeList`, signalled after the kernel lock is released.
+struct PendingWakes {
+    let first: Wake?
+    let more: [Wake]
+
+    func signal() {
+        guard let first else { return }
+        first.waiter.signal(generation: first.generation)
+        for wake in more { wake.waiter.signal(generation: wake.generation) }
     }
 }
 
