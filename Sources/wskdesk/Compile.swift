@@ -1,8 +1,10 @@
 import ArgumentParser
+import Dispatch
 import Foundation
 import Interp
 import Kernel
 import Logging
+import Synchronization
 
 /// `wskdesk compile FILE.wasm|FOLDER…`: builds the compiled tier's objects
 /// ahead of time, so that the first spawn of each module runs compiled —
@@ -51,19 +53,25 @@ struct Compile: ParsableCommand {
         }
         let kernel = Kernel()
         let host = WasmActorHost(kernel: kernel, tier: .interpreter, compiler: compiler, logSink: { _, _ in })
-        var failures = 0
-        for file in files.flatMap(Self.modules(in:)) {
+        // Modules build side by side, one per core (ModuleCompiler's limit):
+        // a folder of plugins, or the package's install step, waits less.
+        let modules = files.flatMap(Self.modules(in:))
+        let failures = Mutex(0)
+        DispatchQueue.concurrentPerform(iterations: modules.count) { n in
+            let file = modules[n]
             let started = ContinuousClock.now
+            let said: String
             do {
                 let (path, built) = try host.compileAheadOfTime(host.load(path: file))
                 let milliseconds = (ContinuousClock.now - started) / .milliseconds(1)
-                print(built ? "\(file): compiled in \(Int(milliseconds)) ms: \(path)" : "\(file): already compiled: \(path)")
+                said = built ? "\(file): compiled in \(Int(milliseconds)) ms: \(path)" : "\(file): already compiled: \(path)"
             } catch {
-                failures += 1
-                print(error is ModuleLoadError ? "\(error)" : "\(file): \(error)")  // a load error names the file
+                said = error is ModuleLoadError ? "\(error)" : "\(file): \(error)"  // a load error names the file
+                failures.withLock { $0 += 1 }
             }
+            failures.withLock { _ in print(said) }  // one whole line at a time
         }
-        if failures > 0 { throw ExitCode(1) }
+        if failures.withLock({ $0 }) > 0 { throw ExitCode(1) }
     }
 
     /// `path` itself, or, for a folder, every .wasm file in it and its
