@@ -436,9 +436,16 @@ public final class ModuleCompiler: Sendable {
             sayOnce(path, "\(error); not using it")
             return nil
         }
-        if otherTools(built: object.record) {
+        if otherTools(built: object.record), let tools = try? toolchain() {
             close(object.fd)
-            logger.debug("object \(path) of the system cache was built by other tools than those here; not using it")
+            // Once, plainly: every shipped actor is then compiled again per
+            // user (on the interpreter until it is), which root can fix.
+            sayOnce(
+                "system tools",
+                "the compiled actors in the system cache \(cache.path) were built by other tools than "
+                    + "\(tools.compiler) and \(tools.wasm2c) here, so they are not used: each is compiled again "
+                    + "into your own cache, and runs on the interpreter until then. To compile the system cache "
+                    + "with these tools: sudo dpkg-reconfigure wskdesk (the package), or sudo wskdesk compile --system FOLDER (the folder of those actors)")
             return nil
         }
         do {
