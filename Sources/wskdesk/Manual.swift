@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Interp
 
 /// `wskdesk manual`: the man page, wskdesk.1, in roff, made from the same
 /// definitions as `--help` so the two never disagree. `scripts/install`
@@ -48,6 +49,8 @@ struct Manual: ParsableCommand {
             ".TP", "\\fIPREFIX/share/wskdesk/actors\\fR", "apps, \\fIplugins/\\fR and \\fIformulas/\\fR",
             ".TP", "\\fIPREFIX/share/wskdesk/sdk\\fR", "the Rust SDK's sources, for building plugins",
             ".TP", "\\fI$XDG_CACHE_HOME/wskdesk/compiled\\fR", "compiled actors (the compiled tier's cache)",
+            ".TP", "\\fI\(ModuleCompiler.systemDirectory)\\fR",
+            "compiled actors for every user (the system cache: root's, filled by \\fBwskdesk compile \\-\\-system\\fR)",
             ".SH SEE ALSO", "\\fIPREFIX/share/doc/wskdesk/\\fR: README.md, ABI.md, manifest.md, kiosk.md, plugins.md",
         ]
         return lines.joined(separator: "\n")

@@ -8,35 +8,62 @@
 /// a load, a write or a removal elsewhere. Objects are loaded from the very
 /// descriptor their contents were hashed from (`/proc/self/fd/N`).
 ///
-/// Opening checks every folder of the path as opened (not by name): each
-/// belongs to this user or root and is writable by no one else unless it
-/// has the sticky bit (as /tmp); the last one belongs to this user and is
-/// made private (0700).
+/// Opening checks every folder of the path as opened (not by name). For the
+/// user's cache (`Kind.user`) each belongs to this user or root and is
+/// writable by no one else unless it has the sticky bit (as /tmp); the last
+/// one belongs to this user and is made private (0700). For the system
+/// cache (`Kind.system`) root must own every folder, and the files in it:
+/// a folder an ordinary user could write to is refused, as its objects
+/// would be loaded into every user's wskdesk.
 final class CacheDirectory: @unchecked Sendable {
     // `fd` and `path` are immutable; the descriptor is closed only in deinit.
     let fd: Int32
     let path: String
+    let kind: Kind
 
-    /// Opens `path`, creating missing folders (0700), and checks the chain.
-    init(path: String) throws(CompileError) {
+    enum Kind: Equatable {
+        /// The user's own cache: created private (0700), files of this user.
+        case user
+        /// The system cache (`ModuleCompiler.systemDirectory`), root's:
+        /// read-only, never created, unless `writable` (root's
+        /// `wskdesk compile --system`), which creates it readable by all (0755).
+        case system(writable: Bool)
+    }
+
+    /// Whom the last folder and every file in it must belong to.
+    var owner: uid_t { kind == .user ? geteuid() : 0 }
+
+    /// Opens `path`, creating missing folders unless it is the system cache
+    /// read-only, and checks the chain.
+    init(path: String, kind: Kind = .user) throws(CompileError) {
         guard path.hasPrefix("/") else { throw CompileError("the cache folder \(path) is not an absolute path") }
+        if case .system(writable: true) = kind, geteuid() != 0 {
+            throw CompileError("only root may write the system cache \(path)")
+        }
+        let creates = kind != .system(writable: false)
+        let folderMode: mode_t = kind == .user ? 0o700 : 0o755
         var current = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard current >= 0 else { throw CompileError("cannot open /: \(errnoText())") }
         var shown = ""
         let parts = path.split(separator: "/")
         for (n, part) in parts.enumerated() {
             shown += "/" + part
-            if mkdirat(current, String(part), 0o700) != 0, errno != EEXIST {
+            let created = creates && mkdirat(current, String(part), folderMode) == 0
+            if creates, !created, errno != EEXIST {
                 let error = errnoText()
                 close(current)
                 throw CompileError("cannot create \(shown): \(error)")
             }
             let next = openat(current, String(part), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
             close(current)
-            guard next >= 0 else { throw CompileError("cannot open \(shown): \(errnoText())") }
+            guard next >= 0 else {
+                throw CompileError(errno == ENOENT ? "\(shown) does not exist" : "cannot open \(shown): \(errnoText())")
+            }
             current = next
+            // As asked, whatever the umask: users must be able to reach the system cache.
+            if created { fchmod(current, folderMode) }
             do {
-                try Self.check(current, shown, last: n == parts.count - 1)
+                try Self.check(current, shown, last: n == parts.count - 1, kind: kind)
             } catch {
                 close(current)
                 throw error
@@ -44,28 +71,47 @@ final class CacheDirectory: @unchecked Sendable {
         }
         fd = current
         self.path = path
+        self.kind = kind
     }
 
     deinit { close(fd) }
 
-    private static func check(_ fd: Int32, _ shown: String, last: Bool) throws(CompileError) {
+    private static func check(_ fd: Int32, _ shown: String, last: Bool, kind: Kind) throws(CompileError) {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw CompileError("cannot inspect \(shown): \(errnoText())") }
         let user = geteuid()
-        if last {
+        let writableByOthers = info.st_mode & 0o022 != 0
+        switch (kind, last) {
+        case (.user, true):
             guard info.st_uid == user else {
                 throw CompileError("\(shown) belongs to another user; compiled modules are not loaded from it")
             }
             if info.st_mode & 0o077 != 0, fchmod(fd, 0o700) != 0 {
                 throw CompileError("\(shown) is open to other users and cannot be made private")
             }
-            return
-        }
-        guard info.st_uid == user || info.st_uid == 0 else {
-            throw CompileError("\(shown) belongs to another user; the cache in it could be replaced under wskdesk")
-        }
-        guard info.st_mode & 0o022 == 0 || info.st_mode & S_ISVTX != 0 else {
-            throw CompileError("\(shown) is writable by other users; the cache in it could be replaced under wskdesk")
+        case (.user, false):
+            guard info.st_uid == user || info.st_uid == 0 else {
+                throw CompileError("\(shown) belongs to another user; the cache in it could be replaced under wskdesk")
+            }
+            guard !writableByOthers || info.st_mode & S_ISVTX != 0 else {
+                throw CompileError("\(shown) is writable by other users; the cache in it could be replaced under wskdesk")
+            }
+        case (.system(let writable), _):
+            guard info.st_uid == 0 else {
+                throw CompileError("\(shown) does not belong to root; the system cache is not used")
+            }
+            if last, writable {
+                // Root's own `compile --system`: readable by all, written by root only.
+                guard info.st_mode & 0o7777 == 0o755 || fchmod(fd, 0o755) == 0 else {
+                    throw CompileError("\(shown) cannot be made 0755: \(errnoText())")
+                }
+                break
+            }
+            guard writableByOthers else { break }
+            // A sticky folder above (as /tmp) keeps others from replacing
+            // root's folder in it; the cache itself has no such excuse.
+            if !last, info.st_mode & S_ISVTX != 0 { break }
+            throw CompileError("\(shown) is writable by other users than root; the system cache is not used")
         }
     }
 
@@ -73,16 +119,21 @@ final class CacheDirectory: @unchecked Sendable {
 
     /// A regular file of this folder, opened without following a link, and
     /// its contents; nil (with why) when it is missing or not a regular file
-    /// of this user. The caller closes the descriptor.
+    /// of this folder's owner (root's in the system cache, and written by
+    /// root only). The caller closes the descriptor.
     func openRegular(_ name: String) -> Result<(fd: Int32, bytes: [UInt8]), CompileError> {
         let file = openat(fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
         guard file >= 0 else {
             return .failure(CompileError(errno == ELOOP ? "\(path)/\(name) is a symbolic link" : "\(path)/\(name): \(errnoText())"))
         }
         var info = stat()
-        guard fstat(file, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_uid == geteuid() else {
+        guard fstat(file, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_uid == owner else {
             close(file)
-            return .failure(CompileError("\(path)/\(name) is not a regular file of this user"))
+            return .failure(CompileError("\(path)/\(name) is not a regular file of \(kind == .user ? "this user" : "root")"))
+        }
+        if kind != .user, info.st_mode & 0o022 != 0 {
+            close(file)
+            return .failure(CompileError("\(path)/\(name) is writable by other users than root"))
         }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)

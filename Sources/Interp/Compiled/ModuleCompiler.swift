@@ -15,12 +15,24 @@ import Synchronization
 /// these; without tools, what is cached still loads (objects compiled ahead
 /// of time with `wskdesk compile`).
 ///
+/// After the user's cache, a compiler looks in the system cache
+/// (`systemDirectory`: root's, filled by the package's install step with
+/// `wskdesk compile --system`), read-only: an object there is loaded if its
+/// record vouches for it and, when tools are here, they built it; otherwise
+/// it is passed over (never removed or rebuilt by a user) and the module is
+/// built in the user's cache as if it were not there.
+///
 /// Callers validate a module before asking for its object (the compiled tier
 /// does, as the interpreter would). One compiler per cache directory serves
 /// every host of the process: a module is built once however many actors
 /// want it at the same time, and at most one build per core runs at once.
 public final class ModuleCompiler: Sendable {
     public let directory: String
+    /// The system cache read after `directory`, or nil for none.
+    public let systemDirectory: String?
+    /// Whether `directory` is the system cache itself, written by root
+    /// (`wskdesk compile --system`).
+    let writesSystemCache: Bool
     let logger: Logger
     /// Where to look for the tools; nil for `$PATH`.
     let searchPath: String?
@@ -35,6 +47,7 @@ public final class ModuleCompiler: Sendable {
     private struct State {
         var toolchain: Result<Toolchain, CompileError>?
         var cache: Result<CacheDirectory, CompileError>?
+        var systemCache: Result<CacheDirectory, CompileError>?
         var loaded: [String: CompiledModule] = [:]
         var builds: [String: Build] = [:]
         /// Builds that failed: not tried again by this process.
@@ -45,23 +58,29 @@ public final class ModuleCompiler: Sendable {
     /// Why there is no cache, so no compiled tier (see `userDirectory`).
     private let unavailable: CompileError?
 
-    /// A compiler caching in `directory`, finding its tools on `searchPath`
-    /// (default: `$PATH`), building code that checks memory accesses by `memoryChecks`.
+    /// A compiler caching in `directory`, then looking in `systemDirectory`
+    /// (none by default), finding its tools on `searchPath` (default:
+    /// `$PATH`), building code that checks memory accesses by `memoryChecks`.
     public convenience init(
-        directory: String, logger: Logger, searchPath: String? = nil, memoryChecks: MemoryChecks = .guardPages,
-        limits: CompileLimits = .standard
+        directory: String, systemDirectory: String? = nil, logger: Logger, searchPath: String? = nil,
+        memoryChecks: MemoryChecks = .guardPages, limits: CompileLimits = .standard
     ) {
-        self.init(directory: .success(directory), logger: logger, searchPath: searchPath, memoryChecks: memoryChecks, limits: limits)
+        self.init(
+            directory: .success(directory), systemDirectory: systemDirectory, logger: logger, searchPath: searchPath,
+            memoryChecks: memoryChecks, limits: limits)
     }
 
     init(
-        directory: Result<String, CompileError>, logger: Logger, searchPath: String? = nil,
-        memoryChecks: MemoryChecks = .guardPages, limits: CompileLimits = .standard, purpose: ModuleRewrite.Purpose = .actor
+        directory: Result<String, CompileError>, systemDirectory: String? = nil, writesSystemCache: Bool = false,
+        logger: Logger, searchPath: String? = nil, memoryChecks: MemoryChecks = .guardPages, limits: CompileLimits = .standard,
+        purpose: ModuleRewrite.Purpose = .actor
     ) {
         switch directory {
         case .success(let path): (self.directory, unavailable) = (path, nil)
         case .failure(let error): (self.directory, unavailable) = ("", error)
         }
+        self.systemDirectory = systemDirectory
+        self.writesSystemCache = writesSystemCache
         self.logger = logger
         self.searchPath = searchPath
         self.memoryChecks = memoryChecks
@@ -78,18 +97,35 @@ public final class ModuleCompiler: Sendable {
 
     private static let shared = Mutex<[String: ModuleCompiler]>([:])
 
-    /// The compiler for the user's cache directory, shared by the process.
-    /// Without one (`userDirectory`), actors run on the interpreter and the
-    /// log says why, once.
+    /// The compiler for the user's cache directory, then the system cache,
+    /// shared by the process. Without a user cache (`userDirectory`), actors
+    /// not in the system cache run on the interpreter and the log says why, once.
     public static func forUser(logger: Logger, memoryChecks: MemoryChecks = .guardPages) -> ModuleCompiler {
         let directory = userDirectory
         return shared.withLock { compilers in
             let key = "\((try? directory.get()) ?? "") \(memoryChecks)"
             if let compiler = compilers[key] { return compiler }
-            let compiler = ModuleCompiler(directory: directory, logger: logger, memoryChecks: memoryChecks)
+            let compiler = ModuleCompiler(
+                directory: directory, systemDirectory: systemDirectory, logger: logger, memoryChecks: memoryChecks)
             compilers[key] = compiler
             return compiler
         }
+    }
+
+    /// The system cache: compiled by root (the package's install step runs
+    /// `wskdesk compile --system` on the shipped actors), read by every user.
+    public static let systemDirectory = "/var/cache/wskdesk/compiled"
+
+    /// The compiler that writes the system cache (`wskdesk compile
+    /// --system`); root only. `directory` stands in for `systemDirectory` (tests).
+    public static func forSystem(
+        logger: Logger, directory: String = systemDirectory, searchPath: String? = nil, memoryChecks: MemoryChecks = .guardPages
+    ) throws(CompileError) -> ModuleCompiler {
+        guard geteuid() == 0 else {
+            throw CompileError("only root may write the system cache \(directory): run it with sudo")
+        }
+        return ModuleCompiler(
+            directory: .success(directory), writesSystemCache: true, logger: logger, searchPath: searchPath, memoryChecks: memoryChecks)
     }
 
     /// The user's cache folder, from the environment and the password database.
@@ -129,7 +165,7 @@ public final class ModuleCompiler: Sendable {
         guard let entry = try? entry(for: module) else { return nil }
         let known = state.withLock { state in (state.loaded[entry.key], state.builds[entry.key] != nil) }
         if let loaded = known.0 { return loaded }
-        guard !known.1, let object = cachedObject(entry) else { return nil }
+        guard !known.1, let object = cachedObject(entry) ?? systemObject(entry) else { return nil }
         return state.withLock { state in
             if let loaded = state.loaded[entry.key] { return loaded }
             state.loaded[entry.key] = object
@@ -158,12 +194,10 @@ public final class ModuleCompiler: Sendable {
     }
 
     /// Compiles `module` ahead of time (`wskdesk compile`): says where the
-    /// object is and whether it was built now.
+    /// object is (the system cache's, if that one serves) and whether it was built now.
     public func precompile(_ module: CheckedModule) throws(CompileError) -> (path: String, built: Bool) {
-        let entry = try entry(for: module)
-        if readyObject(for: module) != nil { return (entry.objectPath, false) }
-        _ = try object(for: module)
-        return (entry.objectPath, true)
+        if let ready = readyObject(for: module) { return (ready.path, false) }
+        return (try object(for: module).path, true)
     }
 
     // MARK: Builds
@@ -206,7 +240,7 @@ public final class ModuleCompiler: Sendable {
     /// Loads the cached object or builds one, then tells the waiters.
     private func run(_ build: Build, _ entry: Entry, _ module: CheckedModule) -> Result<CompiledModule, CompileError> {
         let result = Result { () throws(CompileError) -> CompiledModule in
-            if let object = cachedObject(entry) { return object }
+            if let object = cachedObject(entry) ?? systemObject(entry) { return object }
             return try self.build(entry, module)
         }
         state.withLock { state in
@@ -240,10 +274,16 @@ public final class ModuleCompiler: Sendable {
         // Hashed, stored and loaded through one descriptor: what is loaded is what the record vouches for.
         let built = try cache.openRegular(folder + "/module.so").get()
         let result = Result { () throws(CompileError) -> CompiledModule in
-            // The object goes in place whole (rename), then the record that vouches for it.
-            try cache.rename(folder + "/module.so", to: entry.objectName)
             let record = Record(module: entry.moduleHash, object: SHA256.hex(built.bytes), tools: build.toolchain.versionsHash)
             try writeFile(build.directory + "/record", Array(record.text.utf8))
+            if writesSystemCache {
+                // For every user to read, whatever the umask (the build folder is root's, 0700).
+                guard fchmod(built.fd, 0o644) == 0, chmod(build.directory + "/record", 0o644) == 0 else {
+                    throw CompileError("cannot make \(build.directory)'s files readable by all: \(String(cString: strerror(errno)))")
+                }
+            }
+            // The object goes in place whole (rename), then the record that vouches for it.
+            try cache.rename(folder + "/module.so", to: entry.objectName)
             try cache.rename(folder + "/record", to: entry.recordName)
             return try CompiledModule(path: CacheDirectory.loadPath(of: built.fd), shownAs: entry.objectPath)
         }
@@ -264,6 +304,8 @@ public final class ModuleCompiler: Sendable {
         let objectName: String
         let recordName: String
         let objectPath: String
+        /// The object's path in the system cache, if there is one.
+        let systemObjectPath: String?
     }
 
     /// What vouches for a cached object: the module it was built from, its
@@ -295,7 +337,8 @@ public final class ModuleCompiler: Sendable {
     }
 
     private func entry(for module: CheckedModule) throws(CompileError) -> Entry {
-        if let unavailable {
+        // Without a cache of its own, a compiler may still load the system's objects.
+        if let unavailable, systemDirectory == nil {
             sayOnce("directory", "Wasm actors run on the interpreter: \(unavailable)")
             throw unavailable
         }
@@ -306,8 +349,40 @@ public final class ModuleCompiler: Sendable {
         if purpose == .specTest { key.update("\nspec test") }
         let name = key.finalize()
         return Entry(
-            key: directory + "/" + name, moduleHash: moduleHash, objectName: name + ".so", recordName: name + ".record",
-            objectPath: directory + "/" + name + ".so")
+            key: name, moduleHash: moduleHash, objectName: name + ".so", recordName: name + ".record",
+            objectPath: directory + "/" + name + ".so", systemObjectPath: systemDirectory.map { $0 + "/" + name + ".so" })
+    }
+
+    /// The object of `entry` in `cache`, open, if its record vouches for it
+    /// (the module's hash and its own), with the record; else why not.
+    private func vouchedObject(_ entry: Entry, in cache: CacheDirectory, shownAs path: String)
+        -> Result<(fd: Int32, record: Record), CompileError>
+    {
+        let record: [UInt8]
+        switch cache.openRegular(entry.recordName) {
+        case .success(let file):
+            close(file.fd)
+            record = file.bytes
+        case .failure(let error):
+            return .failure(error)
+        }
+        let object: (fd: Int32, bytes: [UInt8])
+        switch cache.openRegular(entry.objectName) {
+        case .success(let file): object = file
+        case .failure(let error): return .failure(error)
+        }
+        let recorded = Record(text: String(decoding: record, as: UTF8.self))
+        guard let recorded, recorded.module == entry.moduleHash, recorded.object == SHA256.hex(object.bytes) else {
+            close(object.fd)
+            return .failure(CompileError("cached object \(path) does not match its record"))
+        }
+        return .success((object.fd, recorded))
+    }
+
+    /// Whether the tools here, if any, are other than those that built `record`'s object.
+    private func otherTools(built record: Record) -> Bool {
+        guard let tools = try? toolchain() else { return false }
+        return record.tools != tools.versionsHash
     }
 
     /// The cached object of `entry`, loaded, if its record vouches for it.
@@ -321,25 +396,12 @@ public final class ModuleCompiler: Sendable {
             cache.remove(entry.objectName)
             return nil
         }
-        let record: [UInt8]
-        switch cache.openRegular(entry.recordName) {
-        case .success(let file):
-            close(file.fd)
-            record = file.bytes
-        case .failure(let error):
-            return discard(error.description)
-        }
-        let object: (fd: Int32, bytes: [UInt8])
-        switch cache.openRegular(entry.objectName) {
-        case .success(let file): object = file
+        let object: (fd: Int32, record: Record)
+        switch vouchedObject(entry, in: cache, shownAs: entry.objectPath) {
+        case .success(let vouched): object = vouched
         case .failure(let error): return discard(error.description)
         }
-        let recorded = Record(text: String(decoding: record, as: UTF8.self))
-        guard let recorded, recorded.module == entry.moduleHash, recorded.object == SHA256.hex(object.bytes) else {
-            close(object.fd)
-            return discard("cached object \(entry.objectPath) does not match its record")
-        }
-        if let tools = try? toolchain(), recorded.tools != tools.versionsHash {
+        if otherTools(built: object.record) {
             // Built by other tools than those here (an upgrade, or compiled
             // ahead of time elsewhere): built again with these.
             close(object.fd)
@@ -361,6 +423,61 @@ public final class ModuleCompiler: Sendable {
         }
     }
 
+    /// The object of `entry` in the system cache, loaded, if its record
+    /// vouches for it and the tools here (if any) built it. Anything else
+    /// there is passed over, never changed: the user's cache builds its own.
+    private func systemObject(_ entry: Entry) -> CompiledModule? {
+        guard let path = entry.systemObjectPath, let cache = systemCache(), cache.modificationTime(entry.recordName) != nil
+        else { return nil }
+        let object: (fd: Int32, record: Record)
+        switch vouchedObject(entry, in: cache, shownAs: path) {
+        case .success(let vouched): object = vouched
+        case .failure(let error):
+            sayOnce(path, "\(error); not using it")
+            return nil
+        }
+        if otherTools(built: object.record), let tools = try? toolchain() {
+            close(object.fd)
+            // Once, plainly: every shipped actor is then compiled again per
+            // user (on the interpreter until it is), which root can fix.
+            sayOnce(
+                "system tools",
+                "the compiled actors in the system cache \(cache.path) were built by other tools than "
+                    + "\(tools.compiler) and \(tools.wasm2c) here, so they are not used: each is compiled again "
+                    + "into your own cache, and runs on the interpreter until then. To compile the system cache "
+                    + "with these tools: sudo dpkg-reconfigure wskdesk (the package), or sudo wskdesk compile --system FOLDER (the folder of those actors)")
+            return nil
+        }
+        do {
+            // Its descriptor stays open while it is loaded, for ever (see build).
+            return try CompiledModule(path: CacheDirectory.loadPath(of: object.fd), shownAs: path)
+        } catch {
+            close(object.fd)
+            sayOnce(path, "\(error); not using it")
+            return nil
+        }
+    }
+
+    /// The system cache, open read-only, if there is one and it is root's
+    /// alone (CacheDirectory); a missing one is no news, an unsafe one is
+    /// said once.
+    private func systemCache() -> CacheDirectory? {
+        guard let systemDirectory else { return nil }
+        if let ready = state.withLock({ $0.systemCache }) { return try? ready.get() }
+        let opened = Result { () throws(CompileError) -> CacheDirectory in
+            try CacheDirectory(path: systemDirectory, kind: .system(writable: false))
+        }
+        let first = state.withLock { state in
+            if let earlier = state.systemCache { return earlier }
+            state.systemCache = opened
+            return opened
+        }
+        if case .failure(let error) = first, access(systemDirectory, F_OK) == 0 || errno != ENOENT {
+            sayOnce("system directory", "the system cache of compiled actors is not used: \(error)")
+        }
+        return try? first.get()
+    }
+
     private func toolchain() throws(CompileError) -> Toolchain {
         let found = state.withLock { $0.toolchain }
         let toolchain = found ?? Toolchain.find(searchPath: searchPath, memoryChecks: memoryChecks)
@@ -373,16 +490,19 @@ public final class ModuleCompiler: Sendable {
         return try toolchain.get()
     }
 
-    /// Opens the cache folder (creating it private to the user) and checks
+    /// Opens the cache folder (creating it private to the user, or readable
+    /// by all for the system cache written by root) and checks
     /// it and the folders above it (CacheDirectory): objects in it are
     /// loaded into this process. Tidies it the first time.
     private func prepareDirectory() throws(CompileError) -> CacheDirectory {
         if let ready = state.withLock({ $0.cache }) { return try ready.get() }
         let ready = Result { () throws(CompileError) -> CacheDirectory in
             if let unavailable { throw unavailable }
-            let cache = try CacheDirectory(path: directory)
+            let cache = try CacheDirectory(path: directory, kind: writesSystemCache ? .system(writable: true) : .user)
             removeAbandonedBuilds(cache)
-            removeUnusedObjects(cache)
+            // Users cannot mark the system cache's objects used: they stay
+            // until the package's next install step replaces them.
+            if !writesSystemCache { removeUnusedObjects(cache) }
             return cache
         }
         let first = state.withLock { state in
@@ -390,7 +510,10 @@ public final class ModuleCompiler: Sendable {
             state.cache = ready
             return ready
         }
-        if case .failure(let error) = first { sayOnce("directory", "Wasm actors run on the interpreter: \(error)") }
+        if case .failure(let error) = first {
+            let which = systemDirectory == nil ? "Wasm actors" : "Wasm actors not in the system cache"
+            sayOnce("directory", "\(which) run on the interpreter: \(error)")
+        }
         return try first.get()
     }
 

@@ -48,21 +48,42 @@ struct ProcessResult {
 enum Subprocess {
     static let outputLimit = 16 << 10
 
-    /// Runs `executable` (an absolute path) with `arguments`; the caller's
-    /// thread blocks until it and every process it started are done.
-    static func run(_ executable: String, _ arguments: [String], limits: CompileLimits = .standard) -> ProcessResult {
+    /// Runs `executable` (an absolute path) with `arguments`, in this
+    /// process's environment or `environment` ("NAME=value" each); the
+    /// caller's thread blocks until it and every process it started are done.
+    static func run(
+        _ executable: String, _ arguments: [String], environment: [String]? = nil, limits: CompileLimits = .standard
+    ) -> ProcessResult {
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for arg in argv { free(arg) } }
+        let envp = environment.map { $0.map { strdup($0) } + [nil] }
+        defer { for variable in envp ?? [] { free(variable) } }
         var bounds = wsk_subprocess_limits(
             cpu_seconds: limits.cpuSeconds, address_space: limits.addressSpace, file_size: limits.outputFile,
             timeout_ms: limits.wallClockSeconds * 1000)
         var output = [UInt8](repeating: 0, count: outputLimit)
         var result = wsk_subprocess_result()
         output.withUnsafeMutableBufferPointer { buffer in
-            wsk_subprocess_run(executable, argv, environ, &bounds, buffer.baseAddress, UInt64(buffer.count), &result)
+            if let envp {
+                wsk_subprocess_run(executable, argv, envp, &bounds, buffer.baseAddress, UInt64(buffer.count), &result)
+            } else {
+                wsk_subprocess_run(executable, argv, environ, &bounds, buffer.baseAddress, UInt64(buffer.count), &result)
+            }
         }
         let text = String(decoding: output[0..<Int(result.output_length)], as: UTF8.self)
         return ProcessResult(output: text, problem: problem(result, limits: limits, output: text))
+    }
+
+    /// This process's environment with `name` set to `value`.
+    static func environment(setting name: String, to value: String) -> [String] {
+        var variables: [String] = []
+        var next = environ
+        while let variable = next.pointee {
+            let text = String(cString: variable)
+            if !text.hasPrefix(name + "=") { variables.append(text) }
+            next += 1
+        }
+        return variables + [name + "=" + value]
     }
 
     /// Kills every tool running now, with its group, and starts no more.

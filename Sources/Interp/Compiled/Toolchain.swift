@@ -16,7 +16,8 @@ struct Toolchain: Sendable {
     let compiler: String
     /// Flags for the generated C.
     let flags: [String]
-    /// The tools' paths and versions: changes whenever either does.
+    /// Which tools these are (`identity(of:)`): changes whenever either
+    /// tool does, and is the same in every process that finds them.
     let versions: String
 
     /// What a cached object's record says of the tools that built it.
@@ -63,16 +64,35 @@ struct Toolchain: Sendable {
             return .failure(CompileError(
                 "no C compiler (\(candidates.joined(separator: ", "))) on PATH; install one (Debian/Ubuntu: apt-get install gcc libc6-dev)"))
         }
-        let wasm2cVersion = Subprocess.run(wasm2c, ["--version"])
-        if let problem = wasm2cVersion.problem {
-            return .failure(CompileError("\(wasm2c) --version \(problem)"))
+        let versions = Result { () throws(CompileError) -> String in
+            "wasm2c \(try identity(of: wasm2c))\ncc \(try identity(of: compiler))"
         }
-        let compilerVersion = Subprocess.run(compiler, ["--version"])
-        if let problem = compilerVersion.problem {
-            return .failure(CompileError("\(compiler) --version \(problem)"))
-        }
-        let versions = "wasm2c \(wasm2c) \(wasm2cVersion.output)\ncc \(compiler) \(compilerVersion.output)"
-        return .success(Toolchain(wasm2c: wasm2c, compiler: compiler, flags: flags(memoryChecks), versions: versions))
+        return versions.map { Toolchain(wasm2c: wasm2c, compiler: compiler, flags: flags(memoryChecks), versions: $0) }
+    }
+
+    /// What identifies the tool found at `path`, the same for whoever finds
+    /// it: root's `wskdesk compile --system` in the package's install step
+    /// (under dpkg, before gcc's own install step has made /usr/bin/cc) and a
+    /// user's desktop later (finding cc, not gcc) must agree on one
+    /// compiler, or the system cache is passed over. So: the file the path
+    /// leads to (links resolved: cc and gcc both lead to gcc-12), and what
+    /// it says of its version in the C locale (gcc's is translated), less
+    /// the name it was called by, which gcc's begins with
+    /// ("cc (Debian 12.2.0-14) 12.2.0"). Another compiler, or another
+    /// version of it, still differs.
+    static func identity(of path: String) throws(CompileError) -> String {
+        let version = Subprocess.run(path, ["--version"], environment: Subprocess.environment(setting: "LC_ALL", to: "C"))
+        if let problem = version.problem { throw CompileError("\(path) --version \(problem)") }
+        let calledAs = (path.split(separator: "/").last.map(String.init) ?? path) + " "
+        let said = version.output.hasPrefix(calledAs) ? String(version.output.dropFirst(calledAs.count)) : version.output
+        return "\(resolved(path)) \(said)"
+    }
+
+    /// `path` with every link resolved, or as it is if it cannot be.
+    static func resolved(_ path: String) -> String {
+        guard let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 }
 
