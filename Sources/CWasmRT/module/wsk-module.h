@@ -75,3 +75,79 @@ static inline void wsk_check_indirect(const wasm_rt_funcref_table_t* table, uint
 
 /* wasm2c's table helpers, instrumented: a table access out of bounds, at `index`. */
 #define WSK_TABLE_TRAP(index) (wsk_api->trap_detail(WSKRT_TRAP_UNDEFINED_ELEMENT, (uint64_t)(index), 0), 0)
+
+/* The accesses of a run of statements whose bounds were checked once, before
+ * the run (HoistedChecks.swift): at `row` (the memory's base plus the run's
+ * root address) plus a constant, with neither a check nor a barrier, so the
+ * compiler may merge, reorder and vectorize them. The types are wasm2c's. */
+#define WSK_ROW_LOAD(name, t1, t2, t3)                                         \
+  static inline t3 wsk_row_##name(const uint8_t* row, uint64_t offset) {     \
+    t1 value;                                                                \
+    __builtin_memcpy(&value, row + offset, sizeof value);                    \
+    return (t3)(t2)value;                                                    \
+  }
+#define WSK_ROW_STORE(name, t1, t2)                                                \
+  static inline void wsk_row_##name(uint8_t* row, uint64_t offset, t2 value) {     \
+    t1 wrapped = (t1)value;                                                        \
+    __builtin_memcpy(row + offset, &wrapped, sizeof wrapped);                      \
+  }
+WSK_ROW_LOAD(i32_load, uint32_t, uint32_t, uint32_t)
+WSK_ROW_LOAD(i64_load, uint64_t, uint64_t, uint64_t)
+WSK_ROW_LOAD(f32_load, float, float, float)
+WSK_ROW_LOAD(f64_load, double, double, double)
+WSK_ROW_LOAD(i32_load8_s, int8_t, int32_t, uint32_t)
+WSK_ROW_LOAD(i64_load8_s, int8_t, int64_t, uint64_t)
+WSK_ROW_LOAD(i32_load8_u, uint8_t, uint32_t, uint32_t)
+WSK_ROW_LOAD(i64_load8_u, uint8_t, uint64_t, uint64_t)
+WSK_ROW_LOAD(i32_load16_s, int16_t, int32_t, uint32_t)
+WSK_ROW_LOAD(i64_load16_s, int16_t, int64_t, uint64_t)
+WSK_ROW_LOAD(i32_load16_u, uint16_t, uint32_t, uint32_t)
+WSK_ROW_LOAD(i64_load16_u, uint16_t, uint64_t, uint64_t)
+WSK_ROW_LOAD(i64_load32_s, int32_t, int64_t, uint64_t)
+WSK_ROW_LOAD(i64_load32_u, uint32_t, uint64_t, uint64_t)
+WSK_ROW_STORE(i32_store, uint32_t, uint32_t)
+WSK_ROW_STORE(i64_store, uint64_t, uint64_t)
+WSK_ROW_STORE(f32_store, float, float)
+WSK_ROW_STORE(f64_store, double, double)
+WSK_ROW_STORE(i32_store8, uint8_t, uint32_t)
+WSK_ROW_STORE(i32_store16, uint16_t, uint32_t)
+WSK_ROW_STORE(i64_store8, uint8_t, uint64_t)
+WSK_ROW_STORE(i64_store16, uint16_t, uint64_t)
+WSK_ROW_STORE(i64_store32, uint32_t, uint64_t)
+/* Read once at the entry of a function that has such runs (the memory never
+ * moves), so no store of the function makes the compiler read it again. */
+#define WSK_MEMORY_BASE uint8_t* const wsk_memory_base = instance->w2c_memory.data
+/* A run's row: the memory's base plus the run's root address. The empty asm
+ * hides that it is the address the run's unchecked copy starts at too;
+ * otherwise the compiler loads that first word once, above the test, for
+ * both copies, and the vectorized copy is built around a scalar load. */
+#define WSK_ROW(row, root)                              \
+  uint8_t* row = wsk_memory_base + (uint64_t)(root);    \
+  __asm__("" : "+r"(row))
+
+/* A loop whose bounds were checked once, before it (HoistedChecks, "loops"):
+ * its rounds, when its exit test is `iv + step * round == bound` with a
+ * constant step: 1 + distance / |step| if |step| divides the distance (from
+ * the first round's test value to the bound, modulo 2^32), else 0 (not
+ * counted: the loop runs as wasm2c wrote it). */
+static inline uint64_t wsk_loop_rounds(uint32_t distance, uint32_t step) {
+  return distance % step == 0 ? (uint64_t)(distance / step) + 1 : 0;
+}
+
+/* At most this much fuel is charged at once for a whole loop: the fuel floor
+ * (wskrt_interrupt) is looked at again no later than after this many units. */
+#define WSK_LOOP_FUEL_MAX ((uint64_t)1 << 24)
+
+/* The fuel of `rounds` rounds at `cost` each, charged at once when there is
+ * enough of it (then no round of the loop could run dry: it runs without
+ * the per-round check and leaves the same fuel), else nothing is charged and
+ * the loop runs as wasm2c wrote it, running dry at the same round as the
+ * interpreter. `rounds` is at most 2^32 and `cost` under 2^31. */
+#define WSK_LOOP_FUEL(rounds, cost) wsk_take_loop_fuel(&instance->wsk, (rounds) * (uint64_t)(cost))
+static inline int wsk_take_loop_fuel(wskrt_header* header, uint64_t units) {
+  if (units > WSK_LOOP_FUEL_MAX) return 0;
+  int64_t left = header->fuel - (int64_t)units;
+  if (left < __atomic_load_n(&header->fuel_floor, __ATOMIC_RELAXED)) return 0;
+  header->fuel = left;
+  return 1;
+}

@@ -5,7 +5,8 @@ import Kernel
 #endif
 
 /// One compile of one module, in a directory of its own: the rewrite and
-/// wasm2c (`translate`), the instrumentation, the runtime's C and the
+/// wasm2c (`translate`), the instrumentation, the hoisted bounds checks
+/// (`HoistedChecks`), the runtime's C and the
 /// host-call trampolines, then the C compiler. Leaves `module.so` in the
 /// directory. Each tool runs bounded by `limits` (Subprocess).
 struct ModuleBuild {
@@ -22,7 +23,8 @@ struct ModuleBuild {
         let sanitized = try Self.translate(module, toolchain: toolchain, limits: limits, into: directory, for: purpose)
         let header = try Instrumentation.header(readText(directory + "/module.h"))
         try writeFile(directory + "/module.h", Array(header.text.utf8))
-        try writeFile(directory + "/module.c", Array(Instrumentation.source(readText(directory + "/module.c"), functions: sanitized.functionCount).utf8))
+        let instrumented = try Instrumentation.source(readText(directory + "/module.c"), functions: sanitized.functionCount)
+        try writeFile(directory + "/module.c", Array(HoistedChecks.source(instrumented).utf8))
         for file in RuntimeSources.files {
             try writeFile(directory + "/" + file.name, Array((file.text + "\n").utf8))
         }

@@ -28,12 +28,14 @@ struct Toolchain: Sendable {
     }
 
     /// What every object of a cache key is made of, tools aside: changes
-    /// whenever the flags, the runtime's C or the module rewrite do.
+    /// whenever the flags, the runtime's C, the module rewrite or the
+    /// rewrite of the generated C (`HoistedChecks`) do.
     static func objectFormat(_ checks: MemoryChecks) -> String {
         [
             "flags \(flags(checks).joined(separator: " "))",
             "runtime \(RuntimeSources.version)",
             "rewrite \(ModuleRewrite.version)",
+            "hoisted checks \(HoistedChecks.version)",
         ].joined(separator: "\n")
     }
 
