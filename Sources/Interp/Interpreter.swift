@@ -5,16 +5,24 @@ import Synchronization
 /// The interpreter tier: WasmKit. Starts at once; fuel metering is its watchdog.
 struct InterpreterEngine: ExecutionTier {
     var name: String { "interpreter" }
+    /// Translates every function body while a module is instantiated, which
+    /// validates them all: a malformed body is a load error, not a later trap.
     let engine: Engine
+    /// Translates a body when it is first called: for modules whose bodies
+    /// have all passed validation once (`ModuleFacts`), so that an actor
+    /// starts without translating code it may never run.
+    let lazyEngine: Engine
     let limits: ActorLimits
 
     init(limits: ActorLimits) {
         self.limits = limits
-        // Eager compilation validates every function body when the module is
-        // instantiated, so a malformed body is a load error, not a later trap.
-        self.engine = Engine(configuration: EngineConfiguration(
-            compilationMode: .eager, stackSize: limits.interpreterStackBytes, features: WasmLanguage.wasmKitFeatures,
-            fuelMetering: true))
+        let configuration = { (mode: EngineConfiguration.CompilationMode) in
+            EngineConfiguration(
+                compilationMode: mode, stackSize: limits.interpreterStackBytes, features: WasmLanguage.wasmKitFeatures,
+                fuelMetering: true)
+        }
+        self.engine = Engine(configuration: configuration(.eager))
+        self.lazyEngine = Engine(configuration: configuration(.lazy))
     }
 
     /// What WasmKit's fuel charges a bulk memory or table operation, besides
@@ -28,7 +36,8 @@ struct InterpreterEngine: ExecutionTier {
     /// its memories and tables charged to `context.account`.
     func instantiate(_ module: CheckedModule, context: ActorContext) throws(ModuleLoadError) -> any RunnableActor {
         let limiter = GrowthLimiter(limits: limits, account: context.account)
-        let store = makeStore(limiter)
+        let validated = module.facts.bodiesValidated
+        let store = makeStore(limiter, engine: validated ? lazyEngine : engine)
         let memoryBox = MemoryBox()
         let calls = HostCalls(context: context)
         var imports = Imports()
@@ -37,6 +46,7 @@ struct InterpreterEngine: ExecutionTier {
                            hostFunction(name, store: store, calls: calls, memory: memoryBox, fuel: limits.fuelPerCall))
         }
         let (memory, start) = try instantiate(module, store: store, imports: imports)
+        if !validated { module.facts.recordBodiesValidated() }
         limiter.instantiated()
         memoryBox.memory = memory
         return InterpretedActor(store: store, start: start, memory: memoryBox, context: context, fuelPerCall: limits.fuelPerCall)
@@ -46,7 +56,8 @@ struct InterpreterEngine: ExecutionTier {
     /// compiled tier's validation, so both tiers refuse the same modules with
     /// the same words.
     func validate(_ module: CheckedModule) throws(ModuleLoadError) {
-        let store = makeStore(GrowthLimiter(limits: limits, account: nil))
+        guard !module.facts.bodiesValidated else { return }
+        let store = makeStore(GrowthLimiter(limits: limits, account: nil), engine: engine)
         var imports = Imports()
         for name in module.importedCalls {
             let signature = ABI.hostCall(named: name)!
@@ -56,9 +67,10 @@ struct InterpreterEngine: ExecutionTier {
             ) { _, _ in throw ActorUnwind.terminated })
         }
         _ = try instantiate(module, store: store, imports: imports)
+        module.facts.recordBodiesValidated()
     }
 
-    private func makeStore(_ limiter: GrowthLimiter) -> Store {
+    private func makeStore(_ limiter: GrowthLimiter, engine: Engine) -> Store {
         let store = Store(engine: engine)
         store.resourceLimiter = limiter
         store.fuel = Fuel(remaining: limits.fuelPerCall)

@@ -1,5 +1,6 @@
 @_spi(Fuzzing) import WasmKit
 import Kernel
+import Synchronization
 import WasmParser
 
 /// Why a module cannot run as an actor: said with the file it came from, what
@@ -28,6 +29,52 @@ public struct CheckedModule: Sendable {
     let module: Module
     /// The host calls the module imports, by name.
     public let importedCalls: [String]
+    /// What is learnt about these bytes once: shared by every `CheckedModule`
+    /// of the same bytes that a host remembers (`CheckedModules`).
+    let facts: ModuleFacts
+
+    init(name: String, source: String, bytes: [UInt8], module: Module, importedCalls: [String],
+         facts: ModuleFacts = ModuleFacts())
+    {
+        self.name = name
+        self.source = source
+        self.bytes = bytes
+        self.module = module
+        self.importedCalls = importedCalls
+        self.facts = facts
+    }
+
+    /// This module under another name and source.
+    func named(_ name: String, source: String) -> CheckedModule {
+        CheckedModule(name: name, source: source, bytes: bytes, module: module, importedCalls: importedCalls, facts: facts)
+    }
+
+    /// The SHA-256 of the bytes in hex (the compiled tier's cache key),
+    /// computed once.
+    var sha256: String { facts.sha256 { SHA256.hex(bytes) } }
+}
+
+/// What is learnt about a module's bytes once and need not be again.
+final class ModuleFacts: Sendable {
+    private let validated = Atomic<Bool>(false)
+    private let digest = Mutex<String?>(nil)
+
+    /// Whether every function body has passed WasmKit's validation. Until
+    /// one instance has been made with every body validated, each instance
+    /// is, so a malformed body is a load error that says where it is. After
+    /// that, instances translate a body when it is first called, and WasmKit
+    /// validates it then: nothing unvalidated runs either way.
+    var bodiesValidated: Bool { validated.load(ordering: .acquiring) }
+
+    func recordBodiesValidated() { validated.store(true, ordering: .releasing) }
+
+    /// The digest `compute` gives the first time.
+    func sha256(_ compute: () -> String) -> String {
+        if let known = digest.withLock({ $0 }) { return known }
+        let computed = compute()
+        digest.withLock { $0 = computed }
+        return computed
+    }
 }
 
 public enum ModuleCheck {

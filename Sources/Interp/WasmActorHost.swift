@@ -67,6 +67,8 @@ public final class WasmActorHost: ModuleLauncher, Sendable {
     private let counts = Mutex(TierCounts())
     /// "name tier" of each module whose tier the log has named: once each.
     private let announced = Mutex<Set<String>>([])
+    /// Modules loaded before, so that loading one again costs a lookup.
+    private let checked = Mutex(CheckedModules())
 
     /// `compiler` defaults to the one for the user's cache directory.
     public init(
@@ -99,17 +101,29 @@ public final class WasmActorHost: ModuleLauncher, Sendable {
         } catch {
             throw ModuleLoadError(source: path, problems: [error.description])
         }
-        return try ModuleCheck.check(bytes: bytes, name: name ?? moduleName(path), source: path)
+        return try check(bytes, name: name ?? moduleName(path), source: path)
     }
 
     /// Checks a module given as bytes (tests, WAT).
     public func load(bytes: [UInt8], name: String) throws(ModuleLoadError) -> CheckedModule {
-        try ModuleCheck.check(bytes: bytes, name: name, source: name)
+        try check(bytes, name: name, source: name)
     }
+
+    /// `ModuleCheck.check`, once for the same bytes while they are remembered.
+    private func check(_ bytes: [UInt8], name: String, source: String) throws(ModuleLoadError) -> CheckedModule {
+        if let known = checked.withLock({ $0.find(bytes, name: name, source: source) }) { return known }
+        let module = try ModuleCheck.check(bytes: bytes, name: name, source: source)
+        checked.withLock { $0.remember(module) }
+        return module
+    }
+
+    /// How many modules are remembered as checked (tests).
+    var checkedCount: Int { checked.withLock { $0.count } }
 
     /// Instantiates a checked module on `tier` (the host's by default), ready
     /// to start; its memory is charged to the account it brings to the kernel.
     public func prepare(_ module: CheckedModule, tier: TierPolicy? = nil) throws(ModuleLoadError) -> any PreparedActor {
+        if !module.facts.bodiesValidated, compiled.compiler.builtBefore(module) { module.facts.recordBodiesValidated() }
         let context = ActorContext(
             kernel: kernel, name: module.name, account: kernel.makeAccount(), logSink: logSink, logRate: limits.logRate)
         let instance: any RunnableActor

@@ -8,6 +8,7 @@ let available: [(String, () throws -> Void)] = [
     ("ipc", IPCBenchmark.run),
     ("kernel", KernelBenchmark.run),
     ("hostcall", HostCallBenchmark.run),
+    ("start", HostCallBenchmark.runStart),
     ("compiled", CompiledTierBenchmark.run),
     ("composite", CompositeBenchmark.run),
     ("input", InputBenchmark.run),

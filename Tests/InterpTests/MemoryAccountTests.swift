@@ -87,25 +87,4 @@ import Testing
         #expect(budgetLimited.kernel.budget.used == 0)
         #expect(actorLimited.ranOnItsTier && budgetLimited.ranOnItsTier)
     }
-
-    @Test func theCompiledTierRemembersABoundedNumberOfValidatedModules() throws {
-        let system = TestSystem(tier: .compiled)
-        let engine = CompiledEngine(
-            limits: ActorLimits(), compiler: testCompiler, interpreter: InterpreterEngine(limits: ActorLimits()), validatedCapacity: 8)
-        for n in 0..<4 { try engine.validate(system.module(wat: CompiledTierTests.reporter(n), name: "m\(n)")) }
-        // The same bytes under another name are the same module.
-        try engine.validate(system.module(wat: CompiledTierTests.reporter(2), name: "again"))
-        #expect(engine.validatedCount == 4)
-        for n in 4..<12 { try engine.validate(system.module(wat: CompiledTierTests.reporter(n), name: "m\(n)")) }
-        #expect(engine.validatedCount == 8)
-
-        var recent = RecentlyUsed(capacity: 3)
-        for key in ["a", "b", "c"] { recent.insert(key) }
-        let usedA = recent.use("a")  // now b is the least recently used
-        recent.insert("d")
-        #expect(usedA)
-        #expect(recent.count == 3)
-        let found = ["a", "b", "c", "d"].map { recent.use($0) }
-        #expect(found == [true, false, true, true])
-    }
 }

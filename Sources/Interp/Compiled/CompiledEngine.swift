@@ -1,12 +1,11 @@
 import CWasmRT
 import Kernel
-import Synchronization
 import WasmKit
 
 /// The compiled tier: each module's wasm2c translation, built by the system
 /// C compiler and run natively, with the interpreter's limits, watchdog and
-/// trap words. A module is validated by the interpreter first, once per
-/// engine, so both tiers refuse the same modules in the same words.
+/// trap words. A module is validated by the interpreter first (once: see
+/// `ModuleFacts`), so both tiers refuse the same modules in the same words.
 ///
 /// When the module cannot be compiled (no wasm2c or C compiler, or either
 /// refuses it) its actors run on the interpreter; the compiler logs why once.
@@ -15,14 +14,10 @@ final class CompiledEngine: ExecutionTier {
     let limits: ActorLimits
     let compiler: ModuleCompiler
     let interpreter: InterpreterEngine
-    /// The modules the interpreter has validated for this engine, by the
-    /// SHA-256 of their bytes: the most recently used few hundred.
-    private let validated: Mutex<RecentlyUsed>
     /// What wasm-rt.c charges for a funcref table element: its size.
     static let tableElementBytes = MemoryLayout<wasm_rt_funcref_t>.stride
 
-    init(limits: ActorLimits, compiler: ModuleCompiler, interpreter: InterpreterEngine, validatedCapacity: Int = 256) {
-        self.validated = Mutex(RecentlyUsed(capacity: validatedCapacity))
+    init(limits: ActorLimits, compiler: ModuleCompiler, interpreter: InterpreterEngine) {
         self.limits = limits
         self.compiler = compiler
         self.interpreter = interpreter
@@ -30,7 +25,7 @@ final class CompiledEngine: ExecutionTier {
 
     /// Instantiates `module` compiled, building it first if need be.
     func instantiate(_ module: CheckedModule, context: ActorContext) throws(ModuleLoadError) -> any RunnableActor {
-        try validate(module)
+        try interpreter.validate(module)
         guard let object = try? compiler.object(for: module) else {
             return try interpreter.instantiate(module, context: context)
         }
@@ -42,21 +37,9 @@ final class CompiledEngine: ExecutionTier {
         -> (any RunnableActor)?
     {
         guard let object = compiler.readyObject(for: module) else { return nil }
-        try validate(module)
+        try interpreter.validate(module)
         return try instantiate(module, object: object, context: context)
     }
-
-    /// Validates `module` with the interpreter, once while it is among the
-    /// modules validated last.
-    func validate(_ module: CheckedModule) throws(ModuleLoadError) {
-        let digest = SHA256.hex(module.bytes)
-        guard !validated.withLock({ $0.use(digest) }) else { return }
-        try interpreter.validate(module)
-        validated.withLock { $0.insert(digest) }
-    }
-
-    /// How many modules are remembered as validated (tests).
-    var validatedCount: Int { validated.withLock { $0.count } }
 
     /// What an instance is given: the host calls through `hostCall` with
     /// `context`, its memories and tables charged to `account` (which must
@@ -100,31 +83,6 @@ final class CompiledEngine: ExecutionTier {
         let problem = trap == WSKRT_TRAP_OUT_OF_MEMORY.rawValue
             ? "\(OutOfMemory(trapDetail: lastTrapDetail(), account: account))" : "Trap: \(trapText(trap))"
         return ModuleLoadError(source: source, problems: ["cannot instantiate: \(problem)"])
-    }
-}
-
-/// Which modules were used last, by key, at most `capacity` of them.
-struct RecentlyUsed {
-    let capacity: Int
-    /// Least recently used first.
-    private var keys: [String] = []
-
-    init(capacity: Int) { self.capacity = capacity }
-
-    var count: Int { keys.count }
-
-    /// Whether `key` is here; if so it becomes the most recently used.
-    mutating func use(_ key: String) -> Bool {
-        guard let index = keys.firstIndex(of: key) else { return false }
-        keys.append(keys.remove(at: index))
-        return true
-    }
-
-    /// Adds `key` as the most recently used, forgetting the least recently used past `capacity`.
-    mutating func insert(_ key: String) {
-        guard !use(key) else { return }
-        keys.append(key)
-        if keys.count > capacity { keys.removeFirst(keys.count - capacity) }
     }
 }
 

@@ -193,6 +193,18 @@ public final class ModuleCompiler: Sendable {
         if !started { _ = run(build, entry, module) }
     }
 
+    /// Whether an object of `module` is loaded, or was built in the user's
+    /// or the system cache. Callers validate a module before they ask for
+    /// its object, so if one was built the module's bodies are valid
+    /// (`ModuleFacts`). Only a hint, and safe to be wrong: a module taken for
+    /// valid still has each body validated when it is first called.
+    func builtBefore(_ module: CheckedModule) -> Bool {
+        guard let entry = try? entry(for: module) else { return false }
+        if state.withLock({ $0.loaded[entry.key] != nil }) { return true }
+        let folders = (unavailable == nil ? [directory] : []) + (systemDirectory.map { [$0] } ?? [])
+        return folders.contains { access($0 + "/" + entry.recordName, F_OK) == 0 }
+    }
+
     /// Compiles `module` ahead of time (`wskdesk compile`): says where the
     /// object is (the system cache's, if that one serves) and whether it was built now.
     public func precompile(_ module: CheckedModule) throws(CompileError) -> (path: String, built: Bool) {
@@ -342,7 +354,7 @@ public final class ModuleCompiler: Sendable {
             sayOnce("directory", "Wasm actors run on the interpreter: \(unavailable)")
             throw unavailable
         }
-        let moduleHash = SHA256.hex(module.bytes)
+        let moduleHash = module.sha256
         var key = SHA256()
         key.update(Toolchain.objectFormat(memoryChecks))
         key.update("\nmodule \(moduleHash)")
