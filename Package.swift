@@ -50,7 +50,7 @@ let package = Package(
         .target(
             name: "Compositor",
             dependencies: [
-                "Kernel", "CDRM", "CPNG", "CShim",
+                "Kernel", "CDRM", "CPNG", "CPixelStream",
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["README.md"]
@@ -59,7 +59,7 @@ let package = Package(
         .target(
             name: "Input",
             dependencies: [
-                "Kernel", "CLibInput", "CXKBCommon", "CUDev", "CShim",
+                "Kernel", "CLibInput", "CXKBCommon", "CUDev", "CLogSinks",
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["README.md"]
@@ -75,7 +75,7 @@ let package = Package(
         .executableTarget(
             name: "wskdesk",
             dependencies: [
-                "Kernel", "Interp", "Compositor", "Input", "CSeat", "CShim",
+                "Kernel", "Interp", "Compositor", "Input", "CSeat", "CLogSinks", "CVT",
                 "AppProtocols",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -109,9 +109,12 @@ let package = Package(
         systemLibrary("CUDev", pkgConfig: "libudev", apt: "libudev-dev"),
         systemLibrary("CSeat", pkgConfig: "libseat", apt: "libseat-dev"),
         systemLibrary("CPNG", pkgConfig: "libpng", apt: "libpng-dev"),
-        // What Swift cannot import: libdrm's function-like macros, va_list callbacks,
-        // variadic ioctls, SSE2 streaming stores.
-        .target(name: "CShim", dependencies: ["CDRM", "CLibInput", "CXKBCommon", "CSeat"]),
+        // What Swift cannot call, one concern each: the compositor's SSE2
+        // streaming stores (linking no input or seat library), the va_list
+        // log callbacks of libinput, xkbcommon and libseat, the VT ioctls.
+        .target(name: "CPixelStream"),
+        .target(name: "CLogSinks", dependencies: ["CLibInput", "CXKBCommon", "CSeat"]),
+        .target(name: "CVT"),
         // The runtime of compiled Wasm actors (wasm-rt.h for wasm2c's output);
         // module/ is compiled into each actor's shared object, not into wskdesk.
         .target(name: "CWasmRT", exclude: ["module", "README.md"]),

@@ -1,4 +1,4 @@
-import CShim
+import CLogSinks
 import CXKBCommon
 import Foundation
 import Logging

@@ -1,5 +1,5 @@
 import CLibInput
-import CShim
+import CLogSinks
 import CUDev
 import Foundation
 import Logging

@@ -1,7 +1,7 @@
 import Kernel
 
-/// An engine that runs Wasm actors: the interpreter today, a compiled tier
-/// later. Every tier binds the same host calls (`HostCalls`) and must behave
+/// An engine that runs Wasm actors: the interpreter (WasmKit) or the compiled
+/// tier (wasm2c and the C compiler). Every tier binds the same host calls (`HostCalls`) and must behave
 /// the same: same results, same traps, same effect of a trap on the actor.
 protocol ExecutionTier: Sendable {
     var name: String { get }

@@ -464,8 +464,6 @@ public struct BufferMapping: @unchecked Sendable {
     init(buffer: SharedBuffer) { self.buffer = buffer }
     public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: buffer.storage[0..<buffer.byteCount]) }
     public var count: Int { buffer.byteCount }
-    /// True when both map the same object.
-    public func isSameBuffer(as other: BufferMapping) -> Bool { buffer === other.buffer }
 }
 
 extension Kernel {

@@ -1,4 +1,4 @@
-import CShim
+import CVT
 import Foundation
 
 #if canImport(Glibc)

@@ -1,5 +1,5 @@
 import CSeat
-import CShim
+import CLogSinks
 import Dispatch
 import Foundation
 import Logging

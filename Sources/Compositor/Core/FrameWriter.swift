@@ -1,4 +1,4 @@
-import CShim
+import CPixelStream
 
 /// How the renderer writes the bulk of a frame — background rows and window
 /// content rows: with ordinary stores for small repaints, with streaming
@@ -13,7 +13,7 @@ import CShim
 /// small repaint (a cursor move, a text line) is cheaper cached: its lines
 /// are likely still there, and the cursor drawn next touches them again.
 ///
-/// Only device-free helpers from CShim are used here (SSE2 intrinsics Swift
+/// Only device-free helpers from CPixelStream are used here (SSE2 intrinsics Swift
 /// cannot call); the core still never sees a device.
 struct FrameWriter {
     /// Repaints of at least this many bytes stream: a core's L2 cache on

@@ -6,7 +6,6 @@ public struct Scene {
 
     public init() {}
 
-    public var topmost: Window? { windows.last }
     public var focused: Window? { windows.last { $0.focused } }
 
     public func window(_ id: UInt32) -> Window? { windows.first { $0.id == id } }

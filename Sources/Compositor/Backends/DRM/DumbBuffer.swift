@@ -1,5 +1,4 @@
 import CDRM
-import CShim
 
 #if canImport(Glibc)
 import Glibc
@@ -30,7 +29,7 @@ package struct DumbBuffer {
         let handles: [UInt32] = [handle, 0, 0, 0]
         let pitches: [UInt32] = [pitch, 0, 0, 0]
         let offsets: [UInt32] = [0, 0, 0, 0]
-        if drmModeAddFB2(fd, UInt32(width), UInt32(height), wsk_drm_format_xrgb8888(),
+        if drmModeAddFB2(fd, UInt32(width), UInt32(height), xrgb8888,
                          handles, pitches, offsets, &framebuffer, 0) != 0 {
             // Drivers without ADDFB2 still take depth 24 / 32 bpp, which is XRGB8888.
             if drmModeAddFB(fd, UInt32(width), UInt32(height), 24, 32, pitch, handle, &framebuffer) != 0 {
@@ -83,3 +82,7 @@ package struct DumbBuffer {
         }
     }
 }
+
+/// DRM_FORMAT_XRGB8888, which drm_fourcc.h builds with a macro Swift cannot
+/// import: fourcc_code('X', 'R', '2', '4'), the four bytes little-endian.
+private let xrgb8888: UInt32 = 0x3432_5258

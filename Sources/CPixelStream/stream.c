@@ -8,7 +8,7 @@
  * reads, does not fit in the cache. Streaming stores write whole lines
  * straight to memory. Only whole, aligned lines are streamed: a partial line
  * written that way is merged in memory and costs more than it saves. */
-#include "CShim.h"
+#include "CPixelStream.h"
 
 #include <string.h>
 

@@ -1,19 +1,11 @@
-#include "CShim.h"
+#include "CLogSinks.h"
 
-#include <drm_fourcc.h>
 #include <libinput.h>
 #include <libseat.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <xkbcommon/xkbcommon.h>
-#include <errno.h>
-#include <linux/kd.h>
-#include <linux/vt.h>
-#include <sys/ioctl.h>
-
-uint32_t wsk_drm_format_xrgb8888(void) { return DRM_FORMAT_XRGB8888; }
-uint32_t wsk_drm_format_argb8888(void) { return DRM_FORMAT_ARGB8888; }
 
 /* The sink function is shared; its context is each instance's user data, so
  * two instances (tests run many at once) never log through each other. */

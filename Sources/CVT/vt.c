@@ -1,9 +1,8 @@
-/* Virtual-terminal ioctls: <linux/kd.h> and <linux/vt.h> are not part of Swift's Glibc module. */
-#include "CShim.h"
+/* Virtual-terminal ioctls (see CVT.h). */
+#include "CVT.h"
 
 #include <errno.h>
 #include <linux/kd.h>
-#include <linux/vt.h>
 #include <sys/ioctl.h>
 
 static int result(int rc) { return rc < 0 ? -errno : 0; }
@@ -26,6 +25,4 @@ int wsk_vt_get_keyboard_mode(int fd, int *mode) {
 
 int wsk_vt_set_keyboard_mode(int fd, int mode) { return result(ioctl(fd, KDSKBMODE, (long)mode)); }
 int wsk_vt_graphics_mode(void) { return KD_GRAPHICS; }
-int wsk_vt_text_mode(void) { return KD_TEXT; }
 int wsk_vt_keyboard_off(void) { return K_OFF; }
-int wsk_vt_activate(int fd, int vt) { return result(ioctl(fd, VT_ACTIVATE, vt)); }
