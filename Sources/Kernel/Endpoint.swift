@@ -92,3 +92,44 @@ final class Endpoint: KernelObject, @unchecked Sendable {
         return held
     }
 }
+
+// MARK: Sending and receiving, with the kernel lock held
+
+extension Endpoint {
+    /// Sends the message `make` builds (given what it is charged to) from
+    /// `sender`: straight to the first blocked receiver if nothing is queued
+    /// ahead of it and it can take the message now, uncharged; else queued,
+    /// charged to `sender` until it is taken. `caps` is how many caps the
+    /// message carries.
+    func send(
+        from sender: ActorEntry, payloadBytes: Int, caps: Int, in kernel: KernelState,
+        _ make: (ResourceAccount?) -> Message
+    ) throws(SysError) {
+        guard !isClosed else { throw .peerClosed }
+        guard count < capacity else { throw .queueFull }
+        let wireSize = ABI.messageHeaderSize + payloadBytes
+        if let waiter = handoffCandidate, let receiver = kernel.handOffReceiver(wireSize: wireSize, caps: caps, waiter: waiter) {
+            kernel.handOff(make(nil), to: receiver, waiting: waiter)
+            removeFirstWaiter()
+        } else {
+            enqueue(make(try kernel.chargeMessage(payloadBytes: payloadBytes, to: sender)))
+        }
+    }
+
+    /// Takes the first message for `receiver` if it fits in `capacity` bytes;
+    /// nil if none is queued.
+    func take(for receiver: ActorEntry, capacity: Int, in kernel: KernelState) throws(SysError) -> Receipt? {
+        guard let message = first else { return nil }
+        guard message.wireSize <= capacity else { return .tooSmall(opcode: message.opcode, needed: message.wireSize) }
+        try kernel.requireRoom(message.heldCapCount, in: receiver)
+        _ = dequeue()
+        return .message(kernel.receive(message, by: receiver))
+    }
+
+    /// Queues `receiver`, blocked in `waiter`, for the next message sent here.
+    func block(_ receiver: ActorEntry, in waiter: Waiter, handle: Handle, capacity: Int) {
+        waiter.arm(handle: handle, capacity: capacity)
+        addWaiter(waiter)
+        receiver.waiter = waiter
+    }
+}

@@ -239,17 +239,6 @@ final class KernelState {
         return try lookup(entry, handle, rights: .grant)
     }
 
-    /// Takes the first message of `endpoint` for `actor` if it fits in `capacity` bytes.
-    func take(from endpoint: Endpoint, for actor: ActorEntry, capacity: Int) throws(SysError) -> Receipt? {
-        guard let message = endpoint.first else { return nil }
-        guard message.wireSize <= capacity else {
-            return .tooSmall(opcode: message.opcode, needed: message.wireSize)
-        }
-        try requireRoom(message.heldCapCount, in: actor)
-        _ = endpoint.dequeue()
-        return .message(receive(message, by: actor))
-    }
-
     /// The live actor blocked in `waiter` if it can take a message of
     /// `wireSize` bytes carrying `caps` caps straight away.
     func handOffReceiver(wireSize: Int, caps: Int, waiter: Waiter) -> ActorEntry? {
@@ -297,7 +286,7 @@ final class KernelState {
         }
         if let reply = entry.pendingCall {
             entry.pendingCall = nil
-            dropAndDestroy(reply.abandon())
+            reply.giveUp(in: self)
         }
         for node in entry.space.nodes { destroy(node) }
         if let parent = entry.parent { actors[parent]?.liveChildren -= 1 }

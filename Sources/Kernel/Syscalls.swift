@@ -28,42 +28,18 @@ extension Kernel {
             let sender = try state.entry(caller)
             let node = try state.lookup(sender, handle, rights: .send, kinds: [.endpoint, .actor, .reply])
             let passed = try state.transferable(sender, cap)
-            let wireSize = ABI.messageHeaderSize + payload.count
             let caps = passed == nil ? 0 : 1
-            func message(charged: ResourceAccount?) -> Message {
+            let message = { (charge: ResourceAccount?) in
                 Message(
                     sender: caller, opcode: opcode, payload: payload,
                     cap: passed.map { state.makeInFlight($0.object, rights: $0.rights, parent: $0) }, reply: nil,
-                    charge: charged)
+                    charge: charge)
             }
             switch state.sendTarget(node) {
             case let endpoint as Endpoint:
-                guard !endpoint.isClosed else { throw .peerClosed }
-                guard endpoint.count < endpoint.capacity else { throw .queueFull }
-                if let waiter = endpoint.handoffCandidate,
-                    let receiver = state.handOffReceiver(wireSize: wireSize, caps: caps, waiter: waiter)
-                {
-                    state.handOff(message(charged: nil), to: receiver, waiting: waiter)
-                    endpoint.removeFirstWaiter()
-                } else {
-                    let account = try state.chargeMessage(payloadBytes: payload.count, to: sender)
-                    endpoint.enqueue(message(charged: account))
-                }
+                try endpoint.send(from: sender, payloadBytes: payload.count, caps: caps, in: state, message)
             case let reply as Reply:
-                guard case .pending = reply.state else { throw .peerClosed }
-                if let waiter = reply.waiter,
-                    let receiver = state.handOffReceiver(wireSize: wireSize, caps: caps, waiter: waiter)
-                {
-                    state.handOff(message(charged: nil), to: receiver, waiting: waiter)
-                    reply.state = .finished
-                    receiver.pendingCall = nil
-                } else {
-                    let account = try state.chargeMessage(payloadBytes: payload.count, to: sender)
-                    reply.state = .answered(message(charged: account))
-                    reply.waiter?.wake()
-                }
-                reply.waiter = nil
-                state.destroy(node)  // one answer per reply cap
+                try reply.answer(from: sender, node: node, payloadBytes: payload.count, caps: caps, in: state, message)
             default:
                 preconditionFailure("lookup admitted an object that cannot receive")
             }
@@ -76,43 +52,21 @@ extension Kernel {
     public func receive(_ caller: ActorID, from handle: Handle, capacity: Int, timeout: Timeout = .forever)
         throws(SysError) -> Receipt
     {
-        let deadline = timeout.deadline
-        var expired = timeout == .poll
-        var waiter: Waiter?  // claimed the first time the call blocks
-        defer { waiter?.release() }
-        while true {
-            let step: BlockStep = try locked { state throws(SysError) in
-                let entry = try state.entry(caller)
-                let node = try state.lookup(entry, handle, rights: .receive, kinds: [.endpoint, .reply])
-                if let reply = node.object as? Reply {
-                    return .done(try takeParkedAnswer(reply, node: node, state: state, caller: caller, capacity: capacity))
-                }
-                let endpoint = node.object as! Endpoint
-                if let receipt = try state.take(from: endpoint, for: entry, capacity: capacity) {
-                    return .done(receipt)
-                }
-                if endpoint.isClosed { throw .peerClosed }
-                if expired { throw timeout == .poll ? .wouldBlock : .timedOut }
-                let blocking = waiter ?? entry.claimWaiter(wakeList: state.wakeList)
-                waiter = blocking
-                blocking.arm(handle: handle, capacity: capacity)
-                endpoint.addWaiter(blocking)
-                entry.waiter = blocking
-                return .wait(endpoint)
+        var blockedOn: Endpoint?
+        return try waitFor(caller, timeout: timeout, delivered: { .message($0) }) { state, entry, expired, waiter throws(SysError) in
+            let node = try state.lookup(entry, handle, rights: .receive, kinds: [.endpoint, .reply])
+            if let reply = node.object as? Reply {
+                return try reply.take(node: node, by: entry, capacity: capacity, in: state)
             }
-            guard case .wait(let endpoint) = step, let waiter else {
-                if case .done(let receipt) = step { return receipt }
-                preconditionFailure()
-            }
-            let woken = waiter.wait(until: deadline)
-            if woken, let message = waiter.delivered { return .message(message) }
-            let handedOff: ReceivedMessage? = state.withLock { state in
-                endpoint.removeWaiter(waiter)
-                if let entry = state.actors[caller], entry.waiter === waiter { entry.waiter = nil }
-                return waiter.delivered
-            }
-            if let handedOff { return .message(handedOff) }
-            if !woken { expired = true }
+            let endpoint = node.object as! Endpoint
+            if let receipt = try endpoint.take(for: entry, capacity: capacity, in: state) { return receipt }
+            if endpoint.isClosed { throw .peerClosed }
+            if expired { throw timeout == .poll ? .wouldBlock : .timedOut }
+            endpoint.block(entry, in: waiter(), handle: handle, capacity: capacity)
+            blockedOn = endpoint
+            return nil
+        } unblock: { waiter in
+            blockedOn?.removeWaiter(waiter)
         }
     }
 
@@ -132,96 +86,29 @@ extension Kernel {
             let node = try state.lookup(entry, handle, rights: .send, kinds: [.endpoint, .actor])
             let passed = try state.transferable(entry, cap)
             guard let endpoint = state.sendTarget(node) as? Endpoint else { throw .wrongType }
-            guard !endpoint.isClosed else { throw .peerClosed }
-            guard endpoint.count < endpoint.capacity else { throw .queueFull }
-            let account = try state.chargeMessage(payloadBytes: payload.count, to: entry)
             let reply = Reply(caller: caller)
-            let message = Message(
-                sender: caller, opcode: opcode, payload: payload,
-                cap: passed.map { state.makeInFlight($0.object, rights: $0.rights, parent: $0) },
-                reply: state.makeInFlight(reply, rights: [.send], parent: nil), charge: account)
-            endpoint.enqueue(message)
+            // The request carries the reply cap, and perhaps one more.
+            try endpoint.send(from: entry, payloadBytes: payload.count, caps: passed == nil ? 1 : 2, in: state) { charge in
+                Message(
+                    sender: caller, opcode: opcode, payload: payload,
+                    cap: passed.map { state.makeInFlight($0.object, rights: $0.rights, parent: $0) },
+                    reply: state.makeInFlight(reply, rights: [.send], parent: nil), charge: charge)
+            }
             entry.pendingCall = reply
             return reply
         }
-        let deadline = timeout.deadline
-        var expired = timeout == .poll
-        var waiter: Waiter?  // claimed the first time the call blocks
-        defer { waiter?.release() }
-        while true {
-            let step: CallStep = try locked { state throws(SysError) in
-                let entry = try state.entry(caller)
-                switch reply.state {
-                case .answered(let message):
-                    guard message.wireSize <= capacity else {
-                        // Park the answer behind a receive-only reply cap for the caller.
-                        entry.pendingCall = nil
-                        do throws(SysError) {
-                            try state.requireRoom(1, in: caller)
-                        } catch {
-                            // No slot for the parked handle either: drop the answer
-                            // whole, as below, rather than leave its caps in flight.
-                            state.dropAndDestroy(reply.abandon())
-                            throw error
-                        }
-                        reply.isParked = true
-                        let handle = state.install(reply, rights: [.receive], parent: nil, in: caller)
-                        return .done(.parked(opcode: message.opcode, needed: message.wireSize, reply: handle))
-                    }
-                    entry.pendingCall = nil
-                    do throws(SysError) {
-                        try state.requireRoom(message.heldCapCount, in: entry)
-                    } catch {
-                        // No slot for the answer's cap: the answer cannot be
-                        // delivered; drop it whole rather than leave it dangling.
-                        state.dropAndDestroy(reply.abandon())
-                        throw error
-                    }
-                    reply.state = .finished
-                    return .done(.answer(state.receive(message, by: entry)))
-                case .dropped, .finished:
-                    entry.pendingCall = nil
-                    throw .peerClosed
-                case .pending:
-                    if expired {
-                        entry.pendingCall = nil
-                        state.dropAndDestroy(reply.abandon())
-                        throw timeout == .poll ? .wouldBlock : .timedOut
-                    }
-                    let blocking = waiter ?? entry.claimWaiter(wakeList: state.wakeList)
-                    waiter = blocking
-                    blocking.arm(handle: nil, capacity: capacity)
-                    reply.waiter = blocking
-                    entry.waiter = blocking
-                    return .wait
-                }
+        return try waitFor(caller, timeout: timeout, delivered: { .answer($0) }) { state, entry, expired, waiter throws(SysError) in
+            if let outcome = try reply.collect(by: entry, capacity: capacity, in: state) { return outcome }
+            if expired {
+                entry.pendingCall = nil
+                reply.giveUp(in: state)
+                throw timeout == .poll ? .wouldBlock : .timedOut
             }
-            guard case .wait = step, let waiter else {
-                if case .done(let outcome) = step { return outcome }
-                preconditionFailure()
-            }
-            let woken = waiter.wait(until: deadline)
-            if woken, let answer = waiter.delivered { return .answer(answer) }
-            let handedOff: ReceivedMessage? = state.withLock { state in
-                if reply.waiter === waiter { reply.waiter = nil }
-                if let entry = state.actors[caller], entry.waiter === waiter { entry.waiter = nil }
-                return waiter.delivered
-            }
-            if let handedOff { return .answer(handedOff) }
-            if !woken { expired = true }
+            reply.block(entry, in: waiter(), capacity: capacity)
+            return nil
+        } unblock: { waiter in
+            if reply.waiter === waiter { reply.waiter = nil }
         }
-    }
-
-    private func takeParkedAnswer(_ reply: Reply, node: CapabilityNode, state: KernelState, caller: ActorID, capacity: Int)
-        throws(SysError) -> Receipt
-    {
-        guard case .answered(let message) = reply.state else { throw .peerClosed }
-        guard message.wireSize <= capacity else { return .tooSmall(opcode: message.opcode, needed: message.wireSize) }
-        try state.requireRoom(message.heldCapCount, in: caller)
-        reply.state = .finished
-        let received = state.receive(message, by: caller)
-        state.destroy(node)
-        return .message(received)
     }
 
     // MARK: Buffers
@@ -437,20 +324,6 @@ public enum CallOutcome: Sendable, Equatable {
     case answer(ReceivedMessage)
     /// The answer needs `needed` bytes; receive it from `reply` with a larger buffer.
     case parked(opcode: UInt32, needed: Int, reply: Handle)
-}
-
-/// What a receive does after looking under the lock: return, or block on
-/// the endpoint.
-enum BlockStep {
-    case done(Receipt)
-    case wait(Endpoint)
-}
-
-/// What a call does after looking under the lock: return, or block until
-/// the answer comes.
-enum CallStep {
-    case done(CallOutcome)
-    case wait
 }
 
 /// Direct, read-only access to a shared buffer's bytes for a native actor

@@ -219,3 +219,45 @@ struct WaiterQueue {
         return all
     }
 }
+
+extension Kernel {
+    /// The one blocking loop of receive and call. `attempt` looks under the
+    /// kernel lock: it returns the outcome, throws, or, to wait, blocks the
+    /// caller in the waiter it is handed (the caller's own, claimed the first
+    /// time) and returns nil. The caller then sleeps until woken or the
+    /// deadline passes: a message handed straight to it is the outcome
+    /// (`delivered`); otherwise `unblock` takes the waiter back from where it
+    /// waited, under the lock, and `attempt` looks again, told whether the
+    /// time is up.
+    func waitFor<Outcome>(
+        _ caller: ActorID, timeout: Timeout, delivered: (ReceivedMessage) -> Outcome,
+        _ attempt: (KernelState, ActorEntry, _ expired: Bool, _ waiter: () -> Waiter) throws(SysError) -> Outcome?,
+        unblock: (Waiter) -> Void
+    ) throws(SysError) -> Outcome {
+        let deadline = timeout.deadline
+        var expired = timeout == .poll
+        var waiter: Waiter?
+        defer { waiter?.release() }
+        while true {
+            let outcome: Outcome? = try locked { state throws(SysError) in
+                let entry = try state.entry(caller)
+                return try attempt(state, entry, expired) {
+                    let claimed = waiter ?? entry.claimWaiter(wakeList: state.wakeList)
+                    waiter = claimed
+                    return claimed
+                }
+            }
+            if let outcome { return outcome }
+            guard let waiter else { preconditionFailure("asked to wait without blocking in a waiter") }
+            let woken = waiter.wait(until: deadline)
+            if woken, let message = waiter.delivered { return delivered(message) }
+            let handedOff: ReceivedMessage? = state.withLock { state in
+                unblock(waiter)
+                if let entry = state.actors[caller], entry.waiter === waiter { entry.waiter = nil }
+                return waiter.delivered
+            }
+            if let handedOff { return delivered(handedOff) }
+            if !woken { expired = true }
+        }
+    }
+}
