@@ -57,6 +57,29 @@ import Testing
         p.f.expectBaseline(after: [p.a, p.b])
     }
 
+    /// A request to a callee already blocked in receive is handed straight to
+    /// it (as a send is), with the reply cap and the cap it carries.
+    @Test func aRequestWithACapReachesACalleeBlockedInReceive() throws {
+        let p = try Pair()
+        let (kernel, b, inbox) = (p.kernel, p.b, p.inbox)
+        let callee = Background { () throws(SysError) in
+            try kernel.receive(b, from: inbox, capacity: 256, timeout: .nanoseconds(5_000_000_000))
+        }
+        #expect(p.kernel.waitUntilBlocked(p.b))
+        let buffer = try p.kernel.createBuffer(p.a, size: 8)
+        let (a, outbox) = (p.a, p.outbox)
+        let caller = Background { () throws(SysError) in
+            try kernel.call(a, to: outbox, opcode: 9, payload: [7], cap: buffer, capacity: 256, timeout: .nanoseconds(5_000_000_000))
+        }
+        guard case .message(let request)? = callee.outcome()?.value else { Issue.record("no request"); return }
+        #expect(try p.kernel.queueProgress(p.b, p.inbox) == (queued: 0, taken: 1))
+        #expect(try p.kernel.info(p.b, request.cap) == CapabilityInfo(kind: .buffer, rights: [.read, .write, .grant], size: 8))
+        try p.kernel.send(p.b, to: request.reply, opcode: 10, payload: [8])
+        #expect(caller.outcome()?.value
+            == .answer(ReceivedMessage(sender: p.b, opcode: 10, payload: [8], cap: .null, reply: .null)))
+        p.f.expectBaseline(after: [p.a, p.b])
+    }
+
     @Test func anAnswerMayCarryACap() throws {
         let p = try Pair()
         let caller = p.call()
