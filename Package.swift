@@ -46,11 +46,13 @@ let package = Package(
             ],
             exclude: ["README.md"]
         ),
+        // A thread of its own for a loop that blocks, started, woken, stopped.
+        .target(name: "Threads", exclude: ["README.md"]),
         // ui_server and output backends (DRM/KMS, headless).
         .target(
             name: "Compositor",
             dependencies: [
-                "Kernel", "CDRM", "CPNG", "CPixelStream",
+                "Kernel", "Threads", "CDRM", "CPNG", "CPixelStream",
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["README.md"]
@@ -59,7 +61,7 @@ let package = Package(
         .target(
             name: "Input",
             dependencies: [
-                "Kernel", "CLibInput", "CXKBCommon", "CUDev", "CLogSinks",
+                "Kernel", "Threads", "CLibInput", "CXKBCommon", "CUDev", "CLogSinks",
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["README.md"]
@@ -75,7 +77,7 @@ let package = Package(
         .executableTarget(
             name: "wskdesk",
             dependencies: [
-                "Kernel", "Interp", "Compositor", "Input", "CSeat", "CLogSinks", "CVT",
+                "Kernel", "Interp", "Compositor", "Input", "Threads", "CSeat", "CLogSinks", "CVT",
                 "AppProtocols",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -125,6 +127,7 @@ let package = Package(
         // What several test targets share: the repository's files, constants read from sources.
         .target(
             name: "TestSupport", dependencies: [.product(name: "Logging", package: "swift-log")], path: "Tests/TestSupport"),
+        .testTarget(name: "ThreadsTests", dependencies: ["Threads"]),
         .testTarget(
             name: "KernelTests",
             dependencies: ["Kernel", "TestSupport"]

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Logging
 import Synchronization
+import Threads
 
 /// Key repeat and bindings settings.
 public struct InputConfiguration: Sendable, Equatable {
@@ -262,42 +263,24 @@ public final class InputPipeline: Sendable {
 /// between; `poke` makes it look again (a key went down, repeat stopped).
 /// Its own thread: it sleeps, so it must not sit on a shared pool.
 final class RepeatTimer: Sendable {
-    private let wake = DispatchSemaphore(value: 0)
-    private let running = Atomic<Bool>(false)
-    private let finished = DispatchSemaphore(value: 0)
+    private let thread = ServiceThread(name: "input repeat")
 
     func start(_ tick: @escaping @Sendable () -> UInt64??) {
-        guard !running.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        let thread = Thread { [self] in
-            while running.load(ordering: .acquiring) {
+        thread.start { thread in
+            while thread.isRunning {
                 guard let next = tick() else { break }  // the pipeline is gone
-                if let next {
-                    let now = DispatchTime.now().uptimeNanoseconds
-                    if next > now { _ = wake.wait(timeout: DispatchTime(uptimeNanoseconds: next)) }
-                } else {
-                    wake.wait()
-                }
+                thread.sleep(until: next.map { DispatchTime(uptimeNanoseconds: $0) } ?? .distantFuture)
             }
-            finished.signal()
         }
-        thread.name = "input repeat"
-        thread.start()
     }
 
     func poke() {
-        if running.load(ordering: .relaxed) { wake.signal() }
+        if thread.isRunning { thread.wake() }
     }
 
     /// Ends the thread and waits for it.
-    func stop() {
-        guard running.exchange(false, ordering: .acquiringAndReleasing) else { return }
-        wake.signal()
-        finished.wait()
-    }
+    func stop() { thread.stop() }
 
     /// Ends the thread without waiting.
-    func cancel() {
-        guard running.exchange(false, ordering: .acquiringAndReleasing) else { return }
-        wake.signal()
-    }
+    func cancel() { thread.cancel() }
 }

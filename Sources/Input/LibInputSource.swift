@@ -4,6 +4,7 @@ import CUDev
 import Foundation
 import Logging
 import Synchronization
+import Threads
 
 #if canImport(Glibc)
     import Glibc
@@ -69,8 +70,7 @@ public final class LibInputSource: @unchecked Sendable {
     private enum Command { case stop, suspend, resume, leds(KeyboardLEDs) }
     private let commands = Mutex<[Command]>([])
     private let openErrors = Mutex<[String: Int32]>([:])
-    private let started = Atomic<Bool>(false)
-    private let finished = DispatchSemaphore(value: 0)
+    private let thread = ServiceThread(name: "libinput")
 
     /// Opens libinput on `devices`. Devices that fail to open are logged and
     /// left out; only a libinput that cannot start at all is an error.
@@ -136,7 +136,7 @@ public final class LibInputSource: @unchecked Sendable {
     }
 
     deinit {
-        if !started.load(ordering: .acquiring) { teardown() }
+        if !thread.hasStarted { teardown() }
     }
 
     private func configureLogging(_ li: OpaquePointer) {
@@ -162,18 +162,17 @@ public final class LibInputSource: @unchecked Sendable {
 
     /// Starts the poll thread. The initial devices are reported from it.
     public func start() {
-        guard !started.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        let thread = Thread { self.run() }  // holds the source until the loop ends
-        thread.name = "libinput"
-        thread.start()
+        thread.start { _ in self.run() }  // holds the source until the loop ends
     }
 
     /// Ends the poll thread, closes every device and waits for it.
     public func stop() {
-        guard started.load(ordering: .acquiring) else { return }
+        guard thread.isRunning else {
+            thread.join()  // a second stop returns once the first has
+            return
+        }
         post(.stop)
-        finished.wait()
-        finished.signal()  // a second stop() returns too
+        thread.stop()
     }
 
     /// Closes the devices until `resume()` (the session was paused: another
@@ -193,10 +192,7 @@ public final class LibInputSource: @unchecked Sendable {
     // MARK: The poll thread
 
     private func run() {
-        defer {
-            teardown()
-            finished.signal()
-        }
+        defer { teardown() }
         guard let li else { return }
         drain(li)
         if devices.isEmpty {

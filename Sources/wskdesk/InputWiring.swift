@@ -6,6 +6,7 @@ import Input
 import Kernel
 import Logging
 import Synchronization
+import Threads
 
 /// The input options of `wskdesk run`.
 struct InputOptions: ParsableArguments {
@@ -114,7 +115,7 @@ final class DesktopInput: Sendable {
     let pipeline: InputPipeline
     let libinput: LibInputSource?
     private let script: [ScriptStep]?
-    private let scriptDone = DispatchSemaphore(value: 0)
+    private let scriptPlayer = ServiceThread(name: "input script")
     let logger: Logger
 
     /// What the bindings do; `switchVT` is the session layer's, `admin`
@@ -187,23 +188,16 @@ final class DesktopInput: Sendable {
 
     /// Plays the script, if there is one, on a thread of its own.
     func startScript() {
-        guard let script else {
-            scriptDone.signal()
-            return
-        }
-        let thread = Thread { [pipeline, scriptDone, logger] in
+        guard let script else { return }
+        scriptPlayer.start { [pipeline, logger] _ in
             ScriptPlayer.play(script, into: pipeline.handle)
             logger.info("input script done")
-            scriptDone.signal()
         }
-        thread.name = "input script"
-        thread.start()
     }
 
     /// Waits for the script to finish (at once if there is none).
     func waitForScript() {
-        scriptDone.wait()
-        scriptDone.signal()
+        scriptPlayer.join()
     }
 
     /// Session hooks: a paused session lets go of every key and button and

@@ -5,6 +5,7 @@ import Interp
 import Kernel
 import Logging
 import Synchronization
+import Threads
 
 /// How the kiosk keeps its one app alive.
 struct KioskPolicy: Sendable {
@@ -63,8 +64,7 @@ final class KioskSupervisor: @unchecked Sendable {
     }
 
     private let state = Mutex(State())
-    private let wake = DispatchSemaphore(value: 0)
-    private let finished = DispatchSemaphore(value: 0)
+    private let thread = ServiceThread(name: "kiosk supervisor")
 
     init(
         kernel: Kernel, host: WasmActorHost, server: UIServer, module: CheckedModule, app: Manifest.Actor,
@@ -87,15 +87,9 @@ final class KioskSupervisor: @unchecked Sendable {
 
     func start() {
         launch()
-        let thread = Thread { [self] in
-            while state.withLock({ $0.running }) {
-                _ = wake.wait(timeout: .now() + 0.1)
-                tick()
-            }
-            finished.signal()
+        thread.start { [self] thread in
+            while thread.sleep(until: .now() + 0.1) { tick() }
         }
-        thread.name = "kiosk supervisor"
-        thread.start()
     }
 
     func stop() {
@@ -104,8 +98,7 @@ final class KioskSupervisor: @unchecked Sendable {
             s.running = false
             return s.app
         }
-        wake.signal()
-        finished.wait()
+        thread.stop()
         if let app { kernel.terminate(app, reason: .shutdown) }
     }
 
@@ -150,7 +143,7 @@ final class KioskSupervisor: @unchecked Sendable {
         state.withLock { $0.app = nil }
         logger.warning("kiosk: \(module.name) \(reason)")
         failed(reason: reason.description)
-        wake.signal()
+        thread.wake()
     }
 
     private func failed(reason: String) {

@@ -4,6 +4,7 @@ import Dispatch
 import Foundation
 import Logging
 import Synchronization
+import Threads
 
 /// The seat, through libseat (logind, seatd, or as root its builtin backend):
 /// it opens the DRM and input devices for an ordinary user and tells wskdesk
@@ -17,8 +18,7 @@ final class Session: @unchecked Sendable {
     private let enabled = Atomic<Bool>(false)
     /// The seat was ours once: later enables are returns to our VT.
     private let wasEnabled = Atomic<Bool>(false)
-    private let running = Atomic<Bool>(true)
-    private let done = DispatchSemaphore(value: 0)
+    private let thread = ServiceThread(name: "session")
     /// libseat keeps this pointer, not a copy, and calls through it on every
     /// VT switch for as long as the seat is open: it must outlive the seat.
     /// (A pointer to a local in init worked for the first enable only; the
@@ -108,21 +108,18 @@ final class Session: @unchecked Sendable {
     /// loss: libseat_dispatch failing, or the connection hanging up (seatd's
     /// socket, logind's bus).
     func start() {
-        let thread = Thread { [self] in
-            if let reason = watch() {
+        thread.start { [self] thread in
+            if let reason = watch(while: thread) {
                 logger.debug("the seat's connection broke: \(reason)")
                 onLost(SeatMessages.lost(backend: backend, said: SeatLog.takeLines()))
             }
-            done.signal()
         }
-        thread.name = "session"
-        thread.start()
     }
 
     /// Dispatches the seat's events until `close()`; returns why it stopped
     /// early when the seat's connection broke.
-    private func watch() -> String? {
-        while running.load(ordering: .acquiring) {
+    private func watch(while thread: ServiceThread) -> String? {
+        while thread.isRunning {
             let fd = lock.withLock { _ in seat.map { libseat_get_fd($0) } ?? -1 }
             guard fd >= 0 else { return "libseat has no connection" }
             var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
@@ -168,8 +165,7 @@ final class Session: @unchecked Sendable {
     }
 
     func close() {
-        guard running.exchange(false, ordering: .acquiringAndReleasing) else { return }
-        _ = done.wait(timeout: .now() + 1)
+        if thread.cancel() { thread.join(timeout: .now() + 1) }
         lock.withLock { _ in
             if let seat { libseat_close_seat(seat) }
             seat = nil

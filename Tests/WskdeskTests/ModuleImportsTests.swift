@@ -10,7 +10,7 @@ import Testing
     /// Modules of the toolchain, which every library may import.
     static let toolchain: Set<String> = ["Swift", "Dispatch", "Foundation", "Glibc", "Synchronization"]
 
-    @Test(arguments: ["Kernel", "Interp", "Compositor", "Input"])
+    @Test(arguments: ["Kernel", "Threads", "Interp", "Compositor", "Input"])
     func aLibraryImportsOnlyWhatItsReadmeAllows(library: String) throws {
         let allowed = try Self.allowedImports(readme: Repository.text("Sources/\(library)/README.md"))
         #expect(!allowed.isEmpty, "Sources/\(library)/README.md has no \"May import:\" sentence")

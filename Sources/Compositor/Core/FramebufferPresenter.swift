@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Kernel
 import Synchronization
+import Threads
 
 /// Shows a kernel `Framebuffer` on an output: whatever actors write to the
 /// framebuffer cap (seed style, `sys_cap_mem_write` at `(y*width+x)*4`) is
@@ -11,12 +12,10 @@ import Synchronization
 public final class FramebufferPresenter: Sendable {
     public let framebuffer: Framebuffer
     public let backend: any DisplayBackend
-    private let wake = DispatchSemaphore(value: 0)
+    private let thread = ServiceThread(name: "framebuffer presenter")
     private let state = Mutex(State())
-    private let done = DispatchSemaphore(value: 0)
 
     private struct State {
-        var running = false
         var frames = 0
         /// Damaged rows of recent frames, newest first, for buffer age.
         var history: [Framebuffer.DamageRows] = []
@@ -33,25 +32,17 @@ public final class FramebufferPresenter: Sendable {
 
     /// Starts presenting on a thread of its own.
     public func start() {
-        state.withLock { $0.running = true }
-        framebuffer.setDamageHandler { [wake] in wake.signal() }
-        let thread = Thread { [self] in
-            while state.withLock({ $0.running }) {
-                wake.wait()
-                presentDamage()
-            }
-            done.signal()
+        framebuffer.setDamageHandler { [thread] in thread.wake() }
+        thread.start { [self] thread in
+            while thread.sleep() { presentDamage() }
         }
-        thread.name = "framebuffer presenter"
-        thread.start()
-        wake.signal()  // show whatever is there already
+        thread.wake()  // show whatever is there already
     }
 
     public func stop() {
-        guard state.withLock({ s in defer { s.running = false }; return s.running }) else { return }
+        guard thread.isRunning else { return }
         framebuffer.setDamageHandler(nil)
-        wake.signal()
-        done.wait()
+        thread.stop()
     }
 
     /// Copies the damaged rows (and those the back buffer missed) and presents.

@@ -3,6 +3,7 @@ import Foundation
 import Kernel
 import Logging
 import Synchronization
+import Threads
 
 /// ui_server: a native actor that owns the output, the window list and the
 /// cursor. Apps talk to it over the window protocol on its endpoint; the input
@@ -226,20 +227,25 @@ public final class UIServer: @unchecked Sendable {
     }
 
     /// A thread that waits for each presented frame to reach the screen (the
-    /// page flip event) and tells the loop.
-    private func startPresentationWaiter() -> PresentationWaiter {
-        let waiter = PresentationWaiter { [weak self] in
-            guard let self else { return false }
-            self.flipRequests.wait()
-            guard self.running.load(ordering: .acquiring) else { return false }
-            while !self.compositor.backend.waitForPresentation(timeoutNanoseconds: 100_000_000) {
-                guard self.running.load(ordering: .acquiring) else { return false }
-            }
-            self.post(.presented)
-            return true
+    /// page flip event) and tells the loop. It blocks on the display.
+    private func startPresentationWaiter() -> ServiceThread {
+        let waiter = ServiceThread(name: "ui_server presentation")
+        waiter.start { [weak self] _ in
+            while self?.awaitPresentation() == true {}
         }
-        waiter.start()
         return waiter
+    }
+
+    /// Waits for the next frame asked for to reach the screen and tells the
+    /// loop; false once the loop has stopped.
+    private func awaitPresentation() -> Bool {
+        flipRequests.wait()
+        guard running.load(ordering: .acquiring) else { return false }
+        while !compositor.backend.waitForPresentation(timeoutNanoseconds: 100_000_000) {
+            guard running.load(ordering: .acquiring) else { return false }
+        }
+        post(.presented)
+        return true
     }
 
     func writeScreenshot(to path: String) -> Result<Void, PNGWriter.Failure> {
@@ -252,23 +258,4 @@ public final class UIServer: @unchecked Sendable {
     }
 }
 
-/// A thread of its own running `body` until it returns false (it blocks on
-/// the display, so it must not sit on a shared pool).
-final class PresentationWaiter: Sendable {
-    private let body: @Sendable () -> Bool
-    private let done = DispatchSemaphore(value: 0)
-    init(body: @escaping @Sendable () -> Bool) { self.body = body }
 
-    func start() {
-        let body = self.body
-        let done = self.done
-        let thread = Thread {
-            while body() {}
-            done.signal()
-        }
-        thread.name = "ui_server presentation"
-        thread.start()
-    }
-
-    func join() { done.wait() }
-}
