@@ -94,7 +94,7 @@ struct Desktop {
         if let path = screenshotPath(backend) {
             if stop.wait(seconds: options.screenshotDelay) == false {
                 screen.screenshot(to: path, logger: logger)
-                if !options.keepRunning, backend.name == "headless" { stop.trigger() }
+                if !options.keepRunning, backend.kind == .headless { stop.trigger() }
             }
         }
         stop.wait()
@@ -112,7 +112,7 @@ struct Desktop {
     /// Headless writes a screenshot by default: there is no screen to look at.
     private func screenshotPath(_ backend: any DisplayBackend) -> String? {
         if let path = options.screenshot { return path }
-        return backend.name == "headless" && !options.keepRunning ? "wskdesk-screenshot.png" : nil
+        return backend.kind == .headless && !options.keepRunning ? "wskdesk-screenshot.png" : nil
     }
 
     // MARK: Screen owners

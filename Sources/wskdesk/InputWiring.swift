@@ -169,7 +169,7 @@ final class DesktopInput: Sendable {
 
         let devices: InputDevices? =
             !options.inputDevices.isEmpty ? .paths(options.inputDevices)
-            : backend.name == "headless" ? nil : .seat(options.seat)
+            : backend.kind == .headless ? nil : .seat(options.seat)
         if let devices {
             do {
                 let libinput = try LibInputSource(devices: devices, access: access, logger: logger) { pipeline.handle($0) }

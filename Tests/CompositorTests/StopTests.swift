@@ -20,6 +20,7 @@ import Testing
         private let restored = Atomic<Bool>(false)
 
         var name: String { "watched" }
+        var kind: BackendKind { inner.kind }
         var width: Int { inner.width }
         var height: Int { inner.height }
 

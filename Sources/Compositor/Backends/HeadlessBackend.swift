@@ -7,6 +7,7 @@ public final class HeadlessBackend: DisplayBackend, @unchecked Sendable {
     // `state` is behind a mutex; the buffers' memory is only written by the
     // compositor's thread between acquire and present.
     public let name = "headless"
+    public var kind: BackendKind { .headless }
     public let width: Int
     public let height: Int
     private let buffers: [UnsafeMutableRawPointer]

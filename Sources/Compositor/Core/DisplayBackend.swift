@@ -39,10 +39,20 @@ public struct BackBuffer: Sendable {
     }
 }
 
+/// What kind of output a backend drives.
+public enum BackendKind: Sendable, Equatable {
+    /// A screen, through DRM/KMS: a seat, input devices and a user at it.
+    case drm
+    /// Memory only (`HeadlessBackend`): no screen, no seat.
+    case headless
+}
+
 /// An output: where composited frames go. The compositor core sees only this;
 /// DRM/KMS and headless implement it.
 public protocol DisplayBackend: AnyObject, Sendable {
+    /// What it is called in the log ("headless", the DRM driver and connector).
     var name: String { get }
+    var kind: BackendKind { get }
     var width: Int { get }
     var height: Int { get }
 

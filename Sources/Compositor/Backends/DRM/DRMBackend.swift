@@ -16,6 +16,7 @@ import Glibc
 /// for a pending flip: until then the other buffer is still on screen.
 public final class DRMBackend: DisplayBackend, Sendable {
     public let name: String
+    public var kind: BackendKind { .drm }
     public let width: Int
     public let height: Int
     /// "/dev/dri/card0".
