@@ -45,7 +45,7 @@ import Testing
         #expect(errorCode(try create(5, 5, cap: writeOnly)) == ProtocolError.badSurface.rawValue)
         #expect(errorCode(try bad.callAnswer(0x0999, [])) == ProtocolError.malformed.rawValue)
         // None of the caps it sent stayed with ui_server.
-        #expect(h.onServer { s in s.kernel.capabilityCount(of: s.actor) } == 1)  // its inbox alone
+        #expect(h.onServer { s in s.kernel.capabilityCount(of: s.actor) } == 2)  // its two inboxes alone (window requests, input)
     }
 
     @Test func tooManyWindowsAreRefused() throws {

@@ -144,7 +144,10 @@ import Testing
         }
     }
 
-    @Test func inputFromAnAppIsNotBelieved() throws {
+    /// Input is believed only from the input endpoint, whose send cap only
+    /// input sources hold: input on the window endpoint is dropped whoever
+    /// sends it, the input source itself included.
+    @Test func inputOnTheWindowEndpointIsNotBelievedWhoeverSendsIt() throws {
         let h = try UIServerHarness()
         defer { h.stop() }
         let app = try h.app("app")
@@ -156,9 +159,16 @@ import Testing
         p.u32(0x61)
         p.u32(0)
         p.u32(1)
+        p.text("a")
         try app.send(WindowProtocol.inputKey, p.bytes)  // pretending to be the keyboard
+        let windowCap = try h.server.connect(app: h.input)
+        try h.kernel.send(h.input, to: windowCap, opcode: WindowProtocol.inputKey, payload: p.bytes)
         _ = try h.settle()
         #expect(try app.events(w).isEmpty)
+        // The same event through the input endpoint arrives.
+        try h.key(30, keysym: 0x61, text: "a")
+        _ = try h.settle()
+        #expect(try app.events(w).map(\.0) == [WindowProtocol.key])
     }
 
     @Test func idleDesktopDrawsNothing() throws {

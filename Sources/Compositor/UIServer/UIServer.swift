@@ -15,7 +15,13 @@ public final class UIServer: @unchecked Sendable {
     // and `post`.
     public let kernel: Kernel
     public let actor: ActorID
+    /// Window requests from apps.
     let inbox: Handle
+    /// Input events: only input sources hold a cap to send here (`connect(inputSource:)`),
+    /// so what arrives is believed whoever sent it, and input on `inbox` is not.
+    let inputInbox: Handle
+    /// Input events taken off `inputInbox` and handled by the loop (`isIdle`).
+    var inputHandled: UInt64 = 0
     let logger: Logger
     public let compositor: Compositor
     public let policy: Policy
@@ -23,8 +29,6 @@ public final class UIServer: @unchecked Sendable {
     var windows: [UInt32: WindowRecord] = [:]
     var nextWindowID: UInt32 = 1
     var clients: [ActorID: ClientRecord] = [:]
-    /// Actors whose input messages are believed. Written by `connect` on any thread.
-    let inputSources = Mutex<Set<ActorID>>([])
     var pointer = PointerState()
     /// Keys down, by keycode: the window their press went to (their repeats
     /// and release go there too, never to a window that did not see the press).
@@ -49,6 +53,8 @@ public final class UIServer: @unchecked Sendable {
         case screenshot(path: String, done: @Sendable (Result<Void, PNGWriter.Failure>) -> Void)
         case inspect(@Sendable (UIServer) -> Void)
         case stop
+        /// An input event from the input endpoint (`startInputReader`).
+        case input(ReceivedMessage)
     }
 
     /// Internal wake-up: "look at your internal events". Only its own sends count.
@@ -63,6 +69,7 @@ public final class UIServer: @unchecked Sendable {
         self.compositor = Compositor(backend: backend)
         self.actor = kernel.createActor(name: "ui_server")
         self.inbox = try kernel.createEndpoint(actor, capacity: 1024)
+        self.inputInbox = try kernel.createEndpoint(actor, capacity: 1024)
         if policy.mode == .kiosk { compositor.setCursorVisible(false) }
         kernel.onActorExit { [weak self] exited, _, _ in
             guard let self, exited != self.actor else { return }
@@ -75,12 +82,10 @@ public final class UIServer: @unchecked Sendable {
         try kernel.grantCopy(of: inbox, held: actor, rights: [.send], to: app)
     }
 
-    /// Grants an input source a cap to send input events; only registered
-    /// input sources' input messages are believed.
+    /// Grants an input source a cap to send input events: to the input
+    /// endpoint, which no app can reach.
     public func connect(inputSource: ActorID) throws(SysError) -> Handle {
-        let handle = try kernel.grantCopy(of: inbox, held: actor, rights: [.send], to: inputSource)
-        inputSources.withLock { _ = $0.insert(inputSource) }
-        return handle
+        try kernel.grantCopy(of: inputInbox, held: actor, rights: [.send], to: inputSource)
     }
 
     /// Calls `observer` (on the ui_server thread; it must not block) with the
@@ -96,9 +101,13 @@ public final class UIServer: @unchecked Sendable {
     public func run() {
         running.store(true, ordering: .releasing)
         let presenter = startPresentationWaiter()
+        let inputReader = startInputReader()
         defer {
             flipRequests.signal()
             presenter.join()
+            inputReader.cancel()
+            try? kernel.send(actor, to: inputInbox, opcode: Self.pokeOpcode, payload: [])  // out of its receive
+            inputReader.join()
             ended.signal()
         }
         render()
@@ -157,12 +166,23 @@ public final class UIServer: @unchecked Sendable {
     }
 
     /// Nothing waiting to be drawn, and no frame on its way to the screen.
-    package var isIdle: Bool { !compositor.needsFrame && !frameInFlight }
+    /// Nothing to draw, no frame on its way, and every input event sent so
+    /// far handled.
+    package var isIdle: Bool {
+        guard !compositor.needsFrame, !frameInFlight,
+            let input = try? kernel.queueProgress(actor, inputInbox)
+        else { return false }
+        return input.queued == 0 && input.taken == inputHandled
+    }
 
     func post(_ event: InternalEvent) {
-        internalEvents.withLock { $0.append(event) }
-        // A full inbox is fine: the loop looks at internal events every turn.
-        try? kernel.send(actor, to: inbox, opcode: Self.pokeOpcode, payload: [])
+        let first = internalEvents.withLock { events in
+            defer { events.append(event) }
+            return events.isEmpty
+        }
+        // Events posted before this one were poked for, and the loop takes
+        // them all at once. A full inbox is fine: it looks at them every turn.
+        if first { try? kernel.send(actor, to: inbox, opcode: Self.pokeOpcode, payload: []) }
     }
 
     func handleInternalEvents() {
@@ -177,6 +197,11 @@ public final class UIServer: @unchecked Sendable {
             case .screenshot(let path, let done): done(writeScreenshot(to: path))
             case .inspect(let body): body(self)
             case .stop: running.store(false, ordering: .releasing)
+            case .input(let message):
+                inputHandled += 1
+                handleInput(message)
+                // Input carries no caps; any that came are not kept.
+                for cap in [message.cap, message.reply] where !cap.isNull { try? kernel.release(actor, cap) }
             }
         }
     }
@@ -224,6 +249,25 @@ public final class UIServer: @unchecked Sendable {
             sendEvent(to: id, WindowProtocol.frameDone, payload.bytes)
         }
         awaitingFrameDone = []
+    }
+
+    /// A thread that takes each input event off the input endpoint and
+    /// hands it to the loop, which waits on its inbox.
+    private func startInputReader() -> ServiceThread {
+        let reader = ServiceThread(name: "ui_server input")
+        reader.start { [weak self] thread in
+            while thread.isRunning, let server = self, server.forwardInput() {}
+        }
+        return reader
+    }
+
+    /// Takes the next input event and posts it; false when the endpoint is gone.
+    private func forwardInput() -> Bool {
+        guard case .message(let message)? = try? kernel.receive(actor, from: inputInbox, capacity: Self.receiveCapacity)
+        else { return false }
+        // ui_server's own message only wakes the reader to stop.
+        if message.sender != actor { post(.input(message)) }
+        return true
     }
 
     /// A thread that waits for each presented frame to reach the screen (the

@@ -40,11 +40,8 @@ extension UIServer {
             }
         case WindowProtocol.inputPointerMotion, WindowProtocol.inputPointerButton,
             WindowProtocol.inputPointerScroll, WindowProtocol.inputKey:
-            guard inputSources.withLock({ $0.contains(message.sender) }) else {
-                logger.warning("\(clientName(message.sender)) is not an input source; input message dropped")
-                return
-            }
-            handleInput(message)
+            // Input comes only through the input endpoint; here it is forged.
+            logger.debug("\(clientName(message.sender)) sent input on the window endpoint; dropped")
         default:
             if !message.reply.isNull {
                 answered = true
@@ -247,7 +244,6 @@ extension UIServer {
         guard let client = clients.removeValue(forKey: app) else { return }
         if let reason { logger.warning("disconnecting \(clientName(app)): \(reason)") }
         for id in client.windows.sorted() { destroy(id) }
-        inputSources.withLock { _ = $0.remove(app) }
     }
 
     func clientName(_ id: ActorID) -> String {
