@@ -88,7 +88,7 @@ final class KioskSupervisor: @unchecked Sendable {
     func start() {
         launch()
         thread.start { [self] thread in
-            while thread.sleep(until: .now() + 0.1) { tick() }
+            while thread.sleep(until: nextTick()) { tick() }
         }
     }
 
@@ -160,6 +160,26 @@ final class KioskSupervisor: @unchecked Sendable {
         logger.info("kiosk: restarting \(module.name) in \(delay) s")
         if rapid { showFailure(reason: reason, retryIn: delay) }
     }
+
+    /// When `tick` has something to do: a restart falls due, the failure
+    /// notice is to come down, or the running app is to be probed for a hang.
+    /// Whatever changes these (an exit) wakes the supervisor early.
+    private func nextTick() -> DispatchTime {
+        let now = Date()
+        let deadlines: [Date?] = state.withLock { s in
+            [
+                s.restartAt,
+                s.failureShown ? s.appStarted.addingTimeInterval(policy.stableAfter) : nil,
+                s.app != nil && policy.hangTimeout > 0 ? now.addingTimeInterval(hangProbeInterval) : nil,
+            ]
+        }
+        guard let next = deadlines.compactMap({ $0 }).min() else { return .distantFuture }
+        return .now() + max(0, next.timeIntervalSince(now)) + 0.001
+    }
+
+    /// How often a running app is probed: a hang is seen within
+    /// `hangTimeout` plus this.
+    private var hangProbeInterval: Double { min(1, policy.hangTimeout / 4) }
 
     private func tick() {
         let now = Date()
