@@ -16,6 +16,7 @@
 use crate::abi::MESSAGE_HEADER_SIZE;
 use crate::caps::{release, Cap};
 use crate::ipc::try_recv;
+use crate::wire::Reader;
 
 /// The opcode of the boot configuration message.
 pub const BOOT_CONFIG: u32 = 0x0500;
@@ -67,7 +68,7 @@ impl<'a> BootConfig<'a> {
             }
         }
         match found {
-            Some(end) => BootConfig::parse(valid_prefix(&buf[MESSAGE_HEADER_SIZE..end])),
+            Some(end) => BootConfig::parse(Reader::new(&buf[MESSAGE_HEADER_SIZE..end]).text()),
             None => BootConfig { text: "" },
         }
     }
@@ -102,13 +103,6 @@ impl<'a> BootConfig<'a> {
     }
 }
 
-fn valid_prefix(bytes: &[u8]) -> &str {
-    match core::str::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(e) => core::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or(""),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,10 +127,5 @@ mod tests {
         assert_eq!(items.next(), Some("blur"));
         assert_eq!(items.next(), Some("sepia"));
         assert_eq!(items.next(), None);
-    }
-
-    #[test]
-    fn cuts_invalid_text() {
-        assert_eq!(valid_prefix(b"size=1x1\xff\nx=2"), "size=1x1");
     }
 }

@@ -35,6 +35,7 @@ use crate::buffer::Buffer;
 use crate::caps::{release, Cap};
 use crate::error::{Error, Result};
 use crate::ipc::{call, recv, reply, Message, Timeout};
+use crate::wire::{Reader, Writer};
 
 /// Describe yourself: answered with [`DESCRIPTION`].
 pub const DESCRIBE: u32 = 0x0600;
@@ -353,9 +354,10 @@ fn handle(info: &'static FilterInfo, filter: fn(&mut Image, &Params), message: &
         Ok(Answer::Description(text)) => reply(reply_cap, DESCRIPTION, text.as_bytes(), None),
         Ok(Answer::Done(nanoseconds)) => reply(reply_cap, DONE, &nanoseconds.to_le_bytes(), None),
         Err((code, words)) => {
-            let mut payload = Vec::with_capacity(4 + words.len());
-            payload.extend_from_slice(&code.to_le_bytes());
-            payload.extend_from_slice(words.as_bytes());
+            let mut payload = alloc::vec![0u8; 4 + words.len()];
+            let mut w = Writer::new(&mut payload);
+            w.u32(code);
+            w.raw(words.as_bytes());
             reply(reply_cap, ERROR, &payload, None)
         }
     };
@@ -444,17 +446,14 @@ pub struct ApplyRequest {
 impl ApplyRequest {
     /// Decodes a payload: `None` if it is shorter than 8 bytes.
     pub fn decode(payload: &[u8]) -> Option<ApplyRequest> {
-        let word = |i: usize| -> Option<[u8; 4]> {
-            let b = payload.get(i * 4..i * 4 + 4)?;
-            Some([b[0], b[1], b[2], b[3]])
-        };
-        let width = u32::from_le_bytes(word(0)?);
-        let height = u32::from_le_bytes(word(1)?);
+        let mut r = Reader::new(payload);
+        let width = r.u32()?;
+        let height = r.u32()?;
         let mut params = [0; MAX_PARAMS];
         let mut count = 0;
         while count < MAX_PARAMS {
-            match word(2 + count) {
-                Some(bytes) => params[count] = i32::from_le_bytes(bytes),
+            match r.i32() {
+                Some(value) => params[count] = value,
                 None => break,
             }
             count += 1;
@@ -464,13 +463,15 @@ impl ApplyRequest {
 
     /// The payload bytes.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(8 + 4 * self.count);
-        out.extend_from_slice(&self.width.to_le_bytes());
-        out.extend_from_slice(&self.height.to_le_bytes());
-        for value in &self.params[..self.count.min(MAX_PARAMS)] {
-            out.extend_from_slice(&value.to_le_bytes());
+        let mut out = [0u8; 8 + 4 * MAX_PARAMS];
+        let mut w = Writer::new(&mut out);
+        w.u32(self.width);
+        w.u32(self.height);
+        for &value in &self.params[..self.count.min(MAX_PARAMS)] {
+            w.i32(value);
         }
-        out
+        let len = w.len();
+        out[..len].to_vec()
     }
 }
 

@@ -28,6 +28,7 @@ use crate::buffer::Buffer;
 use crate::caps::{release, Cap};
 use crate::error::Error;
 use crate::ipc::{recv, reply, send, Message};
+use crate::wire::{Reader, Writer};
 
 /// Render a tile: a [`Tile`] payload and a buffer cap (WRITE).
 pub const RENDER: u32 = 0x0700;
@@ -121,40 +122,36 @@ impl Tile {
 
     /// Decodes a [`RENDER`] payload (`None` if shorter than [`TILE_BYTES`]).
     pub fn decode(payload: &[u8]) -> Option<Tile> {
-        if payload.len() < TILE_BYTES {
-            return None;
-        }
-        let u = |at: usize| u32::from_le_bytes([payload[at], payload[at + 1], payload[at + 2], payload[at + 3]]);
-        let f = |at: usize| {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(&payload[at..at + 8]);
-            f64::from_le_bytes(b)
-        };
+        let mut r = Reader::new(payload);
+        // Fields are read in the order written.
         Some(Tile {
-            job: u(0),
-            x0: u(4) as i32,
-            y0: u(8) as i32,
-            columns: u(12),
-            rows: u(16),
-            stride: u(20),
-            iterations: u(24),
-            left: f(28),
-            top: f(36),
-            step: f(44),
-            p0: f(52),
-            p1: f(60),
+            job: r.u32()?,
+            x0: r.i32()?,
+            y0: r.i32()?,
+            columns: r.u32()?,
+            rows: r.u32()?,
+            stride: r.u32()?,
+            iterations: r.u32()?,
+            left: r.f64()?,
+            top: r.f64()?,
+            step: r.f64()?,
+            p0: r.f64()?,
+            p1: r.f64()?,
         })
     }
 
     /// The [`RENDER`] payload.
     pub fn encode(&self) -> [u8; TILE_BYTES] {
         let mut out = [0u8; TILE_BYTES];
-        let words = [self.job, self.x0 as u32, self.y0 as u32, self.columns, self.rows, self.stride, self.iterations];
-        for (i, w) in words.iter().enumerate() {
-            out[i * 4..i * 4 + 4].copy_from_slice(&w.to_le_bytes());
+        let mut w = Writer::new(&mut out);
+        w.u32(self.job);
+        w.i32(self.x0);
+        w.i32(self.y0);
+        for v in [self.columns, self.rows, self.stride, self.iterations] {
+            w.u32(v);
         }
-        for (i, v) in [self.left, self.top, self.step, self.p0, self.p1].iter().enumerate() {
-            out[28 + i * 8..36 + i * 8].copy_from_slice(&v.to_le_bytes());
+        for v in [self.left, self.top, self.step, self.p0, self.p1] {
+            w.f64(v);
         }
         out
     }
@@ -239,16 +236,17 @@ fn render_tile<F: FnMut(&Tile, &mut [u32])>(
 
 fn answer(message: &Message<'_>, job: u32, outcome: Result<(), (u32, &'static str)>) {
     let mut payload = [0u8; 8 + 64];
-    payload[..4].copy_from_slice(&job.to_le_bytes());
-    let (opcode, len) = match outcome {
-        Ok(()) => (TILE_DONE, 4),
+    let mut w = Writer::new(&mut payload);
+    w.u32(job);
+    let opcode = match outcome {
+        Ok(()) => TILE_DONE,
         Err((code, words)) => {
-            payload[4..8].copy_from_slice(&code.to_le_bytes());
-            let n = words.len().min(64);
-            payload[8..8 + n].copy_from_slice(&words.as_bytes()[..n]);
-            (ERROR, 8 + n)
+            w.u32(code);
+            w.raw(&words.as_bytes()[..words.len().min(64)]);
+            ERROR
         }
     };
+    let len = w.len();
     // The app may be gone or busy; a lost answer is the app's to notice.
     let _ = match message.reply() {
         Some(reply_cap) => reply(reply_cap, opcode, &payload[..len], None),

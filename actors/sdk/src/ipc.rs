@@ -12,6 +12,7 @@ use crate::abi::{HEADER_REPLY_OFFSET, MAX_PAYLOAD, MESSAGE_HEADER_SIZE};
 use crate::actor::ActorId;
 use crate::caps::Cap;
 use crate::error::{check32, check64, len32, Error, Result};
+use crate::wire::Reader;
 
 /// How long a receive or call may wait.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -88,8 +89,7 @@ impl<'a> Message<'a> {
 
     /// The first 4 payload bytes as a little-endian `u32`, if there are 4.
     pub fn payload_u32(&self) -> Option<u32> {
-        let bytes = self.payload.get(..4)?;
-        Some(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
+        Reader::new(self.payload).u32()
     }
 
     /// Decodes the message the host wrote into `buf` for a successful receive.

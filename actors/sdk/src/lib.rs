@@ -23,6 +23,7 @@
 //! | [`window`] | [`Window`], [`Event`], [`Rect`]: windows on ui_server |
 //! | [`canvas`] | [`Canvas`]: drawing into app-owned pixels, uploading to a surface |
 //! | [`boot`] | [`boot::BootConfig`]: the desktop's settings for an app |
+//! | [`wire`] | [`wire::Reader`], [`wire::Writer`]: little-endian message payloads |
 //! | [`formula`] | calculation plugins (fractal workers): protocol, [`formula_plugin!`] |
 //! | `filter` | filter plugins (feature `alloc`): protocol, `Image`, `filter_plugin!` |
 //! | `heap` | the allocator (feature `alloc`) |
@@ -85,6 +86,7 @@ pub mod log;
 mod panic;
 pub mod protocol;
 pub mod window;
+pub mod wire;
 
 #[doc(hidden)]
 pub use panic::runtime_init as __runtime_init;

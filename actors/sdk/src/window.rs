@@ -38,6 +38,7 @@ use crate::caps::{release, Cap};
 use crate::error::{Error, Result};
 use crate::ipc::{self, Message, Timeout};
 use crate::protocol::{self, error as code};
+use crate::wire::{Reader, Writer};
 
 /// A receive buffer that holds any event ui_server sends: the 24-byte
 /// header, at most 16 bytes of fields and the text of a key or an error.
@@ -289,79 +290,6 @@ impl<'a> Event<'a> {
     }
 }
 
-/// Reads little-endian fields from a payload; `None` past its end.
-struct Reader<'a> {
-    bytes: &'a [u8],
-}
-
-impl<'a> Reader<'a> {
-    fn new(bytes: &'a [u8]) -> Reader<'a> {
-        Reader { bytes }
-    }
-
-    fn take<const N: usize>(&mut self) -> Option<[u8; N]> {
-        if self.bytes.len() < N {
-            return None;
-        }
-        let mut out = [0u8; N];
-        out.copy_from_slice(&self.bytes[..N]);
-        self.bytes = &self.bytes[N..];
-        Some(out)
-    }
-
-    fn u32(&mut self) -> Option<u32> {
-        self.take().map(u32::from_le_bytes)
-    }
-
-    fn i32(&mut self) -> Option<i32> {
-        self.take().map(i32::from_le_bytes)
-    }
-
-    fn u64(&mut self) -> Option<u64> {
-        self.take().map(u64::from_le_bytes)
-    }
-
-    /// The rest as UTF-8, up to the first invalid byte.
-    fn text(&mut self) -> &'a str {
-        let rest = core::mem::take(&mut self.bytes);
-        valid_prefix(rest)
-    }
-}
-
-/// The longest valid UTF-8 prefix of `bytes`.
-fn valid_prefix(bytes: &[u8]) -> &str {
-    match core::str::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(e) => core::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or(""),
-    }
-}
-
-/// Writes little-endian fields into a fixed buffer (sized by the caller for
-/// the longest message it builds).
-struct Writer<'a> {
-    bytes: &'a mut [u8],
-    len: usize,
-}
-
-impl<'a> Writer<'a> {
-    fn new(bytes: &'a mut [u8]) -> Writer<'a> {
-        Writer { bytes, len: 0 }
-    }
-
-    fn raw(&mut self, data: &[u8]) {
-        self.bytes[self.len..self.len + data.len()].copy_from_slice(data);
-        self.len += data.len();
-    }
-
-    fn u32(&mut self, v: u32) {
-        self.raw(&v.to_le_bytes());
-    }
-
-    fn i32(&mut self, v: i32) {
-        self.raw(&v.to_le_bytes());
-    }
-}
-
 /// `text` cut to at most `max` bytes, at a character boundary.
 fn cut(text: &str, max: usize) -> &str {
     if text.len() <= max {
@@ -393,7 +321,7 @@ fn encode_create(
     w.u32(flags);
     w.u32(format);
     w.raw(cut(title, protocol::MAX_TITLE_BYTES).as_bytes());
-    w.len
+    w.len()
 }
 
 /// SET_TITLE's payload.
@@ -401,7 +329,7 @@ fn encode_title(out: &mut [u8; TITLE_PAYLOAD_BYTES], window: u32, title: &str) -
     let mut w = Writer::new(out);
     w.u32(window);
     w.raw(cut(title, protocol::MAX_TITLE_BYTES).as_bytes());
-    w.len
+    w.len()
 }
 
 /// COMMIT's payload: the rectangles clipped to `surface`, empty ones left
@@ -412,7 +340,7 @@ fn encode_commit(out: &mut [u8; COMMIT_PAYLOAD_BYTES], window: u32, surface: Rec
     let mut w = Writer::new(out);
     w.u32(window);
     if damage.len() > MAX_DAMAGE_RECTS {
-        return w.len;
+        return w.len();
     }
     for rect in damage {
         let r = rect.intersect(surface);
@@ -423,7 +351,7 @@ fn encode_commit(out: &mut [u8; COMMIT_PAYLOAD_BYTES], window: u32, surface: Rec
             w.i32(r.h);
         }
     }
-    w.len
+    w.len()
 }
 
 /// Bytes of a `width × height` surface, or `BAD_SIZE` as ui_server would say.
@@ -782,7 +710,7 @@ mod tests {
             w.u32(f);
         }
         w.raw(text);
-        let len = w.len;
+        let len = w.len();
         (out, len)
     }
 
