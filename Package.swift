@@ -33,6 +33,8 @@ let package = Package(
             // message's cost.
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
+        // The payload codec every message layout is read and written with. Imports nothing.
+        .target(name: "Wire", exclude: ["README.md"]),
         // Wasm actors: loading, validation, the "env" host ABI; the WasmKit
         // interpreter and the compiled tier (wasm2c + the system C compiler).
         .target(
@@ -52,7 +54,7 @@ let package = Package(
         .target(
             name: "Compositor",
             dependencies: [
-                "Kernel", "Threads", "CDRM", "CPNG", "CPixelStream",
+                "Kernel", "Threads", "Wire", "CDRM", "CPNG", "CPixelStream",
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["README.md"]
@@ -61,7 +63,7 @@ let package = Package(
         .target(
             name: "Input",
             dependencies: [
-                "Kernel", "Threads", "CLibInput", "CXKBCommon", "CUDev", "CLogSinks",
+                "Kernel", "Threads", "Wire", "CLibInput", "CXKBCommon", "CUDev", "CLogSinks",
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["README.md"]
@@ -70,7 +72,7 @@ let package = Package(
         // and native reference filters and fractals (tests, benchmarks).
         .target(
             name: "AppProtocols",
-            dependencies: ["Kernel"],
+            dependencies: ["Kernel", "Wire"],
             exclude: ["README.md"]
         ),
         // The executable: CLI, boot, session/VT, kiosk policy.
@@ -89,7 +91,7 @@ let package = Package(
             name: "wskbench",
             dependencies: [
                 "Kernel", "Interp", "Compositor", "Input",
-                "AppProtocols",
+                "AppProtocols", "Wire",
                 .product(name: "WasmKit", package: "WasmKit"),
                 .product(name: "WAT", package: "WasmKit"),
                 .product(name: "Logging", package: "swift-log"),
@@ -128,6 +130,7 @@ let package = Package(
         .target(
             name: "TestSupport", dependencies: [.product(name: "Logging", package: "swift-log")], path: "Tests/TestSupport"),
         .testTarget(name: "ThreadsTests", dependencies: ["Threads"]),
+        .testTarget(name: "WireTests", dependencies: ["Wire"]),
         .testTarget(
             name: "KernelTests",
             dependencies: ["Kernel", "TestSupport"]
@@ -135,7 +138,7 @@ let package = Package(
         .testTarget(
             name: "CompositorTests",
             dependencies: [
-                "Compositor", "Kernel", "Interp", "Input", "TestSupport",
+                "Compositor", "Kernel", "Interp", "Input", "Wire", "TestSupport",
                 .product(name: "WAT", package: "WasmKit"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -143,7 +146,7 @@ let package = Package(
         .testTarget(
             name: "InputTests",
             dependencies: [
-                "Input", "Kernel", "Compositor", "TestSupport",
+                "Input", "Kernel", "Compositor", "Wire", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -160,7 +163,7 @@ let package = Package(
         .testTarget(
             name: "AppTests",
             dependencies: [
-                "AppProtocols", "Kernel", "Interp", "Compositor", "TestSupport",
+                "AppProtocols", "Kernel", "Interp", "Compositor", "Wire", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -1,3 +1,5 @@
+import Wire
+
 /// The filter-plugin protocol, restating `actors/sdk/src/filter.rs` (its
 /// definition; `docs/plugins.md` describes it). A plugin answers two calls
 /// on its boot endpoint: `describe` and `apply` (an XRGB8888 image in a
@@ -38,7 +40,7 @@ public enum FilterProtocol {
 
     /// The payload of `apply`.
     public static func applyPayload(width: Int, height: Int, params: [Int32]) -> [UInt8] {
-        var w = ByteWriter()
+        var w = PayloadWriter()
         w.u32(UInt32(truncatingIfNeeded: width))
         w.u32(UInt32(truncatingIfNeeded: height))
         for p in params { w.i32(p) }

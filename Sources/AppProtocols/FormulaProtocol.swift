@@ -1,3 +1,5 @@
+import Wire
+
 /// The protocol between the fractal viewer and its workers (calculation
 /// plugins), restating `actors/sdk/src/formula.rs`, its definition.
 public enum FormulaProtocol {
@@ -71,14 +73,17 @@ public struct FormulaTile: Sendable, Equatable {
     }
 
     public var payload: [UInt8] {
-        var w = ByteWriter()
-        for v in [job, UInt32(bitPattern: x0), UInt32(bitPattern: y0), columns, rows, stride, iterations] { w.u32(v) }
+        var w = PayloadWriter()
+        w.u32(job)
+        w.i32(x0)
+        w.i32(y0)
+        for v in [columns, rows, stride, iterations] { w.u32(v) }
         for v in [left, top, step, p0, p1] { w.f64(v) }
         return w.bytes
     }
 
     public init?(payload: [UInt8]) {
-        var r = ByteReader(payload)
+        var r = PayloadReader(payload)
         guard let job = r.u32(), let x0 = r.i32(), let y0 = r.i32(), let columns = r.u32(), let rows = r.u32(),
             let stride = r.u32(), let iterations = r.u32(), let left = r.f64(), let top = r.f64(), let step = r.f64(),
             let p0 = r.f64(), let p1 = r.f64()

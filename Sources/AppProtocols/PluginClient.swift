@@ -1,4 +1,5 @@
 import Kernel
+import Wire
 
 /// Why a plugin call failed.
 public enum PluginCallError: Error, Equatable, CustomStringConvertible {
@@ -122,7 +123,7 @@ public struct PluginClient: Sendable {
             throw error
         }
         try? kernel.release(actor, lent)
-        var reader = ByteReader(answer.payload)
+        var reader = PayloadReader(answer.payload)
         guard answer.opcode == FormulaProtocol.tileDone, reader.u32() == tile.job else { throw refusal(answer) }
         return try read(tile.samples, from: buffer)
     }
@@ -161,7 +162,7 @@ public struct PluginClient: Sendable {
     }
 
     private func refusal(_ answer: ReceivedMessage) -> PluginCallError {
-        var reader = ByteReader(answer.payload)
+        var reader = PayloadReader(answer.payload)
         switch answer.opcode {
         case FilterProtocol.error:
             guard let code = reader.u32() else { return .garbled(opcode: answer.opcode) }

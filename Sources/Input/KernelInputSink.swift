@@ -2,6 +2,7 @@ import Foundation
 import Kernel
 import Logging
 import Synchronization
+import Wire
 
 /// The window protocol's input messages (docs/protocol.md, "Input"), as the
 /// input source sends them to ui_server. Input does not import the
@@ -19,35 +20,33 @@ public enum InputMessage {
 
     /// The message for an event: opcode and little-endian payload.
     public static func encode(_ event: InputEvent) -> (opcode: UInt32, payload: [UInt8]) {
-        var bytes: [UInt8] = []
-        func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
-        func f64(_ v: Double) { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes += $0 } }
+        var w = PayloadWriter()
         switch event {
         case .key(let key):
-            u32(key.keycode)
-            u32(key.keysym.rawValue)
-            u32(key.modifiers.rawValue)
-            u32(key.state.rawValue)
-            bytes += Array(key.text.utf8)
-            return (Self.key, bytes)
+            w.u32(key.keycode)
+            w.u32(key.keysym.rawValue)
+            w.u32(key.modifiers.rawValue)
+            w.u32(key.state.rawValue)
+            w.text(key.text)
+            return (Self.key, w.bytes)
         case .pointerMotion(let dx, let dy):
-            u32(0)
-            f64(dx)
-            f64(dy)
-            return (pointerMotion, bytes)
+            w.u32(0)
+            w.f64(dx)
+            w.f64(dy)
+            return (pointerMotion, w.bytes)
         case .pointerMotionAbsolute(let x, let y):
-            u32(1)
-            f64(x)
-            f64(y)
-            return (pointerMotion, bytes)
+            w.u32(1)
+            w.f64(x)
+            w.f64(y)
+            return (pointerMotion, w.bytes)
         case .pointerButton(let button, let pressed):
-            u32(button)
-            u32(pressed ? 1 : 0)
-            return (pointerButton, bytes)
+            w.u32(button)
+            w.u32(pressed ? 1 : 0)
+            return (pointerButton, w.bytes)
         case .pointerScroll(let dx, let dy):
-            f64(dx)
-            f64(dy)
-            return (pointerScroll, bytes)
+            w.f64(dx)
+            w.f64(dy)
+            return (pointerScroll, w.bytes)
         }
     }
 }

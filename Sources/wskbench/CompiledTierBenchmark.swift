@@ -6,6 +6,7 @@ import Kernel
 import Logging
 import Synchronization
 import WAT
+import Wire
 
 /// The compiled tier (wasm2c + the system C compiler) against the interpreter
 /// and native Swift, in the same run: Mandelbrot 640 × 480 @ 256, a 3 × 3 box
@@ -280,14 +281,14 @@ final class Server {
             if let input { try? input.withUnsafeBytes { try kernel.write(client, to: buffer, offset: 0, from: $0) } }
             let t0 = nowNanoseconds()
             DispatchQueue.concurrentPerform(iterations: inboxes.count) { i in
-                let words = inboxes.count > 1 ? [UInt32(i), UInt32(inboxes.count)] : payload
+                var words = PayloadWriter()
+                for word in inboxes.count > 1 ? [UInt32(i), UInt32(inboxes.count)] : payload { words.u32(word) }
                 let outcome = Result { () throws(SysError) in try kernel.call(
-                    client, to: inboxes[i], opcode: filter ? 0x0601 : 1,
-                    payload: words.flatMap { withUnsafeBytes(of: $0.littleEndian) { Array($0) } },
+                    client, to: inboxes[i], opcode: filter ? 0x0601 : 1, payload: words.bytes,
                     cap: filter ? buffer : .null, capacity: 4096, timeout: .nanoseconds(600_000_000_000)) }
                 guard case .success(.answer(let answer)) = outcome else { return print("  a call failed: \(outcome)") }
-                if run > 0, answer.payload.count == 8 {
-                    let nanoseconds = answer.payload.reversed().reduce(0) { $0 << 8 | UInt64($1) }
+                var reader = PayloadReader(answer.payload)
+                if run > 0, answer.payload.count == 8, let nanoseconds = reader.u64() {
                     reported.withLock { $0.append(Double(nanoseconds)) }
                 }
             }

@@ -3,6 +3,7 @@ import Foundation
 import Input
 import Kernel
 import Logging
+import Wire
 
 /// Latency from an input event entering the runtime (the input pipeline, as
 /// libinput's thread calls it) to the app receiving its event from

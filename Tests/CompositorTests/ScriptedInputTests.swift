@@ -5,6 +5,7 @@ import Logging
 import Synchronization
 import TestSupport
 import Testing
+import Wire
 
 @testable import Compositor
 @testable import Kernel

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Synchronization
 import Testing
+import Wire
 
 @testable import Compositor
 @testable import Kernel

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Testing
+import Wire
 
 @testable import Compositor
 @testable import Kernel

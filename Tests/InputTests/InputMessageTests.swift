@@ -1,6 +1,7 @@
 import Compositor
 import Kernel
 import Testing
+import Wire
 
 @testable import Input
 

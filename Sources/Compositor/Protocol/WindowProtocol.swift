@@ -1,7 +1,8 @@
 /// The window protocol: messages between apps and ui_server, and from the
 /// input source to ui_server. The one definition of its numbers; the Rust SDK
 /// (actors/sdk/src/protocol.rs) and docs/protocol.md restate them, and
-/// `ProtocolAgreementTests` fails when they drift. All integers little-endian.
+/// `ProtocolAgreementTests` fails when they drift. All integers little-endian,
+/// read and written with Wire's `PayloadReader` and `PayloadWriter`.
 public enum WindowProtocol {
     // MARK: Requests, app -> ui_server (on the ui_server endpoint)
 
@@ -146,50 +147,4 @@ public enum ProtocolError: Int32, Sendable, CaseIterable {
     case tooManyWindows = 6
     /// ui_server could not make the window's event endpoint.
     case noResources = 7
-}
-
-/// Reads little-endian fields from a payload; every read is bounds-checked.
-public struct PayloadReader {
-    private let bytes: [UInt8]
-    public private(set) var offset = 0
-
-    public init(_ bytes: [UInt8]) { self.bytes = bytes }
-
-    public var remaining: Int { bytes.count - offset }
-
-    public mutating func u32() -> UInt32? {
-        guard remaining >= 4 else { return nil }
-        defer { offset += 4 }
-        return UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16
-            | UInt32(bytes[offset + 3]) << 24
-    }
-
-    public mutating func i32() -> Int32? { u32().map { Int32(bitPattern: $0) } }
-
-    public mutating func u64() -> UInt64? {
-        guard let lo = u32(), let hi = u32() else { return nil }
-        return UInt64(hi) << 32 | UInt64(lo)
-    }
-
-    public mutating func f64() -> Double? { u64().map { Double(bitPattern: $0) } }
-
-    /// The rest as UTF-8 (invalid sequences replaced), at most `limit` bytes.
-    public mutating func text(limit: Int = Int.max) -> String {
-        let end = offset + min(remaining, max(0, limit))
-        defer { offset = bytes.count }
-        return String(decoding: bytes[offset..<end], as: UTF8.self)
-    }
-}
-
-/// Builds a little-endian payload.
-public struct PayloadWriter {
-    public private(set) var bytes: [UInt8] = []
-    public init() {}
-
-    public mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
-    public mutating func i32(_ v: Int32) { u32(UInt32(bitPattern: v)) }
-    public mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
-    public mutating func f64(_ v: Double) { u64(v.bitPattern) }
-    public mutating func text(_ s: String) { bytes += Array(s.utf8) }
-    public mutating func raw(_ more: [UInt8]) { bytes += more }
 }

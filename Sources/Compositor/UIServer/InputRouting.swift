@@ -1,4 +1,5 @@
 import Kernel
+import Wire
 
 /// Input from the input source, routed: keys to the focused window, pointer
 /// events to the window under the pointer (or the one holding the grab while

@@ -1,6 +1,7 @@
 import Dispatch
 import Kernel
 import Synchronization
+import Wire
 
 /// What a supervisor (the kiosk policy in wskdesk) may ask of ui_server: show
 /// the runtime's own message box, and tell whether an app still reads its

@@ -4,6 +4,7 @@ import Kernel
 import Logging
 import Synchronization
 import Threads
+import Wire
 
 /// ui_server: a native actor that owns the output, the window list and the
 /// cursor. Apps talk to it over the window protocol on its endpoint; the input

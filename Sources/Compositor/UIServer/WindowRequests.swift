@@ -1,4 +1,5 @@
 import Kernel
+import Wire
 
 /// The window protocol, ui_server's side: decode each request, check it
 /// against the sender's windows and caps, then act. A bad request gets an
