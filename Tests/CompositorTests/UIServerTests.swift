@@ -118,6 +118,27 @@ import Wire
         #expect(r.text() == "a")
     }
 
+    /// ui_server writes the KEY event afresh: its text reaches the app as
+    /// valid UTF-8 whatever bytes the source sent.
+    @Test func aKeysTextReachesTheAppAsValidUTF8() throws {
+        let h = try UIServerHarness()
+        defer { h.stop() }
+        let app = try h.app("app")
+        let w = try app.createWindow(width: 40, height: 30) { _, _ in Self.red }
+        _ = try h.settle()
+        _ = try app.events(w)
+        var p = PayloadWriter()
+        for field: UInt32 in [30, 0x61, 0, 1] { p.u32(field) }
+        try h.kernel.send(h.input, to: h.inputHandle, opcode: WindowProtocol.inputKey, payload: p.bytes + [0x61, 0xFF, 0x62])
+        _ = try h.settle()
+        let keys = try app.events(w)
+        #expect(keys.map(\.0) == [WindowProtocol.key])
+        var r = PayloadReader(keys.first?.1 ?? [])
+        #expect([r.u32(), r.u32(), r.u32(), r.u32()] == [30, 0x61, 0, 1])  // after the window id
+        #expect(r.raw(5) == Array("a\u{FFFD}b".utf8))  // the bytes themselves, not a lenient decode
+        #expect(r.u8() == nil)
+    }
+
     @Test func cursorFollowsThePointerToTheScreenEdges() throws {
         let h = try UIServerHarness()
         defer { h.stop() }

@@ -32,7 +32,10 @@ extension UIServer {
             guard let dx = reader.f64(), let dy = reader.f64(), dx.isFinite, dy.isFinite else { return }
             pointerScroll(dx: dx, dy: dy)
         case WindowProtocol.inputKey:
-            guard let keycode = reader.u32(), reader.u32() != nil, reader.u32() != nil, let pressed = reader.u32() else { return }
+            guard let keycode = reader.u32(), let keysym = reader.u32(), let modifiers = reader.u32(),
+                let pressed = reader.u32()
+            else { return }
+            let text = reader.text()
             // A key's repeats and release go where its press went: a window
             // never sees a key end that it did not see begin.
             let target: UInt32?
@@ -45,9 +48,15 @@ extension UIServer {
                 target = keyTargets[keycode].flatMap { $0 == compositor.scene.focused?.id ? $0 : nil }
             }
             guard let target else { return }
+            // Written afresh, not forwarded: what an app decodes is the
+            // window protocol's KEY, with its text valid UTF-8.
             var payload = PayloadWriter()
             payload.u32(target)
-            payload.raw(message.payload)
+            payload.u32(keycode)
+            payload.u32(keysym)
+            payload.u32(modifiers)
+            payload.u32(pressed)
+            payload.text(text)
             sendEvent(to: target, WindowProtocol.key, payload.bytes)
         default:
             return
