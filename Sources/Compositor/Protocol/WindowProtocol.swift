@@ -42,6 +42,8 @@ public enum WindowProtocol {
     public static let closeRequest: UInt32 = 0x0202
     /// time u64 (ns, monotonic): the frame with the last commit is on screen; draw the next.
     public static let frameDone: UInt32 = 0x0203
+    /// ui_server checks that the app reads its events (the kiosk's hang watch): nothing to do.
+    public static let heartbeat: UInt32 = 0x0204
     /// x i32, y i32 (window content coordinates), buttons u32 (bit 0 left, 1 right, 2 middle).
     public static let pointerMotion: UInt32 = 0x0210
     /// x i32, y i32, button u32 (Linux BTN_* code), pressed u32.
@@ -82,6 +84,7 @@ public enum WindowProtocol {
         ("FOCUS", focus),
         ("CLOSE_REQUEST", closeRequest),
         ("FRAME_DONE", frameDone),
+        ("HEARTBEAT", heartbeat),
         ("POINTER_MOTION", pointerMotion),
         ("POINTER_BUTTON", pointerButton),
         ("POINTER_SCROLL", pointerScroll),

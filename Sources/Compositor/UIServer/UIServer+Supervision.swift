@@ -41,7 +41,7 @@ extension UIServer {
         return result.withLock { $0 }
     }
 
-    /// Sends each window of `app` a frame-done as a heartbeat and reports
+    /// Sends each window of `app` a HEARTBEAT event and reports
     /// how many events its windows have taken so far and how many wait: an
     /// app whose count of taken events stops moving while events wait is not
     /// answering. Nil when the app has no window.
@@ -57,8 +57,7 @@ extension UIServer {
             }
             var payload = PayloadWriter()
             payload.u32(id)
-            payload.u64(UInt64(kernel.now()))
-            sendEvent(to: id, WindowProtocol.frameDone, payload.bytes)
+            sendEvent(to: id, WindowProtocol.heartbeat, payload.bytes)
         }
         return (queued, taken)
     }

@@ -51,6 +51,9 @@ pub const CLOSE_REQUEST: u32 = 0x0202;
 /// time u64 (ns, monotonic): the frame with the last commit is on screen;
 /// draw the next.
 pub const FRAME_DONE: u32 = 0x0203;
+/// ui_server checks that the app reads its events (the kiosk's hang
+/// watch): nothing to do.
+pub const HEARTBEAT: u32 = 0x0204;
 /// x i32, y i32 (window content coordinates), buttons u32 (bit 0 left,
 /// 1 right, 2 middle).
 pub const POINTER_MOTION: u32 = 0x0210;
@@ -168,7 +171,7 @@ mod tests {
     fn opcodes_are_distinct() {
         let all = [
             CREATE_WINDOW, COMMIT, SET_TITLE, RESIZE, DESTROY_WINDOW, SYNC, WINDOW_CREATED, SYNC_DONE, ERROR, CONFIGURE, FOCUS,
-            CLOSE_REQUEST, FRAME_DONE, POINTER_MOTION, POINTER_BUTTON, POINTER_SCROLL, POINTER_ENTER, POINTER_LEAVE,
+            CLOSE_REQUEST, FRAME_DONE, HEARTBEAT, POINTER_MOTION, POINTER_BUTTON, POINTER_SCROLL, POINTER_ENTER, POINTER_LEAVE,
             KEY, INPUT_POINTER_MOTION, INPUT_POINTER_BUTTON, INPUT_POINTER_SCROLL, INPUT_KEY,
         ];
         for (i, a) in all.iter().enumerate() {

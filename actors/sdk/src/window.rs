@@ -185,6 +185,9 @@ pub enum Event<'a> {
         /// When, in nanoseconds (monotonic, like [`now`](crate::now)).
         time_ns: u64,
     },
+    /// ui_server checking that the app reads its events (a kiosk restarts
+    /// an app that leaves them unread): nothing to do.
+    Heartbeat,
     /// The pointer moved over the window (or anywhere, while a button
     /// pressed in the window is held).
     PointerMotion {
@@ -270,6 +273,7 @@ impl<'a> Event<'a> {
             protocol::FOCUS => Event::Focus(r.u32()? != 0),
             protocol::CLOSE_REQUEST => Event::CloseRequest,
             protocol::FRAME_DONE => Event::FrameDone { time_ns: r.u64()? },
+            protocol::HEARTBEAT => Event::Heartbeat,
             protocol::POINTER_MOTION => Event::PointerMotion { x: r.i32()?, y: r.i32()?, buttons: r.u32()? },
             protocol::POINTER_BUTTON => {
                 Event::PointerButton { x: r.i32()?, y: r.i32()?, button: r.u32()?, pressed: r.u32()? != 0 }
@@ -727,6 +731,7 @@ mod tests {
         decode(FOCUS, &[7, 1], b"", |e| assert_eq!(e, Event::Focus(true)));
         decode(FOCUS, &[7, 0], b"", |e| assert_eq!(e, Event::Focus(false)));
         decode(CLOSE_REQUEST, &[7], b"", |e| assert_eq!(e, Event::CloseRequest));
+        decode(HEARTBEAT, &[7], b"", |e| assert_eq!(e, Event::Heartbeat));
         decode(FRAME_DONE, &[7, 0x89ab_cdef, 0x1234_5678], b"", |e| {
             assert_eq!(e, Event::FrameDone { time_ns: 0x1234_5678_89ab_cdef })
         });
