@@ -9,7 +9,7 @@
 use crate::buffer::Buffer;
 use crate::error::{Error, Result};
 use crate::font;
-use crate::window::{clamp32, Rect};
+use crate::geometry::{clamp32, Rect};
 
 /// A `width × height` picture in a pixel slice the app owns.
 ///

@@ -74,11 +74,13 @@ pub mod buffer;
 pub mod canvas;
 pub mod caps;
 pub mod error;
+pub mod event;
 #[cfg(feature = "alloc")]
 pub mod filter;
 pub mod font;
 mod font_data;
 pub mod formula;
+pub mod geometry;
 #[cfg(feature = "alloc")]
 pub mod heap;
 pub mod ipc;
@@ -98,7 +100,9 @@ pub use caps::{derive, info, release, revoke, Cap, CapInfo, Kind, Rights};
 pub use error::{Error, Result};
 pub use ipc::{call, endpoint_create, recv, recv_timeout, reply, send, try_recv, Message, Timeout};
 pub use log::{log, LineBuffer, LogLine};
-pub use window::{Event, KeyState, Rect, Window};
+pub use event::{Event, KeyState};
+pub use geometry::Rect;
+pub use window::Window;
 
 /// Defines the actor's `_start` export around a plain function.
 ///

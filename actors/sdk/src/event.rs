@@ -1,0 +1,244 @@
+//! The events ui_server sends a window (`docs/protocol.md`), decoded.
+
+use crate::protocol;
+use crate::wire::Reader;
+
+/// A key's state in [`Event::Key`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KeyState {
+    /// Let go (0).
+    Released,
+    /// Pressed down (1).
+    Pressed,
+    /// Held down, repeating (2).
+    Repeated,
+    /// A value this SDK does not know.
+    Other(u32),
+}
+
+impl KeyState {
+    /// The state for the protocol's `pressed` field.
+    pub const fn from_code(code: u32) -> KeyState {
+        match code {
+            0 => KeyState::Released,
+            1 => KeyState::Pressed,
+            2 => KeyState::Repeated,
+            other => KeyState::Other(other),
+        }
+    }
+
+    /// True for `Pressed` and `Repeated`: the key is down and its text counts.
+    pub const fn is_down(self) -> bool {
+        matches!(self, KeyState::Pressed | KeyState::Repeated)
+    }
+}
+
+/// An event from ui_server about one window. Text fields borrow the receive
+/// buffer. Coordinates are in window content pixels, (0, 0) the top left of
+/// the surface.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event<'a> {
+    /// The size ui_server gave the window (first event after create, the
+    /// screen's for a kiosk app; again after resize). From
+    /// [`Window::next_event`] the surface already has this size: when it
+    /// differs from the one you drew for, lay out and draw everything again.
+    Configure {
+        /// Width in pixels.
+        width: u32,
+        /// Height in pixels.
+        height: u32,
+    },
+    /// Keyboard focus came (true) or went (false).
+    Focus(bool),
+    /// The user pressed the close button. Nothing closes unless the app does.
+    CloseRequest,
+    /// The frame with the last commit is on screen: draw the next one.
+    FrameDone {
+        /// When, in nanoseconds (monotonic, like [`now`](crate::now)).
+        time_ns: u64,
+    },
+    /// ui_server checking that the app reads its events (a kiosk restarts
+    /// an app that leaves them unread): nothing to do.
+    Heartbeat,
+    /// The pointer moved over the window (or anywhere, while a button
+    /// pressed in the window is held).
+    PointerMotion {
+        /// Pointer x.
+        x: i32,
+        /// Pointer y.
+        y: i32,
+        /// Buttons held: bit 0 left, bit 1 right, bit 2 middle.
+        buttons: u32,
+    },
+    /// A button went down or up.
+    PointerButton {
+        /// Pointer x.
+        x: i32,
+        /// Pointer y.
+        y: i32,
+        /// Linux `BTN_*` code: [`protocol::BUTTON_LEFT`], ...
+        button: u32,
+        /// Down (true) or up (false).
+        pressed: bool,
+    },
+    /// Wheel steps.
+    PointerScroll {
+        /// Pointer x.
+        x: i32,
+        /// Pointer y.
+        y: i32,
+        /// Steps right.
+        dx: i32,
+        /// Steps down.
+        dy: i32,
+    },
+    /// The pointer came over the window's content.
+    PointerEnter {
+        /// Pointer x.
+        x: i32,
+        /// Pointer y.
+        y: i32,
+    },
+    /// The pointer left the window's content.
+    PointerLeave,
+    /// A key, sent to the focused window.
+    Key {
+        /// evdev key code.
+        keycode: u32,
+        /// xkb keysym.
+        keysym: u32,
+        /// Modifier bits in effect as the key went down (or up, or
+        /// repeated): [`protocol::MOD_SHIFT`], [`protocol::MOD_CTRL`], ...
+        modifiers: u32,
+        /// Down, up or repeat.
+        state: KeyState,
+        /// The text the key types (may be empty). Invalid UTF-8 is cut
+        /// at the first bad byte.
+        text: &'a str,
+    },
+    /// ui_server refused a request about this window (see [`protocol::error`]).
+    Error {
+        /// A [`protocol::error`] code.
+        code: i32,
+        /// ui_server's words.
+        message: &'a str,
+    },
+    /// An opcode this SDK does not know, or a payload shorter than its layout.
+    Unknown {
+        /// The message's opcode.
+        opcode: u32,
+    },
+}
+
+impl<'a> Event<'a> {
+    /// Decodes an event message: `payload` starts with the window id, then
+    /// the fields of `opcode` (`docs/protocol.md`).
+    pub fn decode(opcode: u32, payload: &'a [u8]) -> Event<'a> {
+        Event::fields(opcode, payload).unwrap_or(Event::Unknown { opcode })
+    }
+
+    fn fields(opcode: u32, payload: &'a [u8]) -> Option<Event<'a>> {
+        let mut r = Reader::new(payload);
+        let _window = r.u32()?;
+        Some(match opcode {
+            protocol::CONFIGURE => Event::Configure { width: r.u32()?, height: r.u32()? },
+            protocol::FOCUS => Event::Focus(r.u32()? != 0),
+            protocol::CLOSE_REQUEST => Event::CloseRequest,
+            protocol::FRAME_DONE => Event::FrameDone { time_ns: r.u64()? },
+            protocol::HEARTBEAT => Event::Heartbeat,
+            protocol::POINTER_MOTION => Event::PointerMotion { x: r.i32()?, y: r.i32()?, buttons: r.u32()? },
+            protocol::POINTER_BUTTON => {
+                Event::PointerButton { x: r.i32()?, y: r.i32()?, button: r.u32()?, pressed: r.u32()? != 0 }
+            }
+            protocol::POINTER_SCROLL => Event::PointerScroll { x: r.i32()?, y: r.i32()?, dx: r.i32()?, dy: r.i32()? },
+            protocol::POINTER_ENTER => Event::PointerEnter { x: r.i32()?, y: r.i32()? },
+            protocol::POINTER_LEAVE => Event::PointerLeave,
+            protocol::KEY => Event::Key {
+                keycode: r.u32()?,
+                keysym: r.u32()?,
+                modifiers: r.u32()?,
+                state: KeyState::from_code(r.u32()?),
+                text: r.text(),
+            },
+            protocol::ERROR => Event::Error { code: r.i32()?, message: r.text() },
+            _ => return None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::Writer;
+
+    fn payload(fields: &[u32], text: &[u8]) -> ([u8; 64], usize) {
+        let mut out = [0u8; 64];
+        let mut w = Writer::new(&mut out);
+        for &f in fields {
+            w.u32(f);
+        }
+        w.raw(text);
+        let len = w.len();
+        (out, len)
+    }
+
+    fn decode(opcode: u32, fields: &[u32], text: &[u8], check: impl FnOnce(Event<'_>)) {
+        let (bytes, len) = payload(fields, text);
+        check(Event::decode(opcode, &bytes[..len]));
+    }
+
+    #[test]
+    fn decodes_every_event() {
+        use protocol::*;
+        let minus = |v: i32| v as u32;
+        decode(CONFIGURE, &[7, 320, 200], b"", |e| assert_eq!(e, Event::Configure { width: 320, height: 200 }));
+        decode(FOCUS, &[7, 1], b"", |e| assert_eq!(e, Event::Focus(true)));
+        decode(FOCUS, &[7, 0], b"", |e| assert_eq!(e, Event::Focus(false)));
+        decode(CLOSE_REQUEST, &[7], b"", |e| assert_eq!(e, Event::CloseRequest));
+        decode(HEARTBEAT, &[7], b"", |e| assert_eq!(e, Event::Heartbeat));
+        decode(FRAME_DONE, &[7, 0x89ab_cdef, 0x1234_5678], b"", |e| {
+            assert_eq!(e, Event::FrameDone { time_ns: 0x1234_5678_89ab_cdef })
+        });
+        decode(POINTER_MOTION, &[7, minus(-3), 40, 5], b"", |e| {
+            assert_eq!(e, Event::PointerMotion { x: -3, y: 40, buttons: 5 })
+        });
+        decode(POINTER_BUTTON, &[7, 10, 20, BUTTON_RIGHT, 1], b"", |e| {
+            assert_eq!(e, Event::PointerButton { x: 10, y: 20, button: BUTTON_RIGHT, pressed: true })
+        });
+        decode(POINTER_BUTTON, &[7, 10, 20, BUTTON_LEFT, 0], b"", |e| {
+            assert_eq!(e, Event::PointerButton { x: 10, y: 20, button: BUTTON_LEFT, pressed: false })
+        });
+        decode(POINTER_SCROLL, &[7, 1, 2, minus(-1), 3], b"", |e| {
+            assert_eq!(e, Event::PointerScroll { x: 1, y: 2, dx: -1, dy: 3 })
+        });
+        decode(POINTER_ENTER, &[7, 4, 5], b"", |e| assert_eq!(e, Event::PointerEnter { x: 4, y: 5 }));
+        decode(POINTER_LEAVE, &[7], b"", |e| assert_eq!(e, Event::PointerLeave));
+        decode(KEY, &[7, 30, 0x61, 4, 1], b"a", |e| {
+            assert_eq!(e, Event::Key { keycode: 30, keysym: 0x61, modifiers: 4, state: KeyState::Pressed, text: "a" })
+        });
+        decode(KEY, &[7, 30, 0x61, 0, 2], "é".as_bytes(), |e| {
+            assert_eq!(e, Event::Key { keycode: 30, keysym: 0x61, modifiers: 0, state: KeyState::Repeated, text: "é" })
+        });
+        decode(ERROR, &[7, error::BAD_SIZE as u32], b"too big", |e| {
+            assert_eq!(e, Event::Error { code: error::BAD_SIZE, message: "too big" })
+        });
+        decode(0x02ff, &[7, 1, 2], b"", |e| assert_eq!(e, Event::Unknown { opcode: 0x02ff }));
+    }
+
+    #[test]
+    fn short_or_odd_payloads() {
+        use protocol::*;
+        // Short of a field: Unknown, never a panic or a made-up value.
+        decode(CONFIGURE, &[7, 320], b"", |e| assert_eq!(e, Event::Unknown { opcode: CONFIGURE }));
+        decode(CLOSE_REQUEST, &[], b"", |e| assert_eq!(e, Event::Unknown { opcode: CLOSE_REQUEST }));
+        decode(KEY, &[7, 30, 0x61, 0], b"", |e| assert_eq!(e, Event::Unknown { opcode: KEY }));
+        decode(FRAME_DONE, &[7], b"\x01\x02\x03", |e| assert_eq!(e, Event::Unknown { opcode: FRAME_DONE }));
+        // Invalid UTF-8 is cut at the first bad byte; unknown states kept.
+        decode(KEY, &[7, 1, 2, 3, 9], b"ok\xff\xfe", |e| {
+            assert_eq!(e, Event::Key { keycode: 1, keysym: 2, modifiers: 3, state: KeyState::Other(9), text: "ok" })
+        });
+        // Extra bytes after the fields are ignored.
+        decode(FOCUS, &[7, 1, 99], b"", |e| assert_eq!(e, Event::Focus(true)));
+        assert!(KeyState::Repeated.is_down() && KeyState::Pressed.is_down() && !KeyState::Released.is_down());
+    }
+}
