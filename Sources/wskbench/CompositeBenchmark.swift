@@ -20,8 +20,7 @@ enum CompositeBenchmark {
             let handle = try kernel.createBuffer(owner, size: w * h * 4)
             let window = Window(
                 id: UInt32(i + 1), owner: owner, x: x, y: y, width: w, height: h, format: WindowProtocol.formatXRGB8888,
-                title: "window \(i + 1)", decorated: false, surface: try kernel.mapBuffer(owner, handle))
-            window.mapped = true
+                title: "window \(i + 1)", decorated: false, surface: try kernel.mapBuffer(owner, handle), mapped: true)
             compositor.add(window)
         }
         compositor.moveCursor(toX: 900, y: 500)

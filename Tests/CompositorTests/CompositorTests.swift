@@ -28,8 +28,7 @@ enum Fixture {
     ) throws -> Window {
         let w = Window(
             id: id, owner: owner, x: x, y: y, width: width, height: height, format: format, title: title,
-            decorated: decorated, surface: try surface(width: width, height: height, pattern: pattern))
-        w.mapped = true
+            decorated: decorated, surface: try surface(width: width, height: height, pattern: pattern), mapped: true)
         return w
     }
 }
@@ -175,8 +174,7 @@ final class OwnedPixels {
             case 5 where !ids.isEmpty:
                 let id = ids.randomElement(using: &rng)!
                 compositor.setFocus(id)
-                compositor.scene.window(id)!.title = "t\(step)"
-                compositor.decorationsChanged(id)
+                compositor.setTitle(id, "t\(step)")
             case 6 where !ids.isEmpty:
                 compositor.contentChanged(ids.randomElement(using: &rng)!, rect: Rect(x: 3, y: 2, width: 9, height: 5))
             case 7:

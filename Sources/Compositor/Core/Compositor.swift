@@ -51,8 +51,7 @@ public final class Compositor {
     public func move(_ id: UInt32, toX x: Int, y: Int) {
         guard let window = scene.window(id), window.x != x || window.y != y else { return }
         if window.mapped { damage(window.frame) }
-        window.x = x
-        window.y = y
+        window.place(x: x, y: y)
         if window.mapped { damage(window.frame) }
     }
 
@@ -60,13 +59,19 @@ public final class Compositor {
     public func contentChanged(_ id: UInt32, rect: Rect? = nil) {
         guard let window = scene.window(id) else { return }
         if !window.mapped {
-            window.mapped = true
+            window.map()
             damage(window.frame)
             return
         }
         let surface = Rect(x: 0, y: 0, width: window.width, height: window.height)
         let changed = (rect ?? surface).intersection(surface)
         damage(changed.offsetBy(dx: window.x, dy: window.y))
+    }
+
+    public func setTitle(_ id: UInt32, _ title: String) {
+        guard let window = scene.window(id), window.title != title else { return }
+        window.retitle(title)
+        decorationsChanged(id)
     }
 
     /// Decorations changed (title, focus).
@@ -77,7 +82,7 @@ public final class Compositor {
 
     public func setFocus(_ id: UInt32?) {
         for window in scene.windows where window.focused != (window.id == id) {
-            window.focused = window.id == id
+            window.setFocused(window.id == id)
             decorationsChanged(window.id)
         }
     }

@@ -2,26 +2,31 @@ import Kernel
 
 /// A window as the compositor sees it: a surface of pixels at a place on the
 /// screen, with server-side decorations unless the app asked for none.
+///
+/// Its place, title, focus and mapping change only through `Compositor`
+/// (`move`, `setTitle`, `setFocus`, `contentChanged`), which records the
+/// damage of every change.
 public final class Window {
     public let id: UInt32
     /// The actor that owns it.
     public let owner: ActorID
     /// Top-left of the content (the surface), in screen coordinates.
-    public var x: Int
-    public var y: Int
+    public private(set) var x: Int
+    public private(set) var y: Int
     public private(set) var width: Int
     public private(set) var height: Int
     public private(set) var format: UInt32
-    public var title: String
+    public private(set) var title: String
     public let decorated: Bool
-    public var focused = false
+    public private(set) var focused = false
     /// The pixels, `width × height × 4` bytes at least (checked at creation).
     public private(set) var surface: BufferMapping
     /// Has the app committed content yet? Uncommitted windows are not shown.
-    public var mapped = false
+    public private(set) var mapped: Bool
 
+    /// `mapped`: shown at once, as if the app had committed (benchmarks, tests).
     public init(id: UInt32, owner: ActorID, x: Int, y: Int, width: Int, height: Int, format: UInt32,
-                title: String, decorated: Bool, surface: BufferMapping) {
+                title: String, decorated: Bool, surface: BufferMapping, mapped: Bool = false) {
         precondition(surface.count >= width * height * 4)
         self.id = id
         self.owner = owner
@@ -33,7 +38,14 @@ public final class Window {
         self.title = title
         self.decorated = decorated
         self.surface = surface
+        self.mapped = mapped
     }
+
+    // The changes `Compositor` makes, recording their damage.
+    func place(x: Int, y: Int) { (self.x, self.y) = (x, y) }
+    func retitle(_ title: String) { self.title = title }
+    func setFocused(_ focused: Bool) { self.focused = focused }
+    func map() { mapped = true }
 
     public func replaceSurface(_ surface: BufferMapping, width: Int, height: Int) {
         precondition(surface.count >= width * height * 4)

@@ -155,8 +155,7 @@ extension UIServer {
             replyError(message, .unknownWindow, "set-title on a window that is not yours")
             return
         }
-        record.window.title = reader.text(limit: WindowProtocol.maxTitleBytes)
-        compositor.decorationsChanged(id)
+        compositor.setTitle(id, reader.text(limit: WindowProtocol.maxTitleBytes))
     }
 
     /// Returns true when the new surface cap was kept.
