@@ -169,18 +169,7 @@ impl<'a> Event<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::Writer;
-
-    fn payload(fields: &[u32], text: &[u8]) -> ([u8; 64], usize) {
-        let mut out = [0u8; 64];
-        let mut w = Writer::new(&mut out);
-        for &f in fields {
-            w.u32(f);
-        }
-        w.raw(text);
-        let len = w.len();
-        (out, len)
-    }
+    use crate::wire::tests::payload;
 
     fn decode(opcode: u32, fields: &[u32], text: &[u8], check: impl FnOnce(Event<'_>)) {
         let (bytes, len) = payload(fields, text);

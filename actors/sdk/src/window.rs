@@ -467,17 +467,7 @@ impl Window {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn payload(fields: &[u32], text: &[u8]) -> ([u8; 64], usize) {
-        let mut out = [0u8; 64];
-        let mut w = Writer::new(&mut out);
-        for &f in fields {
-            w.u32(f);
-        }
-        w.raw(text);
-        let len = w.len();
-        (out, len)
-    }
+    use crate::wire::tests::payload;
 
     #[test]
     fn encodes_create() {

@@ -114,8 +114,20 @@ impl<'a> Writer<'a> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// `fields` then `text`, written as a payload (the event and request tests).
+    pub(crate) fn payload(fields: &[u32], text: &[u8]) -> ([u8; 64], usize) {
+        let mut out = [0u8; 64];
+        let mut w = Writer::new(&mut out);
+        for &f in fields {
+            w.u32(f);
+        }
+        w.raw(text);
+        let len = w.len();
+        (out, len)
+    }
 
     #[test]
     fn writes_little_endian() {
