@@ -69,25 +69,26 @@ struct Desktop {
         input?.startScript()
         let seatLost = Atomic<Bool>(false)
         if let session {
+            var hooks = Session.Hooks()
             if case .uiServer(let server) = screen {
-                session.onDisable = {
+                hooks.disabled = {
                     // The seat has already dropped DRM master: stop drawing
                     // first, so the frames the releases below cause (paint ending
                     // a stroke) are not presented and refused.
                     server.setSuspended(true)
                     input?.suspend()  // every key and button let go; devices closed
                 }
-                session.onEnable = {
+                hooks.enabled = {
                     server.setSuspended(false)
                     input?.resume()
                 }
             }
-            session.onLost = { [logger] message in
+            hooks.lost = { [logger] message in
                 logger.error("\(message)")
                 seatLost.store(true, ordering: .releasing)
                 stop.trigger()
             }
-            session.start()
+            session.start(hooks)
         }
 
         input?.waitForScript()

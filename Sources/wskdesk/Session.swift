@@ -25,18 +25,24 @@ final class Session: @unchecked Sendable {
     /// first switch away called garbage and killed wskdesk.)
     private let listener: UnsafeMutablePointer<libseat_seat_listener>
 
-    /// Called when the VT is switched away: stop using the devices; the
-    /// session gives them up when it returns. Both hooks run with `lock`
-    /// held, on whichever thread is in libseat — the session thread, or one
-    /// opening or closing a device (libseat runs queued events there too) —
-    /// so they must not open or close devices themselves, only ask for it.
-    var onDisable: @Sendable () -> Void = {}
-    /// Called when the VT is switched back: devices may be used again.
-    var onEnable: @Sendable () -> Void = {}
+    /// What the session tells the desktop, given to `start`. Until then a
+    /// switch away or back (while devices open) tells no one.
+    struct Hooks: Sendable {
+        /// The VT was switched away: stop using the devices; the session
+        /// gives them up when this returns. `disabled` and `enabled` run with
+        /// `lock` held, on whichever thread is in libseat — the session
+        /// thread, or one opening or closing a device (libseat runs queued
+        /// events there too) — so they must not open or close devices
+        /// themselves, only ask for it.
+        var disabled: @Sendable () -> Void = {}
+        /// The VT was switched back: devices may be used again.
+        var enabled: @Sendable () -> Void = {}
+        /// Once, on the session thread: the seat's connection broke (seatd
+        /// or logind gone), and the devices with it. Its argument says so.
+        var lost: @Sendable (String) -> Void = { _ in }
+    }
 
-    /// Called once, on the session thread, when the seat's connection breaks
-    /// (seatd or logind gone): the devices are gone too. Its argument says so.
-    var onLost: @Sendable (String) -> Void = { _ in }
+    private let hooks = Mutex(Hooks())
 
     /// The libseat backend that gave the seat: "seatd", "logind", "builtin".
     private(set) var backend = ""
@@ -107,11 +113,12 @@ final class Session: @unchecked Sendable {
     /// Watches the seat for VT switches on a thread of its own, and for its
     /// loss: libseat_dispatch failing, or the connection hanging up (seatd's
     /// socket, logind's bus).
-    func start() {
+    func start(_ hooks: Hooks) {
+        self.hooks.withLock { $0 = hooks }
         thread.start { [self] thread in
             if let reason = watch(while: thread) {
                 logger.debug("the seat's connection broke: \(reason)")
-                onLost(SeatMessages.lost(backend: backend, said: SeatLog.takeLines()))
+                self.hooks.withLock { $0 }.lost(SeatMessages.lost(backend: backend, said: SeatLog.takeLines()))
             }
         }
     }
@@ -181,14 +188,14 @@ final class Session: @unchecked Sendable {
         // desktop never came back.
         if wasEnabled.exchange(true, ordering: .acquiringAndReleasing) {
             logger.info("back on our VT")
-            onEnable()
+            hooks.withLock { $0 }.enabled()
         }
     }
 
     private func disabledByLibseat() {
         enabled.store(false, ordering: .releasing)
         logger.info("switching away from our VT")
-        onDisable()
+        hooks.withLock { $0 }.disabled()
         if let seat { _ = libseat_disable_seat(seat) }
     }
 }
