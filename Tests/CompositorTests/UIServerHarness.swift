@@ -44,6 +44,16 @@ final class UIServerHarness: @unchecked Sendable {
         return TestApp(kernel: kernel, actor: actor, ui: try server.connect(app: actor))
     }
 
+    /// An app with one plain 40 × 30 window, drawn and focused, whose first
+    /// events (configure, focus, frame done) are already read.
+    func appWithOneWindow() throws -> (app: TestApp, window: TestApp.Created) {
+        let app = try app("app")
+        let window = try app.createWindow(width: 40, height: 30) { _, _ in 0x00d0_2020 }
+        _ = try settle()
+        _ = try app.events(window)
+        return (app, window)
+    }
+
     // MARK: Input, as the input source sends it
 
     func moveTo(_ x: Int, _ y: Int) throws {

@@ -123,10 +123,7 @@ import Wire
     @Test func aKeysTextReachesTheAppAsValidUTF8() throws {
         let h = try UIServerHarness()
         defer { h.stop() }
-        let app = try h.app("app")
-        let w = try app.createWindow(width: 40, height: 30) { _, _ in Self.red }
-        _ = try h.settle()
-        _ = try app.events(w)
+        let (app, w) = try h.appWithOneWindow()
         var p = PayloadWriter()
         for field: UInt32 in [30, 0x61, 0, 1] { p.u32(field) }
         try h.kernel.send(h.input, to: h.inputHandle, opcode: WindowProtocol.inputKey, payload: p.bytes + [0x61, 0xFF, 0x62])
@@ -172,15 +169,9 @@ import Wire
     @Test func inputOnTheWindowEndpointIsNotBelievedWhoeverSendsIt() throws {
         let h = try UIServerHarness()
         defer { h.stop() }
-        let app = try h.app("app")
-        let w = try app.createWindow(width: 40, height: 30) { _, _ in Self.red }
-        _ = try h.settle()
-        _ = try app.events(w)
+        let (app, w) = try h.appWithOneWindow()
         var p = PayloadWriter()
-        p.u32(30)
-        p.u32(0x61)
-        p.u32(0)
-        p.u32(1)
+        for field: UInt32 in [30, 0x61, 0, 1] { p.u32(field) }
         p.text("a")
         try app.send(WindowProtocol.inputKey, p.bytes)  // pretending to be the keyboard
         let windowCap = try h.server.connect(app: h.input)
