@@ -20,6 +20,16 @@ public struct InputConfiguration: Sendable, Equatable {
     }
 }
 
+/// Takes key presses before the focused app while it wants them (the kiosk's
+/// admin box). Bindings still come first; the releases of keys it took go
+/// nowhere, and keys held when it starts are still released to the app.
+/// Asked on input threads: neither member may block.
+public protocol KeyInterceptor: AnyObject, Sendable {
+    /// Whether presses go to `take` now, not to the app.
+    var takesKeys: Bool { get }
+    func take(_ key: KeyEvent)
+}
+
 /// Where every device event goes — libinput's and a script's alike: the
 /// keyboard state turns key codes into keysyms and text, bindings are taken
 /// out, key repeat is generated, and the result goes to the sink in order.
@@ -49,7 +59,7 @@ public final class InputPipeline: Sendable {
     private let clock: @Sendable () -> UInt64
     private let onBinding: @Sendable (BindingAction) -> Void
     private let onLEDs: Mutex<(@Sendable (KeyboardLEDs) -> Void)?> = Mutex(nil)
-    private let keyGrab: Mutex<(@Sendable (KeyEvent) -> Void)?> = Mutex(nil)
+    private let interceptor: (any KeyInterceptor)?
     let logger: Logger
     /// Bumped by `stopRepeat()` without taking `state`: the ui_server thread
     /// may call it while an input thread waits on ui_server's full queue.
@@ -62,6 +72,7 @@ public final class InputPipeline: Sendable {
         keyboard: KeyboardState, configuration: InputConfiguration = InputConfiguration(), sink: any InputSink,
         clock: @escaping @Sendable () -> UInt64 = { DispatchTime.now().uptimeNanoseconds },
         logger: Logger = Logger(label: "wskdesk.input"),
+        interceptor: (any KeyInterceptor)? = nil,
         onBinding: @escaping @Sendable (BindingAction) -> Void = { _ in }
     ) {
         state = Mutex(State(keyboard: keyboard, repeater: KeyRepeat(delayMilliseconds: configuration.repeatDelay, rate: configuration.repeatRate)))
@@ -70,20 +81,13 @@ public final class InputPipeline: Sendable {
         self.clock = clock
         self.logger = logger
         self.onBinding = onBinding
+        self.interceptor = interceptor
         timer = RepeatTimer()
     }
 
     /// Told whenever the keyboard lights should change (libinput sets them).
     public func onLEDChange(_ body: @escaping @Sendable (KeyboardLEDs) -> Void) {
         onLEDs.withLock { $0 = body }
-    }
-
-    /// While `body` is set, it gets the key presses no binding takes, instead
-    /// of the focused app (the kiosk's admin box); their releases go nowhere.
-    /// Keys held when the grab starts are still released to the app.
-    public func grabKeys(_ body: (@Sendable (KeyEvent) -> Void)?) {
-        keyGrab.withLock { $0 = body }
-        stopRepeat()
     }
 
     // MARK: Events
@@ -93,7 +97,7 @@ public final class InputPipeline: Sendable {
         var grabbed: KeyEvent?
         var leds: KeyboardLEDs?
         var repeatMayChange = false
-        let grab = keyGrab.withLock { $0 }
+        let grab = interceptor.flatMap { $0.takesKeys ? $0 : nil }
         state.withLock { state in
             syncStop(&state)
             switch event {
@@ -129,7 +133,7 @@ public final class InputPipeline: Sendable {
         }
         if repeatMayChange { timer.poke() }  // not for every motion event
         if let leds, let body = onLEDs.withLock({ $0 }) { body(leds) }
-        if let grabbed, let grab { grab(grabbed) }
+        if let grabbed, let grab { grab.take(grabbed) }
         if let action {
             logger.debug("binding: \(action)")
             onBinding(action)
@@ -194,6 +198,9 @@ public final class InputPipeline: Sendable {
             state.seenStopEpoch = epoch
             state.repeater.stop()
         }
+        // A key held as the interceptor starts taking keys repeats no more:
+        // its repeats would reach the app behind the interceptor's back.
+        if state.repeater.key != nil, interceptor?.takesKeys == true { state.repeater.stop() }
     }
 
     /// Sends the repeat that is due, if one is, and returns when the next

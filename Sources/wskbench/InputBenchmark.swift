@@ -151,7 +151,7 @@ enum InputBenchmark {
         init() throws {
             var logger = Logger(label: "bench.input")
             logger.logLevel = .critical
-            server = try UIServer(kernel: kernel, backend: HeadlessBackend(width: 640, height: 480), logger: logger)
+            server = try UIServer(kernel: kernel, backend: HeadlessBackend(width: 640, height: 480), policy: DesktopPolicy(), logger: logger)
             let thread = Thread { [server, stopped] in
                 server.run()
                 stopped.signal()

@@ -57,7 +57,7 @@ struct Desktop {
         if let uiServer = options.uiServer {
             screen = try startWasmUIServer(uiServer, backend: backend, kernel: kernel, host: host)
         } else if let app = options.kiosk {
-            let server = try startUIServer(backend: backend, kernel: kernel, policy: Policy(mode: .kiosk))
+            let server = try startUIServer(backend: backend, kernel: kernel, policy: KioskPolicy())
             kiosk = try startKiosk(app, server: server, kernel: kernel, host: host, actorsDir: actorsDir, stop: stop)
             screen = .uiServer(server)
         } else {
@@ -118,7 +118,7 @@ struct Desktop {
 
     // MARK: Screen owners
 
-    private func startUIServer(backend: any DisplayBackend, kernel: Kernel, policy: Policy) throws(DesktopError) -> UIServer {
+    private func startUIServer(backend: any DisplayBackend, kernel: Kernel, policy: any WindowPolicy) throws(DesktopError) -> UIServer {
         let server: UIServer
         do {
             server = try UIServer(kernel: kernel, backend: backend, policy: policy, logger: logger)
@@ -142,12 +142,12 @@ struct Desktop {
         } catch {
             throw DesktopError(description: error.description)
         }
-        var policy = KioskPolicy()
+        var policy = RestartPolicy()
         policy.hangTimeout = options.kioskHangTimeout
         let supervisor = KioskSupervisor(
             kernel: kernel, host: host, server: server, module: module, app: Manifest.kioskApp(app),
-            grants: ManifestGrants(kernel: kernel, server: server, actorsDir: actorsDir), policy: policy, logger: logger)
-        supervisor.onQuit = { stop.trigger() }
+            grants: ManifestGrants(kernel: kernel, server: server, actorsDir: actorsDir), policy: policy, logger: logger,
+            quit: { stop.trigger() })
         supervisor.start()
         return supervisor
     }
@@ -181,7 +181,7 @@ struct Desktop {
     private func startDesktop(
         _ manifest: Manifest, file: String, backend: any DisplayBackend, kernel: Kernel, host: WasmActorHost, actorsDir: String
     ) throws(DesktopError) -> ScreenOwner {
-        let server = try startUIServer(backend: backend, kernel: kernel, policy: Policy())
+        let server = try startUIServer(backend: backend, kernel: kernel, policy: DesktopPolicy())
         try ManifestBoot(kernel: kernel, host: host, server: server, actorsDir: actorsDir, logger: logger).start(manifest, file: file)
         return .uiServer(server)
     }

@@ -127,7 +127,7 @@ final class DesktopInput: Sendable {
     }
 
     init(_ setup: InputSetup, options: InputOptions, server: UIServer, kernel: Kernel, backend: any DisplayBackend,
-         access: DeviceAccess, actions: Actions, logger: Logger) throws(DesktopError)
+         access: DeviceAccess, actions: Actions, interceptor: (any KeyInterceptor)?, logger: Logger) throws(DesktopError)
     {
         self.logger = logger
         script = setup.script
@@ -144,7 +144,7 @@ final class DesktopInput: Sendable {
             bindings: setup.bindings)
         let screenshots = ScreenshotNamer()
         pipeline = InputPipeline(keyboard: KeyboardState(keymap: setup.keymap, compose: setup.compose), configuration: configuration,
-                                 sink: sink, logger: logger) { [logger] action in
+                                 sink: sink, logger: logger, interceptor: interceptor) { [logger] action in
             switch action {
             case .quit:
                 logger.info("quit key: quitting")
@@ -274,13 +274,7 @@ extension Desktop {
                 },
                 close: { fd in session.closeDevice(fd) })
         }
-        let input = try DesktopInput(setup, options: options.input, server: server, kernel: kernel,
-                                     backend: server.compositor.backend, access: access, actions: actions, logger: logger)
-        if let kiosk {
-            let pipeline = input.pipeline
-            let toAdminBox: @Sendable (KeyEvent) -> Void = { key in kiosk.adminKey(key.keysym.rawValue) }
-            kiosk.onAdminBox = { shown in pipeline.grabKeys(shown ? toAdminBox : nil) }
-        }
-        return input
+        return try DesktopInput(setup, options: options.input, server: server, kernel: kernel,
+                                     backend: server.backend, access: access, actions: actions, interceptor: kiosk, logger: logger)
     }
 }

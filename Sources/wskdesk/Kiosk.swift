@@ -1,6 +1,7 @@
 import Compositor
 import Dispatch
 import Foundation
+import Input
 import Interp
 import Kernel
 import Logging
@@ -8,7 +9,7 @@ import Synchronization
 import Threads
 
 /// How the kiosk keeps its one app alive.
-struct KioskPolicy: Sendable {
+struct RestartPolicy: Sendable {
     /// The first restart waits this long; each failure in a row doubles it.
     var initialBackoff: Double = 0.5
     var maximumBackoff: Double = 30
@@ -32,8 +33,7 @@ struct KioskPolicy: Sendable {
 /// box (drawn by the runtime, never the app) can restart the app or quit.
 /// The app gets the grants of its manifest entry at every start, as on the
 /// desktop (`Manifest.kioskApp`).
-final class KioskSupervisor: @unchecked Sendable {
-    // `state` holds everything mutable; the rest is set in init.
+final class KioskSupervisor: Sendable {
     let kernel: Kernel
     let host: WasmActorHost
     let server: UIServer
@@ -41,13 +41,10 @@ final class KioskSupervisor: @unchecked Sendable {
     /// The app's manifest entry: what it is granted.
     let app: Manifest.Actor
     let grants: ManifestGrants
-    let policy: KioskPolicy
+    let policy: RestartPolicy
     let logger: Logger
     /// Called when the admin box's quit is chosen.
-    var onQuit: @Sendable () -> Void = {}
-    /// Called when the admin box opens (true) or closes: while it is open,
-    /// keys go to `adminKey`, not to the app.
-    var onAdminBox: @Sendable (Bool) -> Void = { _ in }
+    let quit: @Sendable () -> Void
 
     private struct State {
         var app: ActorID?
@@ -68,7 +65,7 @@ final class KioskSupervisor: @unchecked Sendable {
 
     init(
         kernel: Kernel, host: WasmActorHost, server: UIServer, module: CheckedModule, app: Manifest.Actor,
-        grants: ManifestGrants, policy: KioskPolicy, logger: Logger
+        grants: ManifestGrants, policy: RestartPolicy, logger: Logger, quit: @escaping @Sendable () -> Void
     ) {
         self.kernel = kernel
         self.host = host
@@ -78,6 +75,7 @@ final class KioskSupervisor: @unchecked Sendable {
         self.grants = grants
         self.policy = policy
         self.logger = logger
+        self.quit = quit
         kernel.onActorExit { [weak self] actor, _, reason in self?.exited(actor, reason) }
     }
 
@@ -251,7 +249,6 @@ final class KioskSupervisor: @unchecked Sendable {
 
     private func showAdmin(_ shown: Bool) {
         state.withLock { $0.adminShown = shown }
-        onAdminBox(shown)
         refreshOverlay()
     }
 
@@ -265,11 +262,20 @@ final class KioskSupervisor: @unchecked Sendable {
             restartApp()
         case 0x71, 0x51:  // q, Q
             logger.notice("admin box: quitting")
-            onQuit()
+            quit()
         case 0xff1b:  // Escape
             showAdmin(false)
         default:
             break
         }
+    }
+}
+
+/// While the admin box is shown, it takes the keys the app would get.
+extension KioskSupervisor: KeyInterceptor {
+    var takesKeys: Bool { state.withLock { $0.adminShown } }
+
+    func take(_ key: KeyEvent) {
+        adminKey(key.keysym.rawValue)
     }
 }

@@ -48,6 +48,8 @@ struct ManifestBoot {
                 throw DesktopError(description: "\(origin(actor)): \(error)")
             }
         }
+        // All start at once; their windows still take the manifest's order.
+        server.arrangeInBootOrder(prepared.filter { $0.0.grants.contains(.ui) }.map(\.1))
         for (actor, id, ready) in prepared {
             do throws(SpawnFailure) {
                 try ready.start(in: kernel, as: id)
@@ -55,7 +57,6 @@ struct ManifestBoot {
                 throw DesktopError(description: "\(origin(actor)): \(error.reason)")
             }
             logger.info("started \(actor.name)")
-            if actor.grants.contains(.ui) { server.awaitFirstWindow(of: id, kernel: kernel) }
         }
         kernel.terminate(desktop, reason: .exited(code: 0))
     }
@@ -150,20 +151,5 @@ struct ManifestGrants {
 
     private func resolve(_ dir: String) -> String {
         dir.hasPrefix("/") ? dir : actorsDir + "/" + dir
-    }
-}
-
-extension UIServer {
-    /// Windows are placed in the order they are created: waiting (a little)
-    /// for each app's first window before starting the next keeps the
-    /// desktop's layout in the order the apps are named, not in the order
-    /// of a race between them.
-    func awaitFirstWindow(of app: ActorID, kernel: Kernel, seconds: Double = 2) {
-        let deadline = Date().addingTimeInterval(seconds)
-        while kernel.isAlive(app), Date() < deadline {
-            let shown = query { server in server.compositor.scene.windows.contains { $0.owner == app } }
-            if shown != false { return }  // a window, or ui_server is gone
-            Thread.sleep(forTimeInterval: 0.005)
-        }
     }
 }

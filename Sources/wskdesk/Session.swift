@@ -10,8 +10,8 @@ import Threads
 /// it opens the DRM and input devices for an ordinary user and tells wskdesk
 /// when the VT is switched away and back.
 final class Session: @unchecked Sendable {
-    // `seat` is set once in init and only used under `lock` afterwards;
-    // callbacks are set before `start()`.
+    // Unchecked for `seat`, a C pointer libseat owns: set once in init and
+    // only used under `lock` afterwards.
     private var seat: OpaquePointer?
     private let lock = Mutex<Void>(())
     private let logger: Logger

@@ -59,7 +59,7 @@ final class DesktopHarness: @unchecked Sendable {
         backend = HeadlessBackend(width: width, height: height)
         var logger = Logger(label: "test.ui_server")
         logger.logLevel = .critical
-        server = try UIServer(kernel: kernel, backend: backend, logger: logger)
+        server = try UIServer(kernel: kernel, backend: backend, policy: DesktopPolicy(), logger: logger)
         input = kernel.createActor(name: "input")
         inputHandle = try server.connect(inputSource: input)
         desktop = kernel.createActor(name: "wskdesk")
@@ -191,7 +191,7 @@ final class DesktopHarness: @unchecked Sendable {
     }
 
     /// Runs `body` on the ui_server thread and returns its result.
-    func onServer<T: Sendable>(_ body: @escaping @Sendable (UIServer) -> T) -> T {
+    func onServer<T: Sendable>(_ body: @escaping @Sendable (UIServerState) -> T) -> T {
         let result = Mutex<T?>(nil)
         let done = DispatchSemaphore(value: 0)
         server.inspect { server in

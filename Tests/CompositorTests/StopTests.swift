@@ -57,7 +57,7 @@ import Wire
         let backend = WatchedBackend()
         var logger = Logger(label: "test.ui_server")
         logger.logLevel = .critical
-        let server = try UIServer(kernel: kernel, backend: backend, policy: Policy(), logger: logger)
+        let server = try UIServer(kernel: kernel, backend: backend, policy: DesktopPolicy(), logger: logger)
         let input = kernel.createActor(name: "input")
         let inputHandle = try server.connect(inputSource: input)
         Thread { server.run() }.start()

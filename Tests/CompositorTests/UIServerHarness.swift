@@ -20,7 +20,7 @@ final class UIServerHarness: @unchecked Sendable {
     let inputHandle: Handle
     private let stopped = DispatchSemaphore(value: 0)
 
-    init(width: Int = 320, height: Int = 240, policy: Policy = Policy()) throws {
+    init(width: Int = 320, height: Int = 240, policy: any WindowPolicy = DesktopPolicy()) throws {
         backend = HeadlessBackend(width: width, height: height)
         var logger = Logger(label: "test.ui_server")
         logger.logLevel = .critical
@@ -138,7 +138,7 @@ final class UIServerHarness: @unchecked Sendable {
     }
 
     /// Runs `body` on the ui_server thread and returns its result.
-    func onServer<T: Sendable>(_ body: @escaping @Sendable (UIServer) -> T) -> T {
+    func onServer<T: Sendable>(_ body: @escaping @Sendable (UIServerState) -> T) -> T {
         let result = Mutex<T?>(nil)
         let done = DispatchSemaphore(value: 0)
         server.inspect { server in

@@ -127,18 +127,27 @@ import Testing
         #expect(try BindingAction(parsing: "VT12") == .switchVT(12))
     }
 
-    @Test func aKeyGrabTakesPressesButHeldKeysAreStillReleasedToTheApp() throws {
-        let rig = PipelineRig(keymap: try Keymaps.us)
-        let grabbed = Mutex<[String]>([])
+    /// Takes keys while `active`, as the kiosk's admin box does while shown.
+    final class Interceptor: KeyInterceptor {
+        let active = Atomic<Bool>(false)
+        let taken = Mutex<[String]>([])
+        var takesKeys: Bool { active.load(ordering: .acquiring) }
+        func take(_ key: KeyEvent) { taken.withLock { $0.append(key.keysym.name) } }
+    }
+
+    @Test func anInterceptorTakesPressesButHeldKeysAreStillReleasedToTheApp() throws {
+        let interceptor = Interceptor()
+        let rig = PipelineRig(keymap: try Keymaps.us, interceptor: interceptor)
         rig.press(Key.a)
-        rig.pipeline.grabKeys { key in grabbed.withLock { $0.append(key.keysym.name) } }
+        #expect(rig.pipeline.repeatingKey == Key.a)
+        interceptor.active.store(true, ordering: .releasing)
         #expect(rig.pipeline.repeatingKey == nil)
         rig.tap(Key.q)
         rig.release(Key.a)  // went down before the grab: the app sees it go up
         rig.tap(Key.sysrq)  // bindings still come first
-        rig.pipeline.grabKeys(nil)
+        interceptor.active.store(false, ordering: .releasing)
         rig.tap(Key.c)
-        #expect(grabbed.withLock { $0 } == ["q"])
+        #expect(interceptor.taken.withLock { $0 } == ["q"])
         #expect(rig.actions.all == [.screenshot])
         #expect(rig.sink.keys.map(\.keycode) == [Key.a, Key.a, Key.c, Key.c])
         #expect(rig.sink.keys.map(\.state) == [.pressed, .released, .pressed, .released])

@@ -92,10 +92,13 @@ struct PipelineRig {
     let clock = ManualClock()
     let pipeline: InputPipeline
 
-    init(keymap: Keymap, compose: ComposeTable? = nil, configuration: InputConfiguration = InputConfiguration()) {
+    init(
+        keymap: Keymap, compose: ComposeTable? = nil, configuration: InputConfiguration = InputConfiguration(),
+        interceptor: (any KeyInterceptor)? = nil
+    ) {
         pipeline = InputPipeline(
             keyboard: KeyboardState(keymap: keymap, compose: compose), configuration: configuration, sink: sink,
-            clock: clock.read, logger: quietLogger, onBinding: actions.handler)
+            clock: clock.read, logger: quietLogger, interceptor: interceptor, onBinding: actions.handler)
     }
 
     func press(_ code: UInt32) { pipeline.handle(.key(code: code, pressed: true)) }

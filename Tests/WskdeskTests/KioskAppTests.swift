@@ -42,7 +42,7 @@ import Testing
                 if actor == app { log.append(line) }
             })
             server = try UIServer(
-                kernel: kernel, backend: HeadlessBackend(width: width, height: height), policy: Policy(mode: .kiosk),
+                kernel: kernel, backend: HeadlessBackend(width: width, height: height), policy: KioskPolicy(),
                 logger: logger)
             let server = self.server
             Thread { server.run() }.start()
@@ -50,14 +50,14 @@ import Testing
             supervisor = KioskSupervisor(
                 kernel: kernel, host: host, server: server, module: try host.load(path: actors + app + ".wasm"),
                 app: Manifest.kioskApp(app), grants: ManifestGrants(kernel: kernel, server: server, actorsDir: actors),
-                policy: Self.policy, logger: logger)
+                policy: Self.policy, logger: logger, quit: {})
             supervisor.start()
         }
 
         /// The kiosk's own policy but for the hang timeout: this test is not
         /// about timing, and a loaded machine must not get the app restarted.
-        static var policy: KioskPolicy {
-            var policy = KioskPolicy()
+        static var policy: RestartPolicy {
+            var policy = RestartPolicy()
             policy.hangTimeout = 0
             return policy
         }

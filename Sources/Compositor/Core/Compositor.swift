@@ -1,3 +1,5 @@
+import Kernel
+
 /// The mechanism that turns the scene into frames: it collects damage, draws
 /// only what changed into the backend's back buffer (plus what that buffer
 /// missed while the other one was shown), and presents. Nothing damaged,
@@ -35,8 +37,9 @@ public final class Compositor {
 
     // MARK: Scene changes, each with the damage it causes
 
-    public func add(_ window: Window) {
-        scene.add(window)
+    /// Adds `window` on top, or just below the window `below`.
+    public func add(_ window: Window, below: UInt32? = nil) {
+        scene.add(window, below: below)
         if window.mapped { damage(window.frame) }
     }
 
@@ -52,6 +55,14 @@ public final class Compositor {
         guard let window = scene.window(id), window.x != x || window.y != y else { return }
         if window.mapped { damage(window.frame) }
         window.place(x: x, y: y)
+        if window.mapped { damage(window.frame) }
+    }
+
+    /// The app gave the window a new surface of a new size.
+    public func replaceSurface(_ id: UInt32, _ surface: BufferMapping, width: Int, height: Int) {
+        guard let window = scene.window(id) else { return }
+        if window.mapped { damage(window.frame) }
+        window.replaceSurface(surface, width: width, height: height)
         if window.mapped { damage(window.frame) }
     }
 

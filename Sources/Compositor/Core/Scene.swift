@@ -1,5 +1,5 @@
 /// The windows in stacking order, and which has focus. Mechanism only: who
-/// gets focus and where windows go is `Policy`'s call.
+/// gets focus and where windows go is the `WindowPolicy`'s call.
 public struct Scene {
     /// Bottom to top.
     public private(set) var windows: [Window] = []
@@ -10,7 +10,11 @@ public struct Scene {
 
     public func window(_ id: UInt32) -> Window? { windows.first { $0.id == id } }
 
-    public mutating func add(_ window: Window) { windows.append(window) }
+    /// Adds `window` on top, or just below the window `below`.
+    public mutating func add(_ window: Window, below: UInt32? = nil) {
+        let index = below.flatMap { id in windows.firstIndex { $0.id == id } } ?? windows.endIndex
+        windows.insert(window, at: index)
+    }
 
     @discardableResult
     public mutating func remove(_ id: UInt32) -> Window? {

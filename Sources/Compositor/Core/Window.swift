@@ -4,7 +4,7 @@ import Kernel
 /// screen, with server-side decorations unless the app asked for none.
 ///
 /// Its place, title, focus and mapping change only through `Compositor`
-/// (`move`, `setTitle`, `setFocus`, `contentChanged`), which records the
+/// (`move`, `setTitle`, `setFocus`, `contentChanged`, `replaceSurface`), which records the
 /// damage of every change.
 public final class Window {
     public let id: UInt32
@@ -47,7 +47,7 @@ public final class Window {
     func setFocused(_ focused: Bool) { self.focused = focused }
     func map() { mapped = true }
 
-    public func replaceSurface(_ surface: BufferMapping, width: Int, height: Int) {
+    func replaceSurface(_ surface: BufferMapping, width: Int, height: Int) {
         precondition(surface.count >= width * height * 4)
         self.surface = surface
         self.width = width

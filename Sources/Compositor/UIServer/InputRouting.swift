@@ -3,9 +3,9 @@ import Wire
 
 /// Input from the input source, routed: keys to the focused window, pointer
 /// events to the window under the pointer (or the one holding the grab while
-/// a button is down), in window coordinates. Title bars move windows, close
-/// buttons ask apps to close.
-extension UIServer {
+/// a button is down), in window coordinates. What a press on each part of a
+/// window does is the policy's call.
+extension UIServerState {
     func handleInput(_ message: ReceivedMessage) {
         var reader = PayloadReader(message.payload)
         switch message.opcode {
@@ -42,6 +42,7 @@ extension UIServer {
             switch pressed {
             case 0: target = keyTargets.removeValue(forKey: keycode)
             case 1:
+                bootWindows = nil
                 target = compositor.scene.focused?.id
                 keyTargets[keycode] = target
             default:
@@ -102,16 +103,17 @@ extension UIServer {
         }
         let (px, py) = pointerPixel
         if pressed {
+            bootWindows = nil  // someone is at the screen: windows stay where they are
             pointer.buttons |= bit
             if pointer.grab == nil, let (window, part) = compositor.scene.hit(x: px, y: py) {
+                let press = policy.press(button, on: part)
                 focus(window.id)
-                compositor.raise(window.id)
-                switch part {
+                if press.raises { compositor.raise(window.id) }
+                switch press.grab {
                 case .content: pointer.grab = .content(window.id)
-                case .titleBar where button == WindowProtocol.buttonLeft:
-                    pointer.grab = .move(window.id, dx: px - window.x, dy: py - window.y)
-                case .closeButton where button == WindowProtocol.buttonLeft: pointer.grab = .close(window.id)
-                default: break
+                case .move: pointer.grab = .move(window.id, dx: px - window.x, dy: py - window.y)
+                case .close: pointer.grab = .close(window.id)
+                case .none: break
                 }
             }
         } else {
@@ -159,7 +161,7 @@ extension UIServer {
         let old = compositor.scene.focused?.id
         guard old != id else { return }
         compositor.setFocus(id)
-        for observer in focusObservers.withLock({ $0 }) { observer(id) }
+        for observer in server.focusObservers.withLock({ $0 }) { observer(id) }
         for (window, focused) in [(old, UInt32(0)), (id, UInt32(1))] {
             guard let window else { continue }
             var payload = PayloadWriter()

@@ -1,23 +1,21 @@
-import Dispatch
 import Kernel
-import Synchronization
 import Wire
 
-/// What a supervisor (the kiosk policy in wskdesk) may ask of ui_server: show
-/// the runtime's own message box, and tell whether an app still reads its
-/// events.
+/// What the executable and a supervisor (the kiosk in wskdesk) may ask of
+/// ui_server: stop drawing across a VT switch, show the runtime's own message
+/// box, and tell whether an app still reads its events.
 extension UIServer {
     /// The session switched VTs: stop drawing (`true`) or draw everything
     /// again (`false`).
     public func setSuspended(_ suspended: Bool) {
-        inspect { server in
+        inspect { state in
             if suspended {
-                server.compositor.suspend()
+                state.compositor.suspend()
             } else {
                 do {
-                    try server.compositor.resume()
+                    try state.compositor.resume()
                 } catch {
-                    server.logger.error("cannot show the desktop again: \(error)")
+                    state.logger.error("cannot show the desktop again: \(error)")
                 }
             }
         }
@@ -25,22 +23,11 @@ extension UIServer {
 
     /// Shows `lines` in a box over everything, or hides it (nil).
     public func showOverlay(_ lines: [String]?) {
-        inspect { server in server.compositor.setOverlay(lines.map(Overlay.init(lines:))) }
+        inspect { state in state.compositor.setOverlay(lines.map(Overlay.init(lines:))) }
     }
+}
 
-    /// Runs `body` on the ui_server thread and returns its result; nil if
-    /// ui_server did not answer within `timeoutNanoseconds` (it is stopped).
-    public func query<T: Sendable>(timeoutNanoseconds: UInt64 = 2_000_000_000, _ body: @escaping @Sendable (UIServer) -> T) -> T? {
-        let result = Mutex<T?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        inspect { server in
-            result.withLock { $0 = body(server) }
-            done.signal()
-        }
-        guard done.wait(timeout: .now() + .nanoseconds(Int(timeoutNanoseconds))) == .success else { return nil }
-        return result.withLock { $0 }
-    }
-
+extension UIServerState {
     /// Sends each window of `app` a HEARTBEAT event and reports
     /// how many events its windows have taken so far and how many wait: an
     /// app whose count of taken events stops moving while events wait is not

@@ -1,5 +1,4 @@
 import Dispatch
-import Foundation
 import Kernel
 import Logging
 import Synchronization
@@ -7,13 +6,14 @@ import Threads
 import Wire
 
 /// ui_server: a native actor that owns the output, the window list and the
-/// cursor. Apps talk to it over the window protocol on its endpoint; the input
-/// source sends it input events there too. One thread runs it; it never
-/// blocks on a client.
-public final class UIServer: @unchecked Sendable {
-    // Everything but `inbox`, `internalEvents` and `running` is touched only on
-    // the ui_server thread (`run`); other threads reach it through messages
-    // and `post`.
+/// cursor. Apps talk to it over the window protocol on its inbox; input
+/// sources send input events to an endpoint of its own.
+///
+/// This is its handle, for any thread. The state lives in the loop: `run()`
+/// makes a `UIServerState` on the ui_server thread and only that thread ever
+/// touches it; everyone else posts to the loop (`query`, `screenshot`,
+/// `stop`). The loop never blocks on a client.
+public final class UIServer: Sendable {
     public let kernel: Kernel
     public let actor: ActorID
     /// Window requests from apps.
@@ -21,57 +21,44 @@ public final class UIServer: @unchecked Sendable {
     /// Input events: only input sources hold a cap to send here (`connect(inputSource:)`),
     /// so what arrives is believed whoever sent it, and input on `inbox` is not.
     let inputInbox: Handle
-    /// Input events taken off `inputInbox` and handled by the loop (`isIdle`).
-    var inputHandled: UInt64 = 0
+    public let backend: any DisplayBackend
+    let policy: any WindowPolicy
     let logger: Logger
-    public let compositor: Compositor
-    public let policy: Policy
-
-    var windows: [UInt32: WindowRecord] = [:]
-    var nextWindowID: UInt32 = 1
-    var clients: [ActorID: ClientRecord] = [:]
-    var pointer = PointerState()
-    /// Keys down, by keycode: the window their press went to (their repeats
-    /// and release go there too, never to a window that did not see the press).
-    var keyTargets: [UInt32: UInt32] = [:]
     /// Told on the ui_server thread when keyboard focus moves.
     let focusObservers = Mutex<[@Sendable (UInt32?) -> Void]>([])
-    /// Windows that committed since the last frame was drawn.
-    var committedSinceFrame: Set<UInt32> = []
-    /// Windows to tell when the frame in flight is on screen.
-    var awaitingFrameDone: Set<UInt32> = []
-    var frameInFlight = false
+    /// The apps of the boot, by the place their windows take (`arrangeInBootOrder`).
+    let bootRanks = Mutex<[ActorID: Int]>([:])
 
-    private let internalEvents = Mutex<[InternalEvent]>([])
+    private let events = Mutex<[Event]>([])
     private let running = Atomic<Bool>(false)
     private let flipRequests = DispatchSemaphore(value: 0)
     /// Signalled as `run()` returns: nothing is drawn or presented after.
     private let ended = DispatchSemaphore(value: 0)
 
-    enum InternalEvent {
+    /// What other threads ask of the loop.
+    enum Event: Sendable {
         case actorExited(ActorID)
         case presented
-        case screenshot(path: String, done: @Sendable (Result<Void, PNGWriter.Failure>) -> Void)
-        case inspect(@Sendable (UIServer) -> Void)
-        case stop
         /// An input event from the input endpoint (`startInputReader`).
         case input(ReceivedMessage)
+        case screenshot(path: String, done: @Sendable (Result<Void, PNGWriter.Failure>) -> Void)
+        case inspect(@Sendable (UIServerState) -> Void)
+        case stop
     }
 
-    /// Internal wake-up: "look at your internal events". Only its own sends count.
+    /// Internal wake-up: "look at your events". Only its own sends count.
     static let pokeOpcode: UInt32 = 0x0400
     /// Largest message ui_server takes.
     static let receiveCapacity = ABI.messageHeaderSize + ABI.maxPayload
 
-    public init(kernel: Kernel, backend: any DisplayBackend, policy: Policy = Policy(), logger: Logger) throws(SysError) {
+    public init(kernel: Kernel, backend: any DisplayBackend, policy: any WindowPolicy, logger: Logger) throws(SysError) {
         self.kernel = kernel
-        self.logger = logger
+        self.backend = backend
         self.policy = policy
-        self.compositor = Compositor(backend: backend)
+        self.logger = logger
         self.actor = kernel.createActor(name: "ui_server")
         self.inbox = try kernel.createEndpoint(actor, capacity: 1024)
         self.inputInbox = try kernel.createEndpoint(actor, capacity: 1024)
-        if policy.mode == .kiosk { compositor.setCursorVisible(false) }
         kernel.onActorExit { [weak self] exited, _, _ in
             guard let self, exited != self.actor else { return }
             self.post(.actorExited(exited))
@@ -96,11 +83,23 @@ public final class UIServer: @unchecked Sendable {
         focusObservers.withLock { $0.append(observer) }
     }
 
+    /// The first window of each of `apps` takes its place, its stacking and
+    /// its focus in this order, whichever app is quicker to open it: the
+    /// desktop's layout follows the manifest without waiting for each app in
+    /// turn. Call before the apps start. The order lasts until the person
+    /// at the screen first presses a key or button.
+    public func arrangeInBootOrder(_ apps: [ActorID]) {
+        bootRanks.withLock { ranks in
+            for (rank, app) in apps.enumerated() { ranks[app] = rank }
+        }
+    }
+
     // MARK: Running
 
     /// Runs the loop on the calling thread until `stop()`.
     public func run() {
         running.store(true, ordering: .releasing)
+        let state = UIServerState(server: self)
         let presenter = startPresentationWaiter()
         let inputReader = startInputReader()
         defer {
@@ -111,7 +110,7 @@ public final class UIServer: @unchecked Sendable {
             inputReader.join()
             ended.signal()
         }
-        render()
+        state.render()
         while running.load(ordering: .acquiring) {
             let receipt: Receipt
             do {
@@ -122,20 +121,26 @@ public final class UIServer: @unchecked Sendable {
                 logger.error("ui_server inbox failed: \(error)")
                 break
             }
-            if case .message(let message) = receipt { handle(message) }
-            drainInbox()
-            handleInternalEvents()
-            render()
+            if case .message(let message) = receipt { state.handle(message) }
+            drainInbox(into: state)
+            for event in takeEvents() {
+                if case .stop = event {
+                    running.store(false, ordering: .releasing)
+                } else {
+                    state.handle(event)
+                }
+            }
+            state.render()
         }
         running.store(false, ordering: .releasing)
     }
 
     /// Handles everything queued, without waiting.
-    func drainInbox() {
+    private func drainInbox(into state: UIServerState) {
         for _ in 0..<256 {
             guard case .message(let message)? = try? kernel.receive(actor, from: inbox, capacity: Self.receiveCapacity, timeout: .poll)
             else { return }
-            handle(message)
+            state.handle(message)
         }
     }
 
@@ -160,24 +165,26 @@ public final class UIServer: @unchecked Sendable {
         post(.screenshot(path: path, done: done))
     }
 
-    /// Runs `body` on the ui_server thread, between two turns of its loop
-    /// (tests use it to look at the state when everything is drawn).
-    package func inspect(_ body: @escaping @Sendable (UIServer) -> Void) {
+    /// Runs `body` on the ui_server thread, between two turns of its loop.
+    package func inspect(_ body: @escaping @Sendable (UIServerState) -> Void) {
         post(.inspect(body))
     }
 
-    /// Nothing waiting to be drawn, and no frame on its way to the screen.
-    /// Nothing to draw, no frame on its way, and every input event sent so
-    /// far handled.
-    package var isIdle: Bool {
-        guard !compositor.needsFrame, !frameInFlight,
-            let input = try? kernel.queueProgress(actor, inputInbox)
-        else { return false }
-        return input.queued == 0 && input.taken == inputHandled
+    /// Runs `body` on the ui_server thread and returns its result; nil if
+    /// ui_server did not answer within `timeoutNanoseconds` (it is stopped).
+    public func query<T: Sendable>(timeoutNanoseconds: UInt64 = 2_000_000_000, _ body: @escaping @Sendable (UIServerState) -> T) -> T? {
+        let result = Mutex<T?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        inspect { state in
+            result.withLock { $0 = body(state) }
+            done.signal()
+        }
+        guard done.wait(timeout: .now() + .nanoseconds(Int(timeoutNanoseconds))) == .success else { return nil }
+        return result.withLock { $0 }
     }
 
-    func post(_ event: InternalEvent) {
-        let first = internalEvents.withLock { events in
+    func post(_ event: Event) {
+        let first = events.withLock { events in
             defer { events.append(event) }
             return events.isEmpty
         }
@@ -186,70 +193,18 @@ public final class UIServer: @unchecked Sendable {
         if first { try? kernel.send(actor, to: inbox, opcode: Self.pokeOpcode, payload: []) }
     }
 
-    func handleInternalEvents() {
-        let events = internalEvents.withLock { events in
+    private func takeEvents() -> [Event] {
+        events.withLock { events in
             defer { events.removeAll() }
             return events
         }
-        for event in events {
-            switch event {
-            case .actorExited(let id): disconnect(id, reason: nil)
-            case .presented: framePresented()
-            case .screenshot(let path, let done): done(writeScreenshot(to: path))
-            case .inspect(let body): body(self)
-            case .stop: running.store(false, ordering: .releasing)
-            case .input(let message):
-                inputHandled += 1
-                handleInput(message)
-                // Input carries no caps; any that came are not kept.
-                for cap in [message.cap, message.reply] where !cap.isNull { try? kernel.release(actor, cap) }
-            }
-        }
     }
 
-    // MARK: Frames
+    // MARK: Helper threads
 
-    /// Draws a frame if something changed and the previous one is on screen.
-    func render() {
-        guard !frameInFlight else { return }
-        guard compositor.needsFrame else {
-            // Commits that changed nothing visible still get their frame-done,
-            // or an app waiting for it would stall.
-            if !committedSinceFrame.isEmpty {
-                awaitingFrameDone = committedSinceFrame
-                committedSinceFrame = []
-                framePresented()
-            }
-            return
-        }
-        do {
-            try compositor.renderFrame()
-        } catch where error.isOutputAway {
-            // The seat took the output just before telling us (a VT switch):
-            // the damage is kept and drawn when it comes back.
-            logger.info("frame not shown: \(error)")
-            return
-        } catch {
-            logger.error("presenting a frame failed: \(error)")
-            return
-        }
-        awaitingFrameDone = committedSinceFrame
-        committedSinceFrame = []
-        frameInFlight = true
+    /// A frame was handed to the backend: wait for it to reach the screen.
+    func awaitPresentation() {
         flipRequests.signal()
-    }
-
-    /// The frame in flight is on screen: tell the apps that drew for it.
-    func framePresented() {
-        frameInFlight = false
-        let now = UInt64(kernel.now())
-        for id in awaitingFrameDone.sorted() {
-            var payload = PayloadWriter()
-            payload.u32(id)
-            payload.u64(now)
-            sendEvent(to: id, WindowProtocol.frameDone, payload.bytes)
-        }
-        awaitingFrameDone = []
     }
 
     /// A thread that takes each input event off the input endpoint and
@@ -276,31 +231,20 @@ public final class UIServer: @unchecked Sendable {
     private func startPresentationWaiter() -> ServiceThread {
         let waiter = ServiceThread(name: "ui_server presentation")
         waiter.start { [weak self] _ in
-            while self?.awaitPresentation() == true {}
+            while self?.waitForFlip() == true {}
         }
         return waiter
     }
 
     /// Waits for the next frame asked for to reach the screen and tells the
     /// loop; false once the loop has stopped.
-    private func awaitPresentation() -> Bool {
+    private func waitForFlip() -> Bool {
         flipRequests.wait()
         guard running.load(ordering: .acquiring) else { return false }
-        while !compositor.backend.waitForPresentation(timeoutNanoseconds: 100_000_000) {
+        while !backend.waitForPresentation(timeoutNanoseconds: 100_000_000) {
             guard running.load(ordering: .acquiring) else { return false }
         }
         post(.presented)
         return true
     }
-
-    func writeScreenshot(to path: String) -> Result<Void, PNGWriter.Failure> {
-        let front = compositor.backend.frontBuffer()
-        return Result { () throws(PNGWriter.Failure) in
-            try PNGWriter.write(
-                UnsafeRawBufferPointer(start: front.base, count: front.stride * front.height),
-                width: front.width, height: front.height, stride: front.stride, to: path)
-        }
-    }
 }
-
-

@@ -4,7 +4,7 @@ import Wire
 /// The window protocol, ui_server's side: decode each request, check it
 /// against the sender's windows and caps, then act. A bad request gets an
 /// error answer or event; it never disturbs other apps.
-extension UIServer {
+extension UIServerState {
     func handle(_ message: ReceivedMessage) {
         var keptCap = false
         var answered = false
@@ -14,7 +14,7 @@ extension UIServer {
             if !answered, !message.reply.isNull { try? kernel.release(actor, message.reply) }
         }
         switch message.opcode {
-        case Self.pokeOpcode:
+        case UIServer.pokeOpcode:
             return
         case WindowProtocol.createWindow:
             guard !message.reply.isNull else {
@@ -93,20 +93,16 @@ extension UIServer {
         }
         let id = freshWindowID()
         let decorated = policy.decorates && flags & WindowProtocol.flagUndecorated == 0
-        let (x, y) = policy.placement(
-            width: Int(width), height: Int(height), screen: compositor.screen,
-            existing: compositor.scene.windows.map(\.frame))
         let window = Window(
-            id: id, owner: message.sender, x: x, y: y, width: Int(width), height: Int(height), format: format,
+            id: id, owner: message.sender, x: 0, y: 0, width: Int(width), height: Int(height), format: format,
             title: title, decorated: decorated, surface: mapping)
         windows[id] = WindowRecord(window: window, surface: message.cap, events: events, appEvents: appEvents)
         clients[message.sender, default: ClientRecord()].windows.insert(id)
-        compositor.add(window)
-
+        let takesFocus = open(window)
         var answer = PayloadWriter()
         answer.u32(id)
-        answer.i32(Int32(x))
-        answer.i32(Int32(y))
+        answer.i32(Int32(window.x))
+        answer.i32(Int32(window.y))
         do {
             try kernel.send(actor, to: message.reply, opcode: WindowProtocol.windowCreated, payload: answer.bytes, cap: appEvents)
         } catch {
@@ -120,7 +116,7 @@ extension UIServer {
         configure.u32(UInt32(size.width))
         configure.u32(UInt32(size.height))
         sendEvent(to: id, WindowProtocol.configure, configure.bytes)
-        focus(id)
+        if takesFocus { focus(id) }
         return true
     }
 
@@ -151,7 +147,7 @@ extension UIServer {
 
     private func setTitle(_ message: ReceivedMessage) {
         var reader = PayloadReader(message.payload)
-        guard let id = reader.u32(), let record = ownedWindow(id, by: message.sender) else {
+        guard let id = reader.u32(), ownedWindow(id, by: message.sender) != nil else {
             replyError(message, .unknownWindow, "set-title on a window that is not yours")
             return
         }
@@ -178,10 +174,7 @@ extension UIServer {
             refuse(message, window: id, .badSurface, "the new surface must be a readable buffer of at least \(needed) bytes")
             return false
         }
-        let window = record.window
-        if window.mapped { compositor.damage(window.frame) }
-        window.replaceSurface(mapping, width: Int(width), height: Int(height))
-        if window.mapped { compositor.damage(window.frame) }
+        compositor.replaceSurface(id, mapping, width: Int(width), height: Int(height))
         try? kernel.release(actor, record.surface)
         record.surface = message.cap
         windows[id] = record
@@ -194,6 +187,36 @@ extension UIServer {
     }
 
     // MARK: Windows and clients
+
+    /// Puts a new window in the scene where the policy says, and tells
+    /// whether it takes focus. The first window of a boot app takes the place
+    /// of its rank among the others (`UIServer.arrangeInBootOrder`): below
+    /// those of later apps, which keep focus, and laid out as if each app had
+    /// opened its window in turn.
+    private func open(_ window: Window) -> Bool {
+        let rank = server.bootRanks.withLock { $0[window.owner] }
+        guard let rank, var boot = bootWindows, boot[rank] == nil else {
+            let placed = policy.placement(
+                width: window.width, height: window.height, screen: compositor.screen,
+                existing: compositor.scene.windows.map(\.frame))
+            compositor.add(window)
+            compositor.move(window.id, toX: placed.x, y: placed.y)
+            return true
+        }
+        let later = boot.filter { $0.key > rank }.min { $0.key < $1.key }?.value
+        boot[rank] = window.id
+        bootWindows = boot
+        compositor.add(window, below: later)
+        var placed: [Rect] = []
+        for (_, id) in boot.sorted(by: { $0.key < $1.key }) {
+            guard let next = compositor.scene.window(id) else { continue }
+            let (x, y) = policy.placement(
+                width: next.width, height: next.height, screen: compositor.screen, existing: placed)
+            compositor.move(id, toX: x, y: y)
+            placed.append(next.frame)
+        }
+        return later == nil
+    }
 
     static func isValidSize(_ width: UInt32, _ height: UInt32) -> Bool {
         let range = 1...UInt32(WindowProtocol.maxWindowSize)
@@ -230,11 +253,12 @@ extension UIServer {
         try? kernel.release(actor, record.events)  // also removes appEvents and the app's copy
         if pointer.hovered == id { pointer.hovered = nil }
         if let grab = pointer.grab, grab.window == id { pointer.grab = nil }
+        if let rank = bootWindows?.first(where: { $0.value == id })?.key { bootWindows?[rank] = nil }
         if wasFocused {
-            if let next = compositor.scene.windows.last(where: \.mapped) ?? compositor.scene.windows.last {
-                focus(next.id)
+            if let next = policy.focusAfterClose(remaining: compositor.scene.windows) {
+                focus(next)
             } else {
-                for observer in focusObservers.withLock({ $0 }) { observer(nil) }
+                for observer in server.focusObservers.withLock({ $0 }) { observer(nil) }
             }
         }
     }

@@ -268,7 +268,8 @@ impl Window {
     }
 
     /// Where ui_server placed the content's top-left corner on the screen at
-    /// creation. The user may move the window later; apps are not told.
+    /// creation. The user (or, at boot, ui_server keeping the manifest's
+    /// order) may move the window later; apps are not told.
     pub fn position(&self) -> (i32, i32) {
         (self.x, self.y)
     }
