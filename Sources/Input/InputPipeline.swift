@@ -58,7 +58,6 @@ public final class InputPipeline: Sendable {
     private let bindings: Bindings
     private let clock: @Sendable () -> UInt64
     private let onBinding: @Sendable (BindingAction) -> Void
-    private let onLEDs: Mutex<(@Sendable (KeyboardLEDs) -> Void)?> = Mutex(nil)
     private let interceptor: (any KeyInterceptor)?
     let logger: Logger
     /// Bumped by `stopRepeat()` without taking `state`: the ui_server thread
@@ -85,14 +84,12 @@ public final class InputPipeline: Sendable {
         timer = RepeatTimer()
     }
 
-    /// Told whenever the keyboard lights should change (libinput sets them).
-    public func onLEDChange(_ body: @escaping @Sendable (KeyboardLEDs) -> Void) {
-        onLEDs.withLock { $0 = body }
-    }
-
     // MARK: Events
 
-    public func handle(_ event: DeviceEvent) {
+    /// Handles one event; returns the keyboard lights when it changed them
+    /// (Caps Lock, Num Lock), for the device source to set.
+    @discardableResult
+    public func handle(_ event: DeviceEvent) -> KeyboardLEDs? {
         var action: BindingAction?
         var grabbed: KeyEvent?
         var leds: KeyboardLEDs?
@@ -132,12 +129,12 @@ public final class InputPipeline: Sendable {
             }
         }
         if repeatMayChange { timer.poke() }  // not for every motion event
-        if let leds, let body = onLEDs.withLock({ $0 }) { body(leds) }
         if let grabbed, let grab { grab.take(grabbed) }
         if let action {
             logger.debug("binding: \(action)")
             onBinding(action)
         }
+        return leds
     }
 
     /// Where a key event went.
@@ -235,8 +232,10 @@ public final class InputPipeline: Sendable {
     /// Lets go of everything: repeat stops, every key and button held is
     /// released to the sink, the keyboard forgets its modifiers and locks.
     /// For a paused session (VT switch) or a keyboard that went away.
-    public func releaseAll() {
-        let leds: KeyboardLEDs? = state.withLock { state in
+    /// Returns the keyboard lights when that changed them.
+    @discardableResult
+    public func releaseAll() -> KeyboardLEDs? {
+        state.withLock { state in
             state.repeater.stop()
             for code in state.keysDown.reversed() {
                 sink.deliver(.key(state.keyboard.update(keycode: code, pressed: false)))
@@ -252,7 +251,6 @@ public final class InputPipeline: Sendable {
             state.leds = state.keyboard.leds
             return state.leds
         }
-        if let leds, let body = onLEDs.withLock({ $0 }) { body(leds) }
     }
 
     /// Stops the repeat thread (the pipeline still works without it).

@@ -57,7 +57,8 @@ public final class LibInputSource: @unchecked Sendable {
     /// A pipe: other threads write a byte to `wakeFD.write` to wake the poll.
     private let wakeFD: (read: Int32, write: Int32)
     private let access: DeviceAccess
-    private let handler: @Sendable (DeviceEvent) -> Void
+    /// Takes each event; returns the keyboard lights when the event changed them.
+    private let handler: @Sendable (DeviceEvent) -> KeyboardLEDs?
     let logger: Logger
     public let devicesWanted: InputDevices
 
@@ -74,8 +75,11 @@ public final class LibInputSource: @unchecked Sendable {
 
     /// Opens libinput on `devices`. Devices that fail to open are logged and
     /// left out; only a libinput that cannot start at all is an error.
+    /// `handler` gets each event on the poll thread and returns the keyboard
+    /// lights when the event changed them (`InputPipeline.handle`), which
+    /// are then set on every keyboard.
     public init(devices: InputDevices, access: DeviceAccess = .direct, logger: Logger,
-                handler: @escaping @Sendable (DeviceEvent) -> Void) throws(InputDeviceError)
+                handler: @escaping @Sendable (DeviceEvent) -> KeyboardLEDs?) throws(InputDeviceError)
     {
         self.devicesWanted = devices
         self.access = access
@@ -180,7 +184,7 @@ public final class LibInputSource: @unchecked Sendable {
     public func suspend() { post(.suspend) }
     public func resume() { post(.resume) }
 
-    /// Lights the keyboards' LEDs.
+    /// Lights the keyboards' LEDs (from another thread).
     public func setLEDs(_ leds: KeyboardLEDs) { post(.leds(leds)) }
 
     private func post(_ command: Command) {
@@ -220,9 +224,7 @@ public final class LibInputSource: @unchecked Sendable {
                     case .suspend: libinput_suspend(li)
                     case .resume:
                         if libinput_resume(li) != 0 { logger.error("libinput could not resume its devices") }
-                    case .leds(let new):
-                        leds = new
-                        for device in devices.keys { updateLEDs(device) }
+                    case .leds(let new): setLEDsNow(new)
                     }
                 }
                 drain(li)
@@ -255,13 +257,13 @@ public final class LibInputSource: @unchecked Sendable {
             // With two keyboards, only the first press and the last release count.
             let held = libinput_event_keyboard_get_seat_key_count(key)
             guard pressed ? held == 1 : held == 0 else { return }
-            handler(.key(code: libinput_event_keyboard_get_key(key), pressed: pressed))
+            deliver(.key(code: libinput_event_keyboard_get_key(key), pressed: pressed))
         case LIBINPUT_EVENT_POINTER_MOTION:
             let pointer = libinput_event_get_pointer_event(event)!
-            handler(.pointerMotion(dx: libinput_event_pointer_get_dx(pointer), dy: libinput_event_pointer_get_dy(pointer)))
+            deliver(.pointerMotion(dx: libinput_event_pointer_get_dx(pointer), dy: libinput_event_pointer_get_dy(pointer)))
         case LIBINPUT_EVENT_POINTER_MOTION_ABSOLUTE:
             let pointer = libinput_event_get_pointer_event(event)!
-            handler(.pointerMotionAbsolute(
+            deliver(.pointerMotionAbsolute(
                 x: libinput_event_pointer_get_absolute_x_transformed(pointer, 1),
                 y: libinput_event_pointer_get_absolute_y_transformed(pointer, 1)))
         case LIBINPUT_EVENT_POINTER_BUTTON:
@@ -269,49 +271,49 @@ public final class LibInputSource: @unchecked Sendable {
             let pressed = libinput_event_pointer_get_button_state(pointer) == LIBINPUT_BUTTON_STATE_PRESSED
             let held = libinput_event_pointer_get_seat_button_count(pointer)
             guard pressed ? held == 1 : held == 0 else { return }
-            handler(.pointerButton(button: libinput_event_pointer_get_button(pointer), pressed: pressed))
+            deliver(.pointerButton(button: libinput_event_pointer_get_button(pointer), pressed: pressed))
         case LIBINPUT_EVENT_POINTER_SCROLL_WHEEL:
             let pointer = libinput_event_get_pointer_event(event)!
             let (x, y) = axes(pointer) { libinput_event_pointer_get_scroll_value_v120(pointer, $0) }
-            if let steps = scroll.wheel(v120: x, y) { handler(.pointerScroll(dx: steps.dx, dy: steps.dy)) }
+            if let steps = scroll.wheel(v120: x, y) { deliver(.pointerScroll(dx: steps.dx, dy: steps.dy)) }
         case LIBINPUT_EVENT_POINTER_SCROLL_FINGER, LIBINPUT_EVENT_POINTER_SCROLL_CONTINUOUS:
             let pointer = libinput_event_get_pointer_event(event)!
             let (x, y) = axes(pointer) { libinput_event_pointer_get_scroll_value(pointer, $0) }
-            if let steps = scroll.continuous(x, y) { handler(.pointerScroll(dx: steps.dx, dy: steps.dy)) }
+            if let steps = scroll.continuous(x, y) { deliver(.pointerScroll(dx: steps.dx, dy: steps.dy)) }
         case LIBINPUT_EVENT_TOUCH_DOWN:
             let touch = libinput_event_get_touch_event(event)!
             guard touchSlot == nil else { return }  // the first finger is the pointer
             touchSlot = libinput_event_touch_get_seat_slot(touch)
-            handler(.pointerMotionAbsolute(x: libinput_event_touch_get_x_transformed(touch, 1),
+            deliver(.pointerMotionAbsolute(x: libinput_event_touch_get_x_transformed(touch, 1),
                                            y: libinput_event_touch_get_y_transformed(touch, 1)))
-            handler(.pointerButton(button: Self.buttonLeft, pressed: true))
+            deliver(.pointerButton(button: Self.buttonLeft, pressed: true))
         case LIBINPUT_EVENT_TOUCH_MOTION:
             let touch = libinput_event_get_touch_event(event)!
             guard touchSlot == libinput_event_touch_get_seat_slot(touch) else { return }
-            handler(.pointerMotionAbsolute(x: libinput_event_touch_get_x_transformed(touch, 1),
+            deliver(.pointerMotionAbsolute(x: libinput_event_touch_get_x_transformed(touch, 1),
                                            y: libinput_event_touch_get_y_transformed(touch, 1)))
         case LIBINPUT_EVENT_TOUCH_UP:
             let touch = libinput_event_get_touch_event(event)!
             guard touchSlot == libinput_event_touch_get_seat_slot(touch) else { return }
             touchSlot = nil
-            handler(.pointerButton(button: Self.buttonLeft, pressed: false))
+            deliver(.pointerButton(button: Self.buttonLeft, pressed: false))
         case LIBINPUT_EVENT_TOUCH_CANCEL:
             guard touchSlot != nil else { return }
             touchSlot = nil
-            handler(.pointerButton(button: Self.buttonLeft, pressed: false))
+            deliver(.pointerButton(button: Self.buttonLeft, pressed: false))
         case LIBINPUT_EVENT_TABLET_TOOL_AXIS, LIBINPUT_EVENT_TABLET_TOOL_PROXIMITY:
             let tool = libinput_event_get_tablet_tool_event(event)!
-            handler(.pointerMotionAbsolute(x: libinput_event_tablet_tool_get_x_transformed(tool, 1),
+            deliver(.pointerMotionAbsolute(x: libinput_event_tablet_tool_get_x_transformed(tool, 1),
                                            y: libinput_event_tablet_tool_get_y_transformed(tool, 1)))
         case LIBINPUT_EVENT_TABLET_TOOL_TIP:
             let tool = libinput_event_get_tablet_tool_event(event)!
-            handler(.pointerMotionAbsolute(x: libinput_event_tablet_tool_get_x_transformed(tool, 1),
+            deliver(.pointerMotionAbsolute(x: libinput_event_tablet_tool_get_x_transformed(tool, 1),
                                            y: libinput_event_tablet_tool_get_y_transformed(tool, 1)))
             let down = libinput_event_tablet_tool_get_tip_state(tool) == LIBINPUT_TABLET_TOOL_TIP_DOWN
-            handler(.pointerButton(button: Self.buttonLeft, pressed: down))
+            deliver(.pointerButton(button: Self.buttonLeft, pressed: down))
         case LIBINPUT_EVENT_TABLET_TOOL_BUTTON:
             let tool = libinput_event_get_tablet_tool_event(event)!
-            handler(.pointerButton(button: libinput_event_tablet_tool_get_button(tool),
+            deliver(.pointerButton(button: libinput_event_tablet_tool_get_button(tool),
                                    pressed: libinput_event_tablet_tool_get_button_state(tool) == LIBINPUT_BUTTON_STATE_PRESSED))
         default:
             break  // gestures, switches, pads, the legacy axis event
@@ -344,6 +346,16 @@ public final class LibInputSource: @unchecked Sendable {
         }
         logger.info("input device added: \(name) [\(kinds.joined(separator: ", "))]")
         updateLEDs(device)
+    }
+
+    /// Hands an event on; sets the keyboard lights if it changed them.
+    private func deliver(_ event: DeviceEvent) {
+        if let lights = handler(event) { setLEDsNow(lights) }
+    }
+
+    private func setLEDsNow(_ new: KeyboardLEDs) {
+        leds = new
+        for device in devices.keys { updateLEDs(device) }
     }
 
     private func updateLEDs(_ device: OpaquePointer) {

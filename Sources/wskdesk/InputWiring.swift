@@ -173,7 +173,6 @@ final class DesktopInput: Sendable {
         if let devices {
             do {
                 let libinput = try LibInputSource(devices: devices, access: access, logger: logger) { pipeline.handle($0) }
-                pipeline.onLEDChange { libinput.setLEDs($0) }
                 libinput.start()
                 self.libinput = libinput
             } catch {
@@ -190,7 +189,7 @@ final class DesktopInput: Sendable {
     func startScript() {
         guard let script else { return }
         scriptPlayer.start { [pipeline, logger] _ in
-            ScriptPlayer.play(script, into: pipeline.handle)
+            ScriptPlayer.play(script) { pipeline.handle($0) }
             logger.info("input script done")
         }
     }
@@ -203,7 +202,7 @@ final class DesktopInput: Sendable {
     /// Session hooks: a paused session lets go of every key and button and
     /// closes the devices; a resumed one opens them again.
     func suspend() {
-        pipeline.releaseAll()
+        if let lights = pipeline.releaseAll() { libinput?.setLEDs(lights) }
         libinput?.suspend()
     }
 

@@ -48,7 +48,7 @@ import Wire
 
         func play(_ script: String, width: Int = 320, height: Int = 240) throws {
             let steps = try InputScript(parsing: script).steps(keymap: usKeymap, width: width, height: height)
-            ScriptPlayer.play(steps, into: pipeline.handle, sleep: { _ in })
+            ScriptPlayer.play(steps, into: { pipeline.handle($0) }, sleep: { _ in })
         }
 
         func advance(milliseconds: UInt64) {
@@ -143,7 +143,7 @@ import Wire
             if action == .quit { quits.withLock { $0 += 1 } }
         }
         let steps = try InputScript(parsing: "key ctrl+alt+BackSpace").steps(keymap: Self.usKeymap, width: 320, height: 240)
-        ScriptPlayer.play(steps, into: pipeline.handle)
+        ScriptPlayer.play(steps) { pipeline.handle($0) }
         _ = try h.settle()
         #expect(quits.withLock { $0 } == 1)
         let keycodes = Self.seen(try app.events(w)).map { $0.fields[0] }

@@ -59,7 +59,10 @@ import Testing
         // (A path that exists but is no input device, like /dev/null, takes
         // libinput 2 s of waiting for udev here; the message is the same kind.)
         let source = try LibInputSource(devices: .paths(["/nonexistent/event99"]), access: access.access,
-                                        logger: log.logger) { e in events.withLock { $0.append(e) } }
+                                        logger: log.logger) { e in
+            events.withLock { $0.append(e) }
+            return nil
+        }
         source.start()
         source.setLEDs(.capsLock)
         source.suspend()
@@ -80,7 +83,7 @@ import Testing
         let log = LogCapture()
         let source: LibInputSource
         do {
-            source = try LibInputSource(devices: .seat("seat-test-none"), logger: log.logger) { _ in }
+            source = try LibInputSource(devices: .seat("seat-test-none"), logger: log.logger) { _ in nil }
         } catch {
             // No udev at all (a bare container): a clear error, no crash.
             #expect(error.description.contains("seat"))
@@ -94,6 +97,6 @@ import Testing
     }
 
     @Test func aSourceThatNeverStartedTearsDown() throws {
-        _ = try LibInputSource(devices: .paths([]), logger: LogCapture().logger) { _ in }
+        _ = try LibInputSource(devices: .paths([]), logger: LogCapture().logger) { _ in nil }
     }
 }

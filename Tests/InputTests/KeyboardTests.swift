@@ -43,6 +43,23 @@ import Testing
         #expect(keyboard.leds == [])
     }
 
+    /// The pipeline says when the lights change, so the device source can
+    /// set them: at the press that changes them, not at other keys.
+    @Test func thePipelineReportsEachChangeOfTheLights() throws {
+        let rig = PipelineRig(keymap: try Keymaps.us)
+        #expect(rig.pipeline.handle(.key(code: Key.capsLock, pressed: true)) == .capsLock)
+        #expect(rig.pipeline.handle(.key(code: Key.capsLock, pressed: false)) == nil)
+        #expect(rig.pipeline.handle(.key(code: Key.a, pressed: true)) == nil)
+        #expect(rig.pipeline.handle(.key(code: Key.a, pressed: false)) == nil)
+        // xkb's lock: on at the first press, off at the second one's release.
+        #expect(rig.pipeline.handle(.key(code: Key.capsLock, pressed: true)) == nil)
+        #expect(rig.pipeline.handle(.key(code: Key.capsLock, pressed: false)) == [])
+        rig.tap(Key.capsLock)  // on again
+        // A paused session forgets the locks: the lights go out.
+        #expect(rig.pipeline.releaseAll() == [])
+        #expect(rig.pipeline.releaseAll() == nil)
+    }
+
     @Test func controlKeysTypeNoText() throws {
         let keyboard = KeyboardState(keymap: try Keymaps.us)
         #expect(Self.key(keyboard, Key.backspace).keysym == .backSpace)
