@@ -13,6 +13,7 @@ enum HostBinding {
         case derive = "sys_cap_derive", revoke = "sys_cap_revoke", info = "sys_cap_info"
         case createEndpoint = "sys_endpoint_create", createBuffer = "sys_buffer_create", spawn = "sys_spawn"
         case kill = "sys_actor_kill", now = "sys_time_now", yield = "sys_yield"
+        case resizeFile = "sys_file_resize", openInDirectory = "sys_dir_open", listDirectory = "sys_dir_list"
     }
 
     /// `ABI.hostCalls`, numbered as the compiled tier's trampolines number them.
@@ -82,6 +83,13 @@ enum HostBinding {
         case .yield:
             try calls.yield()
             return 0
+        case .resizeFile:
+            return bits(try calls.resizeFile(handle: i64(0), size: i64(1)))
+        case .openInDirectory:
+            return bits(try calls.openInDirectory(
+                memory, directory: i64(0), namePtr: i32(1), nameLen: i32(2), flags: i32(3), rights: i32(4)))
+        case .listDirectory:
+            return bits(try calls.listDirectory(memory, directory: i64(0), start: i32(1), ptr: i32(2), len: i32(3)))
         }
     }
 }

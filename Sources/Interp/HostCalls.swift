@@ -211,12 +211,12 @@ public struct HostCalls {
         return Int32(try HostCalls.code { () throws(SysError) in
             guard offset >= 0 else { throw .invalidArgument }
             let range = try HostCalls.guestRange(ptr, len, in: memory)
-            try memory.withBytes(range) { bytes in
+            let copied = try memory.withBytes(range) { bytes in
                 Result { () throws(SysError) in
                     try context.kernel.read(actor, from: Handle(rawValue: handle), offset: Int(offset), into: bytes)
                 }
             }.get()
-            return Int64(len)
+            return Int64(copied)
         })
     }
 
@@ -324,5 +324,47 @@ public struct HostCalls {
     public func yield() throws(ActorUnwind) {
         _ = try caller()
         sched_yield()
+    }
+
+    // MARK: Files and directories
+
+    public func resizeFile(handle: Int64, size: Int64) throws(ActorUnwind) -> Int32 {
+        let actor = try caller()
+        return Int32(try HostCalls.code { () throws(SysError) in
+            guard size >= 0, size <= Int64(Int.max) else { throw .invalidArgument }
+            try context.kernel.resizeFile(actor, Handle(rawValue: handle), to: Int(size))
+            return 0
+        })
+    }
+
+    public func openInDirectory(
+        _ memory: some GuestMemory, directory: Int64, namePtr: Int32, nameLen: Int32, flags: Int32, rights: Int32
+    ) throws(ActorUnwind) -> Int64 {
+        let actor = try caller()
+        return try HostCalls.code { () throws(SysError) in
+            guard nameLen >= 0, nameLen <= FileName.maxLength else { throw .invalidArgument }
+            let range = try HostCalls.guestRange(namePtr, nameLen, in: memory)
+            let name = memory.withBytes(range) { Array(UnsafeRawBufferPointer($0)) }
+            return try context.kernel.open(
+                actor, in: Handle(rawValue: directory), name: name,
+                options: OpenOptions(rawValue: UInt32(bitPattern: flags)),
+                rights: Rights(rawValue: UInt32(bitPattern: rights))
+            ).rawValue
+        }
+    }
+
+    public func listDirectory(_ memory: some GuestMemory, directory: Int64, start: Int32, ptr: Int32, len: Int32)
+        throws(ActorUnwind) -> Int32
+    {
+        let actor = try caller()
+        return Int32(try HostCalls.code { () throws(SysError) in
+            let range = try HostCalls.guestRange(ptr, len, in: memory)
+            let written = try memory.withBytes(range) { bytes in
+                Result { () throws(SysError) in
+                    try context.kernel.listDirectory(actor, Handle(rawValue: directory), start: Int(start), into: bytes)
+                }
+            }.get()
+            return Int64(written)
+        })
     }
 }

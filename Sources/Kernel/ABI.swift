@@ -54,6 +54,9 @@ public enum ABI {
         .init(name: "sys_actor_kill", parameters: [.i64], results: [.i32], isSeedCore: false),
         .init(name: "sys_time_now", parameters: [], results: [.i64], isSeedCore: false),
         .init(name: "sys_yield", parameters: [], results: [], isSeedCore: false),
+        .init(name: "sys_file_resize", parameters: [.i64, .i64], results: [.i32], isSeedCore: false),
+        .init(name: "sys_dir_open", parameters: [.i64, .i32, .i32, .i32, .i32], results: [.i64], isSeedCore: false),
+        .init(name: "sys_dir_list", parameters: [.i64, .i32, .i32, .i32], results: [.i32], isSeedCore: false),
     ]
 
     public static func hostCall(named name: String) -> HostCallSignature? {
@@ -103,12 +106,21 @@ public struct Rights: OptionSet, Sendable, Hashable, CustomStringConvertible {
     public static let spawn = Rights(rawValue: 1 << 5)
     /// End the actor an actor cap names.
     public static let kill = Rights(rawValue: 1 << 6)
+    /// Set a file's size (`sys_file_resize`, or emptying it as it is opened).
+    public static let resize = Rights(rawValue: 1 << 7)
+    /// List a directory (`sys_dir_list`).
+    public static let list = Rights(rawValue: 1 << 8)
+    /// Open what a directory holds, by name (`sys_dir_open`).
+    public static let open = Rights(rawValue: 1 << 9)
+    /// Create files in a directory.
+    public static let create = Rights(rawValue: 1 << 10)
 
-    public static let all: Rights = [.read, .write, .send, .receive, .grant, .spawn, .kill]
+    public static let all: Rights = [.read, .write, .send, .receive, .grant, .spawn, .kill, .resize, .list, .open, .create]
 
     public static let names: [(Rights, String)] = [
         (.read, "read"), (.write, "write"), (.send, "send"), (.receive, "receive"),
-        (.grant, "grant"), (.spawn, "spawn"), (.kill, "kill"),
+        (.grant, "grant"), (.spawn, "spawn"), (.kill, "kill"), (.resize, "resize"),
+        (.list, "list"), (.open, "open"), (.create, "create"),
     ]
 
     public var description: String {
@@ -155,6 +167,11 @@ public enum SysError: Int32, Error, Sendable, CaseIterable, CustomStringConverti
     /// (`maxChildrenPerActor`), all live actors (`maxActors`), or the
     /// system's threads. Try again after an actor has ended.
     case limitReached = -16
+    /// The file system refused: no permission on the file itself, disk
+    /// full, an I/O error.
+    case ioFailed = -17
+    /// The name is taken (an exclusive create).
+    case alreadyExists = -18
 
     /// The name docs/ABI.md and the Rust SDK use: `INVALID_HANDLE`.
     public var abiName: String {
@@ -175,6 +192,8 @@ public enum SysError: Int32, Error, Sendable, CaseIterable, CustomStringConverti
         case .loadFailed: "LOAD_FAILED"
         case .shutdown: "SHUTDOWN"
         case .limitReached: "LIMIT_REACHED"
+        case .ioFailed: "IO_FAILED"
+        case .alreadyExists: "ALREADY_EXISTS"
         }
     }
 
@@ -196,6 +215,8 @@ public enum SysError: Int32, Error, Sendable, CaseIterable, CustomStringConverti
         case .loadFailed: "load failed"
         case .shutdown: "kernel shutting down"
         case .limitReached: "limit reached"
+        case .ioFailed: "the file system refused"
+        case .alreadyExists: "already exists"
         }
     }
 }
@@ -208,4 +229,6 @@ public enum ObjectKind: UInt32, Sendable, CaseIterable {
     case reply = 4
     case spawner = 5
     case actor = 6
+    case file = 7
+    case directory = 8
 }

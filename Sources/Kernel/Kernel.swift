@@ -25,6 +25,14 @@ public struct KernelLimits: Sendable {
     /// Ended actors whose name and exit reason `name(of:)` and
     /// `exitReason(of:)` still answer for; older ones are forgotten.
     public var endedActorsRemembered = 4096
+    /// Files and directories open at once, in all actors (each holds a
+    /// descriptor of the process).
+    public var maxOpenFiles = 256
+    /// The most entries one `sys_dir_list` call looks at; a larger directory
+    /// is listed up to there.
+    public var maxDirectoryEntries = 4096
+    /// The largest file an actor may write or resize to (offsets are i32).
+    public var maxFileSize = Int(Int32.max)
 
     public init() {}
 }
@@ -84,6 +92,15 @@ public struct KernelCounts: Sendable, Equatable {
     public var liveActors: Int
     public var capabilities: Int
     public var objects: Int
+    /// Live file and directory objects (each holds a descriptor).
+    public var openFiles: Int
+
+    public init(liveActors: Int, capabilities: Int, objects: Int, openFiles: Int = 0) {
+        self.liveActors = liveActors
+        self.capabilities = capabilities
+        self.objects = objects
+        self.openFiles = openFiles
+    }
 }
 
 /// The capability kernel: actors, their capability spaces, and the objects
@@ -207,7 +224,9 @@ public final class Kernel: Sendable {
 
     public var counts: KernelCounts {
         state.withLock { state in
-            KernelCounts(liveActors: state.actors.count, capabilities: state.liveNodes, objects: state.liveObjects)
+            KernelCounts(
+                liveActors: state.actors.count, capabilities: state.liveNodes, objects: state.liveObjects,
+                openFiles: state.openFiles)
         }
     }
 

@@ -15,6 +15,10 @@ public class KernelObject: @unchecked Sendable {
     /// What `sys_cap_info` reports as the size: bytes, packed dimensions, capacity.
     var infoSize: UInt64 { 0 }
 
+    /// Holds an open file descriptor (a file or directory): counted against
+    /// `KernelLimits.maxOpenFiles` while it lives.
+    var holdsDescriptor: Bool { false }
+
     /// Called once, with the kernel lock held, when the last cap is gone.
     /// Returns the undelivered messages it held so the kernel can give back
     /// their charges and destroy their in-flight caps.
@@ -35,4 +39,6 @@ struct ObjectKinds: OptionSet {
     static let reply = ObjectKinds(.reply)
     static let spawner = ObjectKinds(.spawner)
     static let actor = ObjectKinds(.actor)
+    static let file = ObjectKinds(.file)
+    static let directory = ObjectKinds(.directory)
 }

@@ -14,6 +14,8 @@ final class KernelState {
     var isShuttingDown = false
     var liveObjects = 0
     var liveNodes = 0
+    /// Live file and directory objects (each holds a descriptor).
+    var openFiles = 0
     /// The accounts the kernel itself has charged (for objects and held
     /// messages) and not yet released in full; each keeps the amount in
     /// `kernelCharged`, so invariants can check the charges add up.
@@ -158,6 +160,7 @@ final class KernelState {
             object.capabilityCount -= 1
             if object.capabilityCount == 0 {
                 liveObjects -= 1
+                if object.holdsDescriptor { openFiles -= 1 }
                 if let account = object.chargedTo {
                     release(object.chargedBytes, from: account)
                     object.chargedTo = nil

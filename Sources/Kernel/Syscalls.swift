@@ -111,34 +111,57 @@ extension Kernel {
         }
     }
 
-    // MARK: Buffers
+    // MARK: Buffers and files
 
-    /// Copies `destination.count` bytes from a buffer or framebuffer at `offset`.
+    /// Copies bytes at `offset` of a buffer, framebuffer or file into
+    /// `destination`; returns how many. A buffer's range must lie inside it
+    /// (all of `destination` is filled); a file gives fewer bytes at its
+    /// end and none past it.
+    @discardableResult
     public func read(_ caller: ActorID, from handle: Handle, offset: Int, into destination: UnsafeMutableRawBufferPointer)
-        throws(SysError)
+        throws(SysError) -> Int
     {
-        let buffer = try bufferFor(caller, handle, rights: .read, offset: offset, length: destination.count)
-        buffer.read(at: offset, into: destination)
+        switch try memoryFor(caller, handle, rights: .read, offset: offset, length: destination.count) {
+        case .buffer(let buffer):
+            buffer.read(at: offset, into: destination)
+            return destination.count
+        case .file(let file):
+            return try file.read(at: offset, into: destination)
+        }
     }
 
-    /// Copies `source` into a buffer or framebuffer at `offset`.
+    /// Copies `source` into a buffer, framebuffer or file at `offset`. A
+    /// file grows as far as the write reaches (up to `maxFileSize`).
     public func write(_ caller: ActorID, to handle: Handle, offset: Int, from source: UnsafeRawBufferPointer)
         throws(SysError)
     {
-        let buffer = try bufferFor(caller, handle, rights: .write, offset: offset, length: source.count)
-        buffer.write(at: offset, from: source)
+        switch try memoryFor(caller, handle, rights: .write, offset: offset, length: source.count) {
+        case .buffer(let buffer): buffer.write(at: offset, from: source)
+        case .file(let file): try file.write(at: offset, from: source)
+        }
+    }
+
+    /// What `read` and `write` copy from or to.
+    private enum Memory {
+        case buffer(SharedBuffer)
+        case file(FileObject)
     }
 
     /// Checks under the lock, copies outside it: the object stays alive for the
     /// copy even if the cap is revoked meanwhile.
-    private func bufferFor(_ caller: ActorID, _ handle: Handle, rights: Rights, offset: Int, length: Int)
-        throws(SysError) -> SharedBuffer
+    private func memoryFor(_ caller: ActorID, _ handle: Handle, rights: Rights, offset: Int, length: Int)
+        throws(SysError) -> Memory
     {
         try locked { state throws(SysError) in
-            let node = try state.lookup(caller, handle, rights: rights, kinds: [.buffer, .framebuffer])
+            let node = try state.lookup(caller, handle, rights: rights, kinds: [.buffer, .framebuffer, .file])
+            if let file = node.object as? FileObject {
+                guard offset >= 0, length >= 0 else { throw .invalidArgument }
+                guard offset <= state.limits.maxFileSize, length <= state.limits.maxFileSize - offset else { throw .outOfBounds }
+                return .file(file)
+            }
             let buffer = node.object as! SharedBuffer
             try buffer.checkRange(offset: offset, length: length)
-            return buffer
+            return .buffer(buffer)
         }
     }
 

@@ -128,7 +128,7 @@ import Testing
 
     func read(_ system: TestSystem, _ buffer: Handle, held owner: ActorID, count: Int) throws -> [UInt8] {
         var contents = [UInt8](repeating: 0, count: count)
-        try contents.withUnsafeMutableBytes { try system.kernel.read(owner, from: buffer, offset: 0, into: $0) }
+        _ = try contents.withUnsafeMutableBytes { try system.kernel.read(owner, from: buffer, offset: 0, into: $0) }
         return contents
     }
 

@@ -143,7 +143,7 @@ import WAT
                     (call $report (i64.load32_u (i32.const 516)))
                     (call $report (i64.load (i32.const 520)))
                     (call $report (call $derive (local.get $derived) (i32.const 0x13)))  ;; more rights than the parent
-                    (call $report (call $derive (local.get $buffer) (i32.const 0x80)))   ;; unknown bit
+                    (call $report (call $derive (local.get $buffer) (i32.const 0x800)))  ;; unknown bit
                     (call $report (call $derive (local.get $buffer) (i32.const -1)))
                     (call $report (call $derive (i64.const 99) (i32.const 1)))
                     (local.set $grandchild (call $derive (local.get $derived) (i32.const 0x01)))

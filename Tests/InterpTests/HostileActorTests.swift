@@ -198,7 +198,7 @@ import Testing
         }
         #expect(try probe.report() == [-3, -3, -3, -3, -3, -3, -5, 5, -3, -3, -3, -2, -2, -3])
         var contents = [UInt8](repeating: 0xff, count: 16)
-        try contents.withUnsafeMutableBytes { try system.kernel.read(owner, from: canvas, offset: 0, into: $0) }
+        _ = try contents.withUnsafeMutableBytes { try system.kernel.read(owner, from: canvas, offset: 0, into: $0) }
         #expect(contents == [UInt8](repeating: 0, count: 16))
         system.expectClean(baseline: baseline, actors: [actor], natives: [probe.id, owner])
     }
@@ -239,7 +239,7 @@ import Testing
         try system.kernel.send(owner, to: go, opcode: 1, payload: [])
         #expect(try probe.report() == [-1, -1, -1, -1, -1])
         var contents = [UInt8](repeating: 0, count: 8)
-        try contents.withUnsafeMutableBytes { try system.kernel.read(owner, from: canvas, offset: 0, into: $0) }
+        _ = try contents.withUnsafeMutableBytes { try system.kernel.read(owner, from: canvas, offset: 0, into: $0) }
         #expect(contents == Array("MINE".utf8) + [0, 0, 0, 0])
         system.expectClean(baseline: baseline, actors: [actor], natives: [probe.id, owner])
     }

@@ -7,6 +7,10 @@ import Testing
 /// `Sources/Kernel/ABI.swift` is the one definition of the ABI; the Rust SDK
 /// and docs/ABI.md restate it. These tests fail when either drifts.
 @Suite struct ABIAgreementTests {
+    static let openFlags: [(OpenOptions, String)] = [
+        (.create, "CREATE"), (.exclusive, "EXCLUSIVE"), (.truncate, "TRUNCATE"), (.directory, "DIRECTORY"),
+    ]
+
     // MARK: Rust SDK
 
     @Test func rustHostCallDeclarationsMatch() throws {
@@ -53,9 +57,16 @@ import Testing
             ("HEADER_PAYLOAD_LENGTH_OFFSET", MessageHeader.payloadLengthOffset),
             ("HEADER_CAP_OFFSET", MessageHeader.capOffset),
             ("HEADER_REPLY_OFFSET", MessageHeader.replyOffset),
+            ("DIRECTORY_ENTRY_HEADER_SIZE", DirectoryListing.headerSize),
         ]
         for (name, expected) in layout {
             #expect(usizes[name].flatMap(SourceText.value) == Int64(expected), "\(name)")
+        }
+        let flagsBlock = try #require(SourceText.matches(#"pub mod open_flags \{([^}]*)\}"#, in: rust).first?[1])
+        let flags = Dictionary(
+            SourceText.matches(#"pub const (\w+): u32 = ([^;]+);"#, in: flagsBlock).map { ($0[1], $0[2]) }, uniquingKeysWith: { a, _ in a })
+        for (flag, name) in Self.openFlags {
+            #expect(flags[name].flatMap(SourceText.value) == Int64(flag.rawValue), "open flag \(name)")
         }
         #expect(usizes["MAX_PAYLOAD"].map { $0.replacingOccurrences(of: " ", with: "") } == "64*1024")
         #expect(ABI.maxPayload == 64 * 1024)
@@ -85,10 +96,15 @@ import Testing
         for (right, name) in Rights.names {
             #expect(rights[name.uppercased()].flatMap(SourceText.value) == Int64(right.rawValue), "right \(name)")
         }
-        let kinds = Dictionary(uniqueKeysWithValues: SourceText.matches(#"^\| ([A-Z]+) \| (\d+) \|"#, in: doc).map { ($0[1], $0[2]) })
+        let kinds = Dictionary(uniqueKeysWithValues: SourceText.matches(#"^\| ([A-Z]+) \| (\d+) \|[^|\n]+\|[^|\n]+\|$"#, in: doc).map { ($0[1], $0[2]) })
         for kind in ObjectKind.allCases {
             #expect(kinds[SourceText.screamingSnake("\(kind)")].flatMap(SourceText.value) == Int64(kind.rawValue), "kind \(kind)")
         }
+        let flags = Dictionary(uniqueKeysWithValues: SourceText.matches(#"^\| ([A-Z]+) \| (\d+) \|[^|\n]+\|$"#, in: doc).map { ($0[1], $0[2]) })
+        for (flag, name) in Self.openFlags {
+            #expect(flags[name].flatMap(SourceText.value) == Int64(flag.rawValue), "open flag \(name)")
+        }
+        #expect(doc.contains("`DIRECTORY_ENTRY_HEADER_SIZE` = \(DirectoryListing.headerSize)"))
         #expect(doc.contains("`MESSAGE_HEADER_SIZE` = \(ABI.messageHeaderSize)"))
         #expect(doc.contains("`MAX_PAYLOAD` = \(ABI.maxPayload)"))
     }

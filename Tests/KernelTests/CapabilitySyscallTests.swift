@@ -32,7 +32,7 @@ import Testing
         #expect(message.cap == Handle(rawValue: 2))
         #expect(try f.kernel.info(b, message.cap) == CapabilityInfo(kind: .buffer, rights: [.read, .write, .grant], size: 4))
         var bytes = [UInt8](repeating: 0, count: 4)
-        try bytes.withUnsafeMutableBytes { try f.kernel.read(b, from: message.cap, offset: 0, into: $0) }
+        _ = try bytes.withUnsafeMutableBytes { try f.kernel.read(b, from: message.cap, offset: 0, into: $0) }
         #expect(bytes == [1, 2, 3, 4])
         // a's handle value means nothing in b's space.
         #expect(throws: SysError.invalidHandle) { try f.kernel.info(b, buffer) }
@@ -52,7 +52,7 @@ import Testing
         let none = try f.kernel.derive(a, buffer, rights: [])
         #expect(try f.kernel.info(a, none).rights == [])
         var bytes = [UInt8](repeating: 0, count: 8)
-        try bytes.withUnsafeMutableBytes { try f.kernel.read(a, from: readOnly, offset: 0, into: $0) }
+        _ = try bytes.withUnsafeMutableBytes { try f.kernel.read(a, from: readOnly, offset: 0, into: $0) }
         #expect(throws: SysError.noRights) {
             try bytes.withUnsafeBytes { try f.kernel.write(a, to: readOnly, offset: 0, from: $0) }
         }
@@ -69,7 +69,7 @@ import Testing
         let f = KernelFixture(limits: limits)
         let a = f.kernel.createActor(name: "a")
         let buffer = try f.kernel.createBuffer(a, size: 8)
-        for bits: UInt32 in [1 << 7, 0x8000_0000, UInt32.max] {
+        for bits: UInt32 in [1 << 11, 0x8000_0000, UInt32.max] {
             #expect(throws: SysError.invalidArgument) { try f.kernel.derive(a, buffer, rights: Rights(rawValue: bits)) }
         }
         #expect(throws: SysError.invalidHandle) { try f.kernel.derive(a, Handle(rawValue: 5), rights: [.read]) }

@@ -81,12 +81,12 @@ import Testing
         let buffer = try f.kernel.createBuffer(a, size: 16)
         try ramp(4, from: 1).withUnsafeBytes { try f.kernel.write(a, to: buffer, offset: 12, from: $0) }
         var all = [UInt8](repeating: 0xff, count: 16)
-        try all.withUnsafeMutableBytes { try f.kernel.read(a, from: buffer, offset: 0, into: $0) }
+        _ = try all.withUnsafeMutableBytes { try f.kernel.read(a, from: buffer, offset: 0, into: $0) }
         #expect(all == [UInt8](repeating: 0, count: 12) + [1, 2, 3, 4])
         // Empty copies at the very end are fine.
         try [UInt8]().withUnsafeBytes { try f.kernel.write(a, to: buffer, offset: 16, from: $0) }
         var empty: [UInt8] = []
-        try empty.withUnsafeMutableBytes { try f.kernel.read(a, from: buffer, offset: 16, into: $0) }
+        _ = try empty.withUnsafeMutableBytes { try f.kernel.read(a, from: buffer, offset: 16, into: $0) }
         f.expectBaseline(after: [a])
     }
 
@@ -110,7 +110,7 @@ import Testing
         }
         #expect(Array(source) == [UInt8](repeating: 0xee, count: 32))
         var all = [UInt8](repeating: 0xff, count: 16)
-        try all.withUnsafeMutableBytes { try f.kernel.read(a, from: buffer, offset: 0, into: $0) }
+        _ = try all.withUnsafeMutableBytes { try f.kernel.read(a, from: buffer, offset: 0, into: $0) }
         #expect(all == [UInt8](repeating: 0, count: 16))
         f.expectBaseline(after: [a])
     }

@@ -17,8 +17,16 @@ pub mod rights {
     pub const SPAWN: u32 = 1 << 5;
     /// End the actor an actor cap names.
     pub const KILL: u32 = 1 << 6;
+    /// Set a file's size, or empty it as it is opened.
+    pub const RESIZE: u32 = 1 << 7;
+    /// List a directory.
+    pub const LIST: u32 = 1 << 8;
+    /// Open what a directory holds, by name.
+    pub const OPEN: u32 = 1 << 9;
+    /// Create files in a directory.
+    pub const CREATE: u32 = 1 << 10;
     /// Every right.
-    pub const ALL: u32 = READ | WRITE | SEND | RECEIVE | GRANT | SPAWN | KILL;
+    pub const ALL: u32 = READ | WRITE | SEND | RECEIVE | GRANT | SPAWN | KILL | RESIZE | LIST | OPEN | CREATE;
 }
 
 /// Error codes returned (negative) by host calls.
@@ -55,6 +63,10 @@ pub mod errno {
     pub const SHUTDOWN: i32 = -15;
     /// A limit on actors is reached (children per actor, actors in all, threads).
     pub const LIMIT_REACHED: i32 = -16;
+    /// The file system refused: permission on the file itself, disk full, I/O error.
+    pub const IO_FAILED: i32 = -17;
+    /// The name is taken (an exclusive create).
+    pub const ALREADY_EXISTS: i32 = -18;
 }
 
 /// Object kinds reported by `sys_cap_info`.
@@ -71,7 +83,27 @@ pub mod kind {
     pub const SPAWNER: u32 = 5;
     /// A running actor started by `sys_spawn`.
     pub const ACTOR: u32 = 6;
+    /// A regular file someone granted.
+    pub const FILE: u32 = 7;
+    /// A directory someone granted.
+    pub const DIRECTORY: u32 = 8;
 }
+
+/// How `sys_dir_open` opens a name (its `flags`).
+pub mod open_flags {
+    /// Create the file if it does not exist (needs CREATE on the directory).
+    pub const CREATE: u32 = 1 << 0;
+    /// Only create: an existing name is ALREADY_EXISTS.
+    pub const EXCLUSIVE: u32 = 1 << 1;
+    /// Empty the file (needs WRITE and RESIZE asked for).
+    pub const TRUNCATE: u32 = 1 << 2;
+    /// Open a directory, not a file.
+    pub const DIRECTORY: u32 = 1 << 3;
+}
+
+/// Bytes before the name in each entry `sys_dir_list` writes: kind u8,
+/// name length u8, size u64.
+pub const DIRECTORY_ENTRY_HEADER_SIZE: usize = 10;
 
 /// Layout of a received message: header then payload. Bytes before the payload.
 pub const MESSAGE_HEADER_SIZE: usize = 24;
@@ -131,5 +163,11 @@ pub mod sys {
         pub fn sys_time_now() -> i64;
         /// Gives up the CPU for a moment.
         pub fn sys_yield();
+        /// Sets a file's size. 0 or an error.
+        pub fn sys_file_resize(file: i64, size: i64) -> i32;
+        /// Opens a name inside a directory. File or directory cap, or an error.
+        pub fn sys_dir_open(dir: i64, name_ptr: i32, name_len: i32, flags: i32, rights: i32) -> i64;
+        /// Lists a directory from entry `start`. Entries written, or an error.
+        pub fn sys_dir_list(dir: i64, start: i32, buf_ptr: i32, buf_len: i32) -> i32;
     }
 }

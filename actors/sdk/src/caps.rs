@@ -83,6 +83,14 @@ impl Rights {
     pub const SPAWN: Rights = Rights(rights::SPAWN);
     /// End the actor an actor cap names.
     pub const KILL: Rights = Rights(rights::KILL);
+    /// Set a file's size, or empty it as it is opened.
+    pub const RESIZE: Rights = Rights(rights::RESIZE);
+    /// List a directory.
+    pub const LIST: Rights = Rights(rights::LIST);
+    /// Open what a directory holds, by name.
+    pub const OPEN: Rights = Rights(rights::OPEN);
+    /// Create files in a directory.
+    pub const CREATE: Rights = Rights(rights::CREATE);
     /// Every right the ABI defines.
     pub const ALL: Rights = Rights(rights::ALL);
 
@@ -144,7 +152,7 @@ impl BitAnd for Rights {
 impl fmt::Debug for Rights {
     /// `read|grant`, `none`, as the host prints rights.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const NAMES: [(Rights, &str); 7] = [
+        const NAMES: [(Rights, &str); 11] = [
             (Rights::READ, "read"),
             (Rights::WRITE, "write"),
             (Rights::SEND, "send"),
@@ -152,6 +160,10 @@ impl fmt::Debug for Rights {
             (Rights::GRANT, "grant"),
             (Rights::SPAWN, "spawn"),
             (Rights::KILL, "kill"),
+            (Rights::RESIZE, "resize"),
+            (Rights::LIST, "list"),
+            (Rights::OPEN, "open"),
+            (Rights::CREATE, "create"),
         ];
         let mut first = true;
         for (right, name) in NAMES.iter() {
@@ -189,6 +201,10 @@ pub enum Kind {
     Spawner,
     /// A running actor started by `sys_spawn`.
     Actor,
+    /// A regular file someone granted.
+    File,
+    /// A directory someone granted.
+    Directory,
     /// A kind this SDK does not know (a newer host).
     Unknown(u32),
 }
@@ -203,6 +219,8 @@ impl Kind {
             kind::REPLY => Kind::Reply,
             kind::SPAWNER => Kind::Spawner,
             kind::ACTOR => Kind::Actor,
+            kind::FILE => Kind::File,
+            kind::DIRECTORY => Kind::Directory,
             other => Kind::Unknown(other),
         }
     }
@@ -216,6 +234,8 @@ impl Kind {
             Kind::Reply => kind::REPLY,
             Kind::Spawner => kind::SPAWNER,
             Kind::Actor => kind::ACTOR,
+            Kind::File => kind::FILE,
+            Kind::Directory => kind::DIRECTORY,
             Kind::Unknown(code) => code,
         }
     }
@@ -228,8 +248,8 @@ pub struct CapInfo {
     pub kind: Kind,
     /// The rights this cap carries.
     pub rights: Rights,
-    /// Buffer: bytes. Framebuffer: `width << 32 | height`. Endpoint: queue
-    /// capacity. Actor: its id. Otherwise 0.
+    /// Buffer and file: bytes. Framebuffer: `width << 32 | height`. Endpoint:
+    /// queue capacity. Actor: its id. Otherwise 0.
     pub size: u64,
 }
 
@@ -294,17 +314,29 @@ mod tests {
         assert!(r.contains(Rights::READ) && !r.contains(Rights::WRITE));
         assert_eq!(r & Rights::GRANT, Rights::GRANT);
         let mut all = Rights::NONE;
-        for right in [Rights::READ, Rights::WRITE, Rights::SEND, Rights::RECEIVE, Rights::GRANT, Rights::SPAWN, Rights::KILL] {
+        for right in [
+            Rights::READ,
+            Rights::WRITE,
+            Rights::SEND,
+            Rights::RECEIVE,
+            Rights::GRANT,
+            Rights::SPAWN,
+            Rights::KILL,
+            Rights::RESIZE,
+            Rights::LIST,
+            Rights::OPEN,
+            Rights::CREATE,
+        ] {
             all |= right;
         }
         assert_eq!(all, Rights::ALL);
-        assert_eq!(Rights::from_bits(0x80), None);
-        assert_eq!(Rights::from_bits_truncate(0x84), Rights::SEND);
+        assert_eq!(Rights::from_bits(0x800), None);
+        assert_eq!(Rights::from_bits_truncate(0x804), Rights::SEND);
     }
 
     #[test]
     fn kinds_round_trip() {
-        for code in 1..=6 {
+        for code in 1..=8 {
             assert_eq!(Kind::from_code(code).code(), code);
             assert!(!matches!(Kind::from_code(code), Kind::Unknown(_)));
         }

@@ -54,7 +54,8 @@ pub enum Error {
     /// `NO_MEMORY`: this actor's memory limit, or the global budget of all
     /// actors, would be exceeded.
     NoMemory,
-    /// `NOT_FOUND`: the spawner has no module of that name.
+    /// `NOT_FOUND`: the spawner has no module of that name, or the directory
+    /// no entry of that name.
     NotFound,
     /// `LOAD_FAILED`: the module exists but could not be loaded.
     LoadFailed,
@@ -63,6 +64,11 @@ pub enum Error {
     /// `LIMIT_REACHED`: a limit on actors is reached (this actor's live
     /// children, actors in all, or threads); try again after one has ended.
     LimitReached,
+    /// `IO_FAILED`: the file system refused (no permission on the file
+    /// itself, disk full, an I/O error).
+    IoFailed,
+    /// `ALREADY_EXISTS`: the name is taken (an exclusive create).
+    AlreadyExists,
     /// A negative code this SDK does not know (a newer host).
     Unknown(i32),
     /// Not a host-call error: a server refused a request with a positive
@@ -96,6 +102,8 @@ impl Error {
             errno::LOAD_FAILED => Error::LoadFailed,
             errno::SHUTDOWN => Error::Shutdown,
             errno::LIMIT_REACHED => Error::LimitReached,
+            errno::IO_FAILED => Error::IoFailed,
+            errno::ALREADY_EXISTS => Error::AlreadyExists,
             other => Error::Unknown(other),
         }
     }
@@ -120,6 +128,8 @@ impl Error {
             Error::LoadFailed => errno::LOAD_FAILED,
             Error::Shutdown => errno::SHUTDOWN,
             Error::LimitReached => errno::LIMIT_REACHED,
+            Error::IoFailed => errno::IO_FAILED,
+            Error::AlreadyExists => errno::ALREADY_EXISTS,
             Error::Unknown(code) | Error::Protocol(code) => code,
         }
     }
@@ -164,6 +174,8 @@ impl Error {
             Error::LoadFailed => "load failed",
             Error::Shutdown => "kernel shutting down",
             Error::LimitReached => "limit reached",
+            Error::IoFailed => "the file system refused",
+            Error::AlreadyExists => "already exists",
             Error::Unknown(_) => "unknown error",
             Error::Protocol(_) => "refused by the server",
         }

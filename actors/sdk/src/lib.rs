@@ -75,6 +75,7 @@ pub mod canvas;
 pub mod caps;
 pub mod error;
 pub mod event;
+pub mod file;
 #[cfg(feature = "alloc")]
 pub mod filter;
 pub mod font;
@@ -101,6 +102,7 @@ pub use error::{Error, Result};
 pub use ipc::{call, endpoint_create, recv, recv_timeout, reply, send, try_recv, Message, Timeout};
 pub use log::{log, LineBuffer, LogLine};
 pub use event::{Event, KeyState};
+pub use file::{Directory, File, OpenFlags};
 pub use geometry::Rect;
 pub use window::Window;
 
