@@ -21,7 +21,7 @@
 //! when a view is done. The window takes the size ui_server configures (the
 //! whole screen in a kiosk): the view fills it but for the status line,
 //! around the same centre at the same zoom. The arithmetic is in `view.rs`
-//! and `color.rs`.
+//! and `color.rs`; `Render::to_png` saves the view as a PNG file.
 #![no_std]
 
 extern crate alloc;
@@ -141,6 +141,13 @@ impl Fractal {
 
     fn image(&self) -> Rect {
         Rect::of_size(self.width, self.height)
+    }
+
+    /// The view as a PNG file, for "Save view as PNG" once the file
+    /// chooser grants fractal a file (issue #18).
+    #[allow(dead_code)]
+    fn png(&self) -> Result<Vec<u8>, wsk::image_file::ImageFileError> {
+        self.render.to_png(self.palette)
     }
 
     /// Works and answers input until the window is closed or gone.

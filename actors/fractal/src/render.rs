@@ -3,14 +3,16 @@
 //! of 64 pixels, or 32 when there are over 1024 iterations, so that a tile
 //! stays well within the host's watchdog). Results land in an iteration map;
 //! a coarse sample fills its block, except where the fine pass already
-//! finished.
+//! finished. [`Render::to_png`] saves the map as it is, coloured.
 
 use alloc::collections::VecDeque;
 use alloc::vec;
 use alloc::vec::Vec;
 use wsk::formula::Tile;
+use wsk::image_file::{encode_png, ImageFileError, PixelFormat};
 use wsk::Rect;
 
+use crate::color;
 use crate::view::View;
 
 const COARSE_STRIDE: u32 = 8;
@@ -197,6 +199,15 @@ impl Render {
         job.rect()
     }
 
+    /// The view as a PNG file (RGB), coloured with `palette`: what the
+    /// window shows without the status line or a zoom box, at the view's
+    /// size. Mid-render that is the picture so far, coarse blocks and all.
+    pub fn to_png(&self, palette: usize) -> Result<Vec<u8>, ImageFileError> {
+        let limit = self.view.iterations;
+        let pixels: Vec<u32> = self.iterations.iter().map(|&n| color::color(n, limit, palette)).collect();
+        encode_png(self.view.width, self.view.height, &pixels, PixelFormat::Xrgb)
+    }
+
     /// Moves the picture by (dx, dy) pixels, as a preview of a pan; what
     /// comes into view is left as it was until rendered.
     pub fn shift(&mut self, dx: i32, dy: i32) {
@@ -258,5 +269,27 @@ mod tests {
         assert_eq!(render.iterations.len(), 40 * 20);
         assert_eq!(render.complete(&fine, &vec![1; fine.samples()]), Rect::EMPTY, "a job of the old size");
         assert_eq!(render.progress(), (0, 1));
+    }
+
+    #[test]
+    fn saves_the_view_as_png() {
+        let mut render = Render::new(View::home(Formula::Mandelbrot, 70, 20, 64));
+        let tile = loop {
+            let job = render.next_job().unwrap();
+            if job.stride == 1 {
+                break job;
+            }
+        };
+        let counts: Vec<u32> = (0..tile.samples() as u32).map(|i| i % 70).collect();
+        render.complete(&tile, &counts);
+        for palette in 0..color::PALETTES.len() {
+            let png = render.to_png(palette).unwrap();
+            let image = wsk::image_file::decode_png(&png, &wsk::image_file::Limits::DEFAULT).unwrap();
+            assert_eq!((image.width, image.height), (70, 20));
+            let expected: Vec<u32> = render.iterations.iter().map(|&n| 0xff00_0000 | color::color(n, 64, palette)).collect();
+            assert_eq!(image.pixels, expected, "palette {}", palette);
+        }
+        // Unrendered pixels (at the limit, black) and rendered ones: not a blank picture.
+        assert!(render.iterations.contains(&64) && render.iterations.contains(&3));
     }
 }

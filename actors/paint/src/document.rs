@@ -11,16 +11,32 @@
 //!   coordinate moves `t` steps and the minor one is
 //!   `minor0 + floor((2·t·dminor + da) / (2·da))`. Neighbouring stamps
 //!   touch, so a fast mouse leaves no gaps.
+//!
+//! A picture also comes from a PNG file and goes to one
+//! ([`Document::open_png`], [`Document::to_png`]), decoded and encoded here
+//! in the actor (`wsk::image_file`).
 
 use alloc::collections::VecDeque;
 use alloc::vec;
 use alloc::vec::Vec;
+use wsk::filter;
+use wsk::image_file::{decode_png, encode_png, ImageFileError, Limits, PixelFormat};
 use wsk::Rect;
 
 /// The colour of an empty canvas, and of the eraser.
 pub const PAPER: u32 = 0x00ff_ffff;
 /// Undo steps kept; older ones are forgotten.
 pub const HISTORY: usize = 32;
+/// Bytes of pixels the undo steps may keep together: an opened photo can
+/// be 64 MiB, and 32 whole-picture steps of it would not fit in an actor's
+/// memory (512 MiB), which also holds the picture, its copy at a stroke's
+/// start, and a filter's copy and result. Past this, the oldest steps are
+/// forgotten first; the newest is always kept. A 640 × 480 picture's 32
+/// whole-picture steps take 38 MiB, so small pictures keep all 32.
+pub const HISTORY_BYTES: usize = 128 << 20;
+/// The images paint opens: as large as its filters take (8192 pixels a
+/// side, 64 MiB of pixels), so that every opened image can be filtered.
+pub const OPEN_LIMITS: Limits = Limits { max_side: filter::MAX_SIDE, max_bytes: filter::MAX_PIXELS * 4 };
 
 /// A `width × height` picture, row after row.
 pub struct Document {
@@ -81,6 +97,28 @@ impl Document {
     pub fn crop(&self, rect: Rect) -> Vec<u32> {
         crop(&self.pixels, self.width, rect)
     }
+
+    /// The picture in a PNG file, at the file's size (up to
+    /// [`OPEN_LIMITS`]); transparent parts are laid over paper.
+    pub fn open_png(bytes: &[u8]) -> Result<Document, ImageFileError> {
+        let image = decode_png(bytes, &OPEN_LIMITS)?.xrgb_over(PAPER);
+        Ok(Document { width: image.width, height: image.height, pixels: image.pixels })
+    }
+
+    /// Makes this the picture in a PNG file, with no undo steps (they
+    /// belonged to the old picture). When the file cannot be decoded, the
+    /// picture and its steps stay as they were.
+    pub fn replace_with_png(&mut self, history: &mut History, bytes: &[u8]) -> Result<(), ImageFileError> {
+        let opened = Document::open_png(bytes)?;
+        *self = opened;
+        *history = History::default();
+        Ok(())
+    }
+
+    /// The picture as a PNG file (RGB, 8 bits a sample).
+    pub fn to_png(&self) -> Result<Vec<u8>, ImageFileError> {
+        encode_png(self.width, self.height, &self.pixels, PixelFormat::Xrgb)
+    }
 }
 
 /// The points of the line from `a` to `b` (see the module docs).
@@ -128,16 +166,28 @@ impl Patch {
     }
 }
 
-/// Undo and redo: at most [`HISTORY`] steps back.
-#[derive(Default)]
+/// Undo and redo: at most [`HISTORY`] steps back, and [`HISTORY_BYTES`].
 pub struct History {
     undo: VecDeque<Patch>,
     redo: Vec<Patch>,
     /// The whole picture at the start of the stroke in progress.
     before_stroke: Vec<u32>,
+    /// Bytes of pixels the undo steps may keep.
+    budget: usize,
+}
+
+impl Default for History {
+    fn default() -> History {
+        History::with_budget(HISTORY_BYTES)
+    }
 }
 
 impl History {
+    /// A history whose undo steps keep at most `budget` bytes of pixels.
+    pub fn with_budget(budget: usize) -> History {
+        History { undo: VecDeque::new(), redo: Vec::new(), before_stroke: Vec::new(), budget }
+    }
+
     /// Remembers `rect` of the picture as it is now, before it changes.
     pub fn record(&mut self, document: &Document, rect: Rect) {
         self.push(Patch { rect, pixels: document.crop(rect) });
@@ -164,6 +214,10 @@ impl History {
             self.undo.pop_front();
         }
         self.undo.push_back(patch);
+        let bytes = |undo: &VecDeque<Patch>| undo.iter().map(|p| p.pixels.len() * 4).sum::<usize>();
+        while self.undo.len() > 1 && bytes(&self.undo) > self.budget {
+            self.undo.pop_front();
+        }
     }
 
     /// Forgets the steps that reach outside `bounds` (the picture got
@@ -197,6 +251,7 @@ impl History {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::string::ToString;
 
     #[test]
     fn lines_have_no_gaps() {
@@ -260,6 +315,108 @@ mod tests {
         assert_eq!(history.undo(&mut doc), Some(Rect::new(0, 0, 2, 2)), "the step at (3, 2) no longer fits");
         assert_eq!(doc.pixels[0], PAPER);
         assert_eq!(history.undo(&mut doc), None);
+    }
+
+    #[test]
+    fn keeps_at_most_history_bytes() {
+        let mut doc = Document::new(10, 10); // 400 bytes a whole-picture step
+        let mut history = History::with_budget(1000);
+        for i in 0..5 {
+            history.record(&doc, doc.bounds());
+            doc.pixels.fill(i);
+        }
+        history.record(&doc, Rect::new(0, 0, 1, 1)); // 4 bytes
+        doc.pixels[0] = 99;
+        let mut steps = 0;
+        while history.undo(&mut doc).is_some() {
+            steps += 1;
+        }
+        assert_eq!(steps, 3, "400 + 400 + 4 bytes fit in 1000, a third 400 does not");
+        assert_eq!(doc.pixels[1], 2);
+        // One step larger than the budget is still kept.
+        let mut small = History::with_budget(10);
+        small.record(&doc, doc.bounds());
+        doc.pixels.fill(7);
+        assert_eq!(small.undo(&mut doc), Some(doc.bounds()));
+    }
+
+    /// A 3 × 2 picture with one pixel of each kind worth checking.
+    fn sample_png() -> Vec<u8> {
+        let pixels = [0x0000_0000, 0x00ff_ffff, 0x00e5_3935, 0x0000_acc1, 0x0012_3456, 0x00ab_cdef];
+        encode_png(3, 2, &pixels, PixelFormat::Xrgb).unwrap()
+    }
+
+    #[test]
+    fn saves_and_opens_png_at_the_files_size() {
+        let mut doc = Document::new(40, 30);
+        doc.line((0, 0), (39, 29), 2, 0x001e_88e5);
+        let reopened = Document::open_png(&doc.to_png().unwrap()).unwrap();
+        assert_eq!((reopened.width, reopened.height), (40, 30));
+        assert!(reopened.pixels == doc.pixels, "the same pixels after a round trip");
+        let small = Document::open_png(&sample_png()).unwrap();
+        assert_eq!((small.width, small.height), (3, 2));
+        assert_eq!(small.pixels, [0x0000_0000, 0x00ff_ffff, 0x00e5_3935, 0x0000_acc1, 0x0012_3456, 0x00ab_cdef]);
+    }
+
+    #[test]
+    fn transparency_opens_over_paper() {
+        let png = encode_png(2, 1, &[0x0000_0000, 0x80ff_0000], PixelFormat::Argb).unwrap();
+        assert_eq!(Document::open_png(&png).unwrap().pixels, [PAPER, 0x00ff_7f7f]);
+    }
+
+    #[test]
+    fn opening_replaces_the_picture_and_forgets_its_steps() {
+        let mut doc = Document::new(8, 8);
+        let mut history = History::default();
+        history.record(&doc, doc.bounds());
+        doc.pixels.fill(5);
+        doc.replace_with_png(&mut history, &sample_png()).unwrap();
+        assert_eq!((doc.width, doc.height, doc.pixels[5]), (3, 2, 0x00ab_cdef));
+        assert_eq!(history.undo(&mut doc), None);
+    }
+
+    #[test]
+    fn a_bad_file_leaves_the_picture_and_its_steps_alone() {
+        let mut doc = Document::new(8, 8);
+        let mut history = History::default();
+        history.record(&doc, doc.bounds());
+        doc.pixels.fill(5);
+        let mut damaged = sample_png();
+        damaged[33 + 8] ^= 0x40; // the first byte of the first IDAT's data
+        let larger = {
+            // The header of a 8193 × 1 image: one column over the limit.
+            let mut png = sample_png();
+            png[16..20].copy_from_slice(&8193u32.to_be_bytes());
+            png[20..24].copy_from_slice(&1u32.to_be_bytes());
+            let crc = crc32(&png[12..29]);
+            png[29..33].copy_from_slice(&crc.to_be_bytes());
+            png
+        };
+        for (bytes, message) in [
+            (&b"GIF89a"[..], "the file is not a PNG (it starts with 47 49 46 38 39 61, \"GIF89a\")"),
+            (&damaged[..], "the PNG is damaged: checksum error in its IDAT chunk (at byte 33)"),
+            (&larger[..], "the image is 8193 x 1 pixels; images open up to 8192 pixels wide or high and 64 MiB of pixels (16777216 pixels)"),
+            (&[][..], "the file is empty"),
+        ] {
+            let error = doc.replace_with_png(&mut history, bytes).unwrap_err();
+            assert_eq!(error.to_string(), message);
+            assert_eq!((doc.width, doc.height), (8, 8));
+            assert!(doc.pixels.iter().all(|&p| p == 5));
+        }
+        assert_eq!(history.undo(&mut doc), Some(doc.bounds()), "the step is still there");
+        assert!(doc.pixels.iter().all(|&p| p == PAPER));
+    }
+
+    /// CRC-32 as PNG uses it, bit by bit (for the test's hand-made header).
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &byte in bytes {
+            crc ^= byte as u32;
+            for _ in 0..8 {
+                crc = if crc & 1 != 0 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+            }
+        }
+        !crc
     }
 
     #[test]

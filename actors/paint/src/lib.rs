@@ -20,7 +20,10 @@
 //! filter applied or failed. The window takes the size ui_server configures
 //! (the whole screen in a kiosk): the toolbar stays at the top left, the
 //! canvas fills the rest but for the status line, and a picture already
-//! painted keeps its top-left part. Layout: `ui.rs`; strokes and undo:
+//! painted keeps its top-left part. An image opened from a PNG file
+//! ([`Paint::open_png`]) keeps its own size instead: larger than the canvas,
+//! it scrolls with the wheel and the arrow keys; smaller, it sits on a grey
+//! backdrop (`view.rs`). Layout: `ui.rs`; strokes, undo and PNG files:
 //! `document.rs`; filters as transactions: `plugins.rs`.
 #![no_std]
 
@@ -29,6 +32,7 @@ extern crate alloc;
 mod document;
 mod plugins;
 mod ui;
+mod view;
 
 use alloc::format;
 use alloc::string::String;
@@ -37,6 +41,7 @@ use alloc::vec::Vec;
 use document::{Document, History, PAPER};
 use plugins::Plugins;
 use ui::{Button, Hit, Layout, PALETTE};
+use view::{View, SCROLL_STEP};
 use wsk::boot::{BootConfig, BOOT_BUFFER_BYTES};
 use wsk::protocol::{BUTTON_LEFT, MOD_CTRL};
 use wsk::{Canvas, Cap, Event, Rect, Timeout, Window};
@@ -48,6 +53,10 @@ const PLUGINS: Cap = Cap(2);
 const BOOT: Cap = Cap(3);
 
 const ESCAPE: u32 = 0xff1b;
+const LEFT: u32 = 0xff51;
+const UP: u32 = 0xff52;
+const RIGHT: u32 = 0xff53;
+const DOWN: u32 = 0xff54;
 const MAX_RADIUS: i32 = 31;
 
 fn main() {
@@ -99,6 +108,11 @@ struct Paint {
     screen: Vec<u32>,
     document: Document,
     history: History,
+    /// The picture point at the canvas's top left.
+    view: View,
+    /// The picture follows the window's size (a new picture does; an
+    /// opened image keeps its own).
+    fit_window: bool,
     plugins: Plugins,
     color: usize,
     eraser: bool,
@@ -127,6 +141,8 @@ impl Paint {
             screen: vec![0; window.width() as usize * window.height() as usize],
             document: Document::new(canvas.w as u32, canvas.h as u32),
             history: History::default(),
+            view: View::default(),
+            fit_window: true,
             plugins,
             color: 0,
             eraser: false,
@@ -200,6 +216,7 @@ impl Paint {
             Event::PointerButton { x, y, button: BUTTON_LEFT, pressed: true } => self.press(x, y),
             Event::PointerButton { button: BUTTON_LEFT, pressed: false, .. } => self.end_stroke(),
             Event::PointerMotion { x, y, buttons } if buttons & 1 != 0 => self.drag(x, y),
+            Event::PointerScroll { dx, dy, .. } => self.scroll(dx.saturating_mul(SCROLL_STEP), dy.saturating_mul(SCROLL_STEP)),
             Event::Key { keysym, modifiers, state, text, .. } if state.is_down() => self.key(keysym, modifiers, text),
             _ => {}
         }
@@ -241,6 +258,13 @@ impl Paint {
             return;
         }
         let ctrl = modifiers & MOD_CTRL != 0;
+        match keysym {
+            LEFT => return self.scroll(-SCROLL_STEP, 0),
+            RIGHT => return self.scroll(SCROLL_STEP, 0),
+            UP => return self.scroll(0, -SCROLL_STEP),
+            DOWN => return self.scroll(0, SCROLL_STEP),
+            _ => {}
+        }
         match ch {
             'z' if ctrl => self.undo(),
             'y' if ctrl => self.redo(),
@@ -271,8 +295,7 @@ impl Paint {
     }
 
     fn begin_stroke(&mut self, x: i32, y: i32) {
-        let origin = self.layout.canvas();
-        let at = (x - origin.x, y - origin.y);
+        let at = self.view.to_picture(self.layout.canvas(), x, y);
         self.history.begin_stroke(&self.document);
         let touched = self.document.stamp(at.0, at.1, self.radius, self.ink());
         self.show_canvas(touched);
@@ -280,8 +303,7 @@ impl Paint {
     }
 
     fn drag(&mut self, x: i32, y: i32) {
-        let origin = self.layout.canvas();
-        let at = (x - origin.x, y - origin.y);
+        let at = self.view.to_picture(self.layout.canvas(), x, y);
         let (radius, ink) = (self.radius, self.ink());
         if let Some(stroke) = self.stroke.as_mut() {
             let touched = self.document.line(stroke.last, at, radius, ink);
@@ -375,8 +397,52 @@ impl Paint {
 
     fn close_menu(&mut self) {
         if let Some(menu) = self.menu.take() {
-            let origin = self.layout.canvas();
-            self.show_canvas(Rect::new(menu.x - origin.x, menu.y - origin.y, menu.w, menu.h));
+            self.show_area(menu);
+        }
+    }
+
+    // MARK: Files
+
+    /// Opens the PNG file `bytes` (named `name`) in place of the picture:
+    /// at the image's size, with no undo steps. When it cannot be decoded,
+    /// the status line says why and the picture stays as it was. False then.
+    // Called by Open… once the file chooser grants paint a file (issue #18).
+    #[allow(dead_code)]
+    fn open_png(&mut self, name: &str, bytes: &[u8]) -> bool {
+        self.end_stroke();
+        if let Err(error) = self.document.replace_with_png(&mut self.history, bytes) {
+            wsk::logf!("paint: cannot open {}: {}", name, error);
+            self.set_status(format!("{}: {}; canvas unchanged", name, error), true);
+            return false;
+        }
+        self.fit_window = false;
+        self.view = View::default();
+        self.menu = None;
+        self.draw_all();
+        let (w, h) = (self.document.width, self.document.height);
+        wsk::logf!("paint: opened {}, {} x {}", name, w, h);
+        let canvas = self.layout.canvas();
+        let hint = if w as i32 > canvas.w || h as i32 > canvas.h {
+            "; the wheel and arrow keys scroll"
+        } else {
+            ""
+        };
+        self.set_status(format!("opened {}, {} x {}{}", name, w, h, hint), false);
+        true
+    }
+
+    /// The picture as a PNG file, for Save and Save As….
+    #[allow(dead_code)]
+    fn png(&self) -> Result<Vec<u8>, wsk::image_file::ImageFileError> {
+        self.document.to_png()
+    }
+
+    /// Moves the view over a picture larger than the canvas.
+    fn scroll(&mut self, dx: i32, dy: i32) {
+        let moved = self.view.scrolled(dx, dy, self.document.bounds(), self.layout.canvas());
+        if moved != self.view {
+            self.view = moved;
+            self.show_area(self.layout.canvas());
         }
     }
 
@@ -394,8 +460,11 @@ impl Paint {
         self.layout = Layout::of(&self.window);
         self.screen = vec![0; self.window.width() as usize * self.window.height() as usize];
         let canvas = self.layout.canvas();
-        self.document.resize(canvas.w as u32, canvas.h as u32);
-        self.history.forget_outside(self.document.bounds());
+        if self.fit_window {
+            self.document.resize(canvas.w as u32, canvas.h as u32);
+            self.history.forget_outside(self.document.bounds());
+        }
+        self.view = self.view.scrolled(0, 0, self.document.bounds(), canvas);
         self.draw_all();
     }
 
@@ -404,24 +473,37 @@ impl Paint {
     /// Draws the whole window: toolbar, canvas, status line.
     fn draw_all(&mut self) {
         self.draw_toolbar();
-        self.show_canvas(self.document.bounds());
+        self.show_area(self.layout.canvas());
         self.draw_status();
     }
 
-    /// Copies `rect` of the document (canvas coordinates) into the window.
+    /// Draws `area` of the window's canvas afresh: the picture under it,
+    /// and the backdrop where the picture does not reach.
+    fn show_area(&mut self, area: Rect) {
+        let canvas = self.layout.canvas();
+        if !self.view.covers(self.document.bounds(), canvas) {
+            screen(&mut self.screen, &self.layout).fill_rect(area.intersect(canvas), ui::BACKDROP);
+            self.damage = self.damage.union(area.intersect(canvas));
+        }
+        self.show_canvas(self.view.picture_under(canvas, area));
+    }
+
+    /// Copies `rect` of the picture (picture coordinates) into the window,
+    /// where the view shows it.
     fn show_canvas(&mut self, rect: Rect) {
-        let r = rect.intersect(self.document.bounds());
-        if r.is_empty() {
+        let canvas = self.layout.canvas();
+        let shown = self.view.to_window(canvas, rect.intersect(self.document.bounds()));
+        if shown.is_empty() {
             return;
         }
-        let origin = self.layout.canvas();
+        let r = self.view.picture_under(canvas, shown);
         let (w, sw) = (self.document.width as usize, self.layout.width as usize);
-        for y in r.y..r.y + r.h {
-            let from = y as usize * w + r.x as usize;
-            let to = (y + origin.y) as usize * sw + (r.x + origin.x) as usize;
+        for row in 0..r.h as usize {
+            let from = (r.y as usize + row) * w + r.x as usize;
+            let to = (shown.y as usize + row) * sw + shown.x as usize;
             self.screen[to..to + r.w as usize].copy_from_slice(&self.document.pixels[from..from + r.w as usize]);
         }
-        self.damage = self.damage.union(Rect::new(r.x + origin.x, r.y + origin.y, r.w, r.h));
+        self.damage = self.damage.union(shown);
     }
 
     fn draw_toolbar(&mut self) {

@@ -55,6 +55,8 @@ const STATUS_INK: u32 = 0x00e8_e8e8;
 const ERROR_INK: u32 = 0x00ff_8a80;
 const MENU_BACK: u32 = 0x00ff_ffff;
 const MENU_HOT: u32 = 0x00cc_ddff;
+/// The canvas where the picture does not reach (an opened image smaller than it).
+pub const BACKDROP: u32 = 0x0080_8080;
 
 /// The toolbar's buttons.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -27,6 +27,7 @@
 //! | [`formula`] | calculation plugins (fractal workers): protocol, [`formula_plugin!`] |
 //! | `filter` | filter plugins (feature `alloc`): protocol, `Image`, `filter_plugin!` |
 //! | `heap` | the allocator (feature `alloc`) |
+//! | `image_file` | PNG files decoded and encoded in the actor (feature `image-file`) |
 //!
 //! A server that answers calls, and a client that makes one:
 //!
@@ -84,6 +85,8 @@ pub mod formula;
 pub mod geometry;
 #[cfg(feature = "alloc")]
 pub mod heap;
+#[cfg(feature = "image-file")]
+pub mod image_file;
 pub mod ipc;
 pub mod log;
 mod panic;
