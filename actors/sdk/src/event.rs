@@ -1,5 +1,7 @@
 //! The events ui_server sends a window (`docs/protocol.md`), decoded.
 
+use crate::caps::Cap;
+use crate::file::File;
 use crate::protocol;
 use crate::wire::Reader;
 
@@ -116,6 +118,22 @@ pub enum Event<'a> {
         /// at the first bad byte.
         text: &'a str,
     },
+    /// The user chose a file in the chooser ([`Window::choose_file`](crate::Window::choose_file)).
+    /// The cap is this actor's: release it when done with the file.
+    FileChosen {
+        /// The file, with the rights the request's mode gives.
+        file: File,
+        /// Its name (never a path), for the title bar.
+        name: &'a str,
+    },
+    /// No file was chosen: the user cancelled ([`protocol::error::CANCELLED`]),
+    /// or the chooser could not be shown or the file not opened.
+    FileNotChosen {
+        /// A [`protocol::error`] code.
+        code: i32,
+        /// ui_server's words, to show the user.
+        message: &'a str,
+    },
     /// ui_server refused a request about this window (see [`protocol::error`]).
     Error {
         /// A [`protocol::error`] code.
@@ -160,6 +178,8 @@ impl<'a> Event<'a> {
                 state: KeyState::from_code(r.u32()?),
                 text: r.text(),
             },
+            protocol::FILE_CHOSEN => Event::FileChosen { file: File::from_cap(Cap(r.u64()? as i64)), name: r.text() },
+            protocol::FILE_NOT_CHOSEN => Event::FileNotChosen { code: r.i32()?, message: r.text() },
             protocol::ERROR => Event::Error { code: r.i32()?, message: r.text() },
             _ => return None,
         })
@@ -210,6 +230,12 @@ mod tests {
         });
         decode(ERROR, &[7, error::BAD_SIZE as u32], b"too big", |e| {
             assert_eq!(e, Event::Error { code: error::BAD_SIZE, message: "too big" })
+        });
+        decode(FILE_CHOSEN, &[7, 0x0000_0005, 0x0000_0001], b"photo.png", |e| {
+            assert_eq!(e, Event::FileChosen { file: File::from_cap(Cap(1 << 32 | 5)), name: "photo.png" })
+        });
+        decode(FILE_NOT_CHOSEN, &[7, error::CANCELLED as u32], b"cancelled", |e| {
+            assert_eq!(e, Event::FileNotChosen { code: error::CANCELLED, message: "cancelled" })
         });
         decode(0x02ff, &[7, 1, 2], b"", |e| assert_eq!(e, Event::Unknown { opcode: 0x02ff }));
     }

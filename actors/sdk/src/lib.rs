@@ -107,7 +107,7 @@ pub use log::{log, LineBuffer, LogLine};
 pub use event::{Event, KeyState};
 pub use file::{Directory, File, OpenFlags};
 pub use geometry::Rect;
-pub use window::Window;
+pub use window::{ChooseFile, Window};
 
 /// Defines the actor's `_start` export around a plain function.
 ///

@@ -27,6 +27,12 @@ pub const DESTROY_WINDOW: u32 = 0x0104;
 /// `sys_cap_call`, no payload. Answered with [`SYNC_DONE`] once every request
 /// sent before it has been handled (a round trip, like `wl_display.sync`).
 pub const SYNC: u32 = 0x0105;
+/// Ask the user for a file, in the runtime's file chooser (a plain send).
+/// Payload: window u32, mode u32 ([`CHOOSE_OPEN`], [`CHOOSE_EDIT`],
+/// [`CHOOSE_SAVE`]), types length u32, types UTF-8 (comma-separated name
+/// extensions without dots; empty = any), suggested name UTF-8 (the rest).
+/// Then [`FILE_CHOSEN`] or [`FILE_NOT_CHOSEN`] on the window.
+pub const CHOOSE_FILE: u32 = 0x0106;
 
 // Answers (to a call, on its reply cap).
 
@@ -68,6 +74,12 @@ pub const POINTER_LEAVE: u32 = 0x0214;
 /// keycode u32 (evdev), keysym u32, modifiers u32, pressed u32 (0 up,
 /// 1 down, 2 repeat), UTF-8 text.
 pub const KEY: u32 = 0x0220;
+/// file handle u64 (a FILE cap already in this actor's space), name UTF-8
+/// (the file's name, never a path): the user chose a file.
+pub const FILE_CHOSEN: u32 = 0x0230;
+/// code i32 (see [`error`]), message UTF-8: no file was chosen (the user
+/// cancelled, a chooser was already open, no folder is allowed, ...).
+pub const FILE_NOT_CHOSEN: u32 = 0x0231;
 
 // Input, input source -> ui_server (believed only from registered sources).
 
@@ -83,6 +95,13 @@ pub const INPUT_KEY: u32 = 0x0303;
 
 // Values.
 
+/// [`CHOOSE_FILE`] mode: a file to read (the cap has READ).
+pub const CHOOSE_OPEN: u32 = 0;
+/// [`CHOOSE_FILE`] mode: a file to read and save back (READ, WRITE, RESIZE).
+pub const CHOOSE_EDIT: u32 = 1;
+/// [`CHOOSE_FILE`] mode: a file to save into, new or replaced after the
+/// user agreed (READ, WRITE, RESIZE).
+pub const CHOOSE_SAVE: u32 = 2;
 /// Window flag: no title bar or border, even on the desktop.
 pub const FLAG_UNDECORATED: u32 = 1 << 0;
 /// Surface format: 32-bit pixels `0x00RRGGBB`, the top byte ignored.
@@ -138,6 +157,14 @@ pub mod error {
     pub const TOO_MANY_WINDOWS: i32 = 6;
     /// ui_server could not make the window's event endpoint.
     pub const NO_RESOURCES: i32 = 7;
+    /// The user closed the file chooser without choosing.
+    pub const CANCELLED: i32 = 8;
+    /// A file chooser is already open for this app (one at a time).
+    pub const BUSY: i32 = 9;
+    /// No folder may be browsed (the runtime was started without one).
+    pub const NO_FILES: i32 = 10;
+    /// The chosen file could not be opened or created.
+    pub const FAILED: i32 = 11;
 
     /// The name of an error code, as this module spells it (`"BAD_SIZE"`),
     /// or `"UNKNOWN"` for a code this SDK does not know.
@@ -150,6 +177,10 @@ pub mod error {
             BAD_FORMAT => "BAD_FORMAT",
             TOO_MANY_WINDOWS => "TOO_MANY_WINDOWS",
             NO_RESOURCES => "NO_RESOURCES",
+            CANCELLED => "CANCELLED",
+            BUSY => "BUSY",
+            NO_FILES => "NO_FILES",
+            FAILED => "FAILED",
             _ => "UNKNOWN",
         }
     }

@@ -70,6 +70,50 @@ fn cut(text: &str, max: usize) -> &str {
 const CREATE_PAYLOAD_BYTES: usize = 16 + protocol::MAX_TITLE_BYTES;
 const TITLE_PAYLOAD_BYTES: usize = 4 + protocol::MAX_TITLE_BYTES;
 const COMMIT_PAYLOAD_BYTES: usize = 4 + 16 * MAX_DAMAGE_RECTS;
+/// The longest list of types and suggested name `choose_file` sends.
+const CHOOSE_TEXT_BYTES: usize = 255;
+const CHOOSE_PAYLOAD_BYTES: usize = 12 + 2 * CHOOSE_TEXT_BYTES;
+
+/// What the file chooser is asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ChooseFile<'a> {
+    /// A file to read, among those whose names end in one of `types`
+    /// (extensions without dots, comma-separated; empty = any).
+    Open {
+        /// Accepted extensions: `"png"`, `"png,jpg"`.
+        types: &'a str,
+    },
+    /// A file to read and save back (READ, WRITE, RESIZE).
+    Edit {
+        /// Accepted extensions.
+        types: &'a str,
+    },
+    /// A file to save into: a new name, or an existing file the user agreed
+    /// to replace (READ, WRITE, RESIZE; emptied).
+    Save {
+        /// The name the chooser proposes.
+        suggested: &'a str,
+        /// Accepted extensions.
+        types: &'a str,
+    },
+}
+
+/// CHOOSE_FILE's payload; texts cut to `CHOOSE_TEXT_BYTES`.
+fn encode_choose(out: &mut [u8; CHOOSE_PAYLOAD_BYTES], window: u32, request: ChooseFile<'_>) -> usize {
+    let (mode, types, suggested) = match request {
+        ChooseFile::Open { types } => (protocol::CHOOSE_OPEN, types, ""),
+        ChooseFile::Edit { types } => (protocol::CHOOSE_EDIT, types, ""),
+        ChooseFile::Save { suggested, types } => (protocol::CHOOSE_SAVE, types, suggested),
+    };
+    let types = cut(types, CHOOSE_TEXT_BYTES);
+    let mut w = Writer::new(out);
+    w.u32(window);
+    w.u32(mode);
+    w.u32(types.len() as u32);
+    w.raw(types.as_bytes());
+    w.raw(cut(suggested, CHOOSE_TEXT_BYTES).as_bytes());
+    w.len()
+}
 
 /// CREATE_WINDOW's payload; the title is cut to `MAX_TITLE_BYTES`.
 fn encode_create(
@@ -345,6 +389,19 @@ impl Window {
         ipc::send(self.ui, protocol::SET_TITLE, &payload[..len], None)
     }
 
+    /// Asks the user for a file in the runtime's file chooser, drawn by
+    /// ui_server over everything: the app never sees the folders, only the
+    /// file the user picks. The answer comes later as an event on this
+    /// window: [`Event::FileChosen`] or [`Event::FileNotChosen`]. One
+    /// chooser per app at a time.
+    ///
+    /// Errors: as [`Window::commit`].
+    pub fn choose_file(&self, request: ChooseFile<'_>) -> Result<()> {
+        let mut payload = [0u8; CHOOSE_PAYLOAD_BYTES];
+        let len = encode_choose(&mut payload, self.id, request);
+        ipc::send(self.ui, protocol::CHOOSE_FILE, &payload[..len], None)
+    }
+
     /// Gives the window a new, zero-filled (black) surface of `width ×
     /// height`. ui_server shows it at once, so draw and commit right after;
     /// an [`Event::Configure`] with the new size follows.
@@ -491,6 +548,20 @@ mod tests {
         let mut out = [0u8; TITLE_PAYLOAD_BYTES];
         let len = encode_title(&mut out, 9, "paint");
         let (want, want_len) = payload(&[9], b"paint");
+        assert_eq!(&out[..len], &want[..want_len]);
+    }
+
+    #[test]
+    fn encodes_choose_file() {
+        let mut out = [0u8; CHOOSE_PAYLOAD_BYTES];
+        let len = encode_choose(&mut out, 4, ChooseFile::Save { suggested: "drawing.png", types: "png" });
+        let (want, want_len) = payload(&[4, protocol::CHOOSE_SAVE, 3], b"pngdrawing.png");
+        assert_eq!(&out[..len], &want[..want_len]);
+        let len = encode_choose(&mut out, 4, ChooseFile::Open { types: "" });
+        let (want, want_len) = payload(&[4, protocol::CHOOSE_OPEN, 0], b"");
+        assert_eq!(&out[..len], &want[..want_len]);
+        let len = encode_choose(&mut out, 4, ChooseFile::Edit { types: "png,jpg" });
+        let (want, want_len) = payload(&[4, protocol::CHOOSE_EDIT, 7], b"png,jpg");
         assert_eq!(&out[..len], &want[..want_len]);
     }
 
