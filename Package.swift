@@ -179,7 +179,7 @@ let package = Package(
         .testTarget(
             name: "WskdeskTests",
             dependencies: [
-                "wskdesk", "Kernel", "Interp", "Compositor", "TestSupport",
+                "wskdesk", "Kernel", "Interp", "Compositor", "TestSupport", "Wire", "CPNG",
                 .product(name: "WAT", package: "WasmKit"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -1,9 +1,23 @@
+import Wire
+
 /// The boot configuration the desktop sends an app before it starts,
 /// restating `actors/sdk/src/boot.rs`: one message of `key=value` lines
 /// on an endpoint the app receives on (paint and fractal: handle 3).
 public struct BootConfig: Sendable, Equatable {
     /// The message's opcode.
     public static let opcode: UInt32 = 0x0500
+    /// A file the desktop hands the app to open (`--open`), after the
+    /// configuration on the same endpoint: payload handle u64 (a FILE cap
+    /// already in the app's space), the file's name UTF-8.
+    public static let openFileOpcode: UInt32 = 0x0501
+
+    /// The payload of an `openFileOpcode` message.
+    public static func openFilePayload(handle: UInt64, name: String) -> [UInt8] {
+        var writer = PayloadWriter()
+        writer.u64(handle)
+        writer.text(name)
+        return writer.bytes
+    }
     /// The longest text an app reads.
     public static let maxBytes = 4096
 

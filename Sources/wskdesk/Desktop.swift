@@ -144,8 +144,15 @@ struct Desktop {
         }
         var policy = RestartPolicy()
         policy.hangTimeout = options.kioskHangTimeout
+        var entry = Manifest.kioskApp(app)
+        if let path = options.open {
+            guard entry.grants.contains(.config) else {
+                throw DesktopError(description: "--open \(path.debugDescription): \(entry.name) takes no file (paint does)")
+            }
+            entry.open = path
+        }
         let supervisor = KioskSupervisor(
-            kernel: kernel, host: host, server: server, module: module, app: Manifest.kioskApp(app),
+            kernel: kernel, host: host, server: server, module: module, app: entry,
             grants: ManifestGrants(kernel: kernel, server: server, actorsDir: actorsDir), policy: policy, logger: logger,
             quit: { stop.trigger() })
         supervisor.start()
@@ -165,13 +172,27 @@ struct Desktop {
         } else if options.apps == Run.defaultApps {
             (text, file) = (Manifest.defaultDesktop, "the default desktop manifest")
         } else {
-            return (Manifest.forApps(options.apps), "--app")
+            return (try withOpenFile(Manifest.forApps(options.apps)), "--app")
         }
         do {
-            return (try Manifest.parse(text, file: file), file)
+            return (try withOpenFile(try Manifest.parse(text, file: file)), file)
+        } catch let error as DesktopError {
+            throw error
         } catch {
-            throw DesktopError(description: error.description)
+            throw DesktopError(description: "\(error)")
         }
+    }
+
+    /// --open goes to the first actor that can be told of a file (it has
+    /// the `config` grant).
+    private func withOpenFile(_ manifest: Manifest) throws(DesktopError) -> Manifest {
+        guard let path = options.open else { return manifest }
+        var manifest = manifest
+        guard let i = manifest.actors.firstIndex(where: { $0.grants.contains(.config) }) else {
+            throw DesktopError(description: "--open \(path.debugDescription): none of the apps takes a file (paint does: --app paint --open FILE)")
+        }
+        manifest.actors[i].open = path
+        return manifest
     }
 
     private func modulePath(_ app: String, in actorsDir: String) -> String {

@@ -11,6 +11,9 @@ struct Manifest: Equatable {
         var config: [String: ConfigValue]
         /// Where the `[[actor]]` table starts, for messages.
         var line: Int
+        /// A file the user wants the app to open (`open = "PATH"`, `--open`):
+        /// handed over as a FILE cap after its grants.
+        var open: String? = nil
     }
 
     enum Grant: Equatable, CustomStringConvertible {
@@ -207,14 +210,17 @@ extension Manifest {
                     }
                     return grant
                 }
+            case ("open", .string(let path)):
+                guard !path.isEmpty else { throw fail("key `open`: an empty path; name the file the app should open") }
+                actor.open = path
             case (let key, let value) where key.hasPrefix("config.") && key.count > 7:
                 actor.config[String(key.dropFirst(7))] = value
-            case ("name", _), ("module", _):
+            case ("name", _), ("module", _), ("open", _):
                 throw fail("key `\(key)` must be a string")
             case ("grants", _):
                 throw fail("key `grants` must be a list of strings, like [\"ui\"]")
             default:
-                throw fail("unknown key `\(key)` (known: name, module, grants, config.KEY)")
+                throw fail("unknown key `\(key)` (known: name, module, grants, open, config.KEY)")
             }
             actors.append(actor)
         }

@@ -62,11 +62,21 @@ struct ManifestBoot {
     }
 }
 
-/// A grant that could not be given: which, and the kernel's reason.
+/// A grant that could not be given: which, and why.
 struct GrantFailure: Error, CustomStringConvertible {
-    let grant: Manifest.Grant
-    let error: SysError
-    var description: String { "grant \(grant): \(error)" }
+    let description: String
+
+    init(grant: Manifest.Grant, error: SysError) {
+        description = "grant \(grant): \(error)"
+    }
+
+    init(file: UserFile.Failure) {
+        description = file.description
+    }
+
+    init(description: String) {
+        self.description = description
+    }
 }
 
 /// Gives an actor the caps its manifest entry grants, in order (handle 1,
@@ -85,12 +95,24 @@ struct ManifestGrants {
     func apply(_ actor: Manifest.Actor, to id: ActorID, endpoints: inout Endpoints, from desktop: ActorID)
         throws(GrantFailure)
     {
+        // The config endpoint's sending side, kept for a file to hand over.
+        var configSender: Handle?
+        defer { if let configSender { try? kernel.release(desktop, configSender) } }
         for grant in actor.grants {
             do throws(SysError) {
-                try apply(grant, of: actor, to: id, endpoints: &endpoints, desktop: desktop)
+                if let sender = try applyCap(grant, of: actor, to: id, endpoints: &endpoints, desktop: desktop) {
+                    configSender = sender
+                }
             } catch {
                 throw GrantFailure(grant: grant, error: error)
             }
+        }
+        // After every grant: the file's handle comes after theirs.
+        if let path = actor.open {
+            guard let configSender else {
+                throw GrantFailure(description: "\(actor.name) is given a file to open but has no `config` grant to be told of it")
+            }
+            try handOver(path, to: id, of: actor, via: configSender, from: desktop)
         }
     }
 
@@ -104,10 +126,12 @@ struct ManifestGrants {
         try apply(actor, to: id, endpoints: &endpoints, from: sender)
     }
 
-    private func apply(
+    /// Grants one cap; for `config`, returns the desktop's cap to send on
+    /// the app's config endpoint (the caller releases it).
+    private func applyCap(
         _ grant: Manifest.Grant, of actor: Manifest.Actor, to id: ActorID,
         endpoints: inout Endpoints, desktop: ActorID
-    ) throws(SysError) {
+    ) throws(SysError) -> Handle? {
         switch grant {
         case .ui:
             _ = try server.connect(app: id)
@@ -117,15 +141,46 @@ struct ManifestGrants {
             _ = try kernel.grantSpawner(directory: resolve(dir), rights: [.spawn], to: id)
         case .config:
             let (_, toApp) = try kernel.connect(owner: id, peer: desktop, peerRights: [.send])
-            defer { try? kernel.release(desktop, toApp) }
-            guard let payload = bootConfig(for: actor).payload else { throw .invalidArgument }
-            try kernel.send(desktop, to: toApp, opcode: BootConfig.opcode, payload: payload)
+            guard let payload = bootConfig(for: actor).payload else {
+                try? kernel.release(desktop, toApp)
+                throw .invalidArgument
+            }
+            do {
+                try kernel.send(desktop, to: toApp, opcode: BootConfig.opcode, payload: payload)
+            } catch {
+                try? kernel.release(desktop, toApp)
+                throw error
+            }
+            return toApp
         case .endpoint(let name):
             endpoints[name] = (id, try kernel.createEndpoint(id))
         case .send(let name):
             guard let (owner, handle) = endpoints[name] else { throw .notFound }
             _ = try kernel.grantCopy(of: handle, held: owner, rights: [.send], to: id)
         }
+        return nil
+    }
+
+    /// Opens the file the user named for the app and hands it over: a FILE
+    /// cap in the app's own space (it outlives the boot's sender), named in
+    /// an `OPEN_FILE` message after the boot configuration.
+    private func handOver(
+        _ path: String, to id: ActorID, of actor: Manifest.Actor, via toApp: Handle, from desktop: ActorID
+    ) throws(GrantFailure) {
+        let file: UserFile
+        do throws(UserFile.Failure) {
+            file = try UserFile.open(path)
+        } catch {
+            throw GrantFailure(file: error)
+        }
+        do throws(SysError) {
+            let handle = try kernel.grantOpened(descriptor: file.descriptor, rights: file.rights, to: id)
+            try kernel.send(desktop, to: toApp, opcode: BootConfig.openFileOpcode, payload: BootConfig.openFilePayload(handle: UInt64(bitPattern: handle.rawValue), name: file.name))
+        } catch {
+            throw GrantFailure(description: "cannot hand \(file.path.debugDescription) to \(actor.name): \(error)")
+        }
+        let access = file.rights.contains(.write) ? "read-write" : "read-only"
+        kernel.logger.info("gave \(actor.name) the file \(file.path.debugDescription) (\(access))")
     }
 
     /// `config.*` keys as the app's boot configuration; "auto" values are

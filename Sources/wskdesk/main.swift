@@ -58,6 +58,9 @@ struct Run: ParsableCommand {
     @Option(help: "Start the actors of this boot manifest (docs/manifest.md) instead of --app.")
     var manifest: String?
 
+    @Option(help: "A file for the first app (or the kiosk's) to open, e.g. --app paint --open photo.png: the app gets that one file, read-write if you may write it.")
+    var open: String?
+
     @Option(help: "Kiosk mode: run only this app, fullscreen, restarted when it exits or hangs (a name in the actors folder or a .wasm path).")
     var kiosk: String?
 

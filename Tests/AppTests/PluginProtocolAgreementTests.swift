@@ -82,7 +82,9 @@ import Testing
 
     @Test func bootConfiguration() throws {
         let rust = try Repository.text("actors/sdk/src/boot.rs")
-        #expect(Self.constants(rust, type: "u32") == ["BOOT_CONFIG": Int64(BootConfig.opcode)])
+        #expect(Self.constants(rust, type: "u32") == [
+            "BOOT_CONFIG": Int64(BootConfig.opcode), "OPEN_FILE": Int64(BootConfig.openFileOpcode),
+        ])
         #expect(Self.constants(rust, type: "usize")["MAX_CONFIG_BYTES"] == Int64(BootConfig.maxBytes))
         var config = BootConfig()
         config.set("plugins", list: ["blur", "invert"])

@@ -6,6 +6,7 @@ import Logging
 import Synchronization
 import TestSupport
 import Testing
+import Wire
 
 @testable import wskdesk
 
@@ -33,7 +34,7 @@ import Testing
         let supervisor: KioskSupervisor
         let log = AppLog()
 
-        init(app: String, width: Int, height: Int) throws {
+        init(app: String, width: Int, height: Int, open: String? = nil) throws {
             var logger = Logger(label: "test.kiosk")
             logger.logLevel = .critical
             let log = self.log
@@ -47,9 +48,11 @@ import Testing
             let server = self.server
             Thread { server.run() }.start()
             let actors = Repository.builtActor("")
+            var entry = Manifest.kioskApp(app)
+            entry.open = open
             supervisor = KioskSupervisor(
                 kernel: kernel, host: host, server: server, module: try host.load(path: actors + app + ".wasm"),
-                app: Manifest.kioskApp(app), grants: ManifestGrants(kernel: kernel, server: server, actorsDir: actors),
+                app: entry, grants: ManifestGrants(kernel: kernel, server: server, actorsDir: actors),
                 policy: Self.policy, logger: logger, quit: {})
             supervisor.start()
         }
@@ -142,5 +145,77 @@ import Testing
         }
         #expect(mismatch == nil, "\(size.width)x\(size.height): \(mismatch ?? "")")
         #expect(kiosk.supervisor.launches == 1, "paint was restarted: it failed or left its events unread")
+    }
+
+    /// A pattern no two pixels of which are alike.
+    static func pattern(_ x: Int, _ y: Int) -> UInt32 { UInt32(x * 2) << 16 | UInt32(y * 2) << 8 | 0x40 }
+
+    /// `--open photo.png` as a user runs it: paint shows the photo it was
+    /// handed, a stroke and Ctrl+S write it back as a PNG another decoder
+    /// (libpng) reads, the stroke in it and the rest as it was.
+    @Test func paintOpensTheFileItIsGivenAndSavesItBack() throws {
+        let dir = NSTemporaryDirectory() + "wskdesk-open-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (w, h) = (120, 90)
+        let path = dir + "/photo.png"
+        var photo = [UInt32](repeating: 0, count: w * h)
+        for y in 0..<h { for x in 0..<w { photo[y * w + x] = Self.pattern(x, y) } }
+        try photo.withUnsafeBytes { try PNGWriter.write($0, width: w, height: h, stride: w * 4, to: path) }
+
+        let (width, height) = (400, 300)
+        let kiosk = try Kiosk(app: "paint", width: width, height: height, open: path)
+        defer { kiosk.stop() }
+        let opened = try #require(kiosk.logLine(containing: "paint: opened"))
+        #expect(opened.contains("photo.png, 120 x 90"))
+        // Shown at the canvas's top left, pixel for pixel.
+        var screen: [UInt32] = []
+        _ = waitUntil(seconds: 30) {
+            screen = kiosk.screen()
+            return screen.count == width * height && screen[(Self.toolbar + h - 1) * width + w - 1] == Self.pattern(w - 1, h - 1)
+        }
+        let wrong = (0..<h).flatMap { y in (0..<w).map { (x: $0, y: y) } }.first { p in
+            screen.count != width * height || screen[(Self.toolbar + p.y) * width + p.x] != Self.pattern(p.x, p.y)
+        }
+        #expect(wrong == nil, "photo pixel \(String(describing: wrong)) not shown")
+
+        // A black dot at (60, 45) of the photo, then Ctrl+S.
+        let input = kiosk.kernel.createActor(name: "input")
+        let toServer = try kiosk.server.connect(inputSource: input)
+        func send(_ opcode: UInt32, _ fill: (inout PayloadWriter) -> Void) throws {
+            var payload = PayloadWriter()
+            fill(&payload)
+            try kiosk.kernel.send(input, to: toServer, opcode: opcode, payload: payload.bytes)
+        }
+        try send(WindowProtocol.inputPointerMotion) {
+            $0.u32(1)
+            $0.f64((60 + 0.5) / Double(width))
+            $0.f64((Double(Self.toolbar) + 45 + 0.5) / Double(height))
+        }
+        for pressed: UInt32 in [1, 0] {
+            try send(WindowProtocol.inputPointerButton) {
+                $0.u32(WindowProtocol.buttonLeft)
+                $0.u32(pressed)
+            }
+        }
+        for pressed: UInt32 in [1, 0] {
+            try send(WindowProtocol.inputKey) {
+                $0.u32(31)  // KEY_S
+                $0.u32(0x73)
+                $0.u32(WindowProtocol.modCtrl)
+                $0.u32(pressed)
+                $0.text(pressed == 1 ? "\u{13}" : "")
+            }
+        }
+        #expect(kiosk.logLine(containing: "paint: saved photo.png") != nil)
+        let saved = try #require(PNGFile.read(path), "the saved file is no PNG libpng reads")
+        #expect((saved.width, saved.height) == (w, h))
+        #expect(saved.pixels[45 * w + 60] == 0x000000, "the stroke was saved")
+        let changed = (0..<(w * h)).filter { saved.pixels[$0] != photo[$0] }
+        #expect(!changed.isEmpty && changed.allSatisfy { i in
+            let (x, y) = (i % w, i / w)
+            return (x - 60) * (x - 60) + (y - 45) * (y - 45) <= 6  // the brush of radius 2 around the dot
+        }, "only the dot changed")
+        #expect(kiosk.supervisor.launches == 1)
     }
 }

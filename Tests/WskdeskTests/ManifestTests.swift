@@ -75,7 +75,7 @@ import Testing
 
     @Test(arguments: [
         ("name = \"x\"", "m.toml line 1: key `name` before any [[actor]] table"),
-        ("[[actor]]\nname = \"a\"\ngrnats = [\"ui\"]", "m.toml line 3: unknown key `grnats` (known: name, module, grants, config.KEY)"),
+        ("[[actor]]\nname = \"a\"\ngrnats = [\"ui\"]", "m.toml line 3: unknown key `grnats` (known: name, module, grants, open, config.KEY)"),
         ("[[actor]]\nname = \"a\"\ngrants = [\"ui\", \"gpu\"]", "m.toml line 3: key `grants`: unknown grant \"gpu\" (known: ui, framebuffer, config, spawner:DIR, endpoint:NAME, send:NAME)"),
         ("[[actor]]\nname = a", "m.toml line 2: key `name`: `a` is not a value: write strings in double quotes, lists as [\"a\", \"b\"]"),
         ("[[actor]]\nname = \"a", "m.toml line 2: key `name`: a string is not closed with \""),

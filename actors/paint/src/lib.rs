@@ -15,7 +15,13 @@
 //! for a colour; `[` and `]` change the brush size; `e` toggles the eraser,
 //! `c` clears; `u` or Ctrl+Z undoes, `r` or Ctrl+Y redoes (32 steps);
 //! `f` or the Filters button opens the menu of plugins, where a click or
-//! the row's number applies one and Escape closes it. Logs
+//! the row's number applies one and Escape closes it. Files: Open (Ctrl+O)
+//! asks the runtime's file chooser for a PNG, Save (Ctrl+S) writes it back,
+//! Save As (Ctrl+Shift+S) asks for a new file; the title bar shows the
+//! file's name, with `*` while there are unsaved changes, and paint asks
+//! before it discards them (opening another file, closing). A file handed
+//! over at boot (`wskdesk --app paint --open photo.png`) opens at once.
+//! PNG is decoded and encoded here, inside the sandbox. Logs
 //! `paint: ready, N filters` once the plugins are loaded, and a line per
 //! filter applied or failed. The window takes the size ui_server configures
 //! (the whole screen in a kiosk): the toolbar stays at the top left, the
@@ -42,9 +48,9 @@ use document::{Document, History, PAPER};
 use plugins::Plugins;
 use ui::{Button, Hit, Layout, PALETTE};
 use view::{View, SCROLL_STEP};
-use wsk::boot::{BootConfig, BOOT_BUFFER_BYTES};
-use wsk::protocol::{BUTTON_LEFT, MOD_CTRL};
-use wsk::{Canvas, Cap, Event, Rect, Timeout, Window};
+use wsk::boot::{opened_file, BootConfig, BOOT_BUFFER_BYTES};
+use wsk::protocol::{error::CANCELLED, BUTTON_LEFT, MOD_CTRL, MOD_SHIFT};
+use wsk::{Canvas, Cap, ChooseFile, Event, File, Rect, Rights, Timeout, Window};
 
 wsk::actor_main!(main);
 
@@ -58,6 +64,9 @@ const UP: u32 = 0xff52;
 const RIGHT: u32 = 0xff53;
 const DOWN: u32 = 0xff54;
 const MAX_RADIUS: i32 = 31;
+/// The largest file paint reads (a PNG this big holds far more pixels than
+/// paint opens; the decoder says so for smaller ones).
+const MAX_FILE_BYTES: usize = 128 << 20;
 
 fn main() {
     let mut boot = [0u8; BOOT_BUFFER_BYTES];
@@ -78,6 +87,11 @@ fn main() {
     if paint.load_plugins(config.list("plugins")) {
         wsk::logf!("paint: ready, {} filters", paint.plugins.list.len());
         paint.show_help();
+        let mut buf = [0u8; BOOT_BUFFER_BYTES];
+        if let Some((file, name)) = opened_file(BOOT, &mut buf) {
+            let name = String::from(name);
+            paint.open_file(file, name);
+        }
         paint.run();
     }
     if let Err(error) = paint.window.destroy() {
@@ -93,6 +107,28 @@ enum Next {
     Nothing,
     /// The window was closed, or is gone.
     Closed,
+}
+
+/// The file the picture came from or was last saved to.
+struct Opened {
+    file: File,
+    name: String,
+    /// Save may write it back (it was opened to edit, or saved as).
+    writable: bool,
+}
+
+/// What the file chooser, when it answers, was asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Choosing {
+    Open,
+    SaveAs,
+}
+
+/// What paint does once the user agrees to lose the unsaved changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Discard {
+    ThenOpen,
+    ThenClose,
 }
 
 /// A stroke in progress, in canvas coordinates.
@@ -126,6 +162,15 @@ struct Paint {
     damage: Rect,
     /// A commit is waiting for its FrameDone.
     waiting: bool,
+    file: Option<Opened>,
+    /// Changed since opened or saved (a new picture: since it was empty).
+    dirty: bool,
+    /// A request to the file chooser not answered yet.
+    choosing: Option<Choosing>,
+    /// The question the status line asks: lose the unsaved changes?
+    question: Option<Discard>,
+    /// The user agreed to close.
+    closing: bool,
 }
 
 /// A canvas over the window's pixels.
@@ -153,6 +198,11 @@ impl Paint {
             status_is_error: false,
             damage: Rect::EMPTY,
             waiting: false,
+            file: None,
+            dirty: false,
+            choosing: None,
+            question: None,
+            closing: false,
             window,
             layout,
         };
@@ -182,7 +232,7 @@ impl Paint {
     /// Handles events until the window is closed or gone.
     fn run(&mut self) {
         let mut buf = [0u8; wsk::window::EVENT_BUFFER_BYTES];
-        while !matches!(self.step(&mut buf, true), Next::Closed) {}
+        while !self.closing && !matches!(self.step(&mut buf, true), Next::Closed) {}
     }
 
     /// Presents what changed, then takes one event: waiting for it when
@@ -196,7 +246,11 @@ impl Paint {
             (true, false) => Timeout::Forever,
         };
         match self.window.next_event(buf, timeout) {
-            Ok(Event::CloseRequest) => Next::Closed,
+            Ok(Event::CloseRequest) if !self.dirty => Next::Closed,
+            Ok(Event::CloseRequest) => {
+                self.ask(Discard::ThenClose);
+                Next::Handled
+            }
             Ok(event) => {
                 self.handle(event);
                 Next::Handled
@@ -218,6 +272,8 @@ impl Paint {
             Event::PointerMotion { x, y, buttons } if buttons & 1 != 0 => self.drag(x, y),
             Event::PointerScroll { dx, dy, .. } => self.scroll(dx.saturating_mul(SCROLL_STEP), dy.saturating_mul(SCROLL_STEP)),
             Event::Key { keysym, modifiers, state, text, .. } if state.is_down() => self.key(keysym, modifiers, text),
+            Event::FileChosen { file, name } => self.chosen(file, name),
+            Event::FileNotChosen { code, message } => self.not_chosen(code, message),
             _ => {}
         }
     }
@@ -225,6 +281,10 @@ impl Paint {
     // MARK: Input
 
     fn press(&mut self, x: i32, y: i32) {
+        if self.question.take().is_some() {
+            self.show_help(); // a click elsewhere is a no
+            return;
+        }
         if let Some(menu) = self.menu {
             self.close_menu();
             if menu.contains(x, y) {
@@ -240,6 +300,8 @@ impl Paint {
             Hit::Button(Button::Undo) => self.undo(),
             Hit::Button(Button::Redo) => self.redo(),
             Hit::Button(Button::Filters) => self.open_menu(),
+            Hit::Button(Button::Open) => self.open_command(),
+            Hit::Button(Button::Save) => self.save_command(),
             Hit::Nothing => {}
         }
     }
@@ -250,6 +312,13 @@ impl Paint {
             0x20..=0x7e => (keysym as u8 as char).to_ascii_lowercase(),
             _ => text.chars().next().unwrap_or('\0'),
         };
+        if let Some(then) = self.question.take() {
+            match ch {
+                'y' => self.discard(then),
+                _ => self.show_help(),
+            }
+            return;
+        }
         if self.menu.is_some() {
             self.close_menu();
             if let Some(row) = ch.to_digit(10).filter(|&d| d >= 1) {
@@ -258,6 +327,7 @@ impl Paint {
             return;
         }
         let ctrl = modifiers & MOD_CTRL != 0;
+        let shift = modifiers & MOD_SHIFT != 0;
         match keysym {
             LEFT => return self.scroll(-SCROLL_STEP, 0),
             RIGHT => return self.scroll(SCROLL_STEP, 0),
@@ -268,8 +338,14 @@ impl Paint {
         match ch {
             'z' if ctrl => self.undo(),
             'y' if ctrl => self.redo(),
+            'o' if ctrl => self.open_command(),
+            's' if ctrl && shift => self.save_as_command(),
+            's' if ctrl => self.save_command(),
             '\u{1a}' => self.undo(),
             '\u{19}' => self.redo(),
+            '\u{0f}' => self.open_command(),
+            '\u{13}' if shift => self.save_as_command(),
+            '\u{13}' => self.save_command(),
             _ if ctrl || keysym == ESCAPE => {}
             'u' => self.undo(),
             'r' => self.redo(),
@@ -316,6 +392,7 @@ impl Paint {
     fn end_stroke(&mut self) {
         if let Some(stroke) = self.stroke.take() {
             self.history.end_stroke(&self.document, stroke.touched);
+            self.changed();
         }
     }
 
@@ -345,12 +422,14 @@ impl Paint {
         self.history.record(&self.document, all);
         self.document.pixels.fill(PAPER);
         self.show_canvas(all);
+        self.changed();
     }
 
     fn undo(&mut self) {
         self.end_stroke();
         if let Some(changed) = self.history.undo(&mut self.document) {
             self.show_canvas(changed);
+            self.changed();
         }
     }
 
@@ -358,6 +437,7 @@ impl Paint {
         self.end_stroke();
         if let Some(changed) = self.history.redo(&mut self.document) {
             self.show_canvas(changed);
+            self.changed();
         }
     }
 
@@ -377,6 +457,7 @@ impl Paint {
                 self.history.record(&self.document, all);
                 self.document.pixels = pixels;
                 self.show_canvas(all);
+                self.changed();
                 let ms = (wsk::now() - started) / 1_000_000;
                 wsk::logf!("paint: {} applied in {} ms", name, ms);
                 self.set_status(format!("{} applied ({} ms); u undoes it", name, ms), false);
@@ -403,11 +484,182 @@ impl Paint {
 
     // MARK: Files
 
+    /// Open: first, if there are unsaved changes, ask to lose them.
+    fn open_command(&mut self) {
+        if self.dirty {
+            self.ask(Discard::ThenOpen);
+        } else {
+            self.choose(Choosing::Open);
+        }
+    }
+
+    /// Save: back into the file, when paint may write it; else Save As.
+    fn save_command(&mut self) {
+        match self.file.as_ref() {
+            Some(opened) if opened.writable => {
+                let (file, name) = (opened.file, opened.name.clone());
+                self.save_into(file, &name);
+            }
+            _ => self.save_as_command(),
+        }
+    }
+
+    fn save_as_command(&mut self) {
+        self.choose(Choosing::SaveAs);
+    }
+
+    /// Asks the runtime's file chooser; its answer comes as an event.
+    fn choose(&mut self, what: Choosing) {
+        if self.choosing.is_some() {
+            return self.set_status(String::from("the file chooser is open"), false);
+        }
+        self.end_stroke();
+        let suggested = self.file.as_ref().map(|f| f.name.as_str()).unwrap_or("drawing.png");
+        let request = match what {
+            Choosing::Open => ChooseFile::Edit { types: "png" },
+            Choosing::SaveAs => ChooseFile::Save { suggested, types: "png" },
+        };
+        match self.window.choose_file(request) {
+            Ok(()) => {
+                self.choosing = Some(what);
+                let doing = if what == Choosing::Open { "open" } else { "save" };
+                self.set_status(format!("choose a file to {} (Escape cancels)", doing), false);
+            }
+            Err(error) => self.set_status(format!("no file chooser: {}", error), true),
+        }
+    }
+
+    fn chosen(&mut self, file: File, name: &str) {
+        let name = String::from(name);
+        match self.choosing.take() {
+            Some(Choosing::Open) => self.open_file(file, name),
+            Some(Choosing::SaveAs) => {
+                if self.save_into(file, &name) {
+                    self.keep(file, name, true);
+                } else {
+                    let _ = wsk::release(file.cap());
+                }
+            }
+            // Nothing asked for: not ours to keep.
+            None => {
+                let _ = wsk::release(file.cap());
+            }
+        }
+    }
+
+    fn not_chosen(&mut self, code: i32, message: &str) {
+        let what = match self.choosing.take() {
+            Some(Choosing::Open) => "nothing opened",
+            _ => "not saved",
+        };
+        if code == CANCELLED {
+            self.set_status(String::from(what), false);
+        } else {
+            wsk::logf!("paint: {}: {}", what, message);
+            self.set_status(format!("{}: {}", what, message), true);
+        }
+    }
+
+    /// Reads `file` and opens it in place of the picture; keeps it as the
+    /// picture's file when that worked, else lets it go.
+    fn open_file(&mut self, file: File, name: String) {
+        let writable = file.rights().map(|r| r.contains(Rights::WRITE | Rights::RESIZE)).unwrap_or(false);
+        let opened = match file.read_all(MAX_FILE_BYTES) {
+            Ok(bytes) => self.open_png(&name, &bytes),
+            Err(wsk::Error::OutOfBounds) => {
+                let mb = file.size().unwrap_or(0) >> 20;
+                self.set_status(format!("{} is {} MB; paint opens files up to {} MB", name, mb, MAX_FILE_BYTES >> 20), true);
+                false
+            }
+            Err(error) => {
+                wsk::logf!("paint: cannot read {}: {}", name, error);
+                self.set_status(format!("cannot read {}: {}", name, error), true);
+                false
+            }
+        };
+        if opened {
+            self.keep(file, name, writable);
+        } else {
+            let _ = wsk::release(file.cap());
+        }
+    }
+
+    /// Makes `file` the picture's file, unchanged since: the old one goes.
+    fn keep(&mut self, file: File, name: String, writable: bool) {
+        if let Some(old) = self.file.take() {
+            if old.file != file {
+                let _ = wsk::release(old.file.cap());
+            }
+        }
+        self.file = Some(Opened { file, name, writable });
+        self.dirty = false;
+        self.show_title();
+    }
+
+    /// Writes the picture into `file` as PNG. True when it is saved.
+    fn save_into(&mut self, file: File, name: &str) -> bool {
+        self.end_stroke();
+        let bytes = match self.png() {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                self.set_status(format!("cannot save {}: {}", name, error), true);
+                return false;
+            }
+        };
+        if let Err(error) = file.replace_contents(&bytes) {
+            wsk::logf!("paint: cannot save {}: {}", name, error);
+            self.set_status(format!("cannot save {}: {}; the picture is still here", name, error), true);
+            return false;
+        }
+        wsk::logf!("paint: saved {} ({} bytes)", name, bytes.len());
+        self.set_status(format!("saved {} ({} KB)", name, (bytes.len() + 1023) / 1024), false);
+        self.dirty = false;
+        self.show_title();
+        true
+    }
+
+    /// The picture changed: it has unsaved changes now.
+    fn changed(&mut self) {
+        if !self.dirty {
+            self.dirty = true;
+            self.show_title();
+        }
+    }
+
+    /// "photo.png - paint", with a `*` while there are unsaved changes.
+    fn show_title(&mut self) {
+        let mark = if self.dirty { "*" } else { "" };
+        let title = match self.file.as_ref() {
+            Some(opened) => format!("{}{} - paint", mark, opened.name),
+            None => format!("{}paint", mark),
+        };
+        if let Err(error) = self.window.set_title(&title) {
+            wsk::logf!("paint: set title failed: {}", error);
+        }
+    }
+
+    fn ask(&mut self, then: Discard) {
+        self.question = Some(then);
+        let text = match then {
+            Discard::ThenOpen => "unsaved changes: discard them and open another file? y / n",
+            Discard::ThenClose => "unsaved changes: close without saving? y / n",
+        };
+        self.set_status(String::from(text), true);
+    }
+
+    fn discard(&mut self, then: Discard) {
+        match then {
+            Discard::ThenOpen => {
+                self.show_help();
+                self.choose(Choosing::Open);
+            }
+            Discard::ThenClose => self.closing = true,
+        }
+    }
+
     /// Opens the PNG file `bytes` (named `name`) in place of the picture:
     /// at the image's size, with no undo steps. When it cannot be decoded,
     /// the status line says why and the picture stays as it was. False then.
-    // Called by Open… once the file chooser grants paint a file (issue #18).
-    #[allow(dead_code)]
     fn open_png(&mut self, name: &str, bytes: &[u8]) -> bool {
         self.end_stroke();
         if let Err(error) = self.document.replace_with_png(&mut self.history, bytes) {
@@ -431,8 +683,7 @@ impl Paint {
         true
     }
 
-    /// The picture as a PNG file, for Save and Save As….
-    #[allow(dead_code)]
+    /// The picture as a PNG file, for Save and Save As.
     fn png(&self) -> Result<Vec<u8>, wsk::image_file::ImageFileError> {
         self.document.to_png()
     }

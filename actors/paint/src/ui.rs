@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! +--------------------------------------------------------------+
-//! | [■][■][■][■][■][■][■][■][■][■]  Eraser Clear Undo Redo Filters | toolbar, 28 px
+//! | [■]...[■]  Eraser Clear Undo Redo Filters Open Save         | toolbar, 28 px
 //! |                                                              |
 //! |                         the canvas                           |
 //! |                                                              |
@@ -16,7 +16,8 @@
 //!
 //! Swatch `i` is at x = 4 + 24·i, y = 4, 20 × 20. The buttons follow from
 //! x = 252, 4 px apart, each as wide as its label plus 12 px. The Filters
-//! menu opens under its button: one 20 px row per plugin.
+//! menu opens under its button: one 20 px row per plugin. While paint asks
+//! a question (discard unsaved changes?), the status line shows it.
 
 use wsk::font;
 use wsk::{Canvas, Rect, Window};
@@ -66,14 +67,18 @@ pub enum Button {
     Undo,
     Redo,
     Filters,
+    Open,
+    Save,
 }
 
-const BUTTONS: [(Button, &str); 5] = [
+const BUTTONS: [(Button, &str); 7] = [
     (Button::Eraser, "Eraser"),
     (Button::Clear, "Clear"),
     (Button::Undo, "Undo"),
     (Button::Redo, "Redo"),
     (Button::Filters, "Filters"),
+    (Button::Open, "Open"),
+    (Button::Save, "Save"),
 ];
 
 /// What is under a point of the window.
@@ -138,7 +143,7 @@ impl Layout {
 
     /// The Filters menu with `rows` entries, the widest `widest` pixels of text.
     pub fn menu(&self, rows: usize, widest: u32) -> Rect {
-        let anchor = Layout::buttons().last().map(|b| b.2).unwrap_or(Rect::EMPTY);
+        let anchor = Layout::buttons().find(|b| b.0 == Button::Filters).map(|b| b.2).unwrap_or(Rect::EMPTY);
         let w = (widest as i32 + 16).max(160);
         let x = anchor.x.min(self.width - w).max(0);
         Rect::new(x, TOOLBAR, w, MENU_ROW * rows.max(1) as i32)
@@ -212,6 +217,8 @@ mod tests {
         assert_eq!(layout.hit(4 + 24 * 9 + 21, 10), Hit::Nothing);
         assert_eq!(layout.hit(252, 4), Hit::Button(Button::Eraser));
         assert_eq!(layout.hit(468, 10), Hit::Button(Button::Filters));
+        assert_eq!(layout.hit(560, 10), Hit::Button(Button::Open));
+        assert_eq!(layout.hit(610, 10), Hit::Button(Button::Save));
         assert_eq!(layout.hit(10, 28), Hit::Canvas);
         assert_eq!(layout.hit(10, 459), Hit::Canvas);
         assert_eq!(layout.hit(10, 460), Hit::Nothing);

@@ -15,11 +15,17 @@
 
 use crate::abi::MESSAGE_HEADER_SIZE;
 use crate::caps::{release, Cap};
+use crate::file::File;
 use crate::ipc::try_recv;
 use crate::wire::Reader;
 
 /// The opcode of the boot configuration message.
 pub const BOOT_CONFIG: u32 = 0x0500;
+/// The opcode of a file the desktop hands an app to open (`wskdesk --app
+/// paint --open photo.png`): sent after the configuration, on the same
+/// endpoint. Payload: handle u64 (a FILE cap already in the app's space),
+/// the file's name UTF-8.
+pub const OPEN_FILE: u32 = 0x0501;
 /// The longest configuration text the desktop sends, in bytes.
 pub const MAX_CONFIG_BYTES: usize = 4096;
 /// A receive buffer that holds any boot configuration message.
@@ -101,6 +107,32 @@ impl<'a> BootConfig<'a> {
     pub fn list(&self, key: &str) -> impl Iterator<Item = &'a str> {
         self.get(key).unwrap_or("").split(',').map(str::trim).filter(|item| !item.is_empty())
     }
+}
+
+/// The file the desktop handed this app to open at boot ([`OPEN_FILE`],
+/// after the configuration), if any: the file and its name (borrowing
+/// `buf`). Other messages are dropped, their caps released. Does not wait.
+pub fn opened_file(endpoint: Cap, buf: &mut [u8]) -> Option<(File, &str)> {
+    let mut found = None;
+    for _ in 0..1024 {
+        let message = match try_recv(endpoint, buf) {
+            Ok(message) => message,
+            Err(_) => break,
+        };
+        if let Some(reply) = message.reply() {
+            let _ = release(reply);
+        }
+        if let Some(cap) = message.cap() {
+            let _ = release(cap);
+        }
+        if message.opcode() == OPEN_FILE {
+            found = Some(MESSAGE_HEADER_SIZE + message.payload().len());
+            break;
+        }
+    }
+    let mut reader = Reader::new(&buf[MESSAGE_HEADER_SIZE..found?]);
+    let handle = reader.u64()?;
+    Some((File::from_cap(Cap(handle as i64)), reader.text()))
 }
 
 #[cfg(test)]
