@@ -15,7 +15,8 @@
 //! Input: the wheel zooms at the pointer; dragging with the left button
 //! draws a box to zoom into; dragging with the right button, or the arrow
 //! keys, pans; `+` and `-` double and halve the iterations; `p` changes the
-//! palette; `m`, `j` and `b` pick the formula; `r` goes home. The window
+//! palette; `m`, `j` and `b` pick the formula; `r` goes home; `s` saves the
+//! view as a PNG file the user picks in the runtime's file chooser. The window
 //! keeps answering while workers compute: a coarse picture comes first,
 //! then the full one tile by tile. Logs `fractal: view complete in N ms`
 //! when a view is done. The window takes the size ui_server configures (the
@@ -39,8 +40,8 @@ use render::Render;
 use view::{Formula, View};
 use workers::Pool;
 use wsk::boot::{BootConfig, BOOT_BUFFER_BYTES};
-use wsk::protocol::{BUTTON_LEFT, BUTTON_RIGHT};
-use wsk::{Canvas, Cap, Event, Rect, Timeout, Window};
+use wsk::protocol::{error::CANCELLED, BUTTON_LEFT, BUTTON_RIGHT};
+use wsk::{Canvas, Cap, ChooseFile, Event, File, Rect, Timeout, Window};
 
 wsk::actor_main!(main);
 
@@ -114,6 +115,10 @@ struct Fractal {
     trouble_shown: Option<wsk::Error>,
     damage: Rect,
     waiting: bool,
+    /// A save asked of the file chooser and not answered yet.
+    saving: bool,
+    /// What the last save did, shown in the status line until the view changes.
+    note: Option<String>,
 }
 
 impl Fractal {
@@ -132,6 +137,8 @@ impl Fractal {
             trouble_shown: None,
             damage: Rect::EMPTY,
             waiting: false,
+            saving: false,
+            note: None,
             window,
         };
         app.recolor(app.image());
@@ -143,11 +150,57 @@ impl Fractal {
         Rect::of_size(self.width, self.height)
     }
 
-    /// The view as a PNG file, for "Save view as PNG" once the file
-    /// chooser grants fractal a file (issue #18).
-    #[allow(dead_code)]
+    /// The view as a PNG file.
     fn png(&self) -> Result<Vec<u8>, wsk::image_file::ImageFileError> {
         self.render.to_png(self.palette)
+    }
+
+    /// `s`: asks the user where to save the view.
+    fn save_command(&mut self) {
+        if self.saving {
+            return;
+        }
+        match self.window.choose_file(ChooseFile::Save { suggested: "fractal.png", types: "png" }) {
+            Ok(()) => {
+                self.saving = true;
+                self.tell(String::from("choose where to save the view (Escape cancels)"));
+            }
+            Err(error) => self.tell(format!("no file chooser: {}", error)),
+        }
+    }
+
+    /// Writes the view, as it is now, into the file the user chose.
+    fn save_into(&mut self, file: File, name: &str) {
+        self.saving = false;
+        let result = match self.png() {
+            Ok(bytes) => file.replace_contents(&bytes).map(|_| bytes.len()).map_err(|e| format!("{}", e)),
+            Err(error) => Err(format!("{}", error)),
+        };
+        let _ = wsk::release(file.cap());
+        match result {
+            Ok(bytes) => {
+                wsk::logf!("fractal: saved the view as {} ({} bytes)", name, bytes);
+                self.tell(format!("saved {}", name));
+            }
+            Err(why) => {
+                wsk::logf!("fractal: cannot save {}: {}", name, why);
+                self.tell(format!("cannot save {}: {}", name, why));
+            }
+        }
+    }
+
+    fn not_saved(&mut self, code: i32, message: &str) {
+        self.saving = false;
+        if code == CANCELLED {
+            self.tell(String::from("not saved"));
+        } else {
+            self.tell(format!("not saved: {}", message));
+        }
+    }
+
+    fn tell(&mut self, note: String) {
+        self.note = Some(note);
+        self.draw_status();
     }
 
     /// Works and answers input until the window is closed or gone.
@@ -235,11 +288,17 @@ impl Fractal {
                 self.show(view);
             }
             Event::Key { keysym, state, .. } if state.is_down() => self.key(keysym),
+            Event::FileChosen { file, name } if self.saving => self.save_into(file, name),
+            Event::FileChosen { file, .. } => {
+                let _ = wsk::release(file.cap()); // nothing asked for
+            }
+            Event::FileNotChosen { code, message } => self.not_saved(code, message),
             _ => {}
         }
     }
 
     fn key(&mut self, keysym: u32) {
+        self.note = None; // what the last save did is old news
         let mut view = self.render.view;
         let (step_x, step_y) = ((self.width / 8).max(1) as i32, (self.height / 8).max(1) as i32);
         match keysym {
@@ -259,6 +318,7 @@ impl Fractal {
             0x6d => return self.switch(Formula::Mandelbrot),
             0x6a => return self.switch(Formula::Julia),
             0x62 => return self.switch(Formula::BurningShip),
+            0x73 => return self.save_command(),
             _ => return,
         }
         self.show(view);
@@ -304,6 +364,7 @@ impl Fractal {
 
     /// Starts rendering `view`.
     fn show(&mut self, view: View) {
+        self.note = None;
         self.render.restart(view);
         self.started = wsk::now();
         self.reported = false;
@@ -372,13 +433,16 @@ impl Fractal {
         } else {
             format!("{}%", done * 100 / total.max(1))
         };
-        let text = format!(
-            "{} {} it  zoom {:.1e}  {}  |  keys + - p m j b r",
-            v.formula.module(),
-            v.iterations,
-            3.0 / (v.step * self.height as f64),
-            state
-        );
+        let text = match self.note.as_ref() {
+            Some(note) => note.clone(),
+            None => format!(
+                "{} {} it  zoom {:.1e}  {}  |  keys + - p m j b r s",
+                v.formula.module(),
+                v.iterations,
+                3.0 / (v.step * self.height as f64),
+                state
+            ),
+        };
         let (w, h) = (self.window.width(), self.window.height());
         let mut canvas = Canvas::new(&mut self.screen, w, h).expect("the screen has the window's size");
         let bar = Rect::new(0, self.height as i32, w as i32, STATUS as i32);
