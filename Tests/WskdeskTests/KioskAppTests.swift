@@ -218,4 +218,31 @@ import Wire
         }, "only the dot changed")
         #expect(kiosk.supervisor.launches == 1)
     }
+
+    /// A damaged PNG is a plain message in paint's status line and log; the
+    /// canvas stays as it was and paint keeps running.
+    @Test func aDamagedPNGIsSaidSoAndTheCanvasStays() throws {
+        let dir = NSTemporaryDirectory() + "wskdesk-damaged-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/photo.png"
+        let pixels = [UInt32](repeating: 0x00ff_0000, count: 32 * 32)
+        try pixels.withUnsafeBytes { try PNGWriter.write($0, width: 32, height: 32, stride: 128, to: path) }
+        var bytes = try #require(FileManager.default.contents(atPath: path))
+        bytes[bytes.count - 20] ^= 0xff  // inside the last chunks: a checksum no longer matches
+        try bytes.write(to: URL(fileURLWithPath: path))
+
+        let (width, height) = (320, 240)
+        let kiosk = try Kiosk(app: "paint", width: width, height: height, open: path)
+        defer { kiosk.stop() }
+        let line = try #require(kiosk.logLine(containing: "paint: cannot open photo.png"))
+        #expect(line.contains("damaged") || line.contains("PNG"), "\(line)")
+        var screen: [UInt32] = []
+        _ = waitUntil(seconds: 30) {
+            screen = kiosk.screen()
+            return screen.count == width * height && screen[(Self.toolbar + 10) * width + 10] == Self.paper
+        }
+        #expect(screen.count == width * height && screen[(Self.toolbar + 10) * width + 10] == Self.paper, "the canvas changed")
+        #expect(kiosk.supervisor.launches == 1)
+    }
 }
