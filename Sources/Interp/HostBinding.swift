@@ -1,9 +1,12 @@
 import Kernel
 
-/// Binds each host call of the ABI to `HostCalls`, for every tier: raw
-/// argument bits in (as the ABI table orders them), raw result bits out. The
-/// interpreter converts WasmKit values to and from these bits; compiled code
-/// passes them as they are.
+/// Binds each host call of the ABI, and each WASI preview 1 function, to
+/// `HostCalls`, for every tier: raw argument bits in (as the tables order
+/// them), raw result bits out. The interpreter converts WasmKit values to and
+/// from these bits; compiled code passes them as they are.
+///
+/// Imports are numbered in one sequence: the "env" calls in `ABI.hostCalls`
+/// order, then the WASI functions in `WASI.functions` order.
 enum HostBinding {
     /// The host calls by name; each case is bound below.
     enum Call: String {
@@ -24,9 +27,48 @@ enum HostBinding {
         return call
     }
 
-    /// The number of host call `name`.
+    /// The WASI functions by name; each case is bound below.
+    enum WASICall: String {
+        case argsGet = "args_get", argsSizesGet = "args_sizes_get"
+        case environGet = "environ_get", environSizesGet = "environ_sizes_get"
+        case clockResGet = "clock_res_get", clockTimeGet = "clock_time_get"
+        case fdAdvise = "fd_advise", fdAllocate = "fd_allocate", fdClose = "fd_close", fdDatasync = "fd_datasync"
+        case fdFdstatGet = "fd_fdstat_get", fdFdstatSetFlags = "fd_fdstat_set_flags"
+        case fdFdstatSetRights = "fd_fdstat_set_rights", fdFilestatGet = "fd_filestat_get"
+        case fdFilestatSetSize = "fd_filestat_set_size", fdFilestatSetTimes = "fd_filestat_set_times"
+        case fdPread = "fd_pread", fdPrestatGet = "fd_prestat_get", fdPrestatDirName = "fd_prestat_dir_name"
+        case fdPwrite = "fd_pwrite", fdRead = "fd_read", fdReaddir = "fd_readdir", fdRenumber = "fd_renumber"
+        case fdSeek = "fd_seek", fdSync = "fd_sync", fdTell = "fd_tell", fdWrite = "fd_write"
+        case pathCreateDirectory = "path_create_directory", pathFilestatGet = "path_filestat_get"
+        case pathFilestatSetTimes = "path_filestat_set_times", pathLink = "path_link", pathOpen = "path_open"
+        case pathReadlink = "path_readlink", pathRemoveDirectory = "path_remove_directory", pathRename = "path_rename"
+        case pathSymlink = "path_symlink", pathUnlinkFile = "path_unlink_file"
+        case pollOneoff = "poll_oneoff", procExit = "proc_exit", procRaise = "proc_raise", schedYield = "sched_yield"
+        case randomGet = "random_get"
+        case sockAccept = "sock_accept", sockRecv = "sock_recv", sockSend = "sock_send", sockShutdown = "sock_shutdown"
+    }
+
+    /// `WASI.functions`, numbered after `table`.
+    static let wasiTable: [WASICall] = WASI.functions.map { signature in
+        guard let call = WASICall(rawValue: signature.name) else {
+            preconditionFailure("WASI function \(signature.name) is in the WASI table but has no binding")
+        }
+        return call
+    }
+
+    /// The number of host call `name` of "env".
     static func number(of name: String) -> Int? {
         ABI.hostCalls.firstIndex { $0.name == name }
+    }
+
+    /// The number of WASI function `name`.
+    static func number(ofWASI name: String) -> Int? {
+        WASI.functions.firstIndex { $0.name == name }.map { ABI.hostCalls.count + $0 }
+    }
+
+    /// The signature of import `number`.
+    static func signature(_ number: Int) -> HostCallSignature {
+        number < ABI.hostCalls.count ? ABI.hostCalls[number] : WASI.functions[number - ABI.hostCalls.count]
     }
 
     /// Runs host call `number` with `args` (i32 arguments in the low 32
@@ -39,6 +81,9 @@ enum HostBinding {
         func bits(_ value: Int32) -> UInt64 { UInt64(UInt32(bitPattern: value)) }
         func bits(_ value: Int64) -> UInt64 { UInt64(bitPattern: value) }
 
+        guard number < table.count else {
+            return try invokeWASI(number - table.count, args, calls: calls, memory: memory)
+        }
         switch HostBinding.table[number] {
         case .log:
             try calls.log(memory, ptr: i32(0), len: i32(1))
@@ -91,5 +136,44 @@ enum HostBinding {
         case .listDirectory:
             return bits(try calls.listDirectory(memory, directory: i64(0), start: i32(1), ptr: i32(2), len: i32(3)))
         }
+    }
+
+    /// Runs WASI function `number` (its index in `WASI.functions`); returns its errno bits.
+    static func invokeWASI(
+        _ number: Int, _ args: UnsafeBufferPointer<UInt64>, calls: HostCalls, memory: some GuestMemory
+    ) throws(ActorUnwind) -> UInt64 {
+        func u32(_ i: Int) -> UInt32 { UInt32(truncatingIfNeeded: args[i]) }
+        let errno: Int32
+        switch wasiTable[number] {
+        case .argsGet: errno = try calls.argsGet(memory, argv: u32(0), buffer: u32(1))
+        case .argsSizesGet: errno = try calls.argsSizesGet(memory, countPtr: u32(0), sizePtr: u32(1))
+        case .environGet: errno = try calls.environGet(memory, environ: u32(0), buffer: u32(1))
+        case .environSizesGet: errno = try calls.environSizesGet(memory, countPtr: u32(0), sizePtr: u32(1))
+        case .clockResGet: errno = try calls.clockResGet(memory, clock: u32(0), resolutionPtr: u32(1))
+        case .clockTimeGet: errno = try calls.clockTimeGet(memory, clock: u32(0), timePtr: u32(2))
+        case .fdWrite: errno = try calls.fdWrite(memory, fd: u32(0), iovs: u32(1), count: u32(2), writtenPtr: u32(3))
+        case .fdRead: errno = try calls.fdRead(memory, fd: u32(0), iovs: u32(1), count: u32(2), readPtr: u32(3))
+        case .fdPread, .fdPwrite, .fdSeek, .fdTell: errno = try calls.fdPositioned(fd: u32(0))
+        case .fdAdvise, .fdAllocate, .fdDatasync, .fdSync, .fdFdstatSetFlags, .fdFilestatSetSize, .fdFilestatSetTimes,
+            .fdReaddir:
+            errno = try calls.fdNotCapable(fd: u32(0))
+        case .fdFdstatGet: errno = try calls.fdFdstatGet(memory, fd: u32(0), ptr: u32(1))
+        case .fdFdstatSetRights: errno = try calls.fdFdstatSetRights(fd: u32(0), base: args[1], inheriting: args[2])
+        case .fdFilestatGet: errno = try calls.fdFilestatGet(memory, fd: u32(0), ptr: u32(1))
+        case .fdClose: errno = try calls.fdClose(fd: u32(0))
+        case .fdRenumber: errno = try calls.fdRenumber(fd: u32(0), to: u32(1))
+        case .fdPrestatGet, .fdPrestatDirName: errno = try calls.fdPrestat(fd: u32(0))
+        case .pathCreateDirectory, .pathFilestatGet, .pathFilestatSetTimes, .pathLink, .pathOpen, .pathReadlink,
+            .pathRemoveDirectory, .pathRename, .pathUnlinkFile:
+            errno = try calls.pathCall(fd: u32(0))
+        case .pathSymlink: errno = try calls.pathCall(fd: u32(2))
+        case .pollOneoff:
+            errno = try calls.pollOneoff(memory, subscriptions: u32(0), events: u32(1), count: u32(2), eventCountPtr: u32(3))
+        case .procExit: try calls.exit(code: Int32(bitPattern: u32(0)))
+        case .schedYield: errno = try calls.schedYield()
+        case .randomGet: errno = try calls.randomGet(memory, ptr: u32(0), len: u32(1))
+        case .procRaise, .sockAccept, .sockRecv, .sockSend, .sockShutdown: errno = try calls.wasiUnsupported()
+        }
+        return UInt64(UInt32(bitPattern: errno))
     }
 }

@@ -1,3 +1,4 @@
+import Dispatch
 import Kernel
 import Synchronization
 
@@ -37,12 +38,23 @@ public final class ActorContext: Sendable {
     private let ended = Atomic<Bool>(false)
     /// Its `sys_log` lines: escaped, tagged, rate-limited.
     let log: ActorLog
+    /// Its WASI command line and environment.
+    let program: ProgramArguments
+    /// Its WASI descriptors, and what it wrote to stdout and stderr since
+    /// their last newline.
+    let wasi = WASIDescriptors()
+    /// Signalled when the actor is ended, to cut a WASI sleep short.
+    private let ending = DispatchSemaphore(value: 0)
 
-    init(kernel: Kernel, name: String, account: ResourceAccount, logSink: @escaping LogSink, logRate: LogRate = LogRate()) {
+    init(
+        kernel: Kernel, name: String, account: ResourceAccount, logSink: @escaping LogSink, logRate: LogRate = LogRate(),
+        program: ProgramArguments = ProgramArguments()
+    ) {
         self.kernel = kernel
         self.name = name
         self.account = account
         self.log = ActorLog(name: name, sink: logSink, rate: logRate)
+        self.program = program
     }
 
     /// Set once, when the kernel has created the actor.
@@ -57,7 +69,20 @@ public final class ActorContext: Sendable {
     /// what the rate limit dropped since its last line.
     func markEnded() {
         ended.store(true, ordering: .releasing)
+        ending.signal()
+        wasi.flush(to: log)
         log.flush()
+    }
+
+    /// Sleeps until the monotonic clock reads `deadline` (nanoseconds), or
+    /// unwinds as soon as the actor is ended.
+    func sleep(untilMonotonic deadline: UInt64) throws(ActorUnwind) {
+        while true {
+            if isEnded { throw .terminated }
+            guard let now = try? HostCalls.wasiNow(WASIClock.monotonic.rawValue), now < deadline else { return }
+            let wait = min(deadline - now, UInt64(Int64.max / 2))
+            if ending.wait(timeout: .now() + .nanoseconds(Int(clamping: wait))) == .success { throw .terminated }
+        }
     }
     public var isEnded: Bool { ended.load(ordering: .acquiring) }
 }

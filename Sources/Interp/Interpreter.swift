@@ -32,7 +32,7 @@ struct InterpreterEngine: ExecutionTier {
     static let bulkFuelBytes = 64
     static let tableElementFuelBytes = MemoryLayout<Reference>.stride
 
-    /// Instantiates `module` with the "env" host calls bound to `context`,
+    /// Instantiates `module` with the "env" host calls and WASI functions bound to `context`,
     /// its memories and tables charged to `context.account`.
     func instantiate(_ module: CheckedModule, context: ActorContext) throws(ModuleLoadError) -> any RunnableActor {
         let limiter = GrowthLimiter(limits: limits, account: context.account)
@@ -41,9 +41,9 @@ struct InterpreterEngine: ExecutionTier {
         let memoryBox = MemoryBox()
         let calls = HostCalls(context: context)
         var imports = Imports()
-        for name in module.importedCalls {
-            imports.define(module: ABI.importModule, name: name,
-                           hostFunction(name, store: store, calls: calls, memory: memoryBox, fuel: limits.fuelPerCall))
+        for (importModule, name, number) in Self.bindings(of: module) {
+            imports.define(module: importModule, name: name,
+                           hostFunction(number, store: store, calls: calls, memory: memoryBox, fuel: limits.fuelPerCall))
         }
         let (memory, start) = try instantiate(module, store: store, imports: imports)
         if !validated { module.facts.recordBodiesValidated() }
@@ -59,9 +59,9 @@ struct InterpreterEngine: ExecutionTier {
         guard !module.facts.bodiesValidated else { return }
         let store = makeStore(GrowthLimiter(limits: limits, account: nil), engine: engine)
         var imports = Imports()
-        for name in module.importedCalls {
-            let signature = ABI.hostCall(named: name)!
-            imports.define(module: ABI.importModule, name: name, Function(
+        for (importModule, name, number) in Self.bindings(of: module) {
+            let signature = HostBinding.signature(number)
+            imports.define(module: importModule, name: name, Function(
                 store: store, parameters: signature.parameters.map(ModuleCheck.valueType),
                 results: signature.results.map(ModuleCheck.valueType)
             ) { _, _ in throw ActorUnwind.terminated })
@@ -116,11 +116,16 @@ struct InterpreterEngine: ExecutionTier {
             + "the file is corrupt or the compiler that made it is broken; build it again"
     }
 
-    private func hostFunction(_ name: String, store: Store, calls: HostCalls, memory box: MemoryBox, fuel: UInt64)
+    /// The module's imports: module, name and number in `HostBinding`.
+    static func bindings(of module: CheckedModule) -> [(String, String, Int)] {
+        module.importedCalls.map { (ABI.importModule, $0, HostBinding.number(of: $0)!) }
+            + module.importedWASI.map { (WASI.importModule, $0, HostBinding.number(ofWASI: $0)!) }
+    }
+
+    private func hostFunction(_ number: Int, store: Store, calls: HostCalls, memory box: MemoryBox, fuel: UInt64)
         -> Function
     {
-        let signature = ABI.hostCall(named: name)!
-        let number = HostBinding.number(of: name)!
+        let signature = HostBinding.signature(number)
         let parameters = signature.parameters.map(ModuleCheck.valueType)
         let results = signature.results.map(ModuleCheck.valueType)
         return Function(store: store, parameters: parameters, results: results) { caller, args, out in

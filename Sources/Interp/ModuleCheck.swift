@@ -27,15 +27,18 @@ public struct CheckedModule: Sendable {
     public let source: String
     public let bytes: [UInt8]
     let module: Module
-    /// The host calls the module imports, by name.
+    /// The host calls of "env" the module imports, by name.
     public let importedCalls: [String]
+    /// The WASI preview 1 functions it imports, by name.
+    public let importedWASI: [String]
     /// What is learnt about these bytes once: shared by every `CheckedModule`
     /// of the same bytes that a host remembers (`CheckedModules`).
     let facts: ModuleFacts
 
     init(name: String, source: String, bytes: [UInt8], module: Module, importedCalls: [String],
-         facts: ModuleFacts = ModuleFacts())
+         importedWASI: [String] = [], facts: ModuleFacts = ModuleFacts())
     {
+        self.importedWASI = importedWASI
         self.name = name
         self.source = source
         self.bytes = bytes
@@ -46,7 +49,9 @@ public struct CheckedModule: Sendable {
 
     /// This module under another name and source.
     func named(_ name: String, source: String) -> CheckedModule {
-        CheckedModule(name: name, source: source, bytes: bytes, module: module, importedCalls: importedCalls, facts: facts)
+        CheckedModule(
+            name: name, source: source, bytes: bytes, module: module, importedCalls: importedCalls, importedWASI: importedWASI,
+            facts: facts)
     }
 
     /// The SHA-256 of the bytes in hex (the compiled tier's cache key),
@@ -80,33 +85,42 @@ final class ModuleFacts: Sendable {
 public enum ModuleCheck {
     /// Parses `bytes`, refuses a module outside `WasmLanguage` (naming the
     /// proposal it uses) and checks it against the ABI: every import must be a
-    /// host call of module "env" with its exact signature, and the module must
+    /// host call of module "env" or a function of WASI preview 1
+    /// ("wasi_snapshot_preview1") with its exact signature, and the module must
     /// export a `_start` function and its `memory`. All problems are reported
     /// at once.
     public static func check(bytes: [UInt8], name: String, source: String) throws(ModuleLoadError) -> CheckedModule {
         let module = try parse(bytes: bytes, source: source)
         var problems: [String] = []
         var calls: [String] = []
+        var wasiCalls: [String] = []
         if hasStartSection(bytes) {
             problems.append("has a start function, which would run while the module loads: an actor starts at its exported `_start`")
         }
         for entry in module.imports {
             let qualified = "\(printable(entry.module)).\(printable(entry.name))"
             guard case .function(let typeIndex) = entry.descriptor else {
-                problems.append("imports \(qualified), which is not a function: an actor imports host calls from \"env\" only")
+                problems.append("imports \(qualified), which is not a function: an actor imports functions from \"env\" and \"\(WASI.importModule)\" only")
                 continue
             }
             let type = module.functionType(at: typeIndex)
             let actual = type.map(signatureText) ?? "(unknown type)"
-            guard entry.module == ABI.importModule, let call = ABI.hostCall(named: entry.name) else {
-                problems.append("unknown import \(qualified) \(actual); wskdesk provides only the \"env\" calls of docs/ABI.md")
+            let isWASI = entry.module == WASI.importModule
+            guard entry.module == ABI.importModule || isWASI else {
+                problems.append("unknown import \(qualified) \(actual): module \"\(printable(entry.module))\" is neither \"env\" (the calls of docs/ABI.md) nor \"\(WASI.importModule)\" (WASI preview 1)")
+                continue
+            }
+            guard let call = isWASI ? WASI.function(named: entry.name) : ABI.hostCall(named: entry.name) else {
+                problems.append(isWASI
+                    ? "unknown import \(qualified) \(actual): WASI preview 1 has no function of that name"
+                    : "unknown import \(qualified) \(actual); wskdesk provides only the \"env\" calls of docs/ABI.md")
                 continue
             }
             guard let type, matches(type, call) else {
-                problems.append("import \(qualified) has signature \(actual), but the ABI defines \(call.text)")
+                problems.append("import \(qualified) has signature \(actual), but \(isWASI ? "WASI preview 1" : "the ABI") defines \(call.text)")
                 continue
             }
-            calls.append(call.name)
+            if isWASI { wasiCalls.append(call.name) } else { calls.append(call.name) }
         }
         var hasStart = false
         var hasMemory = false
@@ -120,7 +134,7 @@ public enum ModuleCheck {
         if !hasStart { problems.append("exports no function \"_start\": an actor's entry point is `_start() -> ()`") }
         if !hasMemory { problems.append("exports no memory named \"memory\": the host needs it to pass data") }
         guard problems.isEmpty else { throw ModuleLoadError(source: source, problems: problems) }
-        return CheckedModule(name: name, source: source, bytes: bytes, module: module, importedCalls: calls)
+        return CheckedModule(name: name, source: source, bytes: bytes, module: module, importedCalls: calls, importedWASI: wasiCalls)
     }
 
     /// A module of the WebAssembly spec tests (`SpecSession` only): parsed

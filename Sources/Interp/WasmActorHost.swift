@@ -122,10 +122,16 @@ public final class WasmActorHost: ModuleLauncher, Sendable {
 
     /// Instantiates a checked module on `tier` (the host's by default), ready
     /// to start; its memory is charged to the account it brings to the kernel.
-    public func prepare(_ module: CheckedModule, tier: TierPolicy? = nil) throws(ModuleLoadError) -> any PreparedActor {
+    /// `program` is what a WASI program finds as its arguments and
+    /// environment (an actor of the "env" ABI alone never sees it).
+    public func prepare(_ module: CheckedModule, tier: TierPolicy? = nil, program: ProgramArguments = ProgramArguments())
+        throws(ModuleLoadError) -> any PreparedActor
+    {
+        if let problem = program.problem { throw ModuleLoadError(source: module.source, problems: [problem]) }
         if !module.facts.bodiesValidated, compiled.compiler.builtBefore(module) { module.facts.recordBodiesValidated() }
         let context = ActorContext(
-            kernel: kernel, name: module.name, account: kernel.makeAccount(), logSink: logSink, logRate: limits.logRate)
+            kernel: kernel, name: module.name, account: kernel.makeAccount(), logSink: logSink, logRate: limits.logRate,
+            program: program)
         let instance: any RunnableActor
         switch tier ?? self.tier {
         case .interpreter:
@@ -168,9 +174,10 @@ public final class WasmActorHost: ModuleLauncher, Sendable {
     /// in grant order), and starts it.
     @discardableResult
     public func spawn(
-        _ module: CheckedModule, tier: TierPolicy? = nil, grant: (ActorID) throws -> Void = { _ in }
+        _ module: CheckedModule, tier: TierPolicy? = nil, program: ProgramArguments = ProgramArguments(),
+        grant: (ActorID) throws -> Void = { _ in }
     ) throws -> ActorID {
-        let prepared = try prepare(module, tier: tier)
+        let prepared = try prepare(module, tier: tier, program: program)
         let actor = try kernel.admitActor(name: module.name, account: prepared.account)
         do {
             try grant(actor)

@@ -16,6 +16,13 @@ public struct HostCallSignature: Sendable, Equatable {
     /// Part of the seed's seven-call table (fixed forever) or a wskdesk extension.
     public let isSeedCore: Bool
 
+    public init(name: String, parameters: [ABIValueType], results: [ABIValueType], isSeedCore: Bool) {
+        self.name = name
+        self.parameters = parameters
+        self.results = results
+        self.isSeedCore = isSeedCore
+    }
+
     /// The signature as written in docs/ABI.md: `(i64, i32) -> i32`.
     public var text: String {
         let params = "(" + parameters.map(\.rawValue).joined(separator: ", ") + ")"

@@ -28,7 +28,8 @@ struct Check: ParsableCommand {
                 _ = try host.prepare(module)  // instantiates: every function body validated
                 let extensions = module.importedCalls.filter { ABI.hostCall(named: $0)?.isSeedCore == false }
                 let core = module.importedCalls.count - extensions.count
-                print("\(file): ok — \(module.importedCalls.count) host calls (\(core) of the seed's core\(extensions.isEmpty ? "" : ", extensions: " + extensions.joined(separator: ", ")))")
+                let wasi = module.importedWASI.isEmpty ? "" : ", \(module.importedWASI.count) WASI preview 1 functions"
+                print("\(file): ok — \(module.importedCalls.count) host calls (\(core) of the seed's core\(extensions.isEmpty ? "" : ", extensions: " + extensions.joined(separator: ", ")))\(wasi)")
             } catch {
                 failures += 1
                 print("\(file): \(problemText(error))")

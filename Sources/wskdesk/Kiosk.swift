@@ -104,7 +104,7 @@ final class KioskSupervisor: Sendable {
 
     private func launch() {
         do {
-            let actor = try host.spawn(module) { [grants, app] actor in
+            let actor = try host.spawn(module, program: app.program) { [grants, app] actor in
                 try grants.apply(app, to: actor)
                 // Recorded before the app runs: one that traps at once must still be seen exiting.
                 self.state.withLock { s in

@@ -9,6 +9,10 @@ struct Manifest: Equatable {
         var grants: [Grant]
         /// Boot configuration handed to the app with the `config` grant.
         var config: [String: ConfigValue]
+        /// A WASI program's arguments (after its name) and environment
+        /// (`KEY=VALUE`), from the `args` and `env` keys.
+        var arguments: [String] = []
+        var environment: [String] = []
         /// Where the `[[actor]]` table starts, for messages.
         var line: Int
         /// A file the user wants the app to open (`open = "PATH"`, `--open`):
@@ -58,6 +62,17 @@ struct Manifest: Equatable {
     enum ConfigValue: Equatable {
         case string(String)
         case list([String])
+        /// An inline table of strings, `{ KEY = "value", ... }`, in its order.
+        case table([(String, String)])
+
+        static func == (a: ConfigValue, b: ConfigValue) -> Bool {
+            switch (a, b) {
+            case (.string(let x), .string(let y)): x == y
+            case (.list(let x), .list(let y)): x == y
+            case (.table(let x), .table(let y)): x.map { "\($0)=\($1)" } == y.map { "\($0)=\($1)" }
+            default: false
+            }
+        }
     }
 
     var actors: [Actor]
@@ -148,6 +163,11 @@ extension Manifest {
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let number = index + 1
             func fail(_ message: String) -> ManifestError { ManifestError(file: file, line: number, message: message) }
+            func checkEnvironment(_ name: String, _ value: String) throws(ManifestError) {
+                guard !name.isEmpty, !name.contains("="), !name.utf8.contains(0), !value.utf8.contains(0) else {
+                    throw fail("key `env`: \"\(name)\" is not a variable name, or its value holds a NUL character")
+                }
+            }
             let line = stripComment(String(raw)).trimmingSpaces()
             if line.isEmpty { continue }
             if line.hasPrefix("[") {
@@ -213,14 +233,38 @@ extension Manifest {
             case ("open", .string(let path)):
                 guard !path.isEmpty else { throw fail("key `open`: an empty path; name the file the app should open") }
                 actor.open = path
+            case ("args", .list(let items)):
+                if let bad = items.first(where: { $0.utf8.contains(0) }) {
+                    throw fail("key `args`: \"\(bad)\" holds a NUL character")
+                }
+                actor.arguments = items
+            case ("env", .list(let items)):
+                actor.environment = try items.map { item throws(ManifestError) in
+                    guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
+                        throw fail("key `env`: \"\(item)\" is not NAME=VALUE, like env = [\"LANG=C\"]")
+                    }
+                    try checkEnvironment(String(item[..<equals]), String(item[item.index(after: equals)...]))
+                    return item
+                }
+            case ("env", .table(let pairs)):
+                actor.environment = try pairs.map { (name, value) throws(ManifestError) in
+                    try checkEnvironment(name, value)
+                    return "\(name)=\(value)"
+                }
+            case (let key, .table) where key != "env":
+                throw fail("key `\(key)`: only `env` takes a table { NAME = \"value\" }")
             case (let key, let value) where key.hasPrefix("config.") && key.count > 7:
                 actor.config[String(key.dropFirst(7))] = value
             case ("name", _), ("module", _), ("open", _):
                 throw fail("key `\(key)` must be a string")
             case ("grants", _):
                 throw fail("key `grants` must be a list of strings, like [\"ui\"]")
+            case ("args", _):
+                throw fail("key `args` must be a list of strings, like [\"--verbose\", \"photo.png\"]")
+            case ("env", _):
+                throw fail("key `env` must be a table or a list, like { LANG = \"C\" } or [\"LANG=C\"]")
             default:
-                throw fail("unknown key `\(key)` (known: name, module, grants, open, config.KEY)")
+                throw fail("unknown key `\(key)` (known: name, module, grants, open, args, env, config.KEY)")
             }
             actors.append(actor)
         }
@@ -273,6 +317,29 @@ extension Manifest {
             let string = try parseString(&rest)
             guard rest.trimmingSpaces().isEmpty else { throw ValueError(message: "unexpected text after the string") }
             return .string(string)
+        }
+        if text.hasPrefix("{") {
+            guard text.hasSuffix("}") else { throw ValueError(message: "a table must end with } on the same line") }
+            var rest = Substring(text.dropFirst().dropLast())
+            var pairs: [(String, String)] = []
+            while true {
+                rest = Substring(rest.trimmingSpaces())
+                if rest.isEmpty { break }
+                let name = rest.prefix { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." }
+                guard !name.isEmpty else { throw ValueError(message: "a table's keys are names of letters, digits, _, - or .") }
+                guard !pairs.contains(where: { $0.0 == String(name) }) else {
+                    throw ValueError(message: "`\(name)` is given twice in the table")
+                }
+                rest = Substring(rest.dropFirst(name.count).trimmingSpaces())
+                guard rest.first == "=" else { throw ValueError(message: "expected `=` after `\(name)` in the table") }
+                rest = Substring(rest.dropFirst().trimmingSpaces())
+                pairs.append((String(name), try parseString(&rest)))
+                rest = Substring(rest.trimmingSpaces())
+                if rest.isEmpty { break }
+                guard rest.first == "," else { throw ValueError(message: "table entries are separated by commas") }
+                rest = rest.dropFirst()
+            }
+            return .table(pairs)
         }
         if text.hasPrefix("[") {
             guard text.hasSuffix("]") else { throw ValueError(message: "a list must end with ] on the same line") }

@@ -30,7 +30,7 @@ struct ManifestBoot {
             let instance: any PreparedActor
             do {
                 let module = try host.load(path: path, name: actor.name)
-                instance = try host.prepare(module)
+                instance = try host.prepare(module, program: actor.program)
             } catch {
                 throw DesktopError(description: "\(origin(actor)): \(error.description) (build the actors with scripts/build-actors)")
             }
@@ -60,6 +60,11 @@ struct ManifestBoot {
         }
         kernel.terminate(desktop, reason: .exited(code: 0))
     }
+}
+
+extension Manifest.Actor {
+    /// Its `args` and `env`, as a WASI program finds them.
+    var program: ProgramArguments { ProgramArguments(arguments: arguments, environment: environment) }
 }
 
 /// A grant that could not be given: which, and why.
@@ -199,6 +204,8 @@ struct ManifestGrants {
                 config.set(key, text)
             case (_, .list(let items)):
                 config.set(key, list: items)
+            case (_, .table):
+                break  // the parser takes a table for `env` only
             }
         }
         return config

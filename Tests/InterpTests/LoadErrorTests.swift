@@ -53,14 +53,21 @@ import WAT
         #expect(try loadProblems(#"(module (import "env" "sys_open" (func (param i32) (result i32))) \#(Self.shell))"#) == [
             "unknown import env.sys_open (i32) -> i32; wskdesk provides only the \"env\" calls of docs/ABI.md",
         ])
-        #expect(try loadProblems(#"""
-            (module (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) (result i32))) \#(Self.shell))
-            """#) == [
-            "unknown import wasi_snapshot_preview1.fd_write (i32, i32, i32, i32) -> i32; wskdesk provides only the \"env\" calls of docs/ABI.md",
+        // WASI preview 1 is known, function by function, signature and all.
+        #expect(try loadProblems(#"(module (import "wasi_snapshot_preview1" "fd_open" (func)) \#(Self.shell))"#) == [
+            "unknown import wasi_snapshot_preview1.fd_open (): WASI preview 1 has no function of that name",
         ])
-        // A host call's name from another module is still unknown.
+        #expect(try loadProblems(#"""
+            (module (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32) (result i32))) \#(Self.shell))
+            """#) == [
+            "import wasi_snapshot_preview1.fd_write has signature (i32, i32, i32) -> i32, but WASI preview 1 defines (i32, i32, i32, i32) -> i32",
+        ])
+        // A host call's or a WASI function's name from another module is still unknown.
         #expect(try loadProblems(#"(module (import "host" "sys_log" (func (param i32 i32))) \#(Self.shell))"#) == [
-            "unknown import host.sys_log (i32, i32); wskdesk provides only the \"env\" calls of docs/ABI.md",
+            "unknown import host.sys_log (i32, i32): module \"host\" is neither \"env\" (the calls of docs/ABI.md) nor \"wasi_snapshot_preview1\" (WASI preview 1)",
+        ])
+        #expect(try loadProblems(#"(module (import "wasi_unstable" "fd_write" (func (param i32 i32 i32 i32) (result i32))) \#(Self.shell))"#) == [
+            "unknown import wasi_unstable.fd_write (i32, i32, i32, i32) -> i32: module \"wasi_unstable\" is neither \"env\" (the calls of docs/ABI.md) nor \"wasi_snapshot_preview1\" (WASI preview 1)",
         ])
     }
 
@@ -73,7 +80,7 @@ import WAT
         ])
         let long = String(repeating: "x", count: 100)
         #expect(try loadProblems(#"(module (import "\#(long)" "f" (global i32)) \#(Self.shell))"#) == [
-            "imports \(String(repeating: "x", count: 64))….f, which is not a function: an actor imports host calls from \"env\" only",
+            "imports \(String(repeating: "x", count: 64))….f, which is not a function: an actor imports functions from \"env\" and \"wasi_snapshot_preview1\" only",
         ])
     }
 
@@ -95,13 +102,13 @@ import WAT
 
     @Test func importsThatAreNotFunctionsAreRefused() throws {
         #expect(try loadProblems(#"(module (import "env" "memory" (memory 1)) (func (export "_start")) (export "memory" (memory 0)))"#) == [
-            "imports env.memory, which is not a function: an actor imports host calls from \"env\" only",
+            "imports env.memory, which is not a function: an actor imports functions from \"env\" and \"wasi_snapshot_preview1\" only",
         ])
         #expect(try loadProblems(#"(module (import "env" "sys_log" (global i32)) \#(Self.shell))"#) == [
-            "imports env.sys_log, which is not a function: an actor imports host calls from \"env\" only",
+            "imports env.sys_log, which is not a function: an actor imports functions from \"env\" and \"wasi_snapshot_preview1\" only",
         ])
         #expect(try loadProblems(#"(module (import "env" "table" (table 1 funcref)) \#(Self.shell))"#) == [
-            "imports env.table, which is not a function: an actor imports host calls from \"env\" only",
+            "imports env.table, which is not a function: an actor imports functions from \"env\" and \"wasi_snapshot_preview1\" only",
         ])
     }
 

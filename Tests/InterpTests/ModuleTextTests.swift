@@ -178,15 +178,35 @@ import Testing
         do {
             _ = try ModuleRewrite.sanitize(bytes)
         } catch {
-            #expect(error.description == "import 0 is not a host call of \"env\"; only those are compiled")
+            #expect(error.description == Self.notOurs)
         }
         let otherModule = Self.module(exporting: [], importing: (Array("wasi".utf8), Array("sys_exit".utf8)))
         do {
             _ = try ModuleRewrite.sanitize(otherModule)
             Issue.record("an import of module \"wasi\" was accepted")
         } catch {
-            #expect(error.description == "import 0 is not a host call of \"env\"; only those are compiled")
+            #expect(error.description == Self.notOurs)
         }
+        // WASI's module, but a name that is not one of its functions.
+        let notWASI = Self.module(exporting: [], importing: (Array("wasi_snapshot_preview1".utf8), Array("x */ evil".utf8)))
+        do {
+            _ = try ModuleRewrite.sanitize(notWASI)
+            Issue.record("an import of WASI's module by a name not of WASI was accepted")
+        } catch {
+            #expect(error.description == Self.notOurs)
+        }
+    }
+
+    static let notOurs = "import 0 is not a host call of \"env\" or a function of \"wasi_snapshot_preview1\"; only those are compiled"
+
+    /// A WASI function is renamed into "env" (`wasi_<name>`): wasm2c is
+    /// given one import module, and only names of ours.
+    @Test func theRewriteRenamesWASIImportsIntoEnv() throws {
+        let bytes = Self.module(exporting: [], importing: (Array("wasi_snapshot_preview1".utf8), Array("fd_write".utf8)))
+        let sanitized = try ModuleRewrite.sanitize(bytes)
+        let text = String(decoding: sanitized.bytes, as: UTF8.self)
+        #expect(text.contains("\u{03}env\u{0d}wasi_fd_write"))
+        #expect(!text.contains("wasi_snapshot_preview1"))
     }
 
     /// A truncated section is refused with where and how much.

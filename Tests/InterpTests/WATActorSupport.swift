@@ -41,12 +41,14 @@ let reportArea = 0xE000
 /// `(call $flush (i64.const H))` sends every value recorded so far, as one
 /// message of little-endian i64s with opcode 0x5245, on handle H. Memory from
 /// `reportArea` on is the report's; `data` may place bytes below it.
+/// `imports` adds imports of its own (WASI functions).
 func reportingActor(
-    body: String, locals: String = "", functions: String = "", data: String = ""
+    body: String, locals: String = "", functions: String = "", data: String = "", imports: String = ""
 ) -> String {
     """
     (module
       \(allHostImports)
+      \(imports)
       (memory (export "memory") 1)
       \(data)
       (global $reported (mut i32) (i32.const 0))

@@ -1,3 +1,4 @@
+import Interp
 import Kernel
 import Testing
 
@@ -50,6 +51,24 @@ import Testing
         #expect(manifest.actors[1].line == 10)
     }
 
+    @Test func argsAndEnvForAWASIProgram() throws {
+        let manifest = try Manifest.parse("""
+            [[actor]]
+            name = "viewer"
+            args = ["photo.png", "--zoom", "2"]
+            env = { LANG = "C.UTF-8", EMPTY = "", X2 = "y" }
+
+            [[actor]]
+            name = "tool"
+            env = ["A=1", "B=x=y"]
+            """, file: "m.toml")
+        #expect(manifest.actors[0].arguments == ["photo.png", "--zoom", "2"])
+        #expect(manifest.actors[0].environment == ["LANG=C.UTF-8", "EMPTY=", "X2=y"])
+        #expect(manifest.actors[1].arguments == [])
+        #expect(manifest.actors[1].environment == ["A=1", "B=x=y"])
+        #expect(manifest.actors[0].program.problem == nil)
+    }
+
     @Test func limitsSetTheKernelsAndTheRestKeepItsDefaults() throws {
         let manifest = try Manifest.parse("""
             [limits]  # what actors may cause
@@ -75,7 +94,16 @@ import Testing
 
     @Test(arguments: [
         ("name = \"x\"", "m.toml line 1: key `name` before any [[actor]] table"),
-        ("[[actor]]\nname = \"a\"\ngrnats = [\"ui\"]", "m.toml line 3: unknown key `grnats` (known: name, module, grants, open, config.KEY)"),
+        ("[[actor]]\nname = \"a\"\ngrnats = [\"ui\"]", "m.toml line 3: unknown key `grnats` (known: name, module, grants, open, args, env, config.KEY)"),
+        ("[[actor]]\nname = \"a\"\nargs = \"-v\"", "m.toml line 3: key `args` must be a list of strings, like [\"--verbose\", \"photo.png\"]"),
+        ("[[actor]]\nname = \"a\"\nenv = \"X=1\"", "m.toml line 3: key `env` must be a table or a list, like { LANG = \"C\" } or [\"LANG=C\"]"),
+        ("[[actor]]\nname = \"a\"\nenv = [\"X\"]", "m.toml line 3: key `env`: \"X\" is not NAME=VALUE, like env = [\"LANG=C\"]"),
+        ("[[actor]]\nname = \"a\"\nenv = [\"=1\"]", "m.toml line 3: key `env`: \"=1\" is not NAME=VALUE, like env = [\"LANG=C\"]"),
+        ("[[actor]]\nname = \"a\"\nenv = { X = 1 }", "m.toml line 3: key `env`: expected a string in double quotes"),
+        ("[[actor]]\nname = \"a\"\nenv = { X = \"1\", X = \"2\" }", "m.toml line 3: key `env`: `X` is given twice in the table"),
+        ("[[actor]]\nname = \"a\"\nenv = { X = \"1\"", "m.toml line 3: key `env`: a table must end with } on the same line"),
+        ("[[actor]]\nname = \"a\"\nenv = { = \"1\" }", "m.toml line 3: key `env`: a table's keys are names of letters, digits, _, - or ."),
+        ("[[actor]]\nname = \"a\"\nconfig.x = { A = \"1\" }", "m.toml line 3: key `config.x`: only `env` takes a table { NAME = \"value\" }"),
         ("[[actor]]\nname = \"a\"\ngrants = [\"ui\", \"gpu\"]", "m.toml line 3: key `grants`: unknown grant \"gpu\" (known: ui, framebuffer, config, spawner:DIR, endpoint:NAME, send:NAME)"),
         ("[[actor]]\nname = a", "m.toml line 2: key `name`: `a` is not a value: write strings in double quotes, lists as [\"a\", \"b\"]"),
         ("[[actor]]\nname = \"a", "m.toml line 2: key `name`: a string is not closed with \""),

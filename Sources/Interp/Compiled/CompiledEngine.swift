@@ -166,7 +166,7 @@ final class CompiledActor: RunnableActor, @unchecked Sendable {
 
     /// A host call from the instance; an unwind is kept for `run` and reported as nonzero.
     fileprivate func hostCall(_ call: UInt32, _ args: UnsafePointer<UInt64>?, _ memory: RawGuestMemory) -> (Int32, UInt64) {
-        let count = ABI.hostCalls[Int(call)].parameters.count
+        let count = HostBinding.signature(Int(call)).parameters.count
         do throws(ActorUnwind) {
             return (0, try HostBinding.invoke(Int(call), UnsafeBufferPointer(start: args, count: count), calls: calls, memory: memory))
         } catch {

@@ -99,20 +99,28 @@ struct ModuleBuild {
         }
     }
 
-    /// One C function per imported host call, as wasm2c declares the import:
-    /// packs the arguments and calls the host with the call's number in the
-    /// ABI table.
+    /// One C function per imported host call and WASI function, as wasm2c
+    /// declares the import (a WASI function renamed into "env" by
+    /// `ModuleRewrite`): packs the arguments and calls the host with the
+    /// import's number in `HostBinding`. Each once, however often imported.
     func trampolines() -> String {
         func cType(_ type: ABIValueType) -> String { type == .i32 ? "u32" : "u64" }
-        return module.importedCalls.map { name in
-            let signature = ABI.hostCall(named: name)!
-            let number = HostBinding.number(of: name)!
+        func unique(_ names: [String]) -> [String] {
+            var seen: Set<String> = []
+            return names.filter { seen.insert($0).inserted }
+        }
+        let env = unique(module.importedCalls).map { (ABI.importModule, $0, $0, HostBinding.number(of: $0)!) }
+        let wasi = unique(module.importedWASI).map {
+            (WASI.importModule, $0, ModuleRewrite.wasiImportName($0), HostBinding.number(ofWASI: $0)!)
+        }
+        return (env + wasi).map { (importModule, name, cName, number) in
+            let signature = HostBinding.signature(number)
             let parameters = signature.parameters.enumerated().map { ", \(cType($1)) a\($0)" }.joined()
             let args = signature.parameters.indices.map { "a\($0)" }.joined(separator: ", ")
             let result = signature.results.first.map(cType)
             return """
-                /* env.\(name) \(signature.text) */
-                \(result ?? "void") Z_envZ_\(name)(struct Z_env_instance_t* env\(parameters)) {
+                /* \(importModule).\(name) \(signature.text) */
+                \(result ?? "void") Z_envZ_\(cName)(struct Z_env_instance_t* env\(parameters)) {
                   const uint64_t args[] = {\(args.isEmpty ? "0" : args)};
                   \(result.map { "return (\($0))" } ?? "")wsk_host_call(env, \(number), args);
                 }

@@ -17,8 +17,11 @@ import Kernel
 ///   export is dropped (exports do not change what the code does) and kept in
 ///   `droppedExports`, by index, for logs;
 /// - checks, rather than trusts ModuleCheck, that every import is a function
-///   of module "env" named by the ABI: those names, and `_start`/`memory`,
-///   are the only module text left, and all of them are ours.
+///   of module "env" named by the ABI or of "wasi_snapshot_preview1" named
+///   by WASI preview 1, and renames the latter into "env" as `wasi_<name>`
+///   (`wasiImportName`), so that wasm2c gives the module one import
+///   instance: those names, and `_start`/`memory`, are the only module text
+///   left, and all of them are ours.
 /// Every other section is copied byte for byte.
 ///
 /// The spec tests (`ModuleRewrite.Purpose.specTest`, never reached from
@@ -72,7 +75,10 @@ enum ModuleRewrite {
 
     /// Bumped whenever the rewrite changes what wasm2c is given: part of the
     /// object format (`Toolchain.objectFormat`), and so of every cache key.
-    static let version = 1
+    static let version = 2
+
+    /// What a WASI function is called in the rewritten module: an "env" import.
+    static func wasiImportName(_ name: String) -> String { "wasi_" + name }
 
     /// Rewrites `bytes` (already parsed and checked by ModuleCheck) as the
     /// type describes. Throws, in plain words, on anything it does not expect:
@@ -102,8 +108,11 @@ enum ModuleRewrite {
                 let name = try section.name("the name of a custom section")
                 custom.append((name, Array(body[section.offset...])))
             case 2:
-                imported = try checkImports(&section, for: purpose)
-                output += bytes[sectionStart..<reader.offset]
+                let contents: [UInt8]
+                (imported, contents) = try checkImports(&section, for: purpose)
+                output.append(2)
+                output += leb128(UInt32(contents.count))
+                output += contents
             case 3:
                 functionCount = Int(try section.u32("the function count"))
                 for n in 0..<functionCount { definedTypes.append(try section.u32("the type of function \(n)")) }
@@ -138,19 +147,32 @@ enum ModuleRewrite {
     }
 
     /// Refuses any import that is not a function of "env" named by the ABI
-    /// (for the spec tests: not one of `spectest`'s fixed names).
-    private static func checkImports(_ section: inout Reader, for purpose: Purpose) throws(CompileError) -> Imported {
+    /// or of WASI preview 1 (for the spec tests: not one of `spectest`'s
+    /// fixed names). Returns the section's new contents: each import as it
+    /// was, but a WASI function's, which is renamed into "env".
+    private static func checkImports(_ section: inout Reader, for purpose: Purpose) throws(CompileError)
+        -> (Imported, [UInt8])
+    {
         let count = try section.u32("the import count")
         var imported = Imported(count: Int(count))
+        var contents = leb128(count)
         for n in 0..<count {
-            let module = try section.name("the module name of import \(n)")
-            let field = try section.name("the name of import \(n)")
+            var module = try section.name("the module name of import \(n)")
+            var field = try section.name("the name of import \(n)")
             let name = String(validating: field, as: UTF8.self)
             let kind = try section.byte("the kind of import \(n)")
             switch purpose {
             case .actor:
+                if module == Array(WASI.importModule.utf8), let name, WASI.function(named: name) != nil {
+                    guard kind == 0 else {
+                        throw CompileError("import \(n) (\(WASI.importModule).\(name)) is not a function; only functions are compiled")
+                    }
+                    module = Array(ABI.importModule.utf8)
+                    field = Array(wasiImportName(name).utf8)
+                    break
+                }
                 guard module == Array(ABI.importModule.utf8), let name, ABI.hostCall(named: name) != nil else {
-                    throw CompileError("import \(n) is not a host call of \"\(ABI.importModule)\"; only those are compiled")
+                    throw CompileError("import \(n) is not a host call of \"\(ABI.importModule)\" or a function of \"\(WASI.importModule)\"; only those are compiled")
                 }
                 guard kind == 0 else {
                     throw CompileError("import \(n) (env.\(name)) is not a function; only host calls are compiled")
@@ -160,10 +182,13 @@ enum ModuleRewrite {
                     throw CompileError("import \(n) is not one of \"\(SpecHostModule.name)\"'s; only those are compiled for the spec tests")
                 }
             }
+            let description = section.offset
             try skipImportDescription(kind, &section, n, into: &imported)
+            contents += leb128(UInt32(module.count)) + module + leb128(UInt32(field.count)) + field + [kind]
+            contents += section.bytes[description..<section.offset]
         }
         guard section.atEnd else { throw CompileError("the import section has bytes after its last import") }
-        return imported
+        return (imported, contents)
     }
 
     /// Reads past an import's description (its type), noting functions' types and memories.
@@ -320,7 +345,11 @@ extension ModuleRewrite {
     private static func nameComments(for purpose: Purpose, exports: Int) -> [(opening: [UInt8], endings: [[UInt8]])] {
         let (exported, imported): ([String], [(module: String, name: String)])
         switch purpose {
-        case .actor: (exported, imported) = (keptExports.map(\.name), ABI.hostCalls.map { (ABI.importModule, $0.name) })
+        case .actor:
+            (exported, imported) = (
+                keptExports.map(\.name),
+                (ABI.hostCalls.map(\.name) + WASI.functions.map { wasiImportName($0.name) }).map { (ABI.importModule, $0) }
+            )
         case .specTest:
             (exported, imported) = ((0..<exports).map(specExportName) + ["memory"], SpecHostModule.names.map { (SpecHostModule.name, $0) })
         }
