@@ -325,4 +325,19 @@ let wasiImports = """
     }
 
     static let helloStd = Repository.root + "/build/actors/hello_std.wasm"
+
+    /// docs/ABI.md's WASI table lists every function of the snapshot, in
+    /// `WASI.functions`' order, and its errno list the values we return.
+    @Test func docsListEveryWASIFunctionAndErrno() throws {
+        let doc = try Repository.text("docs/ABI.md")
+        let section = try #require(doc.range(of: "## WASI preview 1")).upperBound
+        let rows = doc[section...].split(separator: "\n").compactMap { line -> String? in
+            guard line.hasPrefix("| `") else { return nil }
+            return String(line.dropFirst(3).prefix { $0 != "`" })
+        }
+        #expect(rows == WASI.functions.map(\.name))
+        for errno in WASIErrno.allCases where errno != .success {
+            #expect(doc[section...].contains(" \(errno.rawValue) E\(errno)".uppercased()), "\(errno)")
+        }
+    }
 }
