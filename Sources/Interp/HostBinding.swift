@@ -153,18 +153,32 @@ enum HostBinding {
         case .clockTimeGet: errno = try calls.clockTimeGet(memory, clock: u32(0), timePtr: u32(2))
         case .fdWrite: errno = try calls.fdWrite(memory, fd: u32(0), iovs: u32(1), count: u32(2), writtenPtr: u32(3))
         case .fdRead: errno = try calls.fdRead(memory, fd: u32(0), iovs: u32(1), count: u32(2), readPtr: u32(3))
-        case .fdPread, .fdPwrite, .fdSeek, .fdTell: errno = try calls.fdPositioned(fd: u32(0))
-        case .fdAdvise, .fdAllocate, .fdDatasync, .fdSync, .fdFdstatSetFlags, .fdFilestatSetSize, .fdFilestatSetTimes,
-            .fdReaddir:
-            errno = try calls.fdNotCapable(fd: u32(0))
+        case .fdPread, .fdPwrite:
+            errno = try calls.fdPositioned(
+                memory, fd: u32(0), iovs: u32(1), count: u32(2), offset: args[3], resultPtr: u32(4), writing: wasiTable[number] == .fdPwrite)
+        case .fdSeek:
+            errno = try calls.fdSeek(memory, fd: u32(0), offset: Int64(bitPattern: args[1]), whence: u32(2), resultPtr: u32(3))
+        case .fdTell: errno = try calls.fdTell(memory, fd: u32(0), resultPtr: u32(1))
+        case .fdSync, .fdDatasync, .fdAdvise: errno = try calls.fdFileHint(fd: u32(0))
+        case .fdAllocate, .fdFdstatSetFlags, .fdFilestatSetTimes: errno = try calls.fdNotCapable(fd: u32(0))
+        case .fdFilestatSetSize: errno = try calls.fdFilestatSetSize(fd: u32(0), size: args[1])
+        case .fdReaddir:
+            errno = try calls.fdReaddir(memory, fd: u32(0), buf: u32(1), len: u32(2), cookie: args[3], usedPtr: u32(4))
         case .fdFdstatGet: errno = try calls.fdFdstatGet(memory, fd: u32(0), ptr: u32(1))
         case .fdFdstatSetRights: errno = try calls.fdFdstatSetRights(fd: u32(0), base: args[1], inheriting: args[2])
         case .fdFilestatGet: errno = try calls.fdFilestatGet(memory, fd: u32(0), ptr: u32(1))
         case .fdClose: errno = try calls.fdClose(fd: u32(0))
         case .fdRenumber: errno = try calls.fdRenumber(fd: u32(0), to: u32(1))
-        case .fdPrestatGet, .fdPrestatDirName: errno = try calls.fdPrestat(fd: u32(0))
-        case .pathCreateDirectory, .pathFilestatGet, .pathFilestatSetTimes, .pathLink, .pathOpen, .pathReadlink,
-            .pathRemoveDirectory, .pathRename, .pathUnlinkFile:
+        case .fdPrestatGet: errno = try calls.fdPrestatGet(memory, fd: u32(0), ptr: u32(1))
+        case .fdPrestatDirName: errno = try calls.fdPrestatDirName(memory, fd: u32(0), ptr: u32(1), len: u32(2))
+        case .pathOpen:
+            errno = try calls.pathOpen(
+                memory, fd: u32(0), path: u32(2), pathLength: u32(3), oflags: u32(4), rightsBase: args[5], fdflags: u32(7),
+                fdPtr: u32(8))
+        case .pathFilestatGet:
+            errno = try calls.pathFilestatGet(memory, fd: u32(0), path: u32(2), pathLength: u32(3), ptr: u32(4))
+        case .pathCreateDirectory, .pathFilestatSetTimes, .pathLink, .pathReadlink, .pathRemoveDirectory, .pathRename,
+            .pathUnlinkFile:
             errno = try calls.pathCall(fd: u32(0))
         case .pathSymlink: errno = try calls.pathCall(fd: u32(2))
         case .pollOneoff:

@@ -42,7 +42,7 @@ public final class ActorContext: Sendable {
     let program: ProgramArguments
     /// Its WASI descriptors, and what it wrote to stdout and stderr since
     /// their last newline.
-    let wasi = WASIDescriptors()
+    let wasi: WASIDescriptors
     /// Signalled when the actor is ended, to cut a WASI sleep short.
     private let ending = DispatchSemaphore(value: 0)
 
@@ -55,6 +55,7 @@ public final class ActorContext: Sendable {
         self.account = account
         self.log = ActorLog(name: name, sink: logSink, rate: logRate)
         self.program = program
+        self.wasi = WASIDescriptors(preopens: program.preopens)
     }
 
     /// Set once, when the kernel has created the actor.

@@ -85,22 +85,72 @@ public enum WASI {
 public enum WASIErrno: UInt16, Sendable, CaseIterable {
     case success = 0
     case badf = 8
+    case exist = 20
     case fault = 21
+    case fbig = 22
     case inval = 28
     case io = 29
+    case isdir = 31
+    case mfile = 33
+    case nametoolong = 37
+    case noent = 44
+    case nomem = 48
     case nosys = 52
     case notdir = 54
     case notsup = 58
     case spipe = 70
     case notcapable = 76
+
+    /// What a kernel refusal is in WASI's words.
+    init(_ error: SysError) {
+        switch error {
+        case .invalidHandle: self = .badf
+        case .wrongType: self = .notsup
+        case .noRights: self = .notcapable
+        case .outOfBounds: self = .fbig
+        case .invalidArgument: self = .inval
+        case .noSpace, .limitReached: self = .mfile
+        case .noMemory: self = .nomem
+        case .notFound: self = .noent
+        case .alreadyExists: self = .exist
+        default: self = .io
+        }
+    }
 }
 
 /// `$rights` of WASI preview 1: what a descriptor may be used for.
 struct WASIRights: OptionSet, Sendable {
     let rawValue: UInt64
+    init(rawValue: UInt64) { self.rawValue = rawValue }
     static let fdRead = WASIRights(rawValue: 1 << 1)
+    static let fdSeek = WASIRights(rawValue: 1 << 2)
+    static let fdTell = WASIRights(rawValue: 1 << 5)
     static let fdWrite = WASIRights(rawValue: 1 << 6)
+    static let pathCreateFile = WASIRights(rawValue: 1 << 10)
+    static let pathOpen = WASIRights(rawValue: 1 << 13)
+    static let fdReaddir = WASIRights(rawValue: 1 << 14)
+    static let pathFilestatGet = WASIRights(rawValue: 1 << 18)
+    static let fdFilestatGet = WASIRights(rawValue: 1 << 21)
+    static let fdFilestatSetSize = WASIRights(rawValue: 1 << 22)
     static let pollFdReadwrite = WASIRights(rawValue: 1 << 27)
+    /// Every right of the snapshot (bits 0-29).
+    static let all = WASIRights(rawValue: (1 << 30) - 1)
+
+    /// What a FILE or DIRECTORY cap with kernel `rights` allows, as WASI rights.
+    init(kernel rights: Rights, directory: Bool) {
+        var wasi: WASIRights = [.fdFilestatGet, .pollFdReadwrite]
+        if directory {
+            if rights.contains(.list) { wasi.insert(.fdReaddir) }
+            if rights.contains(.open) { wasi.formUnion([.pathOpen, .pathFilestatGet]) }
+            if rights.contains(.create) { wasi.insert(.pathCreateFile) }
+        } else {
+            wasi.formUnion([.fdSeek, .fdTell])
+            if rights.contains(.read) { wasi.insert(.fdRead) }
+            if rights.contains(.write) { wasi.insert(.fdWrite) }
+            if rights.contains(.resize) { wasi.insert(.fdFilestatSetSize) }
+        }
+        self = wasi
+    }
 }
 
 /// `$filetype` of WASI preview 1.
@@ -119,6 +169,20 @@ struct WASIFailure: Error {
     init(_ errno: WASIErrno) { self.errno = errno }
 }
 
+/// A DIRECTORY cap an actor holds, shown to its WASI program as a
+/// preopened directory: `handle` in the actor's own space (its boot grants
+/// are handles 1, 2, ... in grant order), `name` what `fd_prestat_dir_name`
+/// says (the grant's name, such as "/photos"), never a host path.
+public struct Preopen: Sendable, Equatable {
+    public var name: String
+    public var handle: Int64
+
+    public init(name: String, handle: Int64) {
+        self.name = name
+        self.handle = handle
+    }
+}
+
 /// An actor's command line and environment (WASI `args_get`,
 /// `environ_get`), from its manifest entry or its spawner. The program's
 /// name, argument 0, is the actor's name; these follow it.
@@ -126,10 +190,14 @@ public struct ProgramArguments: Sendable, Equatable {
     public var arguments: [String]
     /// `KEY=VALUE` strings.
     public var environment: [String]
+    /// The DIRECTORY caps a WASI program finds as its preopened
+    /// directories, descriptors 3, 4, ... in this order.
+    public var preopens: [Preopen]
 
-    public init(arguments: [String] = [], environment: [String] = []) {
+    public init(arguments: [String] = [], environment: [String] = [], preopens: [Preopen] = []) {
         self.arguments = arguments
         self.environment = environment
+        self.preopens = preopens
     }
 
     /// At most this many bytes of arguments and of environment, each

@@ -32,12 +32,12 @@ extension HostCalls {
     }
 
     /// Stores little-endian values at checked offsets of `range`.
-    private static func store<T: FixedWidthInteger>(_ value: T, at offset: Int, in bytes: UnsafeMutableRawBufferPointer) {
+    static func store<T: FixedWidthInteger>(_ value: T, at offset: Int, in bytes: UnsafeMutableRawBufferPointer) {
         bytes.storeBytes(of: value.littleEndian, toByteOffset: offset, as: T.self)
     }
 
     /// Writes `value` (u32 or u64) at `ptr`, or EFAULT.
-    private static func put<T: FixedWidthInteger>(_ value: T, at ptr: UInt32, in memory: some GuestMemory) throws(WASIFailure) {
+    static func put<T: FixedWidthInteger>(_ value: T, at ptr: UInt32, in memory: some GuestMemory) throws(WASIFailure) {
         let range = try wasiRange(ptr, MemoryLayout<T>.size, in: memory)
         memory.withBytes(range) { store(value, at: 0, in: $0) }
     }
@@ -156,7 +156,7 @@ extension HostCalls {
     // MARK: Descriptors
 
     /// The open descriptor `fd`, or EBADF.
-    private func open(_ fd: UInt32) throws(WASIFailure) -> WASIDescriptors.Descriptor {
+    func open(_ fd: UInt32) throws(WASIFailure) -> WASIDescriptors.Descriptor {
         guard let descriptor = context.wasi.descriptor(fd) else { throw WASIFailure(.badf) }
         return descriptor
     }
@@ -178,52 +178,9 @@ extension HostCalls {
         return ranges
     }
 
-    func fdWrite(_ memory: some GuestMemory, fd: UInt32, iovs: UInt32, count: UInt32, writtenPtr: UInt32)
-        throws(ActorUnwind) -> Int32
-    {
-        try wasi { () throws(WASIFailure) in
-            let descriptor = try open(fd)
-            let buffers = try HostCalls.iovecs(memory, iovs, count)
-            let written = try HostCalls.wasiRange(writtenPtr, 4, in: memory)
-            guard descriptor.rights.contains(.fdWrite) else { throw WASIFailure(.notcapable) }
-            guard descriptor.kind == .stdout || descriptor.kind == .stderr else { throw WASIFailure(.badf) }
-            // A short write past the bound: the program writes the rest next.
-            var taken = 0
-            for range in buffers where taken < WASI.maxStreamWrite {
-                let part = range.lowerBound..<min(range.upperBound, range.lowerBound + WASI.maxStreamWrite - taken)
-                memory.withBytes(part) { context.wasi.write(UnsafeRawBufferPointer($0), to: descriptor.kind, log: context.log) }
-                taken += part.count
-            }
-            memory.withBytes(written) { HostCalls.store(UInt32(taken), at: 0, in: $0) }
-        }
-    }
-
-    /// stdin is at its end: 0 bytes read.
-    func fdRead(_ memory: some GuestMemory, fd: UInt32, iovs: UInt32, count: UInt32, readPtr: UInt32)
-        throws(ActorUnwind) -> Int32
-    {
-        try wasi { () throws(WASIFailure) in
-            let descriptor = try open(fd)
-            _ = try HostCalls.iovecs(memory, iovs, count)
-            let read = try HostCalls.wasiRange(readPtr, 4, in: memory)
-            guard descriptor.rights.contains(.fdRead) else { throw WASIFailure(.notcapable) }
-            guard descriptor.kind == .stdin else { throw WASIFailure(.badf) }
-            memory.withBytes(read) { HostCalls.store(UInt32(0), at: 0, in: $0) }
-        }
-    }
-
-    /// Reading or writing at an offset, seeking and telling: the standard
-    /// streams are not seekable (ESPIPE).
-    func fdPositioned(fd: UInt32) throws(ActorUnwind) -> Int32 {
-        try wasi { () throws(WASIFailure) in
-            _ = try open(fd)
-            throw WASIFailure(.spipe)
-        }
-    }
-
     /// A call on an open descriptor that its rights do not allow (every
-    /// such call on the standard streams): EBADF when `fd` is not open,
-    /// else ENOTCAPABLE.
+    /// such call on the standard streams, and those the kernel has no
+    /// operation for): EBADF when `fd` is not open, else ENOTCAPABLE.
     func fdNotCapable(fd: UInt32) throws(ActorUnwind) -> Int32 {
         try wasi { () throws(WASIFailure) in
             _ = try open(fd)
@@ -231,65 +188,21 @@ extension HostCalls {
         }
     }
 
-    /// A path call relative to `fd`: EBADF when it is not open, ENOTDIR for
-    /// a stream (no directory is open until preopens exist).
+    /// A path call the kernel has no operation for (links, renames,
+    /// removals, new directories, times): EBADF when `fd` is not open,
+    /// ENOTDIR when it is not a directory, else ENOTCAPABLE.
     func pathCall(fd: UInt32) throws(ActorUnwind) -> Int32 {
         try wasi { () throws(WASIFailure) in
-            _ = try open(fd)
-            throw WASIFailure(.notdir)
-        }
-    }
-
-    /// fdstat: filetype u8 @0, flags u16 @2, rights base u64 @8, inheriting u64 @16.
-    func fdFdstatGet(_ memory: some GuestMemory, fd: UInt32, ptr: UInt32) throws(ActorUnwind) -> Int32 {
-        try wasi { () throws(WASIFailure) in
-            let descriptor = try open(fd)
-            let range = try HostCalls.wasiRange(ptr, 24, in: memory)
-            memory.withBytes(range) { bytes in
-                bytes.initializeMemory(as: UInt8.self, repeating: 0)
-                HostCalls.store(WASIFiletype.characterDevice.rawValue, at: 0, in: bytes)
-                HostCalls.store(descriptor.rights.rawValue, at: 8, in: bytes)
-            }
-        }
-    }
-
-    /// filestat (64 bytes): dev, ino, filetype u8 @16, nlink, size, atim, mtim, ctim.
-    func fdFilestatGet(_ memory: some GuestMemory, fd: UInt32, ptr: UInt32) throws(ActorUnwind) -> Int32 {
-        try wasi { () throws(WASIFailure) in
-            _ = try open(fd)
-            let range = try HostCalls.wasiRange(ptr, 64, in: memory)
-            memory.withBytes(range) { bytes in
-                bytes.initializeMemory(as: UInt8.self, repeating: 0)
-                HostCalls.store(WASIFiletype.characterDevice.rawValue, at: 16, in: bytes)
-            }
+            guard case .directory = try open(fd).kind else { throw WASIFailure(.notdir) }
+            throw WASIFailure(.notcapable)
         }
     }
 
     func fdFdstatSetRights(fd: UInt32, base: UInt64, inheriting: UInt64) throws(ActorUnwind) -> Int32 {
         try wasi { () throws(WASIFailure) in
             _ = try open(fd)
-            guard inheriting == 0, context.wasi.narrow(fd, to: WASIRights(rawValue: base)) else {
-                throw WASIFailure(.notcapable)
-            }
+            guard context.wasi.narrow(fd, to: WASIRights(rawValue: base)) else { throw WASIFailure(.notcapable) }
         }
-    }
-
-    func fdClose(fd: UInt32) throws(ActorUnwind) -> Int32 {
-        try wasi { () throws(WASIFailure) in
-            guard context.wasi.close(fd) else { throw WASIFailure(.badf) }
-        }
-    }
-
-    func fdRenumber(fd: UInt32, to: UInt32) throws(ActorUnwind) -> Int32 {
-        try wasi { () throws(WASIFailure) in
-            guard context.wasi.renumber(fd, to: to) else { throw WASIFailure(.badf) }
-        }
-    }
-
-    /// No descriptor is a preopened directory (yet): EBADF for every one,
-    /// which is how a program learns where the preopens end.
-    func fdPrestat(fd: UInt32) throws(ActorUnwind) -> Int32 {
-        try wasi { () throws(WASIFailure) in throw WASIFailure(.badf) }
     }
 
     /// A function that does nothing here (processes, signals, sockets): ENOSYS.
@@ -340,12 +253,17 @@ extension HostCalls {
                     }
                 case 1, 2:
                     let fd = load(16, UInt32.self)
-                    let wanted: WASIDescriptors.Descriptor.Kind? = tag == 1 ? .stdin : nil
                     guard let descriptor = context.wasi.descriptor(fd) else {
                         ready.append(WASIEvent(userdata: userdata, error: .badf, type: tag))
                         continue
                     }
-                    let fits = wanted.map { descriptor.kind == $0 } ?? (descriptor.kind != .stdin)
+                    // Files are always ready, stdin for reading, stdout and stderr for writing.
+                    let fits: Bool = switch descriptor.kind {
+                    case .file: true
+                    case .stdin: tag == 1
+                    case .stdout, .stderr: tag == 2
+                    case .directory: false
+                    }
                     ready.append(fits
                         ? WASIEvent(userdata: userdata, error: .success, type: tag, hangup: tag == 1)
                         : WASIEvent(userdata: userdata, error: .badf, type: tag))

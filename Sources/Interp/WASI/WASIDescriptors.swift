@@ -5,22 +5,36 @@ import Synchronization
 ///
 /// A descriptor is an index into this table, never a host file descriptor:
 /// 0-2 are the standard streams (stdin at end of file, stdout and stderr to
-/// the actor's log). Files and directories will map to kernel capabilities
-/// the actor holds (`Descriptor.Kind` has room for them): a preopen is a
-/// DIRECTORY cap, named from its grant, and `path_open` resolves one name
-/// at a time beneath it through the kernel, so nothing here ever names a
-/// host path. Until those objects exist, every other descriptor is EBADF.
+/// the actor's log); 3 on are the actor's preopens, DIRECTORY caps it holds
+/// (`ProgramArguments.preopens`), then what `path_open` opened beneath
+/// them: each a kernel cap, reached through the kernel's own calls and
+/// rights, so nothing here ever names a host path.
 ///
 /// Host calls of one actor run on its thread, but the actor's end
 /// (`flush`) may come from another: the table sits behind a mutex.
 final class WASIDescriptors: Sendable {
     struct Descriptor {
-        enum Kind: Equatable {
+        enum Kind: Hashable {
             case stdin, stdout, stderr
+            /// A DIRECTORY cap; `preopen` is its name for `fd_prestat_dir_name`.
+            case directory(Handle, preopen: [UInt8]?)
+            /// A FILE cap and where the next read or write goes.
+            case file(Handle, position: UInt64, append: Bool)
         }
         var kind: Kind
-        /// What the descriptor may still be used for; `fd_fdstat_set_rights` only narrows it.
+        /// What the descriptor may still be used for; `fd_fdstat_set_rights`
+        /// only narrows it. For caps, the kernel checks its own rights too.
         var rights: WASIRights
+        /// Directory caps opened to reach this one (a path of several
+        /// names): the cap is derived from them, so they live as long as it.
+        var through: [Handle] = []
+
+        var cap: Handle? {
+            switch kind {
+            case .directory(let handle, _), .file(let handle, _, _): handle
+            default: nil
+            }
+        }
     }
 
     private struct State {
@@ -35,24 +49,55 @@ final class WASIDescriptors: Sendable {
 
     private let state = Mutex(State())
 
+    /// The standard streams, then `preopens` from descriptor 3 on.
+    init(preopens: [Preopen] = []) {
+        state.withLock { state in
+            for (i, preopen) in preopens.enumerated() {
+                state.table[UInt32(3 + i)] = Descriptor(
+                    kind: .directory(Handle(rawValue: preopen.handle), preopen: Array(preopen.name.utf8)), rights: .all)
+            }
+        }
+    }
+
     func descriptor(_ fd: UInt32) -> Descriptor? {
         state.withLock { $0.table[fd] }
     }
 
-    /// Closes `fd`; false when it is not open.
-    func close(_ fd: UInt32) -> Bool {
-        state.withLock { $0.table.removeValue(forKey: fd) != nil }
+    /// Replaces what `fd` holds (a file's position); false when it is not open.
+    func update(_ fd: UInt32, _ change: (inout Descriptor) -> Void) {
+        state.withLock { state in
+            if state.table[fd] != nil { change(&state.table[fd]!) }
+        }
     }
 
-    /// Moves `from` over `to` (both open), closing what `to` was.
-    func renumber(_ from: UInt32, to: UInt32) -> Bool {
+    /// At most this many descriptors open at once: EMFILE past it.
+    static let maxOpen = 1024
+
+    /// Puts `descriptor` at the lowest free number from 3; nil when full.
+    func add(_ descriptor: Descriptor) -> UInt32? {
         state.withLock { state in
-            guard let moved = state.table[from], state.table[to] != nil else { return false }
-            if from != to {
-                state.table[to] = moved
-                state.table[from] = nil
-            }
-            return true
+            guard state.table.count < Self.maxOpen else { return nil }
+            var fd: UInt32 = 3
+            while state.table[fd] != nil { fd += 1 }
+            state.table[fd] = descriptor
+            return fd
+        }
+    }
+
+    /// Closes `fd`: what it was, or nil when it is not open.
+    func close(_ fd: UInt32) -> Descriptor? {
+        state.withLock { $0.table.removeValue(forKey: fd) }
+    }
+
+    /// Moves `from` over `to` (both open): what `to` was, to be closed, or
+    /// nil when either is not open.
+    func renumber(_ from: UInt32, to: UInt32) -> Descriptor?? {
+        state.withLock { state in
+            guard let moved = state.table[from], let replaced = state.table[to] else { return nil }
+            guard from != to else { return .some(nil) }
+            state.table[to] = moved
+            state.table[from] = nil
+            return .some(replaced)
         }
     }
 
