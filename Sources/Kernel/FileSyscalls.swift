@@ -26,7 +26,44 @@ extension Kernel {
             Glibc.close(descriptor)
             throw .wrongType
         }
-        return try install(descriptor: descriptor, directory: isDirectory, rights: rights, parent: nil, in: actor)
+        return try install(descriptor: descriptor, directory: isDirectory, rights: rights, origin: .host, in: actor)
+    }
+
+    /// Opens the regular file `name` beneath the directory cap `handle`
+    /// that `holder` holds, with every check `open` makes, and installs the
+    /// file cap in `receiver`'s space as a root of its own, charged to
+    /// `receiver`: the file chooser's grant. `receiver` keeps the file when
+    /// `holder` lets its directory cap go, and loses it when it ends.
+    /// Needs `open` on the directory, and `create` to create; `rights` are
+    /// among read, write, resize and grant, and at most the directory's.
+    public func openForGrant(
+        in handle: Handle, heldBy holder: ActorID, name: [UInt8], options: OpenOptions, rights: Rights,
+        to receiver: ActorID
+    ) throws(SysError) -> Handle {
+        let directory: DirectoryObject = try locked { state throws(SysError) in
+            let node = try state.lookup(holder, handle, rights: .open, kinds: .directory)
+            try Self.checkFileOpen(node, name: name, options: options, rights: rights)
+            try Self.requireRoomForFile(state, receiver)
+            return node.object as! DirectoryObject
+        }
+        let descriptor = try directory.open(name, options: options, writable: !rights.isDisjoint(with: [.write, .resize]))
+        return try install(
+            descriptor: descriptor, directory: false, rights: rights, origin: .beneath(holder, handle, directory),
+            in: receiver)
+    }
+
+    /// What `open` checks of a regular file's options and rights against
+    /// the directory cap it is opened beneath.
+    private static func checkFileOpen(_ node: CapabilityNode, name: [UInt8], options: OpenOptions, rights: Rights)
+        throws(SysError)
+    {
+        let fileRights: Rights = [.read, .write, .resize, .grant]
+        guard OpenOptions.all.isSuperset(of: options), !options.contains(.directory), fileRights.isSuperset(of: rights),
+            FileName.isValid(name), !options.contains(.exclusive) || options.contains(.create),
+            !options.contains(.truncate) || rights.isSuperset(of: [.write, .resize])
+        else { throw .invalidArgument }
+        guard node.rights.isSuperset(of: rights), !options.contains(.create) || node.rights.contains(.create)
+        else { throw .noRights }
     }
 
     // MARK: Syscalls
@@ -74,7 +111,7 @@ extension Kernel {
         let descriptor = try directory.open(name, options: options, writable: !rights.isDisjoint(with: [.write, .resize]))
         return try install(
             descriptor: descriptor, directory: options.contains(.directory), rights: rights,
-            parent: (handle, directory), in: caller)
+            origin: .derived(handle, directory), in: caller)
     }
 
     /// Writes the entries of a directory, from the `start`th in name order,
@@ -112,20 +149,37 @@ extension Kernel {
         guard state.openFiles < state.limits.maxOpenFiles else { throw .limitReached }
     }
 
+    /// Where an opened descriptor came from, for `install`.
+    private enum Origin {
+        /// The host opened it: a root cap.
+        case host
+        /// Beneath the installing actor's own directory cap (which must
+        /// still name the same directory): derived from it.
+        case derived(Handle, DirectoryObject)
+        /// Beneath another actor's directory cap (which must still name the
+        /// same directory): a root cap, independent of it.
+        case beneath(ActorID, Handle, DirectoryObject)
+    }
+
     /// Makes the object for an open descriptor and installs a cap to it in
-    /// `actor`'s space, derived from `parent` (a directory cap that must
-    /// still name the same directory) if given. Closes the descriptor if
-    /// anything refuses.
+    /// `actor`'s space, as `origin` says. Closes the descriptor if anything
+    /// refuses.
     private func install(
-        descriptor: Int32, directory: Bool, rights: Rights, parent: (Handle, DirectoryObject)?, in actor: ActorID
+        descriptor: Int32, directory: Bool, rights: Rights, origin: Origin, in actor: ActorID
     ) throws(SysError) -> Handle {
         do {
             return try locked { state throws(SysError) in
                 var parentNode: CapabilityNode?
-                if let (handle, object) = parent {
+                switch origin {
+                case .host:
+                    break
+                case .derived(let handle, let object):
                     let node = try state.lookup(actor, handle, rights: .open, kinds: .directory)
                     guard node.object === object else { throw .invalidHandle }
                     parentNode = node
+                case .beneath(let holder, let handle, let object):
+                    let node = try state.lookup(holder, handle, rights: .open, kinds: .directory)
+                    guard node.object === object else { throw .invalidHandle }
                 }
                 try Self.requireRoomForFile(state, actor)
                 let account = try state.entry(actor).account

@@ -324,3 +324,100 @@ struct GrantedFolder {
         }
     }
 }
+
+/// The file chooser's grant (`Kernel.openForGrant`): ui_server opens the
+/// user's choice beneath a folder it holds and the app gets that one file,
+/// as a cap of its own, with every check of `open`.
+@Suite(.serialized) struct ChooserGrantTests {
+    /// `g.actor` plays ui_server (it holds the folder); the app receives.
+    func grant(_ g: GrantedFolder, _ name: String, _ options: OpenOptions = [], rights: Rights = [.read], to app: ActorID)
+        throws(SysError) -> Handle
+    {
+        try g.f.kernel.openForGrant(
+            in: g.directory, heldBy: g.actor, name: Array(name.utf8), options: options, rights: rights, to: app)
+    }
+
+    func read(_ g: GrantedFolder, _ app: ActorID, _ file: Handle) throws(SysError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: 64)
+        let read = bytes.withUnsafeMutableBytes { buffer in
+            Result { () throws(SysError) in try g.f.kernel.read(app, from: file, offset: 0, into: buffer) }
+        }
+        return Array(bytes.prefix(try read.get()))
+    }
+
+    @Test func theAppKeepsItsFileWhenTheChooserLetsTheFolderGo() throws {
+        let g = try GrantedFolder()
+        let account = g.f.kernel.makeAccount()
+        let app = g.f.kernel.createActor(name: "paint", account: account)
+        defer {
+            g.f.kernel.terminate(app, reason: .exited(code: 0))
+            g.finish()
+        }
+        let before = account.used
+        let photo = try grant(g, "photo.png", to: app)
+        #expect(account.used >= before + Kernel.fileObjectCost, "the app pays for its file")
+        try g.f.kernel.release(g.actor, g.directory)
+        #expect(try read(g, app, photo) == GrantedFolder.photoText)
+        // Read only: no write, no resize, no wider copy.
+        let bytes: [UInt8] = [1]
+        #expect(throws: SysError.noRights) {
+            try bytes.withUnsafeBytes { raw in try g.f.kernel.write(app, to: photo, offset: 0, from: raw) }
+        }
+        #expect(throws: SysError.noRights) { try g.f.kernel.resizeFile(app, photo, to: 0) }
+        #expect(throws: SysError.noRights) { try g.f.kernel.derive(app, photo, rights: [.read, .write]) }
+        g.f.kernel.terminate(app, reason: .exited(code: 0))
+        #expect(g.f.kernel.counts.openFiles == 0, "the app's end gives the descriptor back")
+        #expect(g.contents(g.folder + "/photo.png") == GrantedFolder.photoText)
+    }
+
+    @Test func aGrantHasEveryCheckOfOpen() throws {
+        let g = try GrantedFolder(rights: [.list, .open, .read])
+        let app = g.f.kernel.createActor(name: "paint")
+        defer {
+            g.f.kernel.terminate(app, reason: .exited(code: 0))
+            g.finish()
+        }
+        try FileManager.default.createSymbolicLink(atPath: g.folder + "/out", withDestinationPath: g.secret)
+        #expect(mkfifo(g.folder + "/pipe", 0o644) == 0)
+        try FileManager.default.createDirectory(atPath: g.folder + "/sub", withIntermediateDirectories: false)
+        for name in ["..", "../secret.txt", "/etc/passwd", "a/b", ""] {
+            #expect(throws: SysError.invalidArgument, "\(name)") { try grant(g, name, to: app) }
+        }
+        #expect(throws: SysError.wrongType) { try grant(g, "out", to: app) }
+        #expect(throws: SysError.wrongType) { try grant(g, "pipe", to: app) }
+        #expect(throws: SysError.wrongType) { try grant(g, "sub", to: app) }
+        // Files only, file rights only, at most the folder's.
+        #expect(throws: SysError.invalidArgument) { try grant(g, "sub", [.directory], to: app) }
+        #expect(throws: SysError.invalidArgument) { try grant(g, "photo.png", rights: [.read, .list], to: app) }
+        #expect(throws: SysError.noRights) { try grant(g, "photo.png", rights: [.read, .write], to: app) }
+        #expect(throws: SysError.noRights) { try grant(g, "new.png", [.create, .exclusive], rights: [.read], to: app) }
+        #expect(throws: SysError.invalidArgument) { try grant(g, "photo.png", [.truncate], rights: [.read], to: app) }
+        // Only the holder's own folder cap: the app's handle numbers mean nothing here.
+        #expect(throws: SysError.invalidHandle) {
+            try g.f.kernel.openForGrant(
+                in: g.directory, heldBy: app, name: Array("photo.png".utf8), options: [], rights: [.read], to: app)
+        }
+        #expect(g.contents(g.secret) == GrantedFolder.secretText)
+        #expect(!FileManager.default.fileExists(atPath: g.folder + "/new.png"))
+        #expect(g.f.kernel.counts.openFiles == 1, "only the folder is open")
+    }
+
+    @Test func saveCreatesNewOrReplacesAnExistingFile() throws {
+        let g = try GrantedFolder()
+        let app = g.f.kernel.createActor(name: "paint")
+        defer {
+            g.f.kernel.terminate(app, reason: .exited(code: 0))
+            g.finish()
+        }
+        let save: Rights = [.read, .write, .resize]
+        #expect(throws: SysError.alreadyExists) { try grant(g, "photo.png", [.create, .exclusive], rights: save, to: app) }
+        let fresh = try grant(g, "drawing.png", [.create, .exclusive], rights: save, to: app)
+        try [UInt8]("new".utf8).withUnsafeBytes { raw in try g.f.kernel.write(app, to: fresh, offset: 0, from: raw) }
+        #expect(g.contents(g.folder + "/drawing.png") == Array("new".utf8))
+        let replaced = try grant(g, "photo.png", [.create, .truncate], rights: save, to: app)
+        #expect(g.contents(g.folder + "/photo.png") == [])
+        try [UInt8]("over".utf8).withUnsafeBytes { raw in try g.f.kernel.write(app, to: replaced, offset: 0, from: raw) }
+        #expect(g.contents(g.folder + "/photo.png") == Array("over".utf8))
+        #expect(throws: SysError.noRights) { try g.f.kernel.derive(app, replaced, rights: [.read, .grant]) }
+    }
+}
