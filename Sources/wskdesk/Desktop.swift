@@ -27,6 +27,7 @@ struct Desktop {
     func run() throws(DesktopError) -> Int32 {
         // The manifest first: a mistake in it is said before the console changes.
         let manifest = options.uiServer == nil && options.kiosk == nil ? try manifestToRun() : nil
+        try checkFileRoots()
         let console = try takeConsole()
         defer { console?.release() }
         let session = try openSession()
@@ -125,10 +126,47 @@ struct Desktop {
         } catch {
             throw DesktopError(description: "cannot start ui_server: \(error)")
         }
+        offerFileRoots(to: server)
         let thread = Thread { server.run() }
         thread.name = "ui_server"
         thread.start()
         return server
+    }
+
+    /// Each --file-root must be a folder: said before the console changes.
+    private func checkFileRoots() throws(DesktopError) {
+        for root in options.fileRoots {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: root, isDirectory: &isFolder) else {
+                throw DesktopError(description: "--file-root \(root): no such folder: check the path, or leave --file-root out to offer your home folder")
+            }
+            guard isFolder.boolValue else {
+                throw DesktopError(description: "--file-root \(root): this is a file, not a folder: name the folder that holds it")
+            }
+        }
+    }
+
+    /// The folders the file chooser shows: each --file-root, else $HOME.
+    /// None at all (no $HOME) is not an error: the chooser then tells apps
+    /// that no folder is open to them.
+    private func offerFileRoots(to server: UIServer) {
+        if !options.fileRoots.isEmpty {
+            for root in options.fileRoots {
+                do {
+                    try server.allowFiles(in: root)
+                } catch {
+                    logger.error("--file-root: \(error)")
+                }
+            }
+        } else if let home = ProcessInfo.processInfo.environment["HOME"], !home.isEmpty {
+            do {
+                try server.allowFiles(in: home, label: "Home")
+            } catch {
+                logger.warning("\(error); the file chooser will show no folder (use --file-root DIR)")
+            }
+        } else {
+            logger.notice("no $HOME and no --file-root: the file chooser will show no folder")
+        }
     }
 
     /// One app, fullscreen, kept alive, with the grants of its manifest entry (see `KioskSupervisor`).

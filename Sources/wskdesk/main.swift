@@ -55,6 +55,9 @@ struct Run: ParsableCommand {
 
     static let defaultApps = ["paint", "fractal"]
 
+    @Option(name: .customLong("file-root"), help: "A folder the file chooser may show apps' users (repeatable; default: $HOME). Apps never see a path: the user picks one file, and the app gets that file alone.")
+    var fileRoots: [String] = []
+
     @Option(help: "Start the actors of this boot manifest (docs/manifest.md) instead of --app.")
     var manifest: String?
 

@@ -11,6 +11,8 @@ public final class Compositor {
     public private(set) var cursor: Cursor
     /// The runtime's message box over everything, if shown.
     public private(set) var overlay: Overlay?
+    /// The file chooser, over every window, if open.
+    public private(set) var dialog: FileDialog?
     /// Damage not yet drawn.
     public private(set) var pendingDamage = Region()
     /// The damage of recent frames, newest first, for buffer age.
@@ -114,6 +116,13 @@ public final class Compositor {
         if let new { damage(new.frame(on: screen)) }
     }
 
+    public func setDialog(_ new: FileDialog?) {
+        guard new != dialog else { return }
+        if let old = dialog { damage(old.frame(on: screen)) }
+        dialog = new
+        if let new { damage(new.frame(on: screen)) }
+    }
+
     public func setCursorVisible(_ visible: Bool) {
         guard cursor.visible != visible else { return }
         damage(cursor.rect)
@@ -153,7 +162,7 @@ public final class Compositor {
         } else {
             for older in history.prefix(back.age - 1) { repaint.add(older) }
         }
-        renderer.render(scene, cursor: cursor, overlay: overlay, into: back.pixels, region: repaint)
+        renderer.render(scene, cursor: cursor, overlay: overlay, dialog: dialog, into: back.pixels, region: repaint)
         try backend.present(back, damage: pendingDamage)
         history.insert(pendingDamage, at: 0)
         if history.count > 3 { history.removeLast() }
@@ -166,6 +175,6 @@ public final class Compositor {
     /// Draws the whole screen from scratch into `pixels` (for tests and
     /// screenshots to compare against).
     public func renderFull(into pixels: PixelBuffer) {
-        renderer.render(scene, cursor: cursor, overlay: overlay, into: pixels, region: Region(screen))
+        renderer.render(scene, cursor: cursor, overlay: overlay, dialog: dialog, into: pixels, region: Region(screen))
     }
 }

@@ -12,16 +12,21 @@ public struct Renderer {
     }
 
     /// Redraws `region` of the screen.
-    public func render(_ scene: Scene, cursor: Cursor, overlay: Overlay? = nil, into pixels: PixelBuffer, region: Region) {
+    public func render(
+        _ scene: Scene, cursor: Cursor, overlay: Overlay? = nil, dialog: FileDialog? = nil, into pixels: PixelBuffer, region: Region
+    ) {
         let region = region.clipped(to: pixels.bounds)
         let writer = FrameWriter(bytes: region.area * 4)
         for rect in region.rects {
-            render(scene, cursor: cursor, overlay: overlay, into: pixels, rect: rect, writer: writer)
+            render(scene, cursor: cursor, overlay: overlay, dialog: dialog, into: pixels, rect: rect, writer: writer)
         }
         writer.finish()
     }
 
-    func render(_ scene: Scene, cursor: Cursor, overlay: Overlay?, into pixels: PixelBuffer, rect: Rect, writer: FrameWriter) {
+    func render(
+        _ scene: Scene, cursor: Cursor, overlay: Overlay?, dialog: FileDialog?, into pixels: PixelBuffer, rect: Rect,
+        writer: FrameWriter
+    ) {
         // Top to bottom: what each window shows, and what is left beneath.
         var remaining = [rect]
         var layers: [(Window, [Rect])] = []
@@ -42,6 +47,7 @@ public struct Renderer {
         for (window, visible) in layers.reversed() {
             for part in visible { draw(window, into: pixels, rect: part, writer: writer) }
         }
+        dialog?.draw(into: pixels, clip: rect)
         overlay?.draw(into: pixels, clip: rect)
         cursor.draw(into: pixels, clip: rect)
     }

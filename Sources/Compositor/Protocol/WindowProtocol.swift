@@ -22,6 +22,12 @@ public enum WindowProtocol {
     /// `sys_cap_call`, no payload. Answered with `syncDone` once every request
     /// sent before it has been handled (a round trip, like wl_display.sync).
     public static let sync: UInt32 = 0x0105
+    /// A plain send. Payload: window u32 (the sender's), mode u32 (0 open to
+    /// read, 1 open to edit, 2 save: `FileChooserMode`), types length u32,
+    /// types UTF-8 (comma-separated extensions without dots; empty = any
+    /// file), suggested name UTF-8 (the rest; save). ui_server shows the
+    /// file chooser; the answer is `fileChosen` or `fileNotChosen` on the window.
+    public static let chooseFile: UInt32 = 0x0106
 
     // MARK: Answers
 
@@ -55,6 +61,11 @@ public enum WindowProtocol {
     public static let pointerLeave: UInt32 = 0x0214
     /// keycode u32 (evdev), keysym u32, modifiers u32, pressed u32 (0 up, 1 down, 2 repeat), UTF-8 text.
     public static let key: UInt32 = 0x0220
+    /// file handle u64 (a FILE cap now in the app's space), name UTF-8 (the
+    /// name only, never a path): the user chose a file in the chooser.
+    public static let fileChosen: UInt32 = 0x0230
+    /// code i32 (`ProtocolError`: cancelled, busy, noFiles, failed), message UTF-8.
+    public static let fileNotChosen: UInt32 = 0x0231
 
     // MARK: Input, input source -> ui_server
 
@@ -77,6 +88,7 @@ public enum WindowProtocol {
         ("RESIZE", resize),
         ("DESTROY_WINDOW", destroyWindow),
         ("SYNC", sync),
+        ("CHOOSE_FILE", chooseFile),
         ("WINDOW_CREATED", windowCreated),
         ("SYNC_DONE", syncDone),
         ("ERROR", error),
@@ -91,6 +103,8 @@ public enum WindowProtocol {
         ("POINTER_ENTER", pointerEnter),
         ("POINTER_LEAVE", pointerLeave),
         ("KEY", key),
+        ("FILE_CHOSEN", fileChosen),
+        ("FILE_NOT_CHOSEN", fileNotChosen),
         ("INPUT_POINTER_MOTION", inputPointerMotion),
         ("INPUT_POINTER_BUTTON", inputPointerButton),
         ("INPUT_POINTER_SCROLL", inputPointerScroll),
@@ -150,4 +164,22 @@ public enum ProtocolError: Int32, Sendable, CaseIterable {
     case tooManyWindows = 6
     /// ui_server could not make the window's event endpoint.
     case noResources = 7
+    /// The user closed the file chooser without choosing.
+    case cancelled = 8
+    /// A file chooser is already open for this app: one at a time.
+    case busy = 9
+    /// No folder is open to the file chooser (wskdesk --file-root).
+    case noFiles = 10
+    /// The chosen file could not be opened or created.
+    case failed = 11
+}
+
+/// What `chooseFile` asks for, and the rights the chosen file comes with.
+public enum FileChooserMode: UInt32, Sendable {
+    /// An existing file, read only.
+    case open = 0
+    /// An existing file, to read and write.
+    case edit = 1
+    /// A file to write: a new name, or an existing file replaced after a question.
+    case save = 2
 }

@@ -27,15 +27,29 @@ extension UIServerState {
             pointerMoved()
         case WindowProtocol.inputPointerButton:
             guard let button = reader.u32(), let pressed = reader.u32() else { return }
+            if chooser != nil {
+                // The chooser is modal: no app sees a press while it is open.
+                bootWindows = nil
+                if pressed != 0 { chooserPress(button) }
+                return
+            }
             pointerButton(button, pressed: pressed != 0)
         case WindowProtocol.inputPointerScroll:
             guard let dx = reader.f64(), let dy = reader.f64(), dx.isFinite, dy.isFinite else { return }
+            if chooser != nil { return chooserScroll(dy: dy) }
             pointerScroll(dx: dx, dy: dy)
         case WindowProtocol.inputKey:
             guard let keycode = reader.u32(), let keysym = reader.u32(), let modifiers = reader.u32(),
                 let pressed = reader.u32()
             else { return }
             let text = reader.text()
+            // The chooser takes every press and repeat while it is open; a
+            // release still goes where its press went (to an app, if the
+            // press came before the chooser opened).
+            if chooser != nil, pressed != 0 {
+                bootWindows = nil
+                return chooserKey(keysym: keysym, modifiers: modifiers, text: text)
+            }
             // A key's repeats and release go where its press went: a window
             // never sees a key end that it did not see begin.
             let target: UInt32?
@@ -70,6 +84,7 @@ extension UIServerState {
         let (px, py) = pointerPixel
         compositor.setCursorVisible(true)
         compositor.moveCursor(toX: px, y: py)
+        guard chooser == nil else { return }  // modal: apps see no motion
         switch pointer.grab {
         case .move(let id, let dx, let dy):
             compositor.move(id, toX: px - dx, y: py - dy)

@@ -28,13 +28,17 @@ extension UIServer {
 }
 
 extension UIServerState {
-    /// Sends each window of `app` a HEARTBEAT event and reports
+    /// Sends each window of `app` a HEARTBEAT event (none while the app
+    /// waits on its file chooser: then nothing counts as waiting) and reports
     /// how many events its windows have taken so far and how many wait: an
     /// app whose count of taken events stops moving while events wait is not
     /// answering. Nil when the app has no window.
     public func heartbeat(_ app: ActorID) -> (queued: Int, taken: UInt64)? {
         let ids = windows.values.filter { $0.window.owner == app }.map(\.window.id).sorted()
         guard !ids.isEmpty else { return nil }
+        // An app waiting on its file chooser waits on the user, who may
+        // take their time: nothing is asked of it, and nothing counts as unread.
+        let choosing = isChoosingFile(app)
         var queued = 0
         var taken: UInt64 = 0
         for id in ids {
@@ -42,10 +46,11 @@ extension UIServerState {
                 queued += progress.queued
                 taken &+= progress.taken
             }
+            if choosing { continue }
             var payload = PayloadWriter()
             payload.u32(id)
             sendEvent(to: id, WindowProtocol.heartbeat, payload.bytes)
         }
-        return (queued, taken)
+        return (choosing ? 0 : queued, taken)
     }
 }

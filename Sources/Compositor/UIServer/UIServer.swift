@@ -28,6 +28,8 @@ public final class UIServer: Sendable {
     let focusObservers = Mutex<[@Sendable (UInt32?) -> Void]>([])
     /// The apps of the boot, by the place their windows take (`arrangeInBootOrder`).
     let bootRanks = Mutex<[ActorID: Int]>([:])
+    /// The folders the file chooser may show (`allowFiles`).
+    let fileRoots = Mutex<[FileRoot]>([])
 
     private let events = Mutex<[Event]>([])
     private let running = Atomic<Bool>(false)

@@ -32,6 +32,9 @@ public final class UIServerState {
     /// The first window of each boot app, by its rank (`UIServer.arrangeInBootOrder`);
     /// nil once the person at the screen has pressed something.
     var bootWindows: [Int: UInt32]? = [:]
+    /// The file chooser on screen, and the requests of other apps waiting for it.
+    var chooser: FileChooser?
+    var waitingChoosers: [FileChooser.Request] = []
 
     init(server: UIServer) {
         self.server = server

@@ -34,6 +34,8 @@ extension UIServerState {
                 answered = true
                 try? kernel.send(actor, to: message.reply, opcode: WindowProtocol.syncDone, payload: [])
             }
+        case WindowProtocol.chooseFile:
+            chooseFile(message)
         case WindowProtocol.destroyWindow:
             var reader = PayloadReader(message.payload)
             if let id = reader.u32(), let record = ownedWindow(id, by: message.sender) {
@@ -254,6 +256,7 @@ extension UIServerState {
         if pointer.hovered == id { pointer.hovered = nil }
         if let grab = pointer.grab, grab.window == id { pointer.grab = nil }
         if let rank = bootWindows?.first(where: { $0.value == id })?.key { bootWindows?[rank] = nil }
+        chooserWindowGone(id)
         if wasFocused {
             if let next = policy.focusAfterClose(remaining: compositor.scene.windows) {
                 focus(next)
