@@ -26,8 +26,8 @@ struct Desktop {
     /// 0, or `SeatMessages.lostExitStatus` when the seat was lost.
     func run() throws(DesktopError) -> Int32 {
         // The manifest first: a mistake in it is said before the console changes.
-        let manifest = options.uiServer == nil && options.kiosk == nil ? try manifestToRun() : nil
         try checkFileRoots()
+        let manifest = options.uiServer == nil && options.kiosk == nil ? try manifestToRun() : nil
         let console = try takeConsole()
         defer { console?.release() }
         let session = try openSession()

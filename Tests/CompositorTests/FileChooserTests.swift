@@ -324,6 +324,43 @@ import Wire
         #expect(try intruder.events(own).filter { $0.0 == WindowProtocol.fileChosen || $0.0 == WindowProtocol.fileNotChosen }.isEmpty)
     }
 
+    @Test func anotherAppsRequestWaitsItsTurn() throws {
+        let f = try Fixture()
+        let other = try f.h.app("fractal")
+        let window = try other.createWindow(width: 20, height: 20) { _, _ in 0 }
+        try f.ask(.open)
+        try f.ask(.save, window: window.id, from: other)
+        #expect(f.dialog?.title == "paint wants to open a file")
+        try f.press(Self.escape)
+        #expect(try f.answer().code == ProtocolError.cancelled.rawValue)
+        #expect(f.dialog?.title == "fractal wants to save a file", "then the waiting one")
+        try f.press(Self.escape)
+        let answers = try other.events(window).filter { $0.0 == WindowProtocol.fileNotChosen }
+        #expect(answers.count == 1)
+    }
+
+    @Test func manyFilesScrollByKeysAndWheel() throws {
+        let f = try Fixture()
+        for i in 0..<60 { try Data().write(to: URL(fileURLWithPath: f.root + "/file\(100 + i).txt")) }
+        try f.ask(.open)
+        let visible = try f.layout().visibleRows
+        #expect(visible < 63)
+        try f.press(Self.end)
+        #expect(f.dialog?.selected == 62)
+        #expect(f.dialog?.top == 63 - visible, "the last row in view")
+        try f.press(0xff50)  // Home
+        #expect(f.dialog?.top == 0)
+        let l = try f.layout()
+        try f.h.moveTo(l.list.x + 10, l.list.y + 10)
+        var p = PayloadWriter()
+        p.f64(0)
+        p.f64(2)
+        try f.h.kernel.send(f.h.input, to: f.h.inputHandle, opcode: WindowProtocol.inputPointerScroll, payload: p.bytes)
+        _ = try f.h.settle()
+        #expect(f.dialog?.top == 6, "two wheel steps, three rows each")
+        #expect(try f.app.events(f.window).filter { $0.0 == WindowProtocol.pointerScroll }.isEmpty)
+    }
+
     @Test func noFolderOfferedSaysHowToOfferOne() throws {
         let f = try Fixture(offerFolder: false)
         try f.ask(.open)
