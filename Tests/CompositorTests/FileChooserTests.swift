@@ -19,7 +19,7 @@ import Wire
         let app: TestApp
         let window: TestApp.Created
 
-        init(offerFolder: Bool = true) throws {
+        init(offerFolder: Bool = true, secondFolder: Bool = false) throws {
             h = try UIServerHarness(width: 640, height: 480)
             root = NSTemporaryDirectory() + "wskdesk-chooser-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
             try FileManager.default.createDirectory(atPath: root + "/Pictures", withIntermediateDirectories: true)
@@ -28,6 +28,11 @@ import Wire
             try Data("bee".utf8).write(to: URL(fileURLWithPath: root + "/b.png"))
             try Data("dot".utf8).write(to: URL(fileURLWithPath: root + "/.hidden"))
             if offerFolder { try h.server.allowFiles(in: root, label: "Home") }
+            if secondFolder {
+                try FileManager.default.createDirectory(atPath: root + "-work", withIntermediateDirectories: true)
+                try Data("work".utf8).write(to: URL(fileURLWithPath: root + "-work/w.txt"))
+                try h.server.allowFiles(in: root + "-work")
+            }
             app = try h.app("paint")
             window = try app.createWindow(width: 40, height: 30) { _, _ in 0x00d0_2020 }
             _ = try h.settle()
@@ -37,6 +42,7 @@ import Wire
         deinit {
             h.stop()
             try? FileManager.default.removeItem(atPath: root)
+            try? FileManager.default.removeItem(atPath: root + "-work")
         }
 
         func ask(_ mode: FileChooserMode, types: String = "", name: String = "", window: UInt32? = nil, from app: TestApp? = nil)
@@ -359,6 +365,26 @@ import Wire
         _ = try f.h.settle()
         #expect(f.dialog?.top == 6, "two wheel steps, three rows each")
         #expect(try f.app.events(f.window).filter { $0.0 == WindowProtocol.pointerScroll }.isEmpty)
+    }
+
+    @Test func severalFoldersAreChosenFirstAndNeverLeft() throws {
+        let f = try Fixture(secondFolder: true)
+        try f.ask(.open)
+        let work = (f.root + "-work" as NSString).lastPathComponent
+        #expect(f.dialog?.folder == "Choose a place")
+        #expect(f.dialog?.rows.map(\.text) == ["Home", work])
+        try f.press(Self.backspace)
+        #expect(f.dialog?.folder == "Choose a place", "nothing above the places")
+        try f.press(Self.down)
+        try f.press(Self.enter)
+        #expect(f.dialog?.folder == work)
+        try f.press(Self.backspace)
+        #expect(f.dialog?.selected == 1, "back on the place left")
+        try f.press(Self.enter)
+        try f.press(Self.enter)
+        let answer = try f.answer()
+        #expect(answer.name == "w.txt")
+        #expect(try f.read(try #require(answer.file)) == "work")
     }
 
     @Test func noFolderOfferedSaysHowToOfferOne() throws {

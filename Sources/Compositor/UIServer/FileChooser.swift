@@ -344,10 +344,8 @@ extension UIServerState {
                 return deliver(entry.name, options: [])
             }
         }
-        guard c.isSave, !c.path.isEmpty else {
-            if !c.isSave { refuseInDialog("Choose a file first.") }
-            return
-        }
+        guard c.isSave else { return refuseInDialog("Choose a file first.") }
+        guard !c.path.isEmpty else { return refuseInDialog("Open a folder to save in first.") }
         let name = Array(c.name.utf8)
         if name.isEmpty { return refuseInDialog("Type a name for the file.") }
         if name.contains(0x2F) { return refuseInDialog("A name cannot contain '/': it names a file in this folder.") }
