@@ -34,7 +34,7 @@ import Wire
         let supervisor: KioskSupervisor
         let log = AppLog()
 
-        init(app: String, width: Int, height: Int, open: String? = nil) throws {
+        init(app: String, width: Int, height: Int, open: String? = nil, files: String? = nil) throws {
             var logger = Logger(label: "test.kiosk")
             logger.logLevel = .critical
             let log = self.log
@@ -45,6 +45,7 @@ import Wire
             server = try UIServer(
                 kernel: kernel, backend: HeadlessBackend(width: width, height: height), policy: KioskPolicy(),
                 logger: logger)
+            if let files { try server.allowFiles(in: files, label: "Home") }
             let server = self.server
             Thread { server.run() }.start()
             let actors = Repository.builtActor("")
@@ -243,6 +244,58 @@ import Wire
             return screen.count == width * height && screen[(Self.toolbar + 10) * width + 10] == Self.paper
         }
         #expect(screen.count == width * height && screen[(Self.toolbar + 10) * width + 10] == Self.paper, "the canvas changed")
+        #expect(kiosk.supervisor.launches == 1)
+    }
+
+    /// Save As and Open through the runtime's file chooser, as a user does it
+    /// with the keyboard: Ctrl+Shift+S and Enter save the picture under the
+    /// suggested name; Ctrl+O, Down to it and Enter open it again.
+    @Test func paintSavesAndOpensThroughTheFileChooser() throws {
+        let dir = NSTemporaryDirectory() + "wskdesk-chooser-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (width, height) = (400, 300)
+        let kiosk = try Kiosk(app: "paint", width: width, height: height, files: dir)
+        defer { kiosk.stop() }
+        #expect(kiosk.logLine(containing: "paint: ready") != nil)
+        let input = kiosk.kernel.createActor(name: "input")
+        let toServer = try kiosk.server.connect(inputSource: input)
+        func key(_ keysym: UInt32, _ keycode: UInt32, modifiers: UInt32 = 0, text: String = "") throws {
+            for pressed: UInt32 in [1, 0] {
+                var payload = PayloadWriter()
+                payload.u32(keycode)
+                payload.u32(keysym)
+                payload.u32(modifiers)
+                payload.u32(pressed)
+                payload.text(pressed == 1 ? text : "")
+                try kiosk.kernel.send(input, to: toServer, opcode: WindowProtocol.inputKey, payload: payload.bytes)
+            }
+        }
+        // A red dot first, so that the saved picture is not blank paper.
+        try key(0x33, 4, text: "3")  // colour 3: red
+        var motion = PayloadWriter()
+        motion.u32(1)
+        motion.f64(100.5 / Double(width))
+        motion.f64((Double(Self.toolbar) + 50.5) / Double(height))
+        try kiosk.kernel.send(input, to: toServer, opcode: WindowProtocol.inputPointerMotion, payload: motion.bytes)
+        for pressed: UInt32 in [1, 0] {
+            var button = PayloadWriter()
+            button.u32(WindowProtocol.buttonLeft)
+            button.u32(pressed)
+            try kiosk.kernel.send(input, to: toServer, opcode: WindowProtocol.inputPointerButton, payload: button.bytes)
+        }
+        try key(0x53, 31, modifiers: WindowProtocol.modCtrl | WindowProtocol.modShift, text: "\u{13}")
+        #expect(waitUntil(seconds: 30) { kiosk.server.query { $0.compositor.dialog != nil } == true }, "no chooser")
+        try key(0xff0d, 28)  // Enter: save as drawing.png
+        #expect(kiosk.logLine(containing: "paint: saved drawing.png") != nil)
+        let saved = try #require(PNGFile.read(dir + "/drawing.png"), "no PNG saved")
+        #expect((saved.width, saved.height) == (width, height - Self.toolbar - Self.status))
+        #expect(saved.pixels[50 * saved.width + 100] == 0xe53935, "the red dot is in the file")
+
+        try key(0x6f, 24, modifiers: WindowProtocol.modCtrl, text: "\u{0f}")
+        #expect(waitUntil(seconds: 30) { kiosk.server.query { $0.compositor.dialog != nil } == true }, "no chooser")
+        try key(0xff0d, 28)  // Enter: the first (only) file
+        #expect(kiosk.logLine(containing: "paint: opened drawing.png") != nil)
         #expect(kiosk.supervisor.launches == 1)
     }
 }
