@@ -5,16 +5,7 @@ import Testing
 /// that is no folder is said at once, in plain words, before anything starts.
 @Suite struct FileRootOptionTests {
     func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: wskdeskBinary)
-        process.arguments = ["--backend", "headless"] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
+        try runHeadless(arguments)
     }
 
     @Test func aMissingFolderOrAFileIsRefusedWithTheReason() throws {

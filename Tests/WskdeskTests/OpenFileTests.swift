@@ -5,19 +5,9 @@ import Testing
 /// `--open FILE` refused with words a user can act on, before any app runs
 /// with it: a missing file, a folder, a FIFO, an app that takes no file.
 @Suite struct OpenFileTests {
-    /// Runs the built wskdesk headless; its exit status and everything it printed.
     static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: wskdeskBinary)
-        process.arguments = ["--backend", "headless", "--size", "320x240", "--screenshot-delay", "0",
-                             "--screenshot", NSTemporaryDirectory() + "wskdesk-open-shot-\(getpid()).png"] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
+        try runHeadless(["--size", "320x240", "--screenshot-delay", "0",
+                         "--screenshot", NSTemporaryDirectory() + "wskdesk-open-shot-\(getpid()).png"] + arguments)
     }
 
     @Test func aFileThatCannotBeOpenedIsSaidSoAndNothingRuns() throws {
@@ -38,4 +28,19 @@ import Testing
             #expect(output.contains(message), "\(arguments): \(output)")
         }
     }
+}
+
+/// Runs the built wskdesk on the headless backend with `arguments`; its exit
+/// status and everything it printed.
+func runHeadless(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: wskdeskBinary)
+    process.arguments = ["--backend", "headless"] + arguments
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = output
+    try process.run()
+    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return (process.terminationStatus, text)
 }
