@@ -403,8 +403,8 @@ def kiosk(t):
 # toolbar is the top 28 rows, the status line the bottom 20, the canvas all
 # between, edge to edge. Swatch i is at (4 + 24 i, 4), 20 x 20: black, white,
 # red first. The buttons follow from x 252, 4 apart, each its label's width
-# (8 px a character) plus 12: Eraser, Clear, Undo, Redo, then Filters at
-# 468..535, whose menu opens below it (y 28), a 20-pixel row per filter.
+# (8 px a character) plus 12: Eraser, Clear, Undo, Redo, Filters at
+# 468..535 (its menu opens below it, y 28, a 20-pixel row per filter), Open, Save.
 KIOSK_TOOLBAR, KIOSK_STATUS = 28, 20
 KIOSK_BAR, KIOSK_STATUS_BACK = 0xD8D8D8, 0x303030   # their backgrounds (ui.rs BAR, STATUS_BACK)
 KIOSK_SWATCHES = [BLACK, WHITE, 0xE53935]
@@ -493,6 +493,38 @@ def kiosk_paint(t):
         raise Failure(f"after Invert {len(differences)} canvas pixels are not the inverse of what they were, "
                       f"within {bounding_box(differences)} of the canvas") from None
     t.stop_wskdesk(inverted)
+
+
+@scenario("paint-files", guest="mkdir -p /tmp/pictures\n" + desktop("--kiosk", "paint", "--file-root", "/tmp/pictures"),
+          timeout=180)
+def paint_files(t):
+    """Save As and Open through the runtime's file chooser, by the keyboard
+    on a real VT: Ctrl+Shift+S then Enter save the picture as drawing.png in
+    the one folder offered; Ctrl+O then Enter open it again."""
+    m = t.machine
+    t.input_ready()
+    m.wait_for("paint: ready", what="paint to load its plugins")
+    m.drag(KIOSK_STROKE)
+    mark = m.mark()
+    m.keys("ctrl-shift-s")
+    m.wait_for("file chooser open for paint", after=mark, what="the file chooser to open for Save As")
+    m.keys("ret")
+    saved = m.lines[m.wait_for("paint: saved drawing.png", after=mark, what="paint to save through the chooser")]
+    t.check("bytes)" in saved, f"unexpected save line: {saved!r}")
+    # Cleared, then opened again: the stroke comes back from the file.
+    m.keys("c")
+    m.move_to(*KIOSK_POINTER_REST)
+    m.wait_for_screen("the cleared canvas", lambda image: all(image[x, y] == WHITE for x, y in KIOSK_STROKE))
+    mark = m.mark()
+    m.keys("ctrl-o", "y")  # y: discard the (unsaved) clearing
+    m.wait_for("file chooser open for paint", after=mark, what="the file chooser to open for Open")
+    m.keys("ret")
+    opened = m.lines[m.wait_for("paint: opened drawing.png", after=mark, what="paint to open the saved file")]
+    t.note(opened.split("paint: ", 1)[1])
+    m.move_to(*KIOSK_POINTER_REST)
+    shown = m.wait_for_screen("the stroke, read back from drawing.png",
+                              lambda image: all(image[x, y] == BLACK for x, y in KIOSK_STROKE))
+    t.stop_wskdesk(shown)
 
 
 # MARK: The console on a VT
