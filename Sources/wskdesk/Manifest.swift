@@ -33,6 +33,9 @@ struct Manifest: Equatable {
         case endpoint(String)
         /// A send cap to the endpoint another actor declared with `endpoint:NAME`.
         case send(String)
+        /// A DIRECTORY cap on a folder (`folder:PATH` read-only, `folder-rw:PATH`
+        /// read-write); a WASI program finds it as a preopened directory.
+        case folder(String, writable: Bool)
 
         init?(parsing text: String) {
             let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
@@ -43,6 +46,8 @@ struct Manifest: Equatable {
             case ("spawner", 2) where !parts[1].isEmpty: self = .spawner(parts[1])
             case ("endpoint", 2) where !parts[1].isEmpty: self = .endpoint(parts[1])
             case ("send", 2) where !parts[1].isEmpty: self = .send(parts[1])
+            case ("folder", 2) where !parts[1].isEmpty: self = .folder(parts[1], writable: false)
+            case ("folder-rw", 2) where !parts[1].isEmpty: self = .folder(parts[1], writable: true)
             default: return nil
             }
         }
@@ -55,6 +60,7 @@ struct Manifest: Equatable {
             case .spawner(let dir): "spawner:\(dir)"
             case .endpoint(let name): "endpoint:\(name)"
             case .send(let name): "send:\(name)"
+            case .folder(let path, let writable): "\(writable ? "folder-rw" : "folder"):\(path)"
             }
         }
     }
@@ -226,7 +232,7 @@ extension Manifest {
             case ("grants", .list(let items)):
                 actor.grants = try items.map { item throws(ManifestError) in
                     guard let grant = Grant(parsing: item) else {
-                        throw fail("key `grants`: unknown grant \"\(item)\" (known: ui, framebuffer, config, spawner:DIR, endpoint:NAME, send:NAME)")
+                        throw fail("key `grants`: unknown grant \"\(item)\" (known: ui, framebuffer, config, spawner:DIR, endpoint:NAME, send:NAME, folder:PATH, folder-rw:PATH)")
                     }
                     return grant
                 }

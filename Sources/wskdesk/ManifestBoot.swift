@@ -64,7 +64,15 @@ struct ManifestBoot {
 
 extension Manifest.Actor {
     /// Its `args` and `env`, as a WASI program finds them.
-    var program: ProgramArguments { ProgramArguments(arguments: arguments, environment: environment) }
+    /// A `folder:` grant's cap sits at its place in the grant order
+    /// (handles 1, 2, ...) and is the program's preopen of that path.
+    var program: ProgramArguments {
+        let preopens = grants.enumerated().compactMap { (index, grant) -> Preopen? in
+            guard case .folder(let path, _) = grant else { return nil }
+            return Preopen(name: path, handle: Int64(index + 1))
+        }
+        return ProgramArguments(arguments: arguments, environment: environment, preopens: preopens)
+    }
 }
 
 /// A grant that could not be given: which, and why.
@@ -104,6 +112,10 @@ struct ManifestGrants {
         var configSender: Handle?
         defer { if let configSender { try? kernel.release(desktop, configSender) } }
         for grant in actor.grants {
+            if case .folder(let path, let writable) = grant {
+                try grantFolder(path, writable: writable, to: id)
+                continue
+            }
             do throws(SysError) {
                 if let sender = try applyCap(grant, of: actor, to: id, endpoints: &endpoints, desktop: desktop) {
                     configSender = sender
@@ -162,8 +174,27 @@ struct ManifestGrants {
         case .send(let name):
             guard let (owner, handle) = endpoints[name] else { throw .notFound }
             _ = try kernel.grantCopy(of: handle, held: owner, rights: [.send], to: id)
+        case .folder:
+            preconditionFailure("folders are granted by grantFolder")
         }
         return nil
+    }
+
+    /// Opens a folder the manifest grants and gives the app a DIRECTORY cap
+    /// on it: list, open and read, and with `folder-rw` create and write.
+    private func grantFolder(_ path: String, writable: Bool, to id: ActorID) throws(GrantFailure) {
+        let expanded = UserFile.expand(path)
+        let descriptor = open(expanded, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            let why = errno == ENOENT ? "no such folder" : errno == ENOTDIR ? "not a folder" : String(cString: strerror(errno))
+            throw GrantFailure(description: "grant folder \(expanded.debugDescription): \(why)")
+        }
+        let rights: Rights = writable ? [.list, .open, .create, .read, .write, .resize] : [.list, .open, .read]
+        do throws(SysError) {
+            _ = try kernel.grantOpened(descriptor: descriptor, rights: rights, to: id)
+        } catch {
+            throw GrantFailure(description: "grant folder \(expanded.debugDescription): \(error)")
+        }
     }
 
     /// Opens the file the user named for the app and hands it over: a FILE

@@ -326,6 +326,34 @@ let wasiImports = """
 
     static let helloStd = Repository.root + "/build/actors/hello_std.wasm"
 
+    /// The std program given a folder (a preopen, as a manifest's
+    /// `folder:PATH` grant gives it): it reads the file in it by path, and
+    /// nothing beside it — not through "..", not by absolute path.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: WASITests.helloStd)), arguments: Tier.allCases)
+    func stdRustProgramReadsOnlyItsFolder(tier: Tier) throws {
+        let root = NSTemporaryDirectory() + "wskdesk-std-files-\(getpid())-\(tier)"
+        let folder = root + "/pictures"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try Data("inside the folder".utf8).write(to: URL(fileURLWithPath: folder + "/photo.png"))
+        try Data("the secret".utf8).write(to: URL(fileURLWithPath: root + "/secret.txt"))
+        let system = TestSystem(tier: tier)
+        let module = try system.host.load(path: Self.helloStd, name: "hello-std")
+        let paths = [folder + "/photo.png", folder + "/../secret.txt", root + "/secret.txt"]
+        let actor = try system.host.spawn(
+            module, program: ProgramArguments(arguments: paths, preopens: [Preopen(name: folder, handle: 1)])
+        ) { actor in
+            let descriptor = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            _ = try system.kernel.grantOpened(descriptor: descriptor, rights: [.list, .open, .read], to: actor)
+        }
+        #expect(system.host.wait(for: actor))
+        let lines = system.log.lines(of: "hello-std")
+        #expect(lines.contains("read \(folder)/photo.png: 17 bytes"), "\(lines)")
+        #expect(lines.contains { $0.hasPrefix("cannot read \(folder)/../secret.txt") }, "\(lines)")
+        #expect(lines.contains { $0.hasPrefix("cannot read \(root)/secret.txt") }, "\(lines)")
+        #expect(system.ranOnItsTier)
+    }
+
     /// docs/ABI.md's WASI table lists every function of the snapshot, in
     /// `WASI.functions`' order, and its errno list the values we return.
     @Test func docsListEveryWASIFunctionAndErrno() throws {

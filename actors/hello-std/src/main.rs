@@ -8,7 +8,8 @@
 //! ```toml
 //! [[actor]]
 //! name = "hello_std"
-//! args = ["photo.png"]
+//! grants = ["folder:/home/ann/Pictures"]
+//! args = ["/home/ann/Pictures/photo.png"]
 //! env = { GREETING = "hi" }
 //! ```
 
@@ -36,6 +37,15 @@ fn main() {
     let mut input = Vec::new();
     println!("stdin: {} bytes", std::io::stdin().read_to_end(&mut input).unwrap_or(0));
     println!("no file system: {}", std::fs::read("/etc/passwd").is_err());
+    // The files it is given, by path beneath a folder its manifest grants
+    // (`grants = ["folder:/home/ann/Pictures"]`, a WASI preopen): those it
+    // reads; a path out of the folder it cannot.
+    for path in args.iter().skip(1) {
+        match std::fs::read(path) {
+            Ok(bytes) => println!("read {}: {} bytes", path, bytes.len()),
+            Err(error) => println!("cannot read {}: {:?}", path, error.kind()),
+        }
+    }
 
     eprintln!("exiting with 3");
     std::process::exit(3);
