@@ -51,6 +51,24 @@ import Testing
         #expect(manifest.actors[1].line == 10)
     }
 
+    /// Folders granted to a program are its WASI preopens, at the handles
+    /// their grants take (1, 2, ... in grant order); a file to open is kept.
+    @Test func foldersAndAFileToOpen() throws {
+        let text = """
+            [[actor]]
+            name = "viewer"
+            grants = ["ui", "folder:~/Pictures", "config", "folder-rw:/tmp/out"]
+            open = "~/Pictures/photo.png"
+            """
+        let viewer = try Manifest.parse(text, file: "m.toml").actors[0]
+        #expect(viewer.grants == [.ui, .folder("~/Pictures", writable: false), .config, .folder("/tmp/out", writable: true)])
+        #expect(viewer.open == "~/Pictures/photo.png")
+        #expect(viewer.program.preopens == [Preopen(name: "~/Pictures", handle: 2), Preopen(name: "/tmp/out", handle: 4)])
+        #expect(throws: ManifestError(file: "m.toml", line: 3, message: "key `open`: an empty path; name the file the app should open")) {
+            try Manifest.parse("[[actor]]\nname = \"a\"\nopen = \"\"", file: "m.toml")
+        }
+    }
+
     @Test func argsAndEnvForAWASIProgram() throws {
         let manifest = try Manifest.parse("""
             [[actor]]
