@@ -119,14 +119,16 @@ struct Desktop {
 
     // MARK: Screen owners
 
-    private func startUIServer(backend: any DisplayBackend, kernel: Kernel, policy: any WindowPolicy) throws(DesktopError) -> UIServer {
+    private func startUIServer(
+        backend: any DisplayBackend, kernel: Kernel, policy: any WindowPolicy, fileRoots: [String]? = nil
+    ) throws(DesktopError) -> UIServer {
         let server: UIServer
         do {
             server = try UIServer(kernel: kernel, backend: backend, policy: policy, logger: logger)
         } catch {
             throw DesktopError(description: "cannot start ui_server: \(error)")
         }
-        offerFileRoots(to: server)
+        offerFileRoots(to: server, manifestRoots: fileRoots)
         let thread = Thread { server.run() }
         thread.name = "ui_server"
         thread.start()
@@ -146,16 +148,17 @@ struct Desktop {
         }
     }
 
-    /// The folders the file chooser shows: each --file-root, else $HOME.
-    /// None at all (no $HOME) is not an error: the chooser then tells apps
-    /// that no folder is open to them.
-    private func offerFileRoots(to server: UIServer) {
-        if !options.fileRoots.isEmpty {
-            for root in options.fileRoots {
+    /// The folders the file chooser shows: each --file-root, else the
+    /// manifest's `[files] roots`, else $HOME. None at all (no $HOME) is not
+    /// an error: the chooser then tells apps that no folder is open to them.
+    private func offerFileRoots(to server: UIServer, manifestRoots: [String]?) {
+        let roots = !options.fileRoots.isEmpty ? options.fileRoots : (manifestRoots ?? []).map(UserFile.expand)
+        if !roots.isEmpty {
+            for root in roots {
                 do {
                     try server.allowFiles(in: root)
                 } catch {
-                    logger.error("--file-root: \(error)")
+                    logger.error("\(error)")
                 }
             }
         } else if let home = ProcessInfo.processInfo.environment["HOME"], !home.isEmpty {
@@ -240,7 +243,7 @@ struct Desktop {
     private func startDesktop(
         _ manifest: Manifest, file: String, backend: any DisplayBackend, kernel: Kernel, host: WasmActorHost, actorsDir: String
     ) throws(DesktopError) -> ScreenOwner {
-        let server = try startUIServer(backend: backend, kernel: kernel, policy: DesktopPolicy())
+        let server = try startUIServer(backend: backend, kernel: kernel, policy: DesktopPolicy(), fileRoots: manifest.fileRoots)
         try ManifestBoot(kernel: kernel, host: host, server: server, actorsDir: actorsDir, logger: logger).start(manifest, file: file)
         return .uiServer(server)
     }

@@ -84,6 +84,9 @@ struct Manifest: Equatable {
     var actors: [Actor]
     /// The `[limits]` table: what the kernel allows actors (unset: the defaults).
     var limits = Limits()
+    /// The `[files]` table's `roots`: the folders the file chooser shows
+    /// (nil: your home folder; `--file-root` replaces them).
+    var fileRoots: [String]? = nil
 
     /// Limits on what actors may cause (docs/manifest.md); nil keeps the default.
     struct Limits: Equatable {
@@ -163,8 +166,11 @@ extension Manifest {
     static func parse(_ text: String, file: String) throws(ManifestError) -> Manifest {
         var actors: [Actor] = []
         var limits = Limits()
-        var inLimits = false
+        var fileRoots: [String]?
+        /// The table the lines belong to: an actor's, [limits] or [files].
+        var table = "[[actor]]"
         var limitsLine: Int?
+        var filesLine: Int?
         var seenKeys: Set<String> = []
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let number = index + 1
@@ -180,14 +186,16 @@ extension Manifest {
                 switch line {
                 case "[[actor]]":
                     actors.append(Actor(name: "", module: "", grants: [], config: [:], line: number))
-                    inLimits = false
                 case "[limits]":
                     if let first = limitsLine { throw fail("a second [limits] table (the first is on line \(first))") }
                     limitsLine = number
-                    inLimits = true
+                case "[files]":
+                    if let first = filesLine { throw fail("a second [files] table (the first is on line \(first))") }
+                    filesLine = number
                 default:
-                    throw fail("unknown table \(line): a manifest has [[actor]] tables and one [limits] table")
+                    throw fail("unknown table \(line): a manifest has [[actor]] tables, one [limits] and one [files] table")
                 }
+                table = line
                 seenKeys = []
                 continue
             }
@@ -196,9 +204,9 @@ extension Manifest {
             }
             let key = String(line[..<equals]).trimmingSpaces()
             let valueText = String(line[line.index(after: equals)...]).trimmingSpaces()
-            guard inLimits || !actors.isEmpty else { throw fail("key `\(key)` before any [[actor]] table") }
+            guard table != "[[actor]]" || !actors.isEmpty else { throw fail("key `\(key)` before any [[actor]] table") }
             guard !seenKeys.contains(key) else {
-                throw fail("key `\(key)` given twice in this \(inLimits ? "[limits]" : "[[actor]]")")
+                throw fail("key `\(key)` given twice in this \(table)")
             }
             seenKeys.insert(key)
             let value: ConfigValue
@@ -207,7 +215,15 @@ extension Manifest {
             } catch {
                 throw fail("key `\(key)`: \(error.message)")
             }
-            if inLimits {
+            if table == "[files]" {
+                guard key == "roots" else { throw fail("unknown key `\(key)` in [files] (known: roots)") }
+                guard case .list(let roots) = value, !roots.contains(where: \.isEmpty) else {
+                    throw fail("key `roots` must be a list of folders, like roots = [\"~/Pictures\", \"/media\"]")
+                }
+                fileRoots = roots
+                continue
+            }
+            if table == "[limits]" {
                 guard Limits.keys.contains(key) else {
                     throw fail("unknown key `\(key)` in [limits] (known: \(Limits.keys.joined(separator: ", ")))")
                 }
@@ -281,7 +297,7 @@ extension Manifest {
             var a = a
             if a.module.isEmpty { a.module = a.name }
             return a
-        }, limits: limits)
+        }, limits: limits, fileRoots: fileRoots)
         if let actor = limits.actorMemoryMiB, let budget = limits.memoryBudgetMiB, actor > budget {
             throw ManifestError(file: file, line: limitsLine ?? 1, message:
                 "key `actor_memory_mib`: \(actor) MiB is more than all actors' `memory_budget_mib` of \(budget) MiB")

@@ -69,6 +69,23 @@ import Testing
         }
     }
 
+    /// `[files] roots`: the folders the file chooser shows.
+    @Test func fileRootsForTheChooser() throws {
+        let text = "[files]\nroots = [\"~/Pictures\", \"/media\"]\n[[actor]]\nname = \"paint\"\n"
+        #expect(try Manifest.parse(text, file: "m.toml").fileRoots == ["~/Pictures", "/media"])
+        #expect(try Manifest.parse("[[actor]]\nname = \"paint\"\n", file: "m.toml").fileRoots == nil)
+        let errors: [(String, String)] = [
+            ("[files]\nfolders = [\"/x\"]", "m.toml line 2: unknown key `folders` in [files] (known: roots)"),
+            ("[files]\nroots = \"/x\"", "m.toml line 2: key `roots` must be a list of folders, like roots = [\"~/Pictures\", \"/media\"]"),
+            ("[files]\n[files]", "m.toml line 2: a second [files] table (the first is on line 1)"),
+        ]
+        for (text, message) in errors {
+            #expect(throws: ManifestError(file: "m.toml", line: 2, message: String(message.dropFirst("m.toml line 2: ".count)))) {
+                try Manifest.parse(text, file: "m.toml")
+            }
+        }
+    }
+
     @Test func argsAndEnvForAWASIProgram() throws {
         let manifest = try Manifest.parse("""
             [[actor]]
@@ -126,7 +143,7 @@ import Testing
         ("[[actor]]\nname = a", "m.toml line 2: key `name`: `a` is not a value: write strings in double quotes, lists as [\"a\", \"b\"]"),
         ("[[actor]]\nname = \"a", "m.toml line 2: key `name`: a string is not closed with \""),
         ("[[actor]]\nname = \"a\"\nname = \"b\"", "m.toml line 3: key `name` given twice in this [[actor]]"),
-        ("[[actors]]", "m.toml line 1: unknown table [[actors]]: a manifest has [[actor]] tables and one [limits] table"),
+        ("[[actors]]", "m.toml line 1: unknown table [[actors]]: a manifest has [[actor]] tables, one [limits] and one [files] table"),
         ("[limits]\nactors = 0\n[[actor]]\nname = \"a\"", "m.toml line 2: key `actors` must be a whole number above 0, like actors = 64"),
         ("[limits]\nactors = \"12\"\n[[actor]]\nname = \"a\"", "m.toml line 2: key `actors` must be a whole number above 0, like actors = 64"),
         ("[limits]\nthreads = 4", "m.toml line 2: unknown key `threads` in [limits] (known: actor_memory_mib, memory_budget_mib, actors, children_per_actor)"),
