@@ -280,7 +280,9 @@ unsafe impl core::alloc::GlobalAlloc for WasmHeap {
     }
 }
 
-#[cfg(all(target_arch = "wasm32", not(test)))]
+// Not in a std program (feature `std`): std's allocator (wasi-libc's
+// malloc) serves it, and a second `#[global_allocator]` would not link.
+#[cfg(all(target_arch = "wasm32", not(test), not(feature = "std")))]
 #[global_allocator]
 static HEAP: WasmHeap = WasmHeap::new();
 

@@ -9,6 +9,11 @@
 //! `alloc` adds one ([`heap`]: `Vec`, `String`, `Box` through
 //! `extern crate alloc`) and the filter plugin API ([`filter`]).
 //!
+//! A std program for WASI preview 1 (`wasm32-wasi`, with `fn main`) uses the
+//! feature `std` instead: no panic handler, no allocator and no `_start`
+//! from the SDK (std has its own), the rest as for an actor
+//! (`actors/view-std` is the example).
+//!
 //! | module | what it wraps |
 //! |---|---|
 //! | [`abi`] | the raw numbers and host-call imports (restating `Sources/Kernel/ABI.swift`) |
@@ -115,6 +120,7 @@ pub use window::{ChooseFile, Window};
 /// wsk::actor_main!(main);
 /// fn main() { wsk::log("hello"); }
 /// ```
+#[cfg(not(feature = "std"))]
 #[macro_export]
 macro_rules! actor_main {
     ($main:path) => {
@@ -129,5 +135,15 @@ macro_rules! actor_main {
         #[cfg(not(target_arch = "wasm32"))]
         #[doc(hidden)]
         pub static __WSK_MAIN: fn() = $main;
+    };
+}
+
+/// With the feature `std` (a std program for WASI preview 1), std's own
+/// `_start` calls `fn main`: a second one would not link, so this says so.
+#[cfg(feature = "std")]
+#[macro_export]
+macro_rules! actor_main {
+    ($main:path) => {
+        compile_error!("wsk::actor_main! is for no_std actors: with the SDK's `std` feature, std's `_start` calls `fn main`");
     };
 }
