@@ -232,6 +232,18 @@ mod tests {
     }
 
     #[test]
+    fn scales_down_to_the_nearest_pixels_and_centres() {
+        let image = Content::Image { width: 4, height: 2, pixels: vec![1, 2, 3, 4, 5, 6, 7, 8] };
+        // Exactly its size: every pixel.
+        assert_eq!(picture(&image, (4, 2)), [1, 2, 3, 4, 5, 6, 7, 8]);
+        // Half its size: every other pixel of every other row.
+        assert_eq!(picture(&image, (2, 1)), [1, 3]);
+        // A wider window: centred, the background beside it.
+        let b = BACKGROUND;
+        assert_eq!(picture(&image, (6, 2)), [b, 1, 2, 3, 4, b, b, 5, 6, 7, 8, b]);
+    }
+
+    #[test]
     fn wraps_at_spaces_and_inside_long_words() {
         assert_eq!(wrap("cannot open a.png: no", 12), ["cannot open", "a.png: no"]);
         assert_eq!(wrap("abcdefghij", 4), ["abcd", "efgh", "ij"]);
