@@ -247,14 +247,14 @@ import Wire
         #expect(kiosk.supervisor.launches == 1)
     }
 
-    /// Save As and Open through the runtime's file chooser, as a user does it
-    /// with the keyboard: Ctrl+Shift+S and Enter save the picture under the
-    /// suggested name; Ctrl+O, Down to it and Enter open it again.
+    /// Save As and Open through the runtime's file chooser, as a user does
+    /// it: File, Save as... and Enter save the picture under the suggested
+    /// name; Ctrl+O and Enter open it again.
     @Test func paintSavesAndOpensThroughTheFileChooser() throws {
         let dir = NSTemporaryDirectory() + "wskdesk-chooser-\(getpid())"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let (width, height) = (400, 300)
+        let (width, height) = (640, 400)
         let kiosk = try Kiosk(app: "paint", width: width, height: height, files: dir)
         defer { kiosk.stop() }
         #expect(kiosk.logLine(containing: "paint: ready") != nil)
@@ -284,7 +284,21 @@ import Wire
             button.u32(pressed)
             try kiosk.kernel.send(input, to: toServer, opcode: WindowProtocol.inputPointerButton, payload: button.bytes)
         }
-        try key(0x53, 31, modifiers: WindowProtocol.modCtrl | WindowProtocol.modShift, text: "\u{13}")
+        // File, then its third row, Save as... (paint's ui.rs: the File button
+        // at 540..583; its 208-pixel menu moved left to end at the window's edge).
+        for (x, y) in [(562, 14), (width - 208 + 40, Self.toolbar + 2 * 20 + 10)] {
+            var to = PayloadWriter()
+            to.u32(1)
+            to.f64((Double(x) + 0.5) / Double(width))
+            to.f64((Double(y) + 0.5) / Double(height))
+            try kiosk.kernel.send(input, to: toServer, opcode: WindowProtocol.inputPointerMotion, payload: to.bytes)
+            for pressed: UInt32 in [1, 0] {
+                var button = PayloadWriter()
+                button.u32(WindowProtocol.buttonLeft)
+                button.u32(pressed)
+                try kiosk.kernel.send(input, to: toServer, opcode: WindowProtocol.inputPointerButton, payload: button.bytes)
+            }
+        }
         #expect(waitUntil(seconds: 30) { kiosk.server.query { $0.compositor.dialog != nil } == true }, "no chooser")
         try key(0xff0d, 28)  // Enter: save as drawing.png
         #expect(kiosk.logLine(containing: "paint: saved drawing.png") != nil)

@@ -404,7 +404,7 @@ def kiosk(t):
 # between, edge to edge. Swatch i is at (4 + 24 i, 4), 20 x 20: black, white,
 # red first. The buttons follow from x 252, 4 apart, each its label's width
 # (8 px a character) plus 12: Eraser, Clear, Undo, Redo, Filters at
-# 468..535 (its menu opens below it, y 28, a 20-pixel row per filter), Open, Save.
+# 468..535 (its menu opens below it, y 28, a 20-pixel row per filter), File.
 KIOSK_TOOLBAR, KIOSK_STATUS = 28, 20
 KIOSK_BAR, KIOSK_STATUS_BACK = 0xD8D8D8, 0x303030   # their backgrounds (ui.rs BAR, STATUS_BACK)
 KIOSK_SWATCHES = [BLACK, WHITE, 0xE53935]

@@ -15,8 +15,8 @@
 //! for a colour; `[` and `]` change the brush size; `e` toggles the eraser,
 //! `c` clears; `u` or Ctrl+Z undoes, `r` or Ctrl+Y redoes (32 steps);
 //! `f` or the Filters button opens the menu of plugins, where a click or
-//! the row's number applies one and Escape closes it. Files: Open (Ctrl+O)
-//! asks the runtime's file chooser for a PNG, Save (Ctrl+S) writes it back,
+//! the row's number applies one and Escape closes it. The File menu: Open
+//! (Ctrl+O) asks the runtime's file chooser for a PNG, Save (Ctrl+S) writes it back,
 //! Save As (Ctrl+Shift+S) asks for a new file; the title bar shows the
 //! file's name, with `*` while there are unsaved changes, and paint asks
 //! before it discards them (opening another file, closing). A file handed
@@ -154,8 +154,8 @@ struct Paint {
     eraser: bool,
     radius: i32,
     stroke: Option<Stroke>,
-    /// Where the Filters menu is, when it is open.
-    menu: Option<Rect>,
+    /// The menu that is open (Filters or File), and where.
+    menu: Option<(Button, Rect)>,
     status: String,
     status_is_error: bool,
     /// Drawn into `screen` but not yet presented.
@@ -285,10 +285,10 @@ impl Paint {
             self.show_help(); // a click elsewhere is a no
             return;
         }
-        if let Some(menu) = self.menu {
+        if let Some((button, menu)) = self.menu {
             self.close_menu();
             if menu.contains(x, y) {
-                self.apply_filter(((y - menu.y) / ui::MENU_ROW) as usize);
+                self.choose_row(button, ((y - menu.y) / ui::MENU_ROW) as usize);
             }
             return;
         }
@@ -299,9 +299,8 @@ impl Paint {
             Hit::Button(Button::Clear) => self.clear(),
             Hit::Button(Button::Undo) => self.undo(),
             Hit::Button(Button::Redo) => self.redo(),
-            Hit::Button(Button::Filters) => self.open_menu(),
-            Hit::Button(Button::Open) => self.open_command(),
-            Hit::Button(Button::Save) => self.save_command(),
+            Hit::Button(Button::Filters) => self.open_menu(Button::Filters),
+            Hit::Button(Button::File) => self.open_menu(Button::File),
             Hit::Nothing => {}
         }
     }
@@ -319,10 +318,10 @@ impl Paint {
             }
             return;
         }
-        if self.menu.is_some() {
+        if let Some((button, _)) = self.menu {
             self.close_menu();
             if let Some(row) = ch.to_digit(10).filter(|&d| d >= 1) {
-                self.apply_filter(row as usize - 1);
+                self.choose_row(button, row as usize - 1);
             }
             return;
         }
@@ -353,7 +352,7 @@ impl Paint {
             ']' => self.resize_brush(1),
             'e' => self.toggle_eraser(),
             'c' => self.clear(),
-            'f' => self.open_menu(),
+            'f' => self.open_menu(Button::Filters),
             '0' => self.pick(9),
             '1'..='9' => self.pick(ch as usize - '1' as usize),
             _ => {}
@@ -469,16 +468,32 @@ impl Paint {
         }
     }
 
-    fn open_menu(&mut self) {
+    /// Opens the menu under `button`: the filters, or File.
+    fn open_menu(&mut self, button: Button) {
         let mut canvas = screen(&mut self.screen, &self.layout);
-        let menu = ui::draw_menu(&mut canvas, &self.layout, self.plugins.list.iter().map(|p| p.name.as_str()));
-        self.menu = Some(menu);
+        let menu = if button == Button::File {
+            ui::draw_menu(&mut canvas, &self.layout, button, ui::FILE_MENU.iter().copied())
+        } else {
+            ui::draw_menu(&mut canvas, &self.layout, button, self.plugins.list.iter().map(|p| p.name.as_str()))
+        };
+        self.menu = Some((button, menu));
         self.damage = self.damage.union(menu);
     }
 
     fn close_menu(&mut self) {
-        if let Some(menu) = self.menu.take() {
+        if let Some((_, menu)) = self.menu.take() {
             self.show_area(menu);
+        }
+    }
+
+    /// Row `row` of the menu under `button` was picked.
+    fn choose_row(&mut self, button: Button, row: usize) {
+        match (button, row) {
+            (Button::File, 0) => self.open_command(),
+            (Button::File, 1) => self.save_command(),
+            (Button::File, 2) => self.save_as_command(),
+            (Button::File, _) => {}
+            _ => self.apply_filter(row),
         }
     }
 

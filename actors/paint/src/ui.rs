@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! +--------------------------------------------------------------+
-//! | [■]...[■]  Eraser Clear Undo Redo Filters Open Save         | toolbar, 28 px
+//! | [■]...[■]  Eraser Clear Undo Redo Filters File               | toolbar, 28 px
 //! |                                                              |
 //! |                         the canvas                           |
 //! |                                                              |
@@ -16,7 +16,8 @@
 //!
 //! Swatch `i` is at x = 4 + 24·i, y = 4, 20 × 20. The buttons follow from
 //! x = 252, 4 px apart, each as wide as its label plus 12 px. The Filters
-//! menu opens under its button: one 20 px row per plugin. While paint asks
+//! menu opens under its button, one 20 px row per plugin; the File menu
+//! under its own: Open, Save, Save as. While paint asks
 //! a question (discard unsaved changes?), the status line shows it.
 
 use wsk::font;
@@ -67,19 +68,20 @@ pub enum Button {
     Undo,
     Redo,
     Filters,
-    Open,
-    Save,
+    File,
 }
 
-const BUTTONS: [(Button, &str); 7] = [
+const BUTTONS: [(Button, &str); 6] = [
     (Button::Eraser, "Eraser"),
     (Button::Clear, "Clear"),
     (Button::Undo, "Undo"),
     (Button::Redo, "Redo"),
     (Button::Filters, "Filters"),
-    (Button::Open, "Open"),
-    (Button::Save, "Save"),
+    (Button::File, "File"),
 ];
+
+/// The File menu's rows, in order, with their keys.
+pub const FILE_MENU: [&str; 3] = ["Open...     Ctrl+O", "Save        Ctrl+S", "Save as...  Ctrl+Shift+S"];
 
 /// What is under a point of the window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -141,9 +143,9 @@ impl Layout {
         }
     }
 
-    /// The Filters menu with `rows` entries, the widest `widest` pixels of text.
-    pub fn menu(&self, rows: usize, widest: u32) -> Rect {
-        let anchor = Layout::buttons().find(|b| b.0 == Button::Filters).map(|b| b.2).unwrap_or(Rect::EMPTY);
+    /// The menu under `button` with `rows` entries, the widest `widest` pixels of text.
+    pub fn menu(&self, button: Button, rows: usize, widest: u32) -> Rect {
+        let anchor = Layout::buttons().find(|b| b.0 == button).map(|b| b.2).unwrap_or(Rect::EMPTY);
         let w = (widest as i32 + 16).max(160);
         let x = anchor.x.min(self.width - w).max(0);
         Rect::new(x, TOOLBAR, w, MENU_ROW * rows.max(1) as i32)
@@ -177,11 +179,16 @@ pub fn draw_status(canvas: &mut Canvas<'_>, layout: &Layout, text: &str, error: 
     canvas.draw_text(4, r.y + 2, text, if error { ERROR_INK } else { STATUS_INK });
 }
 
-/// Draws the Filters menu over the canvas; returns where it is.
-pub fn draw_menu<'a>(canvas: &mut Canvas<'_>, layout: &Layout, items: impl Iterator<Item = &'a str> + Clone) -> Rect {
+/// Draws the menu of `button` over the canvas; returns where it is.
+pub fn draw_menu<'a>(
+    canvas: &mut Canvas<'_>,
+    layout: &Layout,
+    button: Button,
+    items: impl Iterator<Item = &'a str> + Clone,
+) -> Rect {
     let count = items.clone().count();
     let widest = items.clone().map(font::text_width).max().unwrap_or(0);
-    let menu = layout.menu(count, widest);
+    let menu = layout.menu(button, count, widest);
     canvas.fill_rect(menu, MENU_BACK);
     if count == 0 {
         canvas.draw_text(menu.x + 8, menu.y + 2, "(no plugins)", EDGE);
@@ -217,12 +224,14 @@ mod tests {
         assert_eq!(layout.hit(4 + 24 * 9 + 21, 10), Hit::Nothing);
         assert_eq!(layout.hit(252, 4), Hit::Button(Button::Eraser));
         assert_eq!(layout.hit(468, 10), Hit::Button(Button::Filters));
-        assert_eq!(layout.hit(560, 10), Hit::Button(Button::Open));
-        assert_eq!(layout.hit(610, 10), Hit::Button(Button::Save));
+        assert_eq!(layout.hit(560, 10), Hit::Button(Button::File));
+        assert_eq!(layout.hit(590, 10), Hit::Nothing);
         assert_eq!(layout.hit(10, 28), Hit::Canvas);
         assert_eq!(layout.hit(10, 459), Hit::Canvas);
         assert_eq!(layout.hit(10, 460), Hit::Nothing);
-        assert_eq!(layout.menu(3, 50), Rect::new(468, 28, 160, 60));
+        assert_eq!(layout.menu(Button::Filters, 3, 50), Rect::new(468, 28, 160, 60));
+        // The File menu would cross the window's right edge: it moves left.
+        assert_eq!(layout.menu(Button::File, 3, 200), Rect::new(640 - 216, 28, 216, 60));
         assert_eq!(layout.canvas(), Rect::new(0, 28, 640, 432));
     }
 
