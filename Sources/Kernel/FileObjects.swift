@@ -1,24 +1,29 @@
 import Glibc
 
-/// A regular file an actor was granted: an open descriptor, never a path.
-/// The actor reads and writes bytes at offsets and, with `resize`, sets the
-/// size; it cannot learn where the file is or reach anything beside it.
+/// What a file and a directory object share: an open descriptor of the
+/// process, owned by the object.
 ///
 /// `@unchecked Sendable`: `descriptor` never changes and is closed only in
-/// deinit, when no read or write can still be using it (each holds the
-/// object while it runs outside the kernel lock), so a closed descriptor's
-/// number can never be reused under a copy in progress.
-final class FileObject: KernelObject, @unchecked Sendable {
-    override var kind: ObjectKind { .file }
+/// deinit, when no read, write or listing can still be using it (each holds
+/// the object while it runs outside the kernel lock), so a closed
+/// descriptor's number can never be reused under work in progress.
+class DescriptorObject: KernelObject, @unchecked Sendable {
     override var holdsDescriptor: Bool { true }
     let descriptor: Int32
 
-    /// Takes ownership of `descriptor`, an open regular file.
+    /// Takes ownership of `descriptor`.
     init(descriptor: Int32) {
         self.descriptor = descriptor
     }
 
     deinit { Glibc.close(descriptor) }
+}
+
+/// A regular file an actor was granted: an open descriptor, never a path.
+/// The actor reads and writes bytes at offsets and, with `resize`, sets the
+/// size; it cannot learn where the file is or reach anything beside it.
+final class FileObject: DescriptorObject, @unchecked Sendable {
+    override var kind: ObjectKind { .file }
 
     override var infoSize: UInt64 { UInt64(max(0, (try? size()) ?? 0)) }
 
@@ -69,20 +74,8 @@ final class FileObject: KernelObject, @unchecked Sendable {
 /// Names are single components; symbolic links are never followed, and
 /// nothing but regular files and directories is ever opened (a FIFO or a
 /// device node could block the opener or act on being opened).
-///
-/// `@unchecked Sendable`: as `FileObject`, the descriptor never changes and
-/// is closed in deinit.
-final class DirectoryObject: KernelObject, @unchecked Sendable {
+final class DirectoryObject: DescriptorObject, @unchecked Sendable {
     override var kind: ObjectKind { .directory }
-    override var holdsDescriptor: Bool { true }
-    let descriptor: Int32
-
-    /// Takes ownership of `descriptor`, an open directory.
-    init(descriptor: Int32) {
-        self.descriptor = descriptor
-    }
-
-    deinit { Glibc.close(descriptor) }
 
     /// One entry of a listing.
     struct Entry: Equatable {

@@ -210,11 +210,7 @@ extension UIServerState {
     }
 
     func fileNotChosen(_ id: UInt32, _ code: ProtocolError, _ text: String) {
-        var payload = PayloadWriter()
-        payload.u32(id)
-        payload.i32(code.rawValue)
-        payload.text(text)
-        sendEvent(to: id, WindowProtocol.fileNotChosen, payload.bytes)
+        sendError(to: id, code, text, opcode: WindowProtocol.fileNotChosen)
     }
 
     // MARK: Browsing

@@ -295,12 +295,14 @@ extension UIServerState {
         }
     }
 
-    func sendError(to id: UInt32, _ code: ProtocolError, _ text: String) {
+    /// An error event on a window: `ERROR`, or another event of the same
+    /// layout (code, text), such as `FILE_NOT_CHOSEN`.
+    func sendError(to id: UInt32, _ code: ProtocolError, _ text: String, opcode: UInt32 = WindowProtocol.error) {
         var payload = PayloadWriter()
         payload.u32(id)
         payload.i32(code.rawValue)
         payload.text(text)
-        sendEvent(to: id, WindowProtocol.error, payload.bytes)
+        sendEvent(to: id, opcode, payload.bytes)
     }
 
     func answerError(_ reply: Handle, _ code: ProtocolError, _ text: String) {
