@@ -252,7 +252,34 @@ public final class Kernel: Sendable {
     public func grantSpawner(directory: String, rights: Rights = [.spawn, .grant], to actor: ActorID)
         throws(SysError) -> Handle
     {
-        try grantObject(Spawner(directory: directory), rights: rights, to: actor)
+        try grantSpawner(folders: [directory], rights: rights, to: actor)
+    }
+
+    /// Grants `actor` a spawner over the modules in `folders`, in order: a
+    /// name is started from the last folder that holds it at that moment.
+    /// `invalidArgument` when `folders` is empty.
+    public func grantSpawner(folders: [String], rights: Rights = [.spawn, .grant], to actor: ActorID)
+        throws(SysError) -> Handle
+    {
+        guard !folders.isEmpty else { throw .invalidArgument }
+        return try grantObject(Spawner(folders: folders), rights: rights, to: actor)
+    }
+
+    /// Every live actor holding a spawner cap, with the spawner's folders
+    /// (once per distinct list an actor holds): whom to tell when a module
+    /// in one of those folders changes.
+    public func spawnerHolders() -> [(actor: ActorID, folders: [String])] {
+        state.withLock { state in
+            var holders: [(actor: ActorID, folders: [String])] = []
+            for (id, entry) in state.actors.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+                var seen: Set<[String]> = []
+                for node in entry.space.nodes {
+                    guard let spawner = node.object as? Spawner, seen.insert(spawner.folders).inserted else { continue }
+                    holders.append((id, spawner.folders))
+                }
+            }
+            return holders
+        }
     }
 
     /// Creates an endpoint owned by `owner` (its handle has every endpoint

@@ -1,3 +1,5 @@
+import Glibc
+
 /// Loads and prepares Wasm modules for the kernel. The kernel knows nothing of
 /// Wasm; the host (Interp) implements this and the kernel calls it for
 /// `sys_spawn`.
@@ -33,12 +35,18 @@ public struct SpawnFailure: Error, Sendable, CustomStringConvertible {
     public var description: String { reason }
 }
 
-/// The right to start modules by name from one directory (how paint loads
-/// filter plugins at run time).
+/// The right to start modules by name from an ordered list of folders (how
+/// paint loads filter plugins at run time). A name is looked up at each
+/// spawn, so a module added, replaced or removed meanwhile is what the next
+/// spawn finds: the last folder holding `name.wasm` wins (later folders
+/// override earlier ones, as a user's plugins override the built-in ones).
 final class Spawner: KernelObject, @unchecked Sendable {
     override var kind: ObjectKind { .spawner }
-    let directory: String
-    init(directory: String) { self.directory = directory }
+    let folders: [String]
+    init(folders: [String]) {
+        precondition(!folders.isEmpty, "a spawner needs at least one folder")
+        self.folders = folders
+    }
 
     /// Module names are plain file stems: no paths, no dots, nothing to escape
     /// the directory with.
@@ -47,6 +55,17 @@ final class Spawner: KernelObject, @unchecked Sendable {
         return name.utf8.allSatisfy { c in
             (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x5f || c == 0x2d
         }
+    }
+
+    /// The folder `name` (a valid module name) is started from: the last of
+    /// `folders` holding a file `name.wasm` now. When none does, the last
+    /// folder, whose launcher then says the module is missing. Looks at the
+    /// file system: never call it holding the kernel lock.
+    static func folder(for name: String, in folders: [String]) -> String {
+        folders.last { folder in
+            var info = stat()
+            return stat(folder + "/" + name + ".wasm", &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+        } ?? folders[folders.count - 1]
     }
 }
 

@@ -242,7 +242,8 @@ extension Kernel {
 
     // MARK: Actors
 
-    /// Starts module `name` from the spawner's directory. The new actor gets
+    /// Starts module `name` from the last of the spawner's folders that holds
+    /// `name.wasm` (`Spawner.folder(for:in:)`). The new actor gets
     /// its boot endpoint as handle 1 (charged to the child's account) and, if
     /// `grant` is not null, a cap derived from it as handle 2. Returns an
     /// actor cap (send, kill, grant).
@@ -254,9 +255,11 @@ extension Kernel {
     public func spawn(_ caller: ActorID, spawner handle: Handle, module name: String, grant: Handle = .null)
         throws(SysError) -> Handle
     {
-        let directory: String = try decodeSpawn(caller, spawner: handle, grant: grant)
+        let folders: [String] = try decodeSpawn(caller, spawner: handle, grant: grant)
         guard Spawner.isValidModuleName(name) else { throw .invalidArgument }
         guard let launcher = launcher.withLock({ $0 }) else { throw .notFound }
+        // Outside the lock: it looks at the file system.
+        let directory = Spawner.folder(for: name, in: folders)
         let prepared: any PreparedActor
         switch launcher.prepare(module: name, directory: directory) {
         case .success(let actor): prepared = actor
@@ -301,11 +304,11 @@ extension Kernel {
     }
 
     /// The first decode of `spawn`: handles, rights, room and limits, before
-    /// the module is loaded. Returns the spawner's directory.
+    /// the module is loaded. Returns the spawner's folders.
     private func decodeSpawn(_ caller: ActorID, spawner handle: Handle, grant: Handle)
-        throws(SysError) -> String
+        throws(SysError) -> [String]
     {
-        let decoded: Result<String, SysError>
+        let decoded: Result<[String], SysError>
         var refusal: String?
         decoded = state.withLock { state in
             Result { () throws(SysError) in
@@ -320,7 +323,7 @@ extension Kernel {
                     }
                     throw .limitReached
                 }
-                return (node.object as! Spawner).directory
+                return (node.object as! Spawner).folders
             }
         }
         if let refusal { logger.warning("\(refusal)") }

@@ -42,6 +42,7 @@ import Testing
         ("MAX_WINDOW_SIZE", Int64(WindowProtocol.maxWindowSize)),
         ("MAX_DAMAGE_RECTS", Int64(WindowProtocol.maxDamageRects)),
         ("EVENT_QUEUE_LENGTH", Int64(WindowProtocol.eventQueueLength)),
+        ("MAX_PLUGINS_CHANGED_BYTES", Int64(WindowProtocol.maxPluginsChangedBytes)),
         ("CHOOSE_OPEN", Int64(FileChooserMode.open.rawValue)),
         ("CHOOSE_EDIT", Int64(FileChooserMode.edit.rawValue)),
         ("CHOOSE_SAVE", Int64(FileChooserMode.save.rawValue)),

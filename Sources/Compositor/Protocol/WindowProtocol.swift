@@ -66,6 +66,13 @@ public enum WindowProtocol {
     public static let fileChosen: UInt32 = 0x0230
     /// code i32 (`ProtocolError`: cancelled, busy, noFiles, failed), message UTF-8.
     public static let fileNotChosen: UInt32 = 0x0231
+    /// changes UTF-8 (the rest): the filter plugins the app's spawner starts
+    /// have changed on disk; one line per module, `+name` added, `-name`
+    /// removed, `~name` changed (now a different file, or the same file
+    /// rewritten). Sent by the desktop (wskdesk's plugin folder watcher)
+    /// through ui_server to every window of an app holding a spawner over a
+    /// watched folder; at most `maxPluginsChangedBytes` a message.
+    public static let pluginsChanged: UInt32 = 0x0240
 
     // MARK: Input, input source -> ui_server
 
@@ -105,6 +112,7 @@ public enum WindowProtocol {
         ("KEY", key),
         ("FILE_CHOSEN", fileChosen),
         ("FILE_NOT_CHOSEN", fileNotChosen),
+        ("PLUGINS_CHANGED", pluginsChanged),
         ("INPUT_POINTER_MOTION", inputPointerMotion),
         ("INPUT_POINTER_BUTTON", inputPointerButton),
         ("INPUT_POINTER_SCROLL", inputPointerScroll),
@@ -146,6 +154,9 @@ public enum WindowProtocol {
     public static let maxDamageRects = 64
     /// Events queued for a window before ui_server starts dropping them.
     public static let eventQueueLength = 256
+    /// The largest PLUGINS_CHANGED payload, window id included; more changes
+    /// than fit go in several messages.
+    public static let maxPluginsChangedBytes = 4096
 }
 
 /// Error codes in an `error` answer or event.

@@ -134,6 +134,14 @@ pub enum Event<'a> {
         /// ui_server's words, to show the user.
         message: &'a str,
     },
+    /// The filter plugins this app's spawner starts changed on disk (a file
+    /// added, replaced or removed in a plugin folder the desktop watches).
+    /// Walk the lines with [`plugin_changes`]; the next spawn of a name
+    /// starts its new version.
+    PluginsChanged {
+        /// One line per module: `+name`, `-name` or `~name`.
+        changes: &'a str,
+    },
     /// ui_server refused a request about this window (see [`protocol::error`]).
     Error {
         /// A [`protocol::error`] code.
@@ -181,8 +189,58 @@ impl<'a> Event<'a> {
             protocol::FILE_CHOSEN => Event::FileChosen { file: File::from_cap(Cap(r.u64()? as i64)), name: r.text() },
             protocol::FILE_NOT_CHOSEN => Event::FileNotChosen { code: r.i32()?, message: r.text() },
             protocol::ERROR => Event::Error { code: r.i32()?, message: r.text() },
+            protocol::PLUGINS_CHANGED => Event::PluginsChanged { changes: r.text() },
             _ => return None,
         })
+    }
+}
+
+/// What happened to one plugin in [`Event::PluginsChanged`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PluginChange {
+    /// A new module (`+name`): spawn it and describe it.
+    Added,
+    /// The module is gone (`-name`): a spawn of it fails now.
+    Removed,
+    /// The module's file is another one now (`~name`): the next spawn
+    /// starts the new version, which may describe itself differently.
+    Changed,
+}
+
+/// The changes of an [`Event::PluginsChanged`], in order, as
+/// `(what, module name)`. Lines that are not `+name`, `-name` or `~name`
+/// with a module name (letters, digits, `_`, `-`, at most 64 bytes) are
+/// skipped.
+pub fn plugin_changes(changes: &str) -> PluginChanges<'_> {
+    PluginChanges { lines: changes.split('\n') }
+}
+
+/// The iterator of [`plugin_changes`].
+#[derive(Clone, Debug)]
+pub struct PluginChanges<'a> {
+    lines: core::str::Split<'a, char>,
+}
+
+impl<'a> Iterator for PluginChanges<'a> {
+    type Item = (PluginChange, &'a str);
+
+    fn next(&mut self) -> Option<(PluginChange, &'a str)> {
+        for line in &mut self.lines {
+            let what = match line.as_bytes().first() {
+                Some(b'+') => PluginChange::Added,
+                Some(b'-') => PluginChange::Removed,
+                Some(b'~') => PluginChange::Changed,
+                _ => continue,
+            };
+            let name = &line[1..];
+            let valid = !name.is_empty()
+                && name.len() <= 64
+                && name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-');
+            if valid {
+                return Some((what, name));
+            }
+        }
+        None
     }
 }
 
@@ -237,7 +295,25 @@ mod tests {
         decode(FILE_NOT_CHOSEN, &[7, error::CANCELLED as u32], b"cancelled", |e| {
             assert_eq!(e, Event::FileNotChosen { code: error::CANCELLED, message: "cancelled" })
         });
+        decode(PLUGINS_CHANGED, &[7], b"+blur\n~edges", |e| {
+            assert_eq!(e, Event::PluginsChanged { changes: "+blur\n~edges" })
+        });
         decode(0x02ff, &[7, 1, 2], b"", |e| assert_eq!(e, Event::Unknown { opcode: 0x02ff }));
+    }
+
+    #[test]
+    fn plugin_changes_skip_what_is_not_a_change() {
+        let mut changes = plugin_changes("+blur\n-old_one\n~my-edges\n\nblur\n*x\n+\n+a.wasm\n+../etc\n-ok\n");
+        assert_eq!(changes.next(), Some((PluginChange::Added, "blur")));
+        assert_eq!(changes.next(), Some((PluginChange::Removed, "old_one")));
+        assert_eq!(changes.next(), Some((PluginChange::Changed, "my-edges")));
+        assert_eq!(changes.next(), Some((PluginChange::Removed, "ok")));
+        assert_eq!(changes.next(), None);
+        let longest = "+aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+        assert_eq!(plugin_changes(longest).count(), 1);
+        let too_long = "+aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+        assert_eq!(plugin_changes(too_long).count(), 0);
+        assert_eq!(plugin_changes("").count(), 0);
     }
 
     #[test]

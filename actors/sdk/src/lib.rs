@@ -109,7 +109,7 @@ pub use caps::{derive, info, release, revoke, Cap, CapInfo, Kind, Rights};
 pub use error::{Error, Result};
 pub use ipc::{call, endpoint_create, recv, recv_timeout, reply, send, try_recv, Message, Timeout};
 pub use log::{log, LineBuffer, LogLine};
-pub use event::{Event, KeyState};
+pub use event::{plugin_changes, Event, KeyState, PluginChange, PluginChanges};
 pub use file::{Directory, File, OpenFlags};
 pub use geometry::Rect;
 pub use window::{ChooseFile, Window};

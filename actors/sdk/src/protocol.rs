@@ -80,6 +80,10 @@ pub const FILE_CHOSEN: u32 = 0x0230;
 /// code i32 (see [`error`]), message UTF-8: no file was chosen (the user
 /// cancelled, a chooser was already open, no folder is allowed, ...).
 pub const FILE_NOT_CHOSEN: u32 = 0x0231;
+/// changes UTF-8 (the rest): the plugins this app's spawner starts changed on
+/// disk, one line per module: `+name` added, `-name` removed, `~name`
+/// changed. Decoded as [`Event::PluginsChanged`](crate::Event::PluginsChanged).
+pub const PLUGINS_CHANGED: u32 = 0x0240;
 
 // Input, input source -> ui_server (believed only from registered sources).
 
@@ -139,6 +143,9 @@ pub const MAX_WINDOW_SIZE: usize = 8192;
 pub const MAX_DAMAGE_RECTS: usize = 64;
 /// Events queued for a window before ui_server starts dropping them.
 pub const EVENT_QUEUE_LENGTH: usize = 256;
+/// The largest [`PLUGINS_CHANGED`] payload, window id included; more changes
+/// than fit come in several events.
+pub const MAX_PLUGINS_CHANGED_BYTES: usize = 4096;
 
 /// Error codes in an [`ERROR`] answer or event (`ProtocolError` in Swift).
 pub mod error {
@@ -203,7 +210,8 @@ mod tests {
         let all = [
             CREATE_WINDOW, COMMIT, SET_TITLE, RESIZE, DESTROY_WINDOW, SYNC, WINDOW_CREATED, SYNC_DONE, ERROR, CONFIGURE, FOCUS,
             CLOSE_REQUEST, FRAME_DONE, HEARTBEAT, POINTER_MOTION, POINTER_BUTTON, POINTER_SCROLL, POINTER_ENTER, POINTER_LEAVE,
-            KEY, INPUT_POINTER_MOTION, INPUT_POINTER_BUTTON, INPUT_POINTER_SCROLL, INPUT_KEY,
+            KEY, FILE_CHOSEN, FILE_NOT_CHOSEN, PLUGINS_CHANGED, INPUT_POINTER_MOTION, INPUT_POINTER_BUTTON,
+            INPUT_POINTER_SCROLL, INPUT_KEY,
         ];
         for (i, a) in all.iter().enumerate() {
             assert!(all[i + 1..].iter().all(|b| a != b), "{:#x} twice", a);
