@@ -34,6 +34,13 @@ enum ActorFolder {
         return folders
     }
 
+    /// The actors folder without `--actors`: `$WSKDESK_ACTORS`, else the
+    /// first candidate holding actors; nil when there is none.
+    static func byDefault(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        if let env = environment["WSKDESK_ACTORS"] { return env }
+        return candidates(executable: executablePath()).first(where: holdsActors)
+    }
+
     /// Whether `folder` holds at least one actor module.
     static func holdsActors(_ folder: String) -> Bool {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []

@@ -27,6 +27,7 @@ struct Desktop {
     func run() throws(DesktopError) -> Int32 {
         // The manifest first: a mistake in it is said before the console changes.
         try checkFileRoots()
+        try PluginFolders.check(added: options.pluginFolders)
         let manifest = options.uiServer == nil && options.kiosk == nil ? try manifestToRun() : nil
         let console = try takeConsole()
         defer { console?.release() }
@@ -35,6 +36,7 @@ struct Desktop {
         let backend = try openBackend(session: session)
         defer { backend.restore() }
         let actorsDir = try actorDirectory()
+        let plugins = PluginFolders(actors: actorsDir, added: options.pluginFolders)
         let inputSetup = try prepareInput(backend: backend)
         let limits = KernelLimits.forDesktop(manifest?.manifest.limits ?? Manifest.Limits())
         let kernel = Kernel(limits: limits, logger: logger)
@@ -59,11 +61,17 @@ struct Desktop {
             screen = try startWasmUIServer(uiServer, backend: backend, kernel: kernel, host: host)
         } else if let app = options.kiosk {
             let server = try startUIServer(backend: backend, kernel: kernel, policy: KioskPolicy())
-            kiosk = try startKiosk(app, server: server, kernel: kernel, host: host, actorsDir: actorsDir, stop: stop)
+            kiosk = try startKiosk(
+                app, server: server, kernel: kernel, host: host, actorsDir: actorsDir, plugins: plugins, stop: stop)
             screen = .uiServer(server)
         } else {
             let (manifest, file) = manifest!  // read above whenever there is neither --ui-server nor --kiosk
-            screen = try startDesktop(manifest, file: file, backend: backend, kernel: kernel, host: host, actorsDir: actorsDir)
+            screen = try startDesktop(
+                manifest, file: file, backend: backend, kernel: kernel, host: host, actorsDir: actorsDir, plugins: plugins)
+        }
+        var watcher: PluginWatcher?
+        if case .uiServer(let server) = screen {
+            watcher = startPluginWatcher(plugins, kernel: kernel, host: host, server: server)
         }
         logger.info("\(backend.name) output \(backend.width)x\(backend.height)")
         let input = try startInput(inputSetup, screen: screen, kernel: kernel, session: session, kiosk: kiosk, stop: stop)
@@ -103,6 +111,7 @@ struct Desktop {
         logger.info("stopping")
         ModuleCompiler.stopAllBuilds()  // a compile in progress is killed with its process group, not left behind
         input?.stop()
+        watcher?.stop()
         kiosk?.stop()
         screen.stop(logger: logger)
         if !host.shutdown(timeout: .seconds(5)) {
@@ -174,7 +183,8 @@ struct Desktop {
 
     /// One app, fullscreen, kept alive, with the grants of its manifest entry (see `KioskSupervisor`).
     private func startKiosk(
-        _ app: String, server: UIServer, kernel: Kernel, host: WasmActorHost, actorsDir: String, stop: StopSignal
+        _ app: String, server: UIServer, kernel: Kernel, host: WasmActorHost, actorsDir: String, plugins: PluginFolders,
+        stop: StopSignal
     ) throws(DesktopError) -> KioskSupervisor {
         let path = modulePath(app, in: actorsDir)
         let module: CheckedModule
@@ -194,7 +204,8 @@ struct Desktop {
         }
         let supervisor = KioskSupervisor(
             kernel: kernel, host: host, server: server, module: module, app: entry,
-            grants: ManifestGrants(kernel: kernel, server: server, actorsDir: actorsDir), policy: policy, logger: logger,
+            grants: ManifestGrants(kernel: kernel, server: server, actorsDir: actorsDir, pluginFolders: plugins.existing),
+            policy: policy, logger: logger,
             quit: { stop.trigger() })
         supervisor.start()
         return supervisor
@@ -241,11 +252,34 @@ struct Desktop {
     }
 
     private func startDesktop(
-        _ manifest: Manifest, file: String, backend: any DisplayBackend, kernel: Kernel, host: WasmActorHost, actorsDir: String
+        _ manifest: Manifest, file: String, backend: any DisplayBackend, kernel: Kernel, host: WasmActorHost, actorsDir: String,
+        plugins: PluginFolders
     ) throws(DesktopError) -> ScreenOwner {
         let server = try startUIServer(backend: backend, kernel: kernel, policy: DesktopPolicy(), fileRoots: manifest.fileRoots)
-        try ManifestBoot(kernel: kernel, host: host, server: server, actorsDir: actorsDir, logger: logger).start(manifest, file: file)
+        let boot = ManifestBoot(
+            kernel: kernel, host: host, server: server, actorsDir: actorsDir, pluginFolders: plugins.existing, logger: logger)
+        try boot.start(manifest, file: file)
         return .uiServer(server)
+    }
+
+    /// Watches the plugin folders that exist and tells the apps holding a
+    /// spawner over them when a plugin is added, changed or removed. A
+    /// watcher that cannot start is logged, not fatal: plugins still load,
+    /// only not again while wskdesk runs.
+    private func startPluginWatcher(_ plugins: PluginFolders, kernel: Kernel, host: WasmActorHost, server: UIServer)
+        -> PluginWatcher?
+    {
+        logger.info("plugin folders: \(plugins.folders.map { "\($0.path) (\($0.role)\(PluginFolders.isFolder($0.path) ? "" : ", not there"))" }.joined(separator: ", "))")
+        do {
+            let watcher = try PluginWatcher(
+                folders: plugins.existing.filter(PluginFolders.isFolder), kernel: kernel, server: server, logger: logger,
+                check: PluginWatcher.spawnCheck(host))
+            watcher.start()
+            return watcher
+        } catch {
+            logger.warning("not watching the plugin folders: \(error)")
+            return nil
+        }
     }
 
     /// The seed's way: a Wasm actor holds the framebuffer cap (handle 1) and
@@ -332,9 +366,8 @@ struct Desktop {
     /// --actors, $WSKDESK_ACTORS, or build/actors of the source tree the binary was built in.
     private func actorDirectory() throws(DesktopError) -> String {
         if let dir = options.actors { return dir }
-        if let env = ProcessInfo.processInfo.environment["WSKDESK_ACTORS"] { return env }
+        if let found = ActorFolder.byDefault() { return found }
         let candidates = ActorFolder.candidates(executable: ActorFolder.executablePath())
-        if let found = candidates.first(where: ActorFolder.holdsActors) { return found }
         throw DesktopError(description: "no actors found in \(candidates.joined(separator: " or ")): "
             + "build them with scripts/build-actors, install wskdesk (scripts/install), or pass --actors DIR")
     }

@@ -27,6 +27,9 @@ struct Manifest: Equatable {
         case framebuffer
         /// A spawner over a folder (relative to the actors folder, or absolute).
         case spawner(String)
+        /// A spawner over the filter plugin folders, merged (`PluginFolders`:
+        /// built-in, system, user, `--plugins`), later ones overriding earlier.
+        case plugins
         /// The app's boot configuration (its `config.*` keys).
         case config
         /// A new endpoint this actor receives on, named for others to `send:` to.
@@ -43,6 +46,7 @@ struct Manifest: Equatable {
             case ("ui", 1): self = .ui
             case ("framebuffer", 1): self = .framebuffer
             case ("config", 1): self = .config
+            case ("plugins", 1): self = .plugins
             case ("spawner", 2) where !parts[1].isEmpty: self = .spawner(parts[1])
             case ("endpoint", 2) where !parts[1].isEmpty: self = .endpoint(parts[1])
             case ("send", 2) where !parts[1].isEmpty: self = .send(parts[1])
@@ -58,6 +62,7 @@ struct Manifest: Equatable {
             case .framebuffer: "framebuffer"
             case .config: "config"
             case .spawner(let dir): "spawner:\(dir)"
+            case .plugins: "plugins"
             case .endpoint(let name): "endpoint:\(name)"
             case .send(let name): "send:\(name)"
             case .folder(let path, let writable): "\(writable ? "folder-rw" : "folder"):\(path)"
@@ -119,7 +124,7 @@ struct Manifest: Equatable {
         # The default wskdesk desktop: paint and fractal side by side.
         [[actor]]
         name = "paint"
-        grants = ["ui", "spawner:plugins", "config"]
+        grants = ["ui", "plugins", "config"]
         config.plugins = "auto"
 
         [[actor]]
@@ -248,7 +253,7 @@ extension Manifest {
             case ("grants", .list(let items)):
                 actor.grants = try items.map { item throws(ManifestError) in
                     guard let grant = Grant(parsing: item) else {
-                        throw fail("key `grants`: unknown grant \"\(item)\" (known: ui, framebuffer, config, spawner:DIR, endpoint:NAME, send:NAME, folder:PATH, folder-rw:PATH)")
+                        throw fail("key `grants`: unknown grant \"\(item)\" (known: ui, framebuffer, config, plugins, spawner:DIR, endpoint:NAME, send:NAME, folder:PATH, folder-rw:PATH)")
                     }
                     return grant
                 }

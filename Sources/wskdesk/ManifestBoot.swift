@@ -14,9 +14,13 @@ struct ManifestBoot {
     let host: WasmActorHost
     let server: UIServer
     let actorsDir: String
+    /// The folders of the `plugins` grant's spawner.
+    let pluginFolders: [String]
     let logger: Logger
 
-    private var grants: ManifestGrants { ManifestGrants(kernel: kernel, server: server, actorsDir: actorsDir) }
+    private var grants: ManifestGrants {
+        ManifestGrants(kernel: kernel, server: server, actorsDir: actorsDir, pluginFolders: pluginFolders)
+    }
 
     func start(_ manifest: Manifest, file: String) throws(DesktopError) {
         /// Where an actor was named, for messages.
@@ -99,6 +103,17 @@ struct ManifestGrants {
     let kernel: Kernel
     let server: UIServer
     let actorsDir: String
+    /// The folders of the `plugins` grant's spawner, in order
+    /// (`PluginFolders.existing`).
+    let pluginFolders: [String]
+
+    /// Without `pluginFolders`, the `plugins` grant is the built-in folder alone.
+    init(kernel: Kernel, server: UIServer, actorsDir: String, pluginFolders: [String]? = nil) {
+        self.kernel = kernel
+        self.server = server
+        self.actorsDir = actorsDir
+        self.pluginFolders = pluginFolders ?? [actorsDir + "/plugins"]
+    }
 
     /// The endpoints declared so far with `endpoint:NAME`, for `send:NAME`.
     typealias Endpoints = [String: (owner: ActorID, handle: Handle)]
@@ -156,6 +171,8 @@ struct ManifestGrants {
             throw .wrongType  // ui_server owns the screen; see --ui-server
         case .spawner(let dir):
             _ = try kernel.grantSpawner(directory: resolve(dir), rights: [.spawn], to: id)
+        case .plugins:
+            _ = try kernel.grantSpawner(folders: pluginFolders, rights: [.spawn], to: id)
         case .config:
             let (_, toApp) = try kernel.connect(owner: id, peer: desktop, peerRights: [.send])
             guard let payload = bootConfig(for: actor).payload else {
@@ -220,15 +237,22 @@ struct ManifestGrants {
     }
 
     /// `config.*` keys as the app's boot configuration; "auto" values are
-    /// filled in: `plugins` lists the modules of the actor's spawner folder,
-    /// `workers` is the number of cores (1 to 16).
+    /// filled in: `plugins` lists the modules of the actor's first spawner
+    /// (the plugin folders merged, for the `plugins` grant), `workers` is the
+    /// number of cores (1 to 16).
     private func bootConfig(for actor: Manifest.Actor) -> BootConfig {
         var config = BootConfig()
         for (key, value) in actor.config.sorted(by: { $0.key < $1.key }) {
             switch (key, value) {
             case ("plugins", .string("auto")):
-                let dir = actor.grants.compactMap { g -> String? in if case .spawner(let d) = g { return d } else { return nil } }.first
-                config.set(key, list: dir.map { AppBoot.modules(in: resolve($0)) } ?? [])
+                let folders = actor.grants.lazy.compactMap { grant -> [String]? in
+                    switch grant {
+                    case .spawner(let dir): [resolve(dir)]
+                    case .plugins: pluginFolders
+                    default: nil
+                    }
+                }.first
+                config.set(key, list: folders.map { PluginFolders.modules(in: $0).keys.sorted() } ?? [])
             case ("workers", .string("auto")):
                 config.set(key, "\(min(max(ProcessInfo.processInfo.activeProcessorCount, 1), 16))")
             case (_, .string(let text)):

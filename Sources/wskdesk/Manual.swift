@@ -14,6 +14,14 @@ struct Manual: ParsableCommand {
     }
 
     static func page(date: String) -> String {
+        // The page is written once (scripts/install) and read by every user:
+        // it states where plugins are looked for, not where they were for
+        // whoever wrote it.
+        let resolved = PluginFolders.helpShowsResolvedFolders.withLock { shows in
+            defer { shows = false }
+            return shows
+        }
+        defer { PluginFolders.helpShowsResolvedFolders.withLock { $0 = resolved } }
         let top = WskDesk.configuration
         var lines = [
             #".TH WSKDESK 1 "\#(date)" "wskdesk" "User Commands""#,
@@ -48,6 +56,10 @@ struct Manual: ParsableCommand {
             ".SH FILES",
             ".TP", "\\fIPREFIX/share/wskdesk/actors\\fR", "apps, \\fIplugins/\\fR and \\fIformulas/\\fR",
             ".TP", "\\fIPREFIX/share/wskdesk/sdk\\fR", "the Rust SDK's sources, for building plugins",
+            ".TP", "\\fI\(escape(PluginFolders.systemFolder))\\fR", "filter plugins for every user (override the built-in ones)",
+            ".TP", "\\fI$XDG_DATA_HOME/wskdesk/plugins\\fR",
+            "your own filter plugins (default \\fI~/.local/share/wskdesk/plugins\\fR; override the system's); "
+                + "\\fB\\-\\-plugins\\fR adds more. wskdesk watches them and tells paint of each change",
             ".TP", "\\fI$XDG_CACHE_HOME/wskdesk/compiled\\fR", "compiled actors (the compiled tier's cache)",
             ".TP", "\\fI\(ModuleCompiler.systemDirectory)\\fR",
             "compiled actors for every user (the system cache: root's, filled by \\fBwskdesk compile \\-\\-system\\fR)",

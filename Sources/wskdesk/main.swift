@@ -50,6 +50,9 @@ struct Run: ParsableCommand {
     @Option(help: "Folder with the actor .wasm files (default: $WSKDESK_ACTORS, else PREFIX/share/wskdesk/actors beside an installed PREFIX/bin/wskdesk, else build/actors of the source tree the binary was built in).")
     var actors: String?
 
+    @Option(name: .customLong("plugins"), help: ArgumentHelp(PluginFolders.helpText, valueName: "dir"))
+    var pluginFolders: [String] = []
+
     @Option(name: .customLong("app"), help: "An app to start: a name in the actors folder or a .wasm path (repeatable; default: paint and fractal).")
     var apps: [String] = Run.defaultApps
 
