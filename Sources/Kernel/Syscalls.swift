@@ -264,7 +264,12 @@ extension Kernel {
         switch launcher.prepare(module: name, directory: directory) {
         case .success(let actor): prepared = actor
         case .failure(let failure):
-            logger.warning("spawn \(name) from \(directory) failed: \(failure.reason)")
+            if failure.code == .notFound && folders.count > 1 {
+                // No folder holds it: the launcher was shown the last one only.
+                logger.warning("spawn \(name) failed: no module \(name).wasm in \(folders.joined(separator: ", "))")
+            } else {
+                logger.warning("spawn \(name) from \(directory) failed: \(failure.reason)")
+            }
             throw failure.code
         }
         let account = prepared.account ?? makeAccount()

@@ -79,12 +79,11 @@ struct PluginFolders: Equatable {
         return found
     }
 
-    /// The folders as `--help` lists them: role, path, and whether it is there.
+    /// The folders as `--help` lists them: role, whether it is there, path
+    /// (last: a long path wraps as a whole).
     var listing: String {
-        let width = folders.map(\.role.count).max() ?? 0
-        return folders.map { folder in
-            let role = folder.role.padding(toLength: width, withPad: " ", startingAt: 0)
-            return "\(role)  \(folder.path) (\(Self.isFolder(folder.path) ? "exists" : "not there"))"
+        folders.map { folder in
+            "\(folder.role) (\(Self.isFolder(folder.path) ? "exists" : "not there")): \(folder.path)"
         }.joined(separator: "\n")
     }
 }

@@ -64,12 +64,19 @@ final class PluginWatcher: Sendable {
         inotify = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
         guard inotify >= 0 else { throw Failure(description: "inotify: \(String(cString: strerror(errno)))") }
         var ends: [Int32] = [-1, -1]
-        guard pipe2(&ends, O_NONBLOCK | O_CLOEXEC) == 0 else {
+        // pipe2 is not in Swift's Glibc. A compiler started by another thread
+        // in between may inherit the ends: harmless, nothing waits for this
+        // pipe's end of file.
+        guard pipe(&ends) == 0 else {
             let why = String(cString: strerror(errno))
             close(inotify)
             throw Failure(description: "a pipe for the plugin watcher: \(why)")
         }
         (wakeRead, wakeWrite) = (ends[0], ends[1])
+        for end in ends {
+            _ = fcntl(end, F_SETFD, FD_CLOEXEC)
+            _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK)
+        }
         let mask = UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
         var watched: [Int32: String] = [:]
         for folder in folders {
@@ -85,6 +92,12 @@ final class PluginWatcher: Sendable {
     }
 
     deinit { closeDescriptors() }
+
+    /// The inotify descriptor and the wake pipe's ends (tests).
+    var descriptors: [Int32] { [inotify, wakeRead, wakeWrite] }
+
+    /// Whether the thread has ended, or never started.
+    var hasEnded: Bool { thread.join(timeout: .now()) }
 
     /// The folders watched (real paths).
     var folders: Set<String> { Set(watched.values) }

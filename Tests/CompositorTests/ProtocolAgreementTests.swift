@@ -82,7 +82,10 @@ import Testing
         for (name, value) in expected.sorted(by: { $0.key < $1.key }) {
             #expect(found[name] == value, "\(name)")
         }
-        #expect(usizes.keys.sorted() == ["EVENT_QUEUE_LENGTH", "MAX_DAMAGE_RECTS", "MAX_TITLE_BYTES", "MAX_WINDOWS_PER_CLIENT", "MAX_WINDOW_SIZE"])
+        #expect(usizes.keys.sorted() == [
+            "EVENT_QUEUE_LENGTH", "MAX_DAMAGE_RECTS", "MAX_PLUGINS_CHANGED_BYTES", "MAX_TITLE_BYTES", "MAX_WINDOWS_PER_CLIENT",
+            "MAX_WINDOW_SIZE",
+        ])
     }
 
     @Test func rustErrorCodesMatch() throws {

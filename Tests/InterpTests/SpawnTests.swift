@@ -6,7 +6,7 @@ import Testing
 import WAT
 
 /// Starting modules at run time through a spawner cap (how paint loads
-/// filter plugins): by name, from one directory only.
+/// filter plugins): by name, from an ordered list of folders only.
 @Suite struct SpawnTests {
     /// A native actor holding a spawner over the built actors.
     func system(_ tier: Tier) throws -> (TestSystem, ActorID, Handle) {
@@ -110,5 +110,75 @@ import WAT
         #expect(throws: SysError.noRights) { try system.kernel.spawn(parent, spawner: noSpawn, module: "hello") }
         let buffer = try system.kernel.createBuffer(parent, size: 4)
         #expect(throws: SysError.wrongType) { try system.kernel.spawn(parent, spawner: buffer, module: "hello") }
+    }
+
+    /// A module that exits with `code`.
+    func exiting(_ code: Int) throws -> Data {
+        Data(try wat2wasm("""
+            (module
+              (import "env" "sys_exit" (func $exit (param i32)))
+              (memory (export "memory") 1)
+              (func (export "_start") (call $exit (i32.const \(code)))))
+            """))
+    }
+
+    /// Spawns `name` and waits for it: its exit code.
+    func run(_ system: TestSystem, _ parent: ActorID, _ spawner: Handle, _ name: String) throws -> ExitReason? {
+        let child = try system.kernel.spawn(parent, spawner: spawner, module: name)
+        let id = ActorID(rawValue: UInt32(try system.kernel.info(parent, child).size))
+        #expect(system.host.wait(for: id))
+        try system.kernel.release(parent, child)
+        return system.kernel.exitReason(of: id)
+    }
+
+    /// Later folders override earlier ones by name, looked up at each spawn:
+    /// adding a module to a later folder takes over, removing it brings back
+    /// the earlier folder's; a folder that does not exist holds nothing.
+    @Test(arguments: Tier.allCases) func theLastFolderHoldingTheModuleWins(tier: Tier) throws {
+        let system = TestSystem(tier: tier)
+        let parent = system.kernel.createActor(name: "parent")
+        let (lower, upper) = (try temporaryDirectory(), try temporaryDirectory())
+        defer { for dir in [lower, upper] { try? FileManager.default.removeItem(atPath: dir) } }
+        try exiting(1).write(to: URL(fileURLWithPath: lower + "/both.wasm"))
+        try exiting(3).write(to: URL(fileURLWithPath: lower + "/low.wasm"))
+        let spawner = try system.kernel.grantSpawner(folders: [lower, upper, upper + "/missing"], to: parent)
+        #expect(try run(system, parent, spawner, "both") == .exited(code: 1))
+        try exiting(2).write(to: URL(fileURLWithPath: upper + "/both.wasm"))
+        #expect(try run(system, parent, spawner, "both") == .exited(code: 2))
+        #expect(try run(system, parent, spawner, "low") == .exited(code: 3))
+        try FileManager.default.removeItem(atPath: upper + "/both.wasm")
+        #expect(try run(system, parent, spawner, "both") == .exited(code: 1))
+        #expect(throws: SysError.notFound) { try system.kernel.spawn(parent, spawner: spawner, module: "nowhere") }
+        // A folder named like a module is not one.
+        try FileManager.default.createDirectory(atPath: upper + "/low.wasm", withIntermediateDirectories: false)
+        #expect(try run(system, parent, spawner, "low") == .exited(code: 3))
+        #expect(throws: SysError.invalidArgument) { try system.kernel.grantSpawner(folders: [], to: parent) }
+    }
+
+    /// Modules are remembered by their bytes, not their path: a file
+    /// rewritten in place, or replaced by a rename, starts its new contents
+    /// at the next spawn (how a plugin is reloaded).
+    @Test(arguments: Tier.allCases) func aRewrittenModuleStartsItsNewContents(tier: Tier) throws {
+        let system = TestSystem(tier: tier)
+        let parent = system.kernel.createActor(name: "parent")
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/plugin.wasm"
+        try exiting(5).write(to: URL(fileURLWithPath: path))
+        let spawner = try system.kernel.grantSpawner(folders: [dir], to: parent)
+        #expect(try run(system, parent, spawner, "plugin") == .exited(code: 5))
+        // In place: the same inode, truncated and written (as `cp` does).
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        try handle.truncate(atOffset: 0)
+        try handle.write(contentsOf: try exiting(6))
+        try handle.close()
+        #expect(try run(system, parent, spawner, "plugin") == .exited(code: 6))
+        // Replaced: another file renamed over it.
+        try exiting(7).write(to: URL(fileURLWithPath: dir + "/.plugin.wasm.tmp"))
+        #expect(rename(dir + "/.plugin.wasm.tmp", path) == 0)
+        #expect(try run(system, parent, spawner, "plugin") == .exited(code: 7))
+        // And back to the first contents, remembered from the first spawn.
+        try exiting(5).write(to: URL(fileURLWithPath: path))
+        #expect(try run(system, parent, spawner, "plugin") == .exited(code: 5))
     }
 }

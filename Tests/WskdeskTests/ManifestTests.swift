@@ -11,7 +11,7 @@ import Testing
         let manifest = try Manifest.parse(Manifest.defaultDesktop, file: "default")
         #expect(manifest.actors.map(\.name) == ["paint", "fractal"])
         #expect(manifest.actors[0].module == "paint")
-        #expect(manifest.actors[0].grants == [.ui, .spawner("plugins"), .config])
+        #expect(manifest.actors[0].grants == [.ui, .plugins, .config])
         #expect(manifest.actors[0].config == ["plugins": .string("auto")])
         #expect(manifest.actors[1].config == ["workers": .string("auto")])
     }
@@ -139,7 +139,7 @@ import Testing
         ("[[actor]]\nname = \"a\"\nenv = { X = \"1\"", "m.toml line 3: key `env`: a table must end with } on the same line"),
         ("[[actor]]\nname = \"a\"\nenv = { = \"1\" }", "m.toml line 3: key `env`: a table's keys are names of letters, digits, _, - or ."),
         ("[[actor]]\nname = \"a\"\nconfig.x = { A = \"1\" }", "m.toml line 3: key `config.x`: only `env` takes a table { NAME = \"value\" }"),
-        ("[[actor]]\nname = \"a\"\ngrants = [\"ui\", \"gpu\"]", "m.toml line 3: key `grants`: unknown grant \"gpu\" (known: ui, framebuffer, config, spawner:DIR, endpoint:NAME, send:NAME, folder:PATH, folder-rw:PATH)"),
+        ("[[actor]]\nname = \"a\"\ngrants = [\"ui\", \"gpu\"]", "m.toml line 3: key `grants`: unknown grant \"gpu\" (known: ui, framebuffer, config, plugins, spawner:DIR, endpoint:NAME, send:NAME, folder:PATH, folder-rw:PATH)"),
         ("[[actor]]\nname = a", "m.toml line 2: key `name`: `a` is not a value: write strings in double quotes, lists as [\"a\", \"b\"]"),
         ("[[actor]]\nname = \"a", "m.toml line 2: key `name`: a string is not closed with \""),
         ("[[actor]]\nname = \"a\"\nname = \"b\"", "m.toml line 3: key `name` given twice in this [[actor]]"),
