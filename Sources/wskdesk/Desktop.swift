@@ -270,9 +270,11 @@ struct Desktop {
         -> PluginWatcher?
     {
         logger.info("plugin folders: \(plugins.folders.map { "\($0.path) (\($0.role)\(PluginFolders.isFolder($0.path) ? "" : ", not there"))" }.joined(separator: ", "))")
+        let folders = plugins.existing.filter(PluginFolders.isFolder)
+        guard !folders.isEmpty else { return nil }
         do {
             let watcher = try PluginWatcher(
-                folders: plugins.existing.filter(PluginFolders.isFolder), kernel: kernel, server: server, logger: logger,
+                folders: folders, kernel: kernel, server: server, logger: logger,
                 check: PluginWatcher.spawnCheck(host))
             watcher.start()
             return watcher

@@ -1,5 +1,8 @@
 import AppProtocols
+import Compositor
 import Foundation
+import Kernel
+import Logging
 import TestSupport
 import Testing
 
@@ -72,6 +75,35 @@ import Testing
         #expect(Manifest.Grant(parsing: "plugins") == .plugins)
         #expect(Manifest.Grant(parsing: "plugins:x") == nil)
         #expect(Manifest.Grant.plugins.description == "plugins")
+    }
+
+    /// The `plugins` grant as the desktop gives it: handle 1 a spawner over
+    /// every folder (later ones winning), and `plugins = "auto"` naming the
+    /// modules of all of them.
+    @Test func thePluginsGrantSpawnsFromEveryFolderAndListsTheirNames() throws {
+        let lower = try Self.temporaryFolder("lower")
+        let upper = try Self.temporaryFolder("upper")
+        defer { for dir in [lower, upper] { try? FileManager.default.removeItem(atPath: dir) } }
+        let actors = Repository.builtActor("")
+        for (name, folder) in [("invert", lower), ("sepia", lower), ("mine", upper)] {
+            try FileManager.default.copyItem(atPath: actors + "plugins/invert.wasm", toPath: folder + "/" + name + ".wasm")
+        }
+        let kernel = Kernel()
+        var quiet = Logger(label: "test.ui_server")
+        quiet.logLevel = .critical
+        let server = try UIServer(kernel: kernel, backend: HeadlessBackend(width: 64, height: 64), policy: DesktopPolicy(), logger: quiet)
+        let grants = ManifestGrants(kernel: kernel, server: server, actorsDir: actors, pluginFolders: [lower, upper])
+        let app = kernel.createActor(name: "paint")
+        let entry = Manifest.Actor(name: "paint", module: "paint", grants: [.plugins, .config], config: ["plugins": .string("auto")], line: 0)
+        try grants.apply(entry, to: app)
+        #expect(try kernel.info(app, Handle(rawValue: 1)).kind == .spawner)
+        #expect(kernel.spawnerHolders().map(\.folders) == [[lower, upper]])
+        guard case .message(let config) = try kernel.receive(app, from: Handle(rawValue: 2), capacity: 4096, timeout: .poll) else {
+            Issue.record("no boot configuration")
+            return
+        }
+        #expect(config.opcode == BootConfig.opcode)
+        #expect(String(decoding: config.payload, as: UTF8.self) == "plugins=invert,mine,sepia\n")
     }
 
     @Test func helpListsEachFolderWithItsPath() throws {
