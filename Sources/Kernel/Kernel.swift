@@ -265,17 +265,17 @@ public final class Kernel: Sendable {
         return try grantObject(Spawner(folders: folders), rights: rights, to: actor)
     }
 
-    /// Every live actor holding a spawner cap, with the spawner's folders
+    /// Every live actor holding a spawner cap, with its name and the spawner's folders
     /// (once per distinct list an actor holds): whom to tell when a module
     /// in one of those folders changes.
-    public func spawnerHolders() -> [(actor: ActorID, folders: [String])] {
+    public func spawnerHolders() -> [(actor: ActorID, name: String, folders: [String])] {
         state.withLock { state in
-            var holders: [(actor: ActorID, folders: [String])] = []
+            var holders: [(actor: ActorID, name: String, folders: [String])] = []
             for (id, entry) in state.actors.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
                 var seen: Set<[String]> = []
                 for node in entry.space.nodes {
                     guard let spawner = node.object as? Spawner, seen.insert(spawner.folders).inserted else { continue }
-                    holders.append((id, spawner.folders))
+                    holders.append((id, entry.name, spawner.folders))
                 }
             }
             return holders

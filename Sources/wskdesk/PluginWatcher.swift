@@ -21,7 +21,7 @@ import Threads
 /// takes (`NAME.wasm`). An editor's `.blur.wasm.swp` or a copy's
 /// `blur.wasm.tmp` says nothing, and a file being copied is not looked at
 /// until it is closed. Events are gathered until the folders have been
-/// quiet for `quietPeriod` (a copy then a rename, a build writing several
+/// quiet for `quietPeriodMilliseconds` (a copy then a rename, a build writing several
 /// plugins), so they come to an app as one message.
 ///
 /// Added and changed modules are checked as a spawn checks them, and a
@@ -54,8 +54,8 @@ final class PluginWatcher: Sendable {
         let description: String
     }
 
-    /// Starts watching `folders` (those that exist; at least one). Nothing is
-    /// read until `start`.
+    /// Starts watching `folders` (a folder that cannot be watched is logged
+    /// and left out). Nothing is read until `start`.
     init(folders: [String], kernel: Kernel, server: UIServer, logger: Logger, check: @escaping Check) throws(Failure) {
         self.kernel = kernel
         self.server = server
@@ -98,9 +98,6 @@ final class PluginWatcher: Sendable {
 
     /// Whether the thread has ended, or never started.
     var hasEnded: Bool { thread.join(timeout: .now()) }
-
-    /// The folders watched (real paths).
-    var folders: Set<String> { Set(watched.values) }
 
     /// Starts the watcher's thread. It reads the folders as they are now:
     /// what changes from here on is told.
@@ -261,7 +258,7 @@ final class PluginWatcher: Sendable {
             for fields in Self.messages(lines) {
                 server.sendToEveryWindow(of: holder.actor, opcode: WindowProtocol.pluginsChanged, fields: fields)
             }
-            told.append("\(holder.actor): \(lines.joined(separator: " "))")
+            told.append("\(holder.name) (\(holder.actor)): \(lines.joined(separator: " "))")
         }
         let waited = Double(DispatchTime.now().uptimeNanoseconds - pending.since) / 1e6
         if !told.isEmpty {
