@@ -15,6 +15,7 @@ import Wire
 @Suite(.serialized) struct PluginWatcherTests {
     /// ui_server, an app with one window and a spawner over `spawnerFolders`,
     /// and the watcher over `watched`.
+    // Unchecked: every stored property is set in init and only read after.
     final class Desk: @unchecked Sendable {
         let kernel = Kernel()
         let host: WasmActorHost
