@@ -5,8 +5,19 @@
 
 use wsk::{Cap, Message};
 
-/// Serves requests on handle 1: DESCRIBE answered with `name`, anything
-/// else scribbled over, then handed to `misbehave`.
+/// Where a request is answered: its reply cap when it was a call; handle 2
+/// (the app's answer endpoint, when it granted one) when it was sent.
+#[allow(dead_code)] // not every hostile plugin answers
+pub fn answer_cap(message: &Message) -> Option<Cap> {
+    message.reply().or_else(|| match wsk::info(Cap(2)) {
+        Ok(info) if info.kind == wsk::Kind::Endpoint => Some(Cap(2)),
+        _ => None,
+    })
+}
+
+/// Serves requests on handle 1: DESCRIBE answered with `name`, APPLY
+/// scribbled over, then handed to `misbehave`; anything else (an app's
+/// probe) ignored.
 pub fn serve(name: &[u8], misbehave: fn(&Message)) {
     let mut buf = [0u8; 280];
     while let Ok(message) = wsk::recv(Cap(1), &mut buf) {
@@ -14,6 +25,9 @@ pub fn serve(name: &[u8], misbehave: fn(&Message)) {
             if let Some(reply) = message.reply() {
                 let _ = wsk::reply(reply, wsk::filter::DESCRIPTION, name, None);
             }
+            continue;
+        }
+        if message.opcode() != wsk::filter::APPLY {
             continue;
         }
         if let Some(cap) = message.cap() {

@@ -9,13 +9,17 @@
 //! |---|---|---|
 //! | `plugins` | module names in the plugins directory, comma-separated | none |
 //! | `size` | window size, `WIDTHxHEIGHT` | `640x480` |
-//! | `budget-ms` | how long a filter may take | `5000` |
+//! | `budget-ms` | how long a filter may go without progress or answer | `5000` |
 //!
 //! Input: drag with the left button to paint; click a swatch or press 1–9, 0
 //! for a colour; `[` and `]` change the brush size; `e` toggles the eraser,
 //! `c` clears; `u` or Ctrl+Z undoes, `r` or Ctrl+Y redoes (32 steps);
 //! `f` or the Filters button opens the menu of plugins, where a click or
-//! the row's number applies one and Escape closes it. The File menu: Open
+//! the row's number applies one and Escape closes it. A filter runs while
+//! paint goes on drawing its window: the status line shows its progress,
+//! Escape cancels it (the canvas untouched), and a plugin silent for the
+//! budget is ended (`plugins.rs`). A plugin folder that changes while paint
+//! runs (a PLUGINS_CHANGED event) reloads the plugins concerned. The File menu: Open
 //! (Ctrl+O) asks the runtime's file chooser for a PNG, Save (Ctrl+S) writes it back,
 //! Save As (Ctrl+Shift+S) asks for a new file; the title bar shows the
 //! file's name, with `*` while there are unsaved changes, and paint asks
@@ -45,7 +49,7 @@ use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 use document::{Document, History, PAPER};
-use plugins::Plugins;
+use plugins::{Plugins, RunEvent, RunId};
 use ui::{Button, Hit, Layout, PALETTE};
 use view::{View, SCROLL_STEP};
 use wsk::boot::{opened_file, BootConfig, BOOT_BUFFER_BYTES};
@@ -64,6 +68,9 @@ const UP: u32 = 0xff52;
 const RIGHT: u32 = 0xff53;
 const DOWN: u32 = 0xff54;
 const MAX_RADIUS: i32 = 31;
+/// How long paint waits for a running filter's answer before it looks at
+/// its window again: short enough that a frame or Escape is not kept waiting.
+const RUN_POLL: Timeout = Timeout::millis(15);
 /// The largest file paint reads (a PNG this big holds far more pixels than
 /// paint opens; the decoder says so for smaller ones).
 const MAX_FILE_BYTES: usize = 128 << 20;
@@ -171,6 +178,18 @@ struct Paint {
     question: Option<Discard>,
     /// The user agreed to close.
     closing: bool,
+    /// The filter being applied to the canvas.
+    applying: Option<Applying>,
+}
+
+/// A filter run whose result replaces the canvas.
+struct Applying {
+    run: RunId,
+    name: String,
+    /// The picture's size when it started: a result for another is dropped.
+    size: (u32, u32),
+    /// The percentage shown.
+    shown: Option<u32>,
 }
 
 /// A canvas over the window's pixels.
@@ -203,6 +222,7 @@ impl Paint {
             choosing: None,
             question: None,
             closing: false,
+            applying: None,
             window,
             layout,
         };
@@ -217,7 +237,9 @@ impl Paint {
     fn load_plugins<'a>(&mut self, modules: impl Iterator<Item = &'a str>) -> bool {
         let mut buf = [0u8; wsk::window::EVENT_BUFFER_BYTES];
         for module in plugins::in_order(modules) {
-            self.plugins.load(module);
+            if let Err(why) = self.plugins.load(module) {
+                wsk::logf!("paint: plugin {} left out: {}", module, why);
+            }
             loop {
                 match self.step(&mut buf, false) {
                     Next::Handled => {}
@@ -229,10 +251,29 @@ impl Paint {
         true
     }
 
-    /// Handles events until the window is closed or gone.
+    /// Handles events until the window is closed or gone. While a filter
+    /// runs, waits on its answers a little at a time and takes the window's
+    /// events in between, so that paint keeps drawing and Escape cancels.
     fn run(&mut self) {
         let mut buf = [0u8; wsk::window::EVENT_BUFFER_BYTES];
-        while !self.closing && !matches!(self.step(&mut buf, true), Next::Closed) {}
+        while !self.closing {
+            if self.plugins.running().is_none() {
+                if matches!(self.step(&mut buf, true), Next::Closed) {
+                    return;
+                }
+                continue;
+            }
+            if let Some((run, event)) = self.plugins.poll(RUN_POLL) {
+                self.run_event(run, event);
+            }
+            loop {
+                match self.step(&mut buf, false) {
+                    Next::Handled => {}
+                    Next::Nothing => break,
+                    Next::Closed => return,
+                }
+            }
+        }
     }
 
     /// Presents what changed, then takes one event: waiting for it when
@@ -246,11 +287,19 @@ impl Paint {
             (true, false) => Timeout::Forever,
         };
         match self.window.next_event(buf, timeout) {
-            Ok(Event::CloseRequest) if !self.dirty => Next::Closed,
+            Ok(Event::CloseRequest) if !self.dirty => {
+                self.cancel_filter();
+                Next::Closed
+            }
             Ok(Event::CloseRequest) => {
                 self.ask(Discard::ThenClose);
                 Next::Handled
             }
+            Ok(Event::Key { keysym: ESCAPE, state, .. }) if self.applying.is_some() && state.is_down() => {
+                self.cancel_filter();
+                Next::Handled
+            }
+            Ok(event) if self.busy(&event) => Next::Handled,
             Ok(event) => {
                 self.handle(event);
                 Next::Handled
@@ -276,6 +325,18 @@ impl Paint {
             Event::FileNotChosen { code, message } => self.not_chosen(code, message),
             _ => {}
         }
+    }
+
+    /// Input while a filter runs: Escape cancels it, scrolling and the
+    /// window's own events go on; what would change the picture waits.
+    fn busy(&self, event: &Event<'_>) -> bool {
+        if self.applying.is_none() {
+            return false;
+        }
+        matches!(
+            event,
+            Event::PointerButton { .. } | Event::PointerMotion { .. } | Event::Key { .. } | Event::FileChosen { .. }
+        )
     }
 
     // MARK: Input
@@ -440,31 +501,103 @@ impl Paint {
         }
     }
 
+    /// Starts filter `index` on the picture with its remembered values;
+    /// its result comes through [`Paint::run_event`].
     fn apply_filter(&mut self, index: usize) {
-        let name = match self.plugins.list.get(index) {
-            Some(plugin) => plugin.name.clone(),
-            None => return,
-        };
+        if index >= self.plugins.len() {
+            return;
+        }
+        let name = String::from(self.plugins.name(index));
         self.end_stroke();
-        self.set_status(format!("applying {}...", name), false);
-        self.present();
-        let started = wsk::now();
         let (w, h) = (self.document.width, self.document.height);
-        match self.plugins.apply(index, &self.document.pixels, w, h) {
-            Ok(pixels) => {
-                let all = self.document.bounds();
-                self.history.record(&self.document, all);
-                self.document.pixels = pixels;
-                self.show_canvas(all);
-                self.changed();
-                let ms = (wsk::now() - started) / 1_000_000;
-                wsk::logf!("paint: {} applied in {} ms", name, ms);
-                self.set_status(format!("{} applied ({} ms); u undoes it", name, ms), false);
+        let values = self.plugins.values(index).to_vec();
+        match self.plugins.start(index, &self.document.pixels, w, h, &values) {
+            Ok(run) => {
+                self.applying = Some(Applying { run, name: name.clone(), size: (w, h), shown: None });
+                self.set_status(format!("{}... Esc cancels", name), false);
             }
             Err(why) => {
                 wsk::logf!("paint: {} failed: {}", name, why);
                 self.set_status(format!("{} failed: {}; canvas unchanged", name, why), true);
             }
+        }
+    }
+
+    /// News of a filter run: progress in the status line, the result on
+    /// the canvas, or why there is none.
+    fn run_event(&mut self, run: RunId, event: RunEvent) {
+        let applying = match self.applying.as_mut() {
+            Some(applying) if applying.run == run => applying,
+            _ => return, // not the canvas's run
+        };
+        match event {
+            RunEvent::Progress { done, total } => {
+                let percent = (done as u64 * 100 / total.max(1) as u64) as u32;
+                if applying.shown != Some(percent) {
+                    applying.shown = Some(percent);
+                    let text = format!("{} {}%... Esc cancels", applying.name, percent);
+                    self.set_status(text, false);
+                }
+            }
+            RunEvent::Done { pixels, ms, engine, .. } => {
+                let applying = self.applying.take().expect("checked above");
+                let name = applying.name;
+                if applying.size != (self.document.width, self.document.height) || pixels.len() != self.document.pixels.len() {
+                    wsk::logf!("paint: {} dropped: the picture changed size meanwhile", name);
+                    self.set_status(format!("{} dropped: the picture changed size meanwhile", name), true);
+                    return;
+                }
+                let all = self.document.bounds();
+                self.history.record(&self.document, all);
+                self.document.pixels = pixels;
+                self.show_canvas(all);
+                self.changed();
+                let tier = match engine {
+                    Some(0) => " (interpreter)",
+                    Some(1) => " (compiled)",
+                    _ => "",
+                };
+                wsk::logf!("paint: {} applied in {} ms{}", name, ms, tier);
+                self.set_status(format!("{} applied ({} ms); u undoes it", name, ms), false);
+            }
+            RunEvent::Failed(why) => {
+                let name = self.applying.take().expect("checked above").name;
+                wsk::logf!("paint: {} failed: {}", name, why);
+                self.set_status(format!("{} failed: {}; canvas unchanged", name, why), true);
+            }
+        }
+    }
+
+    /// Escape while a filter runs: it ends, the canvas untouched.
+    fn cancel_filter(&mut self) {
+        if let Some(applying) = self.applying.take() {
+            self.plugins.cancel();
+            wsk::logf!("paint: {} cancelled", applying.name);
+            self.set_status(format!("{} cancelled; canvas unchanged", applying.name), false);
+        }
+    }
+
+    /// A plugins folder changed (`+name`, `-name`, `~name` lines): the
+    /// plugins concerned are loaded, removed or reloaded, and the menu
+    /// follows. `since`: when paint heard of it.
+    #[allow(dead_code)] // until the SDK reads PLUGINS_CHANGED events
+    fn plugins_changed(&mut self, changes: &str, since: u64) {
+        let reloaded = self.plugins.reload(plugins::changes(changes), since);
+        // A run of a plugin replaced or removed was cancelled by the reload.
+        let still_running = self.plugins.running().map(|(run, _)| run);
+        if let Some(applying) = self.applying.take() {
+            if still_running == Some(applying.run) {
+                self.applying = Some(applying);
+            } else {
+                wsk::logf!("paint: {} cancelled: the plugin changed", applying.name);
+            }
+        }
+        if matches!(self.menu, Some((Button::Filters, _))) {
+            self.close_menu();
+        }
+        if let Some(last) = reloaded.last() {
+            let text = reloaded.iter().map(|r| r.text.as_str()).collect::<Vec<_>>().join("; ");
+            self.set_status(text, reloaded.iter().any(|r| r.error) || last.error);
         }
     }
 
@@ -474,7 +607,7 @@ impl Paint {
         let menu = if button == Button::File {
             ui::draw_menu(&mut canvas, &self.layout, button, ui::FILE_MENU.iter().copied())
         } else {
-            ui::draw_menu(&mut canvas, &self.layout, button, self.plugins.list.iter().map(|p| p.name.as_str()))
+            ui::draw_menu(&mut canvas, &self.layout, button, self.plugins.list.iter().map(|p| p.name()))
         };
         self.menu = Some((button, menu));
         self.damage = self.damage.union(menu);

@@ -15,7 +15,14 @@ use alloc::vec;
 use alloc::vec::Vec;
 use wsk::filter::{keep_alive, rgb, Image, Param, Params};
 
-wsk::filter_plugin!(blur, name: "Box blur", params: [Param::new("radius", 1, 32, 2)]);
+wsk::filter_plugin!(
+    blur,
+    name: "Box blur",
+    version: "1.0.0",
+    author: "wskdesk",
+    description: "Each pixel becomes the mean of the square around it",
+    params: [Param::new("radius", 1, 32, 2)],
+);
 
 /// Bits of one channel's sum in a spread value: a window holds at most
 /// 65² pixels of 255, less than 2²¹.

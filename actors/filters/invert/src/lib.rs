@@ -3,7 +3,7 @@
 
 use wsk::filter::{Image, Params};
 
-wsk::filter_plugin!(invert, name: "Invert");
+wsk::filter_plugin!(invert, name: "Invert", version: "1.0.0", description: "Every channel c becomes 255 - c");
 
 fn invert(image: &mut Image, _: &Params) {
     image.map(|pixel| !pixel & 0x00ff_ffff);

@@ -11,7 +11,13 @@ use wsk::filter::{channels, rgb, Image, Param, Params};
 wsk::filter_plugin!(
     brightness,
     name: "Brightness (template)",
+    // Optional metadata, shown by apps (each field may be left out).
+    version: "0.1.0",
+    author: "wskdesk",
+    description: "Adds an amount to each channel",
     // name, min, max, default: paint sends the default unless told otherwise.
+    // Names are 1 to 32 letters, digits, `_` or `-`; `params.named` with a
+    // name not declared here panics when the plugin is loaded.
     params: [Param::new("amount", -255, 255, 40)],
 );
 

@@ -80,10 +80,13 @@ impl Image {
     }
 
     /// Replaces each pixel `p` with `f(p)`: the loop of a filter that looks
-    /// at one pixel at a time. Keeps the watchdog fed on large images.
+    /// at one pixel at a time. Keeps the watchdog fed on large images, and
+    /// tells the app how far it got ([`progress`](super::progress)).
     pub fn map<F: Fn(u32) -> u32>(&mut self, f: F) {
-        for block in self.pixels.chunks_mut(MAP_BLOCK) {
+        let total = self.pixels.len();
+        for (i, block) in self.pixels.chunks_mut(MAP_BLOCK).enumerate() {
             keep_alive();
+            super::progress((i * MAP_BLOCK) as u32, total as u32);
             // Eight pixels a loop round: compiled code counts the watchdog's
             // instructions once a round, which costs as much as a short body.
             let mut rounds = block.chunks_exact_mut(8);
@@ -111,12 +114,14 @@ impl Image {
     /// Row `y`.
     pub fn row(&self, y: u32) -> &[u32] {
         let w = self.width as usize;
+        super::plugin::rows_seen(y, self.height);
         &self.pixels[y as usize * w..(y as usize + 1) * w]
     }
 
     /// Row `y`, to change in place.
     pub fn row_mut(&mut self, y: u32) -> &mut [u32] {
         let w = self.width as usize;
+        super::plugin::rows_seen(y, self.height);
         &mut self.pixels[y as usize * w..(y as usize + 1) * w]
     }
 

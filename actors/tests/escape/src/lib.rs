@@ -15,8 +15,18 @@ wsk::actor_main!(main);
 
 fn main() {
     let mut buf = [0u8; 280];
+    // APPLY sent without a reply cap is answered on handle 2, the app's
+    // answer endpoint (when it granted one); other plain sends, not at all.
+    let answers = match wsk::info(Cap(2)) {
+        Ok(info) if info.kind == wsk::Kind::Endpoint => Some(Cap(2)),
+        _ => None,
+    };
     while let Ok(message) = wsk::recv(Cap(1), &mut buf) {
-        let reply = match message.reply() {
+        let answer_on = match message.opcode() {
+            wsk::filter::APPLY => answers,
+            _ => None,
+        };
+        let reply = match message.reply().or(answer_on) {
             Some(reply) => reply,
             None => continue,
         };
@@ -28,10 +38,10 @@ fn main() {
         let (attempts, escaped) = try_to_escape(buffer, reply);
         if escaped.is_empty() {
             wsk::logf!("escape: {} attempts, all refused", attempts);
-            let _ = wsk::reply(reply, wsk::filter::DONE, &[], None);
+            let _ = wsk::send(reply, wsk::filter::DONE, &[], None);
         } else {
             wsk::logf!("escape: {} of {} attempts got through: {}", escaped.len(), attempts, escaped.join(", "));
-            let _ = wsk::reply(reply, wsk::filter::ERROR, b"\x01\x00\x00\x00escaped", None);
+            let _ = wsk::send(reply, wsk::filter::ERROR, b"\x01\x00\x00\x00escaped", None);
         }
     }
 }

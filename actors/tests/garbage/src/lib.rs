@@ -9,8 +9,8 @@ wsk::actor_main!(main);
 
 fn main() {
     hostile::serve(b"Garbage (test)\n", |message| {
-        if let Some(reply) = message.reply() {
-            let _ = wsk::reply(reply, 0x1234, &[0xde, 0xad, 0xbe], None);
+        if let Some(to) = hostile::answer_cap(message) {
+            let _ = wsk::send(to, 0x1234, &[0xde, 0xad, 0xbe], None);
         }
     });
 }
