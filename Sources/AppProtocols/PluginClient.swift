@@ -20,6 +20,15 @@ public enum PluginCallError: Error, Equatable, CustomStringConvertible {
     }
 }
 
+/// What came on a filter plugin's answer endpoint (`PluginClient.nextAnswer`).
+public enum FilterAnswer: Equatable, Sendable {
+    case progress(done: UInt32, total: UInt32)
+    /// The filter's own time and the engine (0 interpreter, 1 compiled), when said.
+    case done(nanoseconds: UInt64?, engine: UInt32?)
+    case refused(code: UInt32, message: String)
+    case garbled(opcode: UInt32)
+}
+
 /// A native actor's side of the plugin protocols: start plugins and
 /// workers from a spawner, and call them as paint and fractal do.
 public struct PluginClient: Sendable {
@@ -109,6 +118,54 @@ public struct PluginClient: Sendable {
         }
     }
 
+    /// The parsed `DESCRIPTION` of a filter plugin: `.garbled` when the
+    /// text is not a valid description.
+    public func describeFilter(_ plugin: Handle, timeout: Timeout = .nanoseconds(10_000_000_000))
+        throws(PluginCallError) -> FilterDescription
+    {
+        let text = try describe(plugin, timeout: timeout)
+        guard let description = FilterDescription(parsing: text) else { throw .garbled(opcode: FilterProtocol.description) }
+        return description
+    }
+
+    /// Starts a filter without waiting, as paint does: `apply` sent (no
+    /// reply cap) with `lent` (a cap to the image buffer the plugin may read
+    /// and write), answered on the plugin's handle 2, the answer endpoint
+    /// granted at spawn. Read the answers with `nextAnswer`.
+    public func startApply(_ plugin: Handle, lent: Handle, width: Int, height: Int, params: [Int32] = [])
+        throws(PluginCallError)
+    {
+        try kernelCall { () throws(SysError) in
+            try kernel.send(actor, to: plugin, opcode: FilterProtocol.apply,
+                            payload: FilterProtocol.applyPayload(width: width, height: height, params: params), cap: lent)
+        }
+    }
+
+    /// The next message on an answer endpoint, within `timeout`.
+    public func nextAnswer(on endpoint: Handle, timeout: Timeout) throws(PluginCallError) -> FilterAnswer {
+        let receipt = try kernelCall { () throws(SysError) in
+            try kernel.receive(actor, from: endpoint, capacity: ABI.messageHeaderSize + 4 + 512, timeout: timeout)
+        }
+        guard case .message(let message) = receipt else {
+            if case .tooSmall(let opcode, _) = receipt { return .garbled(opcode: opcode) }
+            return .garbled(opcode: 0)
+        }
+        if !message.cap.isNull { try? kernel.release(actor, message.cap) }
+        var reader = PayloadReader(message.payload)
+        switch message.opcode {
+        case FilterProtocol.progress where message.payload.count == 8:
+            return .progress(done: reader.u32()!, total: reader.u32()!)
+        case FilterProtocol.done:
+            let nanoseconds = reader.u64()
+            return .done(nanoseconds: nanoseconds, engine: nanoseconds == nil ? nil : reader.u32())
+        default:
+            switch refusal(message) {
+            case .refused(let code, let text): return .refused(code: code, message: text)
+            default: return .garbled(opcode: message.opcode)
+            }
+        }
+    }
+
     /// Renders one tile with a worker, through a call (the answer comes on
     /// the reply cap) and `buffer`, a buffer of at least `tile.samples × 4` bytes.
     public func render(_ worker: Handle, _ tile: FormulaTile, into buffer: Handle,
@@ -161,7 +218,7 @@ public struct PluginClient: Sendable {
         }
     }
 
-    private func refusal(_ answer: ReceivedMessage) -> PluginCallError {
+    func refusal(_ answer: ReceivedMessage) -> PluginCallError {
         var reader = PayloadReader(answer.payload)
         switch answer.opcode {
         case FilterProtocol.error:

@@ -47,18 +47,23 @@ import Testing
     static let width = 29
     static let height = 17
 
+    /// The descriptions of the plugins with metadata.
+    static let invert = "Invert\nversion: 1.0.0\ndescription: Every channel c becomes 255 - c\n"
+    static let blur = "Box blur\nversion: 1.0.0\nauthor: wskdesk\ndescription: Each pixel becomes the mean of the square around it\nradius 1 32 2\n"
+    static let template = "Brightness (template)\nversion: 0.1.0\nauthor: wskdesk\ndescription: Adds an amount to each channel\namount -255 255 40\n"
+
     @Test(arguments: [
-        ("invert", "Invert\n", [Int32]()),
+        ("invert", Self.invert, [Int32]()),
         ("grayscale", "Grayscale\n", []),
         ("sepia", "Sepia\n", []),
         ("sharpen", "Sharpen\n", []),
         ("edges", "Edge detect\n", []),
-        ("blur", "Box blur\nradius 1 32 2\n", []),
-        ("blur", "Box blur\nradius 1 32 2\n", [1]),
-        ("blur", "Box blur\nradius 1 32 2\n", [5]),
-        ("blur", "Box blur\nradius 1 32 2\n", [99]),  // clamped to 32: wider than the picture
-        ("template", "Brightness (template)\namount -255 255 40\n", []),
-        ("template", "Brightness (template)\namount -255 255 40\n", [-300]),
+        ("blur", Self.blur, []),
+        ("blur", Self.blur, [1]),
+        ("blur", Self.blur, [5]),
+        ("blur", Self.blur, [99]),  // clamped to 32: wider than the picture
+        ("template", Self.template, []),
+        ("template", Self.template, [-300]),
     ])
     func matchesTheReference(module: String, description: String, params: [Int32]) throws {
         let rig = try Rig()

@@ -1,3 +1,4 @@
+import Foundation
 import AppProtocols
 import Interp
 import Testing
@@ -59,6 +60,17 @@ import Testing
         var statusShowsError: Bool {
             let bar = Rect(x: window.x, y: window.maxY - PaintModel.status, width: window.width, height: PaintModel.status)
             return desk.screen().pixels(in: bar).contains(0x00ff_8a80)
+        }
+
+        /// Waits until the status line shows the error colour (paint logs a
+        /// failure first, then draws it): true if it did within `seconds`.
+        func waitForStatusError(seconds: Double = 10) -> Bool {
+            let deadline = Date().addingTimeInterval(seconds)
+            while !statusShowsError {
+                if Date() > deadline { return false }
+                Thread.sleep(forTimeInterval: 0.01)
+            }
+            return true
         }
 
         func stop() { desk.stop() }

@@ -52,13 +52,40 @@ import Testing
         let (main, errors) = try #require(rust.components(separatedBy: "pub mod error {").splitPair)
         let opcodes = Self.table(FilterProtocol.allOpcodes)
         #expect(Self.constants(main, type: "u32") == opcodes.merging(["MAX_SIDE": Int64(FilterProtocol.maxSide)]) { a, _ in a })
-        #expect(Self.constants(main, type: "usize")
-            == ["MAX_PARAMS": Int64(FilterProtocol.maxParams), "MAX_PIXELS": Int64(FilterProtocol.maxPixels)])
+        #expect(Self.constants(main, type: "usize") == [
+            "MAX_PARAMS": Int64(FilterProtocol.maxParams), "MAX_PIXELS": Int64(FilterProtocol.maxPixels),
+            "MAX_META_BYTES": Int64(FilterProtocol.maxMetaBytes), "MAX_PARAM_NAME": Int64(FilterProtocol.maxParamName),
+        ])
         let codes = Self.errorTable(FilterError.allCases)
         #expect(Self.constants(String(errors.prefix { $0 != "}" }), type: "u32") == codes)
         let section = try Self.section("Filter plugins")
         #expect(Self.documentedOpcodes(section) == opcodes, "docs/plugins.md")
         #expect(Self.documentedCodes(section) == codes, "docs/plugins.md")
+    }
+
+    /// The SDK's `Description::parse` cases (`actors/sdk/src/filter.rs`,
+    /// tests `descriptions_round_trip` and `descriptions_carry_metadata`),
+    /// through the Swift parser: the same texts accepted and refused.
+    @Test func filterDescriptions() {
+        let full = FilterDescription(parsing:
+            "Box blur\nversion: 1.2.0\nauthor: Jane Doe\ndescription: Averages: each pixel\nradius 1 32 2\npasses 1 3 1\n")
+        #expect(full == FilterDescription(name: "Box blur", version: "1.2.0", author: "Jane Doe", description: "Averages: each pixel",
+                                          params: [.init(name: "radius", min: 1, max: 32, default: 2),
+                                                   .init(name: "passes", min: 1, max: 3, default: 1)]))
+        #expect(FilterDescription(parsing: "Box blur\nradius 1 32 2\n")?.params.count == 1, "an old text")
+        #expect(FilterDescription(parsing: "Invert")?.params == [])
+        let skipped = FilterDescription(parsing: "X\nlicense: MIT\nhomepage:\nr 1 2 1\n")
+        #expect(skipped?.version == nil && skipped?.params.count == 1, "unknown keys skipped")
+        let long = String(repeating: "a", count: FilterProtocol.maxMetaBytes + 1)
+        let nine = (0..<9).map { "p\($0) 0 1 0\n" }.joined()
+        for (text, why) in [
+            ("x\nr 5 1 3\n", "min above max"), ("x\nr 1 5\n", "missing default"), ("\n", "no name"),
+            ("X\nauthor: a\u{7}b\n", "a control character"), ("X\nversion: \(long)\n", "too long"), ("\(long)\n", "a name too long"),
+            ("X\nr\u{1b}[2J 1 2 1\n", "an escape in a parameter name"), ("X\nrädius 1 2 1\n", "not [A-Za-z0-9_-]"),
+            ("X\n\(String(repeating: "r", count: 33)) 1 2 1\n", "a parameter name too long"), ("X\n\(nine)", "nine parameters"),
+        ] {
+            #expect(FilterDescription(parsing: text) == nil, "\(why)")
+        }
     }
 
     @Test func formulaProtocol() throws {

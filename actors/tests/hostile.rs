@@ -16,8 +16,8 @@ pub fn answer_cap(message: &Message) -> Option<Cap> {
 }
 
 /// Serves requests on handle 1: DESCRIBE answered with `name`, APPLY
-/// scribbled over, then handed to `misbehave`; anything else (an app's
-/// probe) ignored.
+/// scribbled over, then handed to `misbehave`; anything else (PING)
+/// ignored.
 pub fn serve(name: &[u8], misbehave: fn(&Message)) {
     let mut buf = [0u8; 280];
     while let Ok(message) = wsk::recv(Cap(1), &mut buf) {

@@ -28,8 +28,7 @@
 //!
 //! A plugin's answer endpoint cannot tell paint that the plugin died (paint
 //! holds a SEND cap to it too). So while a plugin is silent paint sends it a
-//! probe now and then, a request no plugin answers: sending to a dead actor
-//! fails at once.
+//! PING now and then, which plugins ignore: sending to a dead actor fails.
 //!
 //! Reload ([`Plugins::reload`]): a changed module is started and described
 //! again; the previous instance stays as a fallback until the new one has
@@ -50,11 +49,9 @@ const DESCRIBE_BUDGET: Timeout = Timeout::millis(5_000);
 /// Messages an answer endpoint queues: progress notes come at most 20 a
 /// second and paint reads them every few milliseconds.
 const ANSWER_QUEUE: u32 = 16;
-/// How long a plugin may be silent before paint checks it is still alive.
+/// How long a plugin may be silent before paint checks it is still alive
+/// (with a PING), and between two checks.
 const PROBE_AFTER_NS: u64 = 100_000_000;
-/// A request no plugin answers (no protocol has it): sent to a silent
-/// plugin only to learn whether it still lives.
-const PROBE: u32 = 0x06FE;
 /// Requests a new version serves before the previous one is let go.
 pub const TRIAL_REQUESTS: u32 = 3;
 /// The longest text from a plugin paint shows or logs, in characters.
@@ -388,7 +385,7 @@ impl Plugins {
         }
         run.probed = now;
         let actor = self.list.get(index)?.instance.as_ref()?.actor;
-        if wsk::send(actor, PROBE, &[], None) != Err(Error::PeerClosed) {
+        if wsk::send(actor, filter::PING, &[], None) != Err(Error::PeerClosed) {
             return None;
         }
         // Dead. A panicking plugin answers before it ends: take that answer.

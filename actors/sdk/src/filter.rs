@@ -58,7 +58,10 @@ pub use plugin::{description, progress, serve};
 pub const DESCRIBE: u32 = 0x0600;
 /// Filter the image in the passed buffer: answered with [`DONE`] or [`ERROR`].
 pub const APPLY: u32 = 0x0601;
-/// Answer to [`DESCRIBE`]: name line, then `name min max default` lines.
+/// No payload, no answer: an app sends it to learn whether the plugin still
+/// lives (the send fails with `PeerClosed` if not); the plugin ignores it.
+pub const PING: u32 = 0x0602;
+/// Answer to [`DESCRIBE`]: name line, metadata lines, then `name min max default` lines.
 pub const DESCRIPTION: u32 = 0x0680;
 /// Answer to [`APPLY`]: the buffer holds the filtered image. Payload: how
 /// long the filter function took, `u64` nanoseconds by the plugin's clock
@@ -78,6 +81,11 @@ pub const MAX_PARAMS: usize = 8;
 pub const MAX_SIDE: u32 = 8192;
 /// The largest image, in pixels (a 64 MiB buffer).
 pub const MAX_PIXELS: usize = 16 * 1024 * 1024;
+/// The longest name or metadata value in a DESCRIPTION, in bytes: longer
+/// ones are cut (the SDK) or refused (parsers).
+pub const MAX_META_BYTES: usize = 200;
+/// The longest parameter name, in bytes.
+pub const MAX_PARAM_NAME: usize = 32;
 
 /// Codes in an [`ERROR`] answer.
 pub mod error {
@@ -96,12 +104,6 @@ pub mod error {
     /// divide by zero`. The plugin ends after answering.
     pub const PANICKED: u32 = 5;
 }
-
-/// The longest metadata value: longer ones are cut (the SDK) or refused
-/// (parsers).
-pub const MAX_META_BYTES: usize = 200;
-/// The longest parameter name.
-pub const MAX_PARAM_NAME: usize = 32;
 
 /// One parameter of a filter: an `i32` in `min..=max`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use super::image::{clock, Image};
 use super::{
     error, ApplyRequest, FilterInfo, Params, APPLY, DESCRIBE, DESCRIPTION, DONE, ERROR, MAX_META_BYTES, MAX_PARAMS,
-    MAX_PIXELS, MAX_SIDE, PROGRESS,
+    MAX_PIXELS, MAX_SIDE, PING, PROGRESS,
 };
 use crate::abi::MESSAGE_HEADER_SIZE;
 use crate::buffer::Buffer;
@@ -128,6 +128,13 @@ fn handle(
     image: &mut Image,
     answers: Option<Cap>,
 ) {
+    if message.opcode() == PING {
+        // Only the send's success mattered to the app.
+        for cap in [message.cap(), message.reply()].iter().flatten() {
+            let _ = release(*cap);
+        }
+        return;
+    }
     // A call is answered on its reply cap; an APPLY sent plainly, on the
     // answer endpoint; anything else sent plainly, nowhere.
     let to = match (message.reply(), message.opcode()) {
