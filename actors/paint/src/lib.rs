@@ -323,6 +323,7 @@ impl Paint {
             Event::Key { keysym, modifiers, state, text, .. } if state.is_down() => self.key(keysym, modifiers, text),
             Event::FileChosen { file, name } => self.chosen(file, name),
             Event::FileNotChosen { code, message } => self.not_chosen(code, message),
+            Event::PluginsChanged { changes } => self.plugins_changed(changes, wsk::now()),
             _ => {}
         }
     }
@@ -580,9 +581,8 @@ impl Paint {
     /// A plugins folder changed (`+name`, `-name`, `~name` lines): the
     /// plugins concerned are loaded, removed or reloaded, and the menu
     /// follows. `since`: when paint heard of it.
-    #[allow(dead_code)] // until the SDK reads PLUGINS_CHANGED events
     fn plugins_changed(&mut self, changes: &str, since: u64) {
-        let reloaded = self.plugins.reload(plugins::changes(changes), since);
+        let reloaded = self.plugins.reload(wsk::plugin_changes(changes), since);
         // A run of a plugin replaced or removed was cancelled by the reload.
         let still_running = self.plugins.running().map(|(run, _)| run);
         if let Some(applying) = self.applying.take() {
@@ -595,9 +595,9 @@ impl Paint {
         if matches!(self.menu, Some((Button::Filters, _))) {
             self.close_menu();
         }
-        if let Some(last) = reloaded.last() {
+        if !reloaded.is_empty() {
             let text = reloaded.iter().map(|r| r.text.as_str()).collect::<Vec<_>>().join("; ");
-            self.set_status(text, reloaded.iter().any(|r| r.error) || last.error);
+            self.set_status(text, reloaded.iter().any(|r| r.error));
         }
     }
 

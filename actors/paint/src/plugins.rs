@@ -42,7 +42,7 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use wsk::filter::{self, error, Answer, Description, Failure};
-use wsk::{Buffer, Cap, Error, Rights, Timeout};
+use wsk::{Buffer, Cap, Error, PluginChange as Change, Rights, Timeout};
 
 /// The longest a plugin may take to describe itself.
 const DESCRIBE_BUDGET: Timeout = Timeout::millis(5_000);
@@ -496,6 +496,7 @@ impl Plugins {
             match (change, index) {
                 (Change::Removed, Some(index)) => {
                     self.remove(index);
+                    wsk::logf!("paint: removed {}", module);
                     out.push(Reloaded { text: format!("{} removed", module), error: false });
                 }
                 (Change::Removed, None) => {}
@@ -589,36 +590,6 @@ fn adopt(plugin: &mut Plugin, described: Described) {
     plugin.described = described;
 }
 
-/// A change to a plugins folder (the PLUGINS_CHANGED event's lines).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Change {
-    Added,
-    Removed,
-    Changed,
-}
-
-/// The lines `+name`, `-name`, `~name` of a PLUGINS_CHANGED payload;
-/// malformed ones skipped.
-pub fn changes(text: &str) -> impl Iterator<Item = (Change, &str)> {
-    text.lines().filter_map(|line| {
-        let change = match line.as_bytes().first()? {
-            b'+' => Change::Added,
-            b'-' => Change::Removed,
-            b'~' => Change::Changed,
-            _ => return None,
-        };
-        let name = &line[1..];
-        let valid = !name.is_empty()
-            && name.len() <= wsk::actor::MAX_MODULE_NAME
-            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-        if valid {
-            Some((change, name))
-        } else {
-            None
-        }
-    })
-}
-
 /// The modules to load, each once, in name order (the menu's order).
 pub fn in_order<'a>(modules: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
     let mut names: Vec<&str> = modules.collect();
@@ -706,12 +677,6 @@ fn as_bytes_mut(pixels: &mut [u32]) -> &mut [u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reads_changes() {
-        let seen: Vec<_> = changes("+blur\n-old\n~sharp-en_2\n*x\n+\n+bad/name\n~").collect();
-        assert_eq!(seen, [(Change::Added, "blur"), (Change::Removed, "old"), (Change::Changed, "sharp-en_2")]);
-    }
 
     #[test]
     fn escapes_what_plugins_say() {
