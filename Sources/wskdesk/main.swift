@@ -18,7 +18,10 @@ struct WskDesk: ParsableCommand {
             Run from a Linux virtual terminal to drive the screen through DRM/KMS, or anywhere \
             with --backend headless to render into memory and write a PNG screenshot.
             """,
-        subcommands: [Run.self, Check.self, Compile.self, Outputs.self, Manual.self, ConsoleGuardCommand.self],
+        subcommands: [
+            Run.self, Check.self, Compile.self, Outputs.self, Manual.self, ConsoleGuardCommand.self,
+            NewPlugin.self, BuildPlugin.self, TryPlugin.self,
+        ],
         defaultSubcommand: Run.self
     )
 }
