@@ -23,7 +23,7 @@ struct BuildPlugin: ParsableCommand {
             """
     )
 
-    @Argument(help: "The plugin crate's folder (default: the current folder).")
+    @Argument(help: "The plugin crate's folder.")
     var folder: String = "."
 
     @Flag(help: "Also install the plugin into your plugin folder, $XDG_DATA_HOME/wskdesk/plugins.")
@@ -55,6 +55,7 @@ struct BuildPlugin: ParsableCommand {
         }
         let toolchain = try RustToolchain.find().get()
         print("wskdesk build-plugin: building with \(toolchain.origin) Rust (\(toolchain.version), \(toolchain.cargo)) for \(PluginAuthoring.target)")
+        if let passedOver = toolchain.passedOver { print("wskdesk build-plugin: not the PATH's: \(passedOver)") }
         let status = try toolchain.run(
             ["build", "--release", "--target", PluginAuthoring.target] + (offline ? ["--offline"] : []), in: folder)
         guard status == 0 else { throw PluginToolError("cargo failed (exit status \(status)); its messages are above") }

@@ -80,6 +80,8 @@ struct RustToolchain {
     let origin: String
     /// `cargo --version`.
     let version: String
+    /// Why a toolchain found first was passed over, if one was.
+    var passedOver: String? = nil
 
     static func find() -> Result<RustToolchain, PluginToolError> {
         let target = PluginAuthoring.target
@@ -96,8 +98,13 @@ struct RustToolchain {
         if FileManager.default.isExecutableFile(atPath: debian.cargo), hasTarget(debian.rustc) {
             if let missing = missingDebianLinker() { return .failure(missing) }
             let environment = ["RUSTC": debian.rustc, "RUSTDOC": "/usr/bin/rustdoc"]
+            let other = PluginAuthoring.onPath("rustc").map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path }
+            let passedOver = other.flatMap { $0 == debian.rustc ? nil : rustup != nil
+                ? "rustup's toolchain has no \(target) target (rustup target add \(target) to use it)"
+                : "\($0) has no \(target) target" }
             return .success(RustToolchain(cargo: debian.cargo, environment: environment, origin: "Debian's packaged",
-                                          version: PluginAuthoring.output(of: [debian.cargo, "--version"], environment: environment) ?? "cargo"))
+                                          version: PluginAuthoring.output(of: [debian.cargo, "--version"], environment: environment) ?? "cargo",
+                                          passedOver: passedOver))
         }
         var ways = [
             "  rustup target add \(target)" + (rustup == nil ? "   (with rustup, from https://rustup.rs)" : "   (rustup's toolchain, which you have)"),
