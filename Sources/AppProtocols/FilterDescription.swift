@@ -1,115 +1,103 @@
-/// A filter plugin's `description` text, parsed (the SDK's
-/// `filter::Description::parse` restated; docs/plugins.md). Line 1 is the
-/// filter's name; then, in any order, metadata lines `key: value` (a line
-/// whose first word ends in `:`; keys `version`, `author`, `description`,
-/// others ignored so that newer plugins still parse) and parameter lines
-/// `name min max default`, at most `FilterProtocol.maxParams`. Plugins
-/// without metadata (the first form of the protocol) parse the same.
-///
-/// Every string in it came from the plugin: escape it (`escaped`) before it
-/// goes to a log or a terminal.
+// The same type as FilterProtocol.swift's on branch i19-engine (H3, issue 19),
+// copied verbatim so that wskdesk try builds before that branch lands: when
+// it does, this file goes (the merge keeps i19-engine's definition).
+
+/// A `description` text, parsed as strictly as the SDK's
+/// `Description::parse` (it comes from a plugin): old texts (name and
+/// parameter lines) and new ones (with metadata) alike.
 public struct FilterDescription: Equatable, Sendable {
-    public struct Parameter: Equatable, Sendable {
+    public struct Param: Equatable, Sendable {
         public let name: String
-        public let range: ClosedRange<Int32>
-        public let defaultValue: Int32
+        public let min: Int32
+        public let max: Int32
+        public let `default`: Int32
 
-        public init(name: String, range: ClosedRange<Int32>, defaultValue: Int32) {
+        public init(name: String, min: Int32, max: Int32, default: Int32) {
             self.name = name
-            self.range = range
-            self.defaultValue = defaultValue
-        }
-
-        /// `radius 1..32 (default 2)`.
-        public var summary: String {
-            "\(name) \(range.lowerBound)..\(range.upperBound) (default \(defaultValue))"
+            self.min = min
+            self.max = max
+            self.default = `default`
         }
     }
 
-    public let name: String
-    public let version: String?
-    public let author: String?
-    public let about: String?
-    public let parameters: [Parameter]
+    public var name: String
+    public var version: String?
+    public var author: String?
+    public var description: String?
+    public var params: [Param]
 
-    /// The longest metadata value, in bytes.
-    public static let maxMetadataBytes = 200
-    /// The longest parameter name, in bytes.
-    public static let maxParameterNameBytes = 32
+    public init(name: String, version: String? = nil, author: String? = nil, description: String? = nil, params: [Param] = []) {
+        self.name = name
+        self.version = version
+        self.author = author
+        self.description = description
+        self.params = params
+    }
 
-    /// Parses `text`; nil when it is not a description: no name, a
-    /// parameter line that is not four words with `min <= default <= max`,
-    /// a parameter name outside `[A-Za-z0-9_-]{1,32}` or given twice, too
-    /// many parameters, or a metadata value with a control character or
-    /// over `maxMetadataBytes`.
+    /// Nil when there is no name line, the name or a metadata value is too
+    /// long or holds a control character, a parameter name is not 1 to 32
+    /// of `[A-Za-z0-9_-]`, a parameter line is not `name min max default`
+    /// with `min <= default <= max`, or there are more than 8 parameters.
+    /// Metadata with an unknown key is skipped.
     public init?(parsing text: String) {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)[...]
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
+            $0.hasSuffix("\r") ? $0.dropLast() : $0
+        }[...]
         guard let first = lines.popFirst() else { return nil }
-        let name = first.trimmingSpaces
-        guard !name.isEmpty, !name.unicodeScalars.contains(where: Self.isControl) else { return nil }
-        var metadata: [Substring: Substring] = [:]
-        var parameters: [Parameter] = []
+        let name = first.trimmingWhitespace
+        guard !name.isEmpty, Self.printable(name) else { return nil }
+        self.init(name: String(name))
         for line in lines {
-            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
-            guard let key = words.first else { continue }  // a blank line
-            if key.hasSuffix(":") {
-                let value = line.drop { $0 == " " || $0 == "\t" }.dropFirst(key.count).trimmingSpaces
-                guard value.utf8.count <= Self.maxMetadataBytes, !value.unicodeScalars.contains(where: Self.isControl)
-                else { return nil }
-                if metadata[key.dropLast()] == nil { metadata[key.dropLast()] = value }  // the first one counts
+            let words = line.split(whereSeparator: \.isWhitespace)
+            guard let head = words.first else { continue }
+            if head.hasSuffix(":") {
+                let value = line.trimmingWhitespace.dropFirst(head.count).trimmingWhitespace
+                guard Self.printable(value) else { return nil }
+                switch head.dropLast() {
+                case "version": version = String(value)
+                case "author": author = String(value)
+                case "description": description = String(value)
+                default: continue
+                }
                 continue
             }
-            guard words.count == 4, Self.isParameterName(key), let min = Int32(words[1]), let max = Int32(words[2]),
-                let value = Int32(words[3]), min <= value, value <= max,
-                parameters.count < FilterProtocol.maxParams, !parameters.contains(where: { $0.name == key })
+            guard words.count == 4, Self.isParamName(head),
+                let min = Int32(words[1]), let max = Int32(words[2]), let value = Int32(words[3]),
+                min <= value, value <= max, params.count < FilterProtocol.maxParams
             else { return nil }
-            parameters.append(Parameter(name: String(key), range: min...max, defaultValue: value))
+            params.append(Param(name: String(head), min: min, max: max, default: value))
         }
-        self.name = String(name)
-        version = metadata["version"].map(String.init)
-        author = metadata["author"].map(String.init)
-        about = metadata["description"].map(String.init)
-        self.parameters = parameters
     }
 
-    public func parameter(named name: String) -> Parameter? {
-        parameters.first { $0.name == name }
+    static func printable(_ text: Substring) -> Bool {
+        text.utf8.count <= FilterProtocol.maxMetaBytes
+            && !text.unicodeScalars.contains { $0.properties.generalCategory == .control }
     }
 
-    /// `radius 1..32 (default 2), passes 1..3 (default 1)`, or `none`.
-    public var parameterSummary: String {
-        parameters.isEmpty ? "none" : parameters.map(\.summary).joined(separator: ", ")
-    }
-
-    static func isParameterName(_ word: Substring) -> Bool {
-        (1...maxParameterNameBytes).contains(word.utf8.count)
-            && word.utf8.allSatisfy { $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") || isASCIILetterOrDigit($0) }
-    }
-
-    static func isASCIILetterOrDigit(_ byte: UInt8) -> Bool {
-        (0x30...0x39).contains(byte) || (0x41...0x5a).contains(byte) || (0x61...0x7a).contains(byte)
-    }
-
-    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.value < 0x20 || (0x7f...0x9f).contains(scalar.value)
-    }
-
-    /// `text` safe to print: control characters (escape sequences, line
-    /// breaks) spelled as `\u{…}`.
-    public static func escaped<S: StringProtocol>(_ text: S) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
-            if isControl(scalar) { out += "\\u{\(String(scalar.value, radix: 16))}" } else { out.unicodeScalars.append(scalar) }
-        }
-        return out
+    static func isParamName(_ name: Substring) -> Bool {
+        (1...FilterProtocol.maxParamName).contains(name.utf8.count)
+            && name.utf8.allSatisfy { $0.isASCIIAlphanumeric || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
     }
 }
 
 extension Substring {
-    /// Without the spaces, tabs and carriage returns around it.
-    fileprivate var trimmingSpaces: Substring {
-        let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" }
-        guard let first = firstIndex(where: { !blank($0) }), let last = lastIndex(where: { !blank($0) }) else { return "" }
-        return self[first...last]
+    /// Without leading and trailing whitespace, as Rust's `str::trim`.
+    fileprivate var trimmingWhitespace: Substring {
+        let start = firstIndex { !$0.isWhitespace } ?? endIndex
+        let end = lastIndex { !$0.isWhitespace }.map(index(after:)) ?? start
+        return self[start..<Swift.max(start, end)]
     }
+}
+
+extension UInt8 {
+    fileprivate var isASCIIAlphanumeric: Bool {
+        (0x30...0x39).contains(self) || (0x41...0x5a).contains(self) || (0x61...0x7a).contains(self)
+    }
+}
+
+extension FilterProtocol {
+    /// The longest name or metadata value of a description, in bytes.
+    public static let maxMetaBytes = 200
+    /// The longest parameter name, in bytes.
+    public static let maxParamName = 32
 }

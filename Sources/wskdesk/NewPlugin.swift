@@ -77,7 +77,7 @@ struct NewPlugin: ParsableCommand {
         guard let first = bytes.first else { return "a plugin's name cannot be empty" }
         guard bytes.count <= 64 else { return "\"\(name)\" is longer than 64 bytes, the longest module name" }
         guard bytes.allSatisfy({ isLetter($0) || isDigit($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }) else {
-            return "\"\(FilterDescription.escaped(name))\" is not a plugin name: use only letters, digits, _ and - (e.g. my-filter)"
+            return "\"\(escaped(name))\" is not a plugin name: use only letters, digits, _ and - (e.g. my-filter)"
         }
         guard isLetter(first) else { return "\"\(name)\" is not a plugin name: start it with a letter (a crate name cannot start with \(Character(UnicodeScalar(first))))" }
         let rustName = moduleName(name)

@@ -90,7 +90,7 @@ final class PluginTrial {
         kernel = Kernel(logger: logger)
         host = WasmActorHost(
             kernel: kernel, tier: .interpreter, compiler: ModuleCompiler.forUser(logger: logger),
-            logSink: { _, line in print("  the plugin logs: \(FilterDescription.escaped(line))") })
+            logSink: { _, line in print("  the plugin logs: \(escaped(line))") })
         client = PluginClient(kernel: kernel, actor: kernel.createActor(name: "try"))
         kernel.onActorExit { [exits] actor, _, reason in exits.reasons.withLock { $0[actor] = reason } }
     }
@@ -132,11 +132,11 @@ final class PluginTrial {
             throw PluginToolError("the plugin did not describe itself: \(explain(error, interpreted))")
         }
         guard let description = FilterDescription(parsing: text) else {
-            throw PluginToolError("the plugin's description is not valid (docs/plugins.md, DESCRIPTION): \"\(FilterDescription.escaped(text))\"")
+            throw PluginToolError("the plugin's description is not valid (docs/plugins.md, DESCRIPTION): \"\(escaped(text))\"")
         }
         print(Self.summary(of: description))
         let values = try Self.values(settings, for: description)
-        let named = zip(description.parameters, values).map { "\($0.name)=\($1)" }.joined(separator: " ")
+        let named = zip(description.params, values).map { "\($0.name)=\($1)" }.joined(separator: " ")
         print("applying it to \(input) (\(picture.width)x\(picture.height))\(named.isEmpty ? "" : " with " + named)")
 
         let interpreter = apply(on: interpreted, picture, values)
@@ -238,7 +238,7 @@ final class PluginTrial {
         switch error {
         case .refused(let code, let message):
             let name = FilterError(rawValue: code).map { " (\($0))" } ?? ""
-            return "the plugin answered ERROR \(code)\(name): \(FilterDescription.escaped(message))"
+            return "the plugin answered ERROR \(code)\(name): \(escaped(message))"
         case .garbled(let opcode):
             return "the plugin answered opcode 0x\(String(opcode, radix: 16)), which the filter protocol does not have"
         case .kernel(let sysError):
@@ -248,39 +248,60 @@ final class PluginTrial {
             else {
                 return sysError == .timedOut ? "the plugin did not answer within \(timeoutSeconds) s" : "\(sysError)"
             }
-            return "the plugin \(FilterDescription.escaped(reason.description))"
+            // A trap report may run to several lines (a backtrace): kept, each escaped and indented.
+            return "the plugin " + reason.description.split(separator: "\n").map(escaped).joined(separator: "\n    ")
         }
     }
 
     // MARK: Parameters
 
     static func summary(of description: FilterDescription) -> String {
-        var lines = ["plugin:      \(FilterDescription.escaped(description.name))"]
-        if let version = description.version { lines.append("version:     \(FilterDescription.escaped(version))") }
-        if let author = description.author { lines.append("author:      \(FilterDescription.escaped(author))") }
-        if let about = description.about { lines.append("description: \(FilterDescription.escaped(about))") }
-        lines.append("parameters:  \(description.parameterSummary)")
+        var lines = ["plugin:      \(escaped(description.name))"]
+        if let version = description.version { lines.append("version:     \(escaped(version))") }
+        if let author = description.author { lines.append("author:      \(escaped(author))") }
+        if let about = description.description { lines.append("description: \(escaped(about))") }
+        lines.append("parameters:  \(parameterSummary(description))")
         return lines.joined(separator: "\n")
     }
 
     /// Every parameter's value, in the plugin's order: its default unless set.
     static func values(_ settings: [(name: String, value: Int32)], for description: FilterDescription) throws -> [Int32] {
-        var values = description.parameters.map(\.defaultValue)
-        let has = description.parameters.isEmpty
-            ? "\(FilterDescription.escaped(description.name)) has no parameters"
-            : "\(FilterDescription.escaped(description.name)) has: \(description.parameterSummary)"
+        var values = description.params.map(\.default)
+        let has = description.params.isEmpty
+            ? "\(escaped(description.name)) has no parameters"
+            : "\(escaped(description.name)) has: \(parameterSummary(description))"
         for (name, value) in settings {
-            guard let index = description.parameters.firstIndex(where: { $0.name == name }) else {
-                throw PluginToolError("no parameter called \"\(FilterDescription.escaped(name))\"; \(has)")
+            guard let index = description.params.firstIndex(where: { $0.name == name }) else {
+                throw PluginToolError("no parameter called \"\(escaped(name))\"; \(has)")
             }
-            let parameter = description.parameters[index]
-            guard parameter.range.contains(value) else {
-                throw PluginToolError("\(name)=\(value) is out of range: \(name) takes \(parameter.range.lowerBound)..\(parameter.range.upperBound)")
+            let parameter = description.params[index]
+            guard (parameter.min...parameter.max).contains(value) else {
+                throw PluginToolError("\(name)=\(value) is out of range: \(name) takes \(parameter.min)..\(parameter.max)")
             }
             values[index] = value
         }
         return values
     }
+}
+
+/// `radius 1..32 (default 2), passes 1..3 (default 1)`, or `none`.
+func parameterSummary(_ description: FilterDescription) -> String {
+    description.params.isEmpty ? "none" : description.params.map { "\($0.name) \($0.min)..\($0.max) (default \($0.default))" }
+        .joined(separator: ", ")
+}
+
+/// Text from a plugin (or for one) safe to print: control characters
+/// (escape sequences, line breaks) spelled `\u{…}`.
+func escaped<S: StringProtocol>(_ text: S) -> String {
+    var out = ""
+    for scalar in text.unicodeScalars {
+        if scalar.properties.generalCategory == .control {
+            out += "\\u{\(String(scalar.value, radix: 16))}"
+        } else {
+            out.unicodeScalars.append(scalar)
+        }
+    }
+    return out
 }
 
 private func hex(_ pixel: UInt32) -> String {
