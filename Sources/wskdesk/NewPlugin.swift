@@ -97,6 +97,15 @@ struct NewPlugin: ParsableCommand {
     /// Names cargo refuses (the standard crates) or that would clash with the SDK's.
     static let reservedCrates: Set<String> = ["std", "core", "alloc", "test", "proc_macro", "wsk", "wsk_sdk"]
 
+    /// Who is writing the plugin, as far as the machine knows: the login
+    /// name, when it is plain enough to sit in a Rust string as it is.
+    static var author: String {
+        let login = ProcessInfo.processInfo.environment["USER"] ?? ""
+        let plain = !login.isEmpty && login.utf8.count <= 64
+            && login.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7f && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
+        return plain ? login : "you"
+    }
+
     static func manifest(name: String, sdk: String) -> String {
         """
         # A wskdesk filter plugin. Build it with `wskdesk build-plugin` (or
@@ -135,7 +144,7 @@ struct NewPlugin: ParsableCommand {
         """
     }
 
-    static func source(name: String) -> String {
+    static func source(name: String, author: String = Self.author) -> String {
         """
         //! \(name): a wskdesk filter plugin (see /usr/share/doc/wskdesk/plugins.md
         //! or docs/plugins.md).
@@ -152,6 +161,10 @@ struct NewPlugin: ParsableCommand {
         wsk::filter_plugin!(
             filter,
             name: "\(name)",
+            // Shown by paint's parameters dialog and `wskdesk try`.
+            version: env!("CARGO_PKG_VERSION"),
+            author: "\(author)",
+            description: "Adds an amount to each channel",
             // name, min, max, default: paint asks for the values, within these bounds.
             params: [wsk::filter::Param::new("amount", -255, 255, 40)],
         );
