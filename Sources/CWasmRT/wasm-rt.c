@@ -28,6 +28,8 @@ static _Thread_local sigjmp_buf* current_run;
 static _Thread_local wasm_rt_trap_t last_trap;
 static _Thread_local uint64_t detail_a, detail_b;
 static _Thread_local const wasm_rt_memory_t* guarded;
+/* Why a limit last refused a memory.grow (wskrt_memory_refusal). */
+static _Thread_local uint32_t memory_refusal;
 
 static void prepare_thread(void);
 
@@ -36,6 +38,7 @@ uint32_t wskrt_run(void (*entry)(void*), void* argument) {
   sigjmp_buf here;
   sigjmp_buf* const outer = current_run;
   const wasm_rt_memory_t* const outer_guarded = guarded;
+  if (outer == NULL) memory_refusal = WSKRT_CHARGED;
   /* Saves the signal mask: a trap may come from the fault handler. */
   if (sigsetjmp(here, 1) == 0) {
     current_run = &here;
@@ -63,6 +66,16 @@ void wasm_rt_trap(wasm_rt_trap_t code) { trap_detail(code, 0, 0); }
 void wskrt_trap_details(uint64_t* a, uint64_t* b) {
   *a = detail_a;
   *b = detail_b;
+}
+
+uint32_t wskrt_memory_refusal(void) { return memory_refusal; }
+
+uint32_t wskrt_backtrace(const void* instance, uint32_t* indices, uint32_t capacity) {
+  const wskrt_header* header = instance;
+  uint32_t depth = header->depth;
+  for (uint32_t n = 0; n < capacity && n < depth && n < WSKRT_FRAMES; n++)
+    indices[n] = header->frames[(depth - 1 - n) % WSKRT_FRAMES];
+  return depth;
 }
 
 bool wasm_rt_is_initialized(void) { return true; }
@@ -208,6 +221,7 @@ static void allocate_memory(wasm_rt_memory_t* memory, uint32_t initial, uint32_t
   memory->owner = owner;
   uint32_t limit = owner->memory_limit_pages;
   if (initial > limit) trap_detail(WSKRT_TRAP_MEMORY_LIMIT, (uint64_t)initial * PAGE_SIZE, 0);
+  const uint32_t declared_max = max;
   if (max > limit) max = limit;
   uint64_t bytes = (uint64_t)initial * PAGE_SIZE;
   uint32_t refusal = charge(owner, bytes);
@@ -224,20 +238,29 @@ static void allocate_memory(wasm_rt_memory_t* memory, uint32_t initial, uint32_t
   }
   memory->data = data;
   memory->reserved = reserved;
+  memory->declared_max_pages = declared_max;
   memory->max_pages = max;
   memory->pages = initial;
   memory->size = bytes;
 }
 
 /* Fails (-1, as memory.grow says it) past the maximum, when the account
- * refuses the pages, or when the system cannot commit them. */
+ * refuses the pages, or when the system cannot commit them. A limit's
+ * refusal is noted for the report of a trap that may follow. */
 uint32_t wasm_rt_grow_memory(wasm_rt_memory_t* memory, uint32_t delta) {
   uint32_t old_pages = memory->pages;
   uint64_t new_pages = (uint64_t)old_pages + delta;
-  if (new_pages > memory->max_pages) return UINT32_MAX;
+  if (new_pages > memory->max_pages) {
+    if (new_pages <= memory->declared_max_pages) memory_refusal = WSKRT_REFUSED_MEMORY_LIMIT;
+    return UINT32_MAX;
+  }
   if (delta == 0) return old_pages;
   uint64_t bytes = (uint64_t)delta * PAGE_SIZE;
-  if (charge(memory->owner, bytes) != WSKRT_CHARGED) return UINT32_MAX;
+  uint32_t refusal = charge(memory->owner, bytes);
+  if (refusal != WSKRT_CHARGED) {
+    memory_refusal = refusal;
+    return UINT32_MAX;
+  }
   if (mprotect(memory->data + memory->size, bytes, PROT_READ | PROT_WRITE) != 0) {
     give_back(memory->owner, bytes);
     return UINT32_MAX;

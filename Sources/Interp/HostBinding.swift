@@ -17,6 +17,7 @@ enum HostBinding {
         case createEndpoint = "sys_endpoint_create", createBuffer = "sys_buffer_create", spawn = "sys_spawn"
         case kill = "sys_actor_kill", now = "sys_time_now", yield = "sys_yield"
         case resizeFile = "sys_file_resize", openInDirectory = "sys_dir_open", listDirectory = "sys_dir_list"
+        case engine = "sys_engine"
     }
 
     /// `ABI.hostCalls`, numbered as the compiled tier's trampolines number them.
@@ -135,6 +136,8 @@ enum HostBinding {
                 memory, directory: i64(0), namePtr: i32(1), nameLen: i32(2), flags: i32(3), rights: i32(4)))
         case .listDirectory:
             return bits(try calls.listDirectory(memory, directory: i64(0), start: i32(1), ptr: i32(2), len: i32(3)))
+        case .engine:
+            return bits(try calls.engine())
         }
     }
 

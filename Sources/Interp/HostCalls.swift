@@ -94,8 +94,13 @@ public final class ActorContext: Sendable {
 /// is an error code with nothing copied, never a host crash.
 public struct HostCalls {
     public let context: ActorContext
+    /// The engine the actor runs on (`sys_engine`).
+    public let tier: ActorEngine
 
-    public init(context: ActorContext) { self.context = context }
+    public init(context: ActorContext, tier: ActorEngine) {
+        self.context = context
+        self.tier = tier
+    }
 
     /// The calling actor, or an unwind if it was ended meanwhile.
     @inline(__always)
@@ -350,6 +355,11 @@ public struct HostCalls {
     public func yield() throws(ActorUnwind) {
         _ = try caller()
         sched_yield()
+    }
+
+    public func engine() throws(ActorUnwind) -> Int32 {
+        _ = try caller()
+        return tier.rawValue
     }
 
     // MARK: Files and directories

@@ -39,7 +39,7 @@ struct InterpreterEngine: ExecutionTier {
         let validated = module.facts.bodiesValidated
         let store = makeStore(limiter, engine: validated ? lazyEngine : engine)
         let memoryBox = MemoryBox()
-        let calls = HostCalls(context: context)
+        let calls = HostCalls(context: context, tier: .interpreter)
         var imports = Imports()
         for (importModule, name, number) in Self.bindings(of: module) {
             imports.define(module: importModule, name: name,
@@ -49,7 +49,9 @@ struct InterpreterEngine: ExecutionTier {
         if !validated { module.facts.recordBodiesValidated() }
         limiter.instantiated()
         memoryBox.memory = memory
-        return InterpretedActor(store: store, start: start, memory: memoryBox, context: context, fuelPerCall: limits.fuelPerCall)
+        return InterpretedActor(
+            store: store, start: start, memory: memoryBox, context: context, fuelPerCall: limits.fuelPerCall, module: module,
+            limiter: limiter)
     }
 
     /// Refuses `module` exactly as `instantiate` would, without an actor: the
@@ -197,6 +199,7 @@ final class GrowthLimiter: ResourceLimiter {
 
     private struct State {
         var instantiating = true
+        var refusal: MemoryRefusal?
         var memoryBytes: [Int] = []
         var tableElements: [Int] = []
         var charged = 0
@@ -214,8 +217,15 @@ final class GrowthLimiter: ResourceLimiter {
     /// The module is instantiated: from now on every question is a growth.
     func instantiated() { state.withLock { $0.instantiating = false } }
 
+    /// The limit that refused the last `memory.grow` it refused, if any:
+    /// an allocator that traps after that has run out of memory.
+    var refusal: MemoryRefusal? { state.withLock { $0.refusal } }
+
     func limitMemoryGrowth(to desired: Int) throws -> Bool {
-        guard desired <= limits.memoryBytes else { return false }
+        guard desired <= limits.memoryBytes else {
+            state.withLock { $0.refusal = .memoryLimit(bytes: limits.memoryBytes) }
+            return false
+        }
         return try charge(\.memoryBytes, to: desired, bytesEach: 1)
     }
 
@@ -235,6 +245,7 @@ final class GrowthLimiter: ResourceLimiter {
             let bytes = max(desired - old, 0) * bytesEach
             if bytes > 0, let account, let refusal = account.charge(bytes) {
                 if isNew { throw OutOfMemory(refusal: refusal, account: account) }
+                if sizes == \State.memoryBytes { state.refusal = MemoryRefusal(refusal, account: account) }
                 return false
             }
             state.charged += bytes
@@ -274,13 +285,21 @@ final class InterpretedActor: RunnableActor, @unchecked Sendable {
     private let memory: MemoryBox
     let context: ActorContext
     let fuelPerCall: UInt64
+    /// Where a trap's report finds function names.
+    private let module: CheckedModule
+    private let limiter: GrowthLimiter
 
-    init(store: Store, start: Function, memory: MemoryBox, context: ActorContext, fuelPerCall: UInt64) {
+    init(
+        store: Store, start: Function, memory: MemoryBox, context: ActorContext, fuelPerCall: UInt64, module: CheckedModule,
+        limiter: GrowthLimiter
+    ) {
         self.store = store
         self.start = start
         self.memory = memory
         self.context = context
         self.fuelPerCall = fuelPerCall
+        self.module = module
+        self.limiter = limiter
     }
 
     /// The store, its memories and tables go with the instance (and give
@@ -300,13 +319,15 @@ final class InterpretedActor: RunnableActor, @unchecked Sendable {
             case .terminated: return .terminated
             }
         } catch {
-            let text = firstLine(of: error)
-            if text.contains("out of fuel") {
+            var report = interpretedTrap(error)
+            if report.reason.contains("out of fuel") {
                 // Ended while it ran: the kernel has said why already.
                 if context.isEnded { return .terminated }
-                return .trapped("watchdog: ran \(fuelPerCall) instructions without a host call")
+                report.reason = "watchdog: ran \(fuelPerCall) instructions without a host call"
+            } else {
+                report.refusal = limiter.refusal
             }
-            return .trapped(text.hasPrefix("Trap: ") ? String(text.dropFirst(6)) : text)
+            return .trapped(report.text(module: module))
         }
     }
 
@@ -315,6 +336,27 @@ final class InterpretedActor: RunnableActor, @unchecked Sendable {
     /// could be lost. An ended actor unwinds at its next host call instead,
     /// and the watchdog bounds how long that can take (`fuelPerCall`).
     func interrupt() {}
+}
+
+/// A WasmKit error as a trap report: its first line (less "Trap: ") is the
+/// reason, each further line of a trap a frame, innermost first,
+/// `    0: (0x7f0012345678) wasm function[12]`. WasmKit never sees a module's
+/// name section (`FunctionNames.hidingNameSection`), so that is all a frame
+/// line can say; only the index is kept.
+func interpretedTrap(_ error: any Error) -> TrapReport {
+    let text = String(describing: error)
+    var lines = text.split(separator: "\n", omittingEmptySubsequences: false)[...]
+    let first = lines.popFirst() ?? ""
+    var report = TrapReport(reason: String(first.hasPrefix("Trap: ") ? first.dropFirst(6) : first))
+    let marker = "wasm function["
+    for line in lines {
+        guard let start = line.firstRange(of: marker)?.upperBound, let end = line[start...].firstIndex(of: "]"),
+            let index = UInt32(line[start..<end])
+        else { continue }
+        if report.frames.innermost.count < TrapReport.shownFrames { report.frames.innermost.append(index) }
+        report.frames.depth += 1
+    }
+    return report
 }
 
 /// What a WasmKit error says, without the backtrace a trap carries: after a

@@ -172,7 +172,9 @@ public enum ModuleCheck {
         }
         guard violations.isEmpty else { throw ModuleLoadError(source: source, problems: violations.map(\.text)) }
         do {
-            return try parseWasm(bytes: bytes, features: WasmLanguage.wasmKitFeatures)
+            // WasmKit gets no name section: traps name functions by index,
+            // and `FunctionNames` reads the names.
+            return try parseWasm(bytes: FunctionNames.hidingNameSection(bytes), features: WasmLanguage.wasmKitFeatures)
         } catch {
             throw ModuleLoadError(source: source, problems: [MalformedModule(error).text])
         }

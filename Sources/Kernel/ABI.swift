@@ -64,6 +64,7 @@ public enum ABI {
         .init(name: "sys_file_resize", parameters: [.i64, .i64], results: [.i32], isSeedCore: false),
         .init(name: "sys_dir_open", parameters: [.i64, .i32, .i32, .i32, .i32], results: [.i64], isSeedCore: false),
         .init(name: "sys_dir_list", parameters: [.i64, .i32, .i32, .i32], results: [.i32], isSeedCore: false),
+        .init(name: "sys_engine", parameters: [], results: [.i32], isSeedCore: false),
     ]
 
     public static func hostCall(named name: String) -> HostCallSignature? {
@@ -76,6 +77,22 @@ public enum ABI {
     public static let maxPayload = 64 * 1024
     /// The largest `sys_log` line; longer ones are cut, not refused.
     public static let maxLogLine = 4096
+}
+
+/// Which engine runs an actor, as `sys_engine` answers.
+public enum ActorEngine: Int32, Sendable, CaseIterable {
+    /// WasmKit's interpreter.
+    case interpreter = 0
+    /// The module's wasm2c translation, compiled.
+    case compiled = 1
+
+    /// Its name in the Rust SDK and docs/ABI.md.
+    public var abiName: String {
+        switch self {
+        case .interpreter: "ENGINE_INTERPRETER"
+        case .compiled: "ENGINE_COMPILED"
+        }
+    }
 }
 
 /// The layout of a received message at `buf_ptr`, little-endian.

@@ -299,4 +299,15 @@ import WAT
         #expect(times.count == 2 && times[1] >= times[0])
         system.expectClean(baseline: KernelCounts(liveActors: 0, capabilities: 0, objects: 0), actors: [actor], natives: [probe.id])
     }
+
+    @Test(arguments: Tier.allCases) func engineSaysWhichTierRunsTheActor(tier: Tier) throws {
+        let system = TestSystem(tier: tier)
+        let probe = try Probe(system.kernel)
+        let actor = try system.run(
+            reportingActor(body: "(call $report32 (call $engine)) (call $flush (i64.const 1))")
+        ) { actor in try probe.grantSend(to: actor) }
+        let expected: ActorEngine = tier == .compiled ? .compiled : .interpreter
+        #expect(try probe.report() == [Int64(expected.rawValue)])
+        system.expectClean(baseline: KernelCounts(liveActors: 0, capabilities: 0, objects: 0), actors: [actor], natives: [probe.id])
+    }
 }

@@ -30,6 +30,7 @@ let allHostImports = """
     (import "env" "sys_file_resize" (func $file_resize (param i64 i64) (result i32)))
     (import "env" "sys_dir_open" (func $dir_open (param i64 i32 i32 i32 i32) (result i64)))
     (import "env" "sys_dir_list" (func $dir_list (param i64 i32 i32 i32) (result i32)))
+    (import "env" "sys_engine" (func $engine (result i32)))
     """
 
 /// Linear memory an actor built by `reportingActor` keeps for its report.

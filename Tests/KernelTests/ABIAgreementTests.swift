@@ -49,6 +49,9 @@ import Testing
         for kind in ObjectKind.allCases {
             #expect(u32s[SourceText.screamingSnake("\(kind)")].flatMap(SourceText.value) == Int64(kind.rawValue), "kind \(kind)")
         }
+        for engine in ActorEngine.allCases {
+            #expect(u32s[engine.abiName].flatMap(SourceText.value) == Int64(engine.rawValue), "\(engine.abiName)")
+        }
         let usizes = Dictionary(
             SourceText.matches(#"pub const (\w+): usize = ([^;]+);"#, in: rust).map { ($0[1], $0[2]) }, uniquingKeysWith: { a, _ in a })
         let layout: [(String, Int)] = [
@@ -107,5 +110,8 @@ import Testing
         #expect(doc.contains("`DIRECTORY_ENTRY_HEADER_SIZE` = \(DirectoryListing.headerSize)"))
         #expect(doc.contains("`MESSAGE_HEADER_SIZE` = \(ABI.messageHeaderSize)"))
         #expect(doc.contains("`MAX_PAYLOAD` = \(ABI.maxPayload)"))
+        for engine in ActorEngine.allCases {
+            #expect(doc.contains("`\(engine.abiName)` = \(engine.rawValue)"), "\(engine.abiName)")
+        }
     }
 }

@@ -103,6 +103,9 @@ typedef struct {
   uint64_t size;
   uint64_t reserved;
   const struct wskrt_config* owner;
+  /* The module's own maximum (max_pages is at most the actor's limit): a
+   * growth past it is the module's choice, not a limit refusing it. */
+  uint32_t declared_max_pages;
 } wasm_rt_memory_t;
 
 /* A table: `size` elements at `data`, charged to `owner`'s account while `data` is set. */

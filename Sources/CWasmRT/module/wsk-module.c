@@ -69,6 +69,7 @@ WSK_EXPORT void* wsk_instance_new(const wskrt_config* config) {
 static inline void wsk_enter(wsk_instance* instance, const wasm_rt_memory_t* memory) {
   instance->module.wsk.stack_limit = wsk_api->stack_limit();
   instance->module.wsk.fuel = instance->env.config.fuel_per_call;
+  instance->module.wsk.depth = 0;
 #if WASM_RT_MEMCHECK_SIGNAL_HANDLER
   wsk_api->guard(memory);
 #else

@@ -58,13 +58,21 @@ static const wskrt_api* wsk_api;
   if ((result) != UINT32_MAX) WSK_TABLE_BULK((table)->size - (result))
 
 /* Inserted at each function entry, in place of wasm2c's FUNC_PROLOGUE: the
- * native stack, then the fuel. */
-#define WSK_FUNC_ENTRY(cost)                                                             \
+ * function's index on the shadow stack (wskrt_header), the native stack,
+ * then the fuel. */
+#define WSK_FUNC_ENTRY(cost, index)                                                      \
   do {                                                                                   \
+    uint32_t wsk_depth = instance->wsk.depth;                                            \
+    instance->wsk.frames[wsk_depth % WSKRT_FRAMES] = (index);                            \
+    instance->wsk.depth = wsk_depth + 1;                                                 \
     if (UNLIKELY((uintptr_t)__builtin_frame_address(0) < instance->wsk.stack_limit))    \
       wasm_rt_trap(WASM_RT_TRAP_EXHAUSTION);                                             \
     WSK_FUEL(cost);                                                                      \
   } while (0)
+
+/* In place of wasm2c's FUNC_EPILOGUE, which every return passes (wasm2c
+ * writes `return` as a jump to it): the frame leaves the shadow stack. */
+#define WSK_FUNC_EXIT instance->wsk.depth--
 
 /* Inserted after each loop label. */
 #define WSK_LOOP_ENTRY(cost) WSK_FUEL(cost)

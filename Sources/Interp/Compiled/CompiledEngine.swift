@@ -61,7 +61,9 @@ final class CompiledEngine: ExecutionTier {
     private func instantiate(_ module: CheckedModule, object: CompiledModule, context: ActorContext)
         throws(ModuleLoadError) -> any RunnableActor
     {
-        let actor = CompiledActor(object: object, calls: HostCalls(context: context), fuelPerCall: limits.fuelPerCall)
+        let actor = CompiledActor(
+            object: object, calls: HostCalls(context: context, tier: .compiled), fuelPerCall: limits.fuelPerCall, module: module,
+            memoryLimit: limits.memoryBytes)
         // The instance copies the config; `account` stays alive with `actor`,
         // which frees the instance, so its last give-back finds it.
         var config = Self.config(
@@ -125,14 +127,20 @@ final class CompiledActor: RunnableActor, @unchecked Sendable {
     let object: CompiledModule
     let calls: HostCalls
     let fuelPerCall: UInt64
+    /// Where a trap's report finds function names.
+    let module: CheckedModule
+    /// `ActorLimits.memoryBytes`, for a report of a growth it refused.
+    let memoryLimit: Int
     fileprivate(set) var instance: UnsafeMutableRawPointer?
     /// Why a host call asked the instance to unwind.
     fileprivate var unwind: ActorUnwind?
 
-    init(object: CompiledModule, calls: HostCalls, fuelPerCall: UInt64) {
+    init(object: CompiledModule, calls: HostCalls, fuelPerCall: UInt64, module: CheckedModule, memoryLimit: Int) {
         self.object = object
         self.calls = calls
         self.fuelPerCall = fuelPerCall
+        self.module = module
+        self.memoryLimit = memoryLimit
     }
 
     /// Frees the instance: its memories and tables give their bytes back.
@@ -158,9 +166,31 @@ final class CompiledActor: RunnableActor, @unchecked Sendable {
             case .terminated, nil: return .terminated
             }
         case WSKRT_TRAP_FUEL.rawValue:
-            return .trapped("watchdog: ran \(fuelPerCall) instructions without a host call")
+            return .trapped(report("watchdog: ran \(fuelPerCall) instructions without a host call").text(module: module))
         default:
-            return .trapped(trapText(trap))
+            var report = report(trapText(trap))
+            report.refusal = memoryRefusal()
+            return .trapped(report.text(module: module))
+        }
+    }
+
+    /// A report of `reason` with the frames the instance's shadow stack kept.
+    private func report(_ reason: String) -> TrapReport {
+        var indices = [UInt32](repeating: 0, count: TrapReport.shownFrames)
+        let depth = wskrt_backtrace(instance, &indices, UInt32(indices.count))
+        return TrapReport(
+            reason: reason,
+            frames: TrapFrames(innermost: Array(indices.prefix(min(Int(depth), indices.count))), depth: Int(depth)))
+    }
+
+    /// The limit that refused a `memory.grow` of this run, if one did.
+    private func memoryRefusal() -> MemoryRefusal? {
+        let account = calls.context.account
+        switch wskrt_memory_refusal() {
+        case WSKRT_REFUSED_MEMORY_LIMIT.rawValue: return .memoryLimit(bytes: memoryLimit)
+        case WSKRT_REFUSED_ACTOR_LIMIT.rawValue: return MemoryRefusal(.actorLimit, account: account)
+        case WSKRT_REFUSED_BUDGET.rawValue: return MemoryRefusal(.globalBudget, account: account)
+        default: return nil
         }
     }
 

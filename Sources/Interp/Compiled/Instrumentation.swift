@@ -1,8 +1,11 @@
 /// Fits wasm2c's output (wabt 1.0.32, module name "wsk") to wskdesk's runtime:
 ///
-/// - the instance struct gets a `wskrt_header` (fuel, stack limit, env) first;
-/// - each function's `FUNC_PROLOGUE;` becomes `WSK_FUNC_ENTRY(cost);` (stack
-///   check and fuel) and each loop label that is jumped back to gets
+/// - the instance struct gets a `wskrt_header` (fuel, stack limit, env,
+///   shadow stack) first;
+/// - each function's `FUNC_PROLOGUE;` becomes `WSK_FUNC_ENTRY(cost, index);`
+///   (its Wasm function index on the shadow stack, for a trap's backtrace;
+///   stack check and fuel), its `FUNC_EPILOGUE;` `WSK_FUNC_EXIT;` (off the
+///   shadow stack), and each loop label that is jumped back to gets
 ///   `WSK_LOOP_ENTRY(cost);` (fuel);
 /// - wasm2c's `CALL_INDIRECT` makes way for wsk-module.h's, which says which
 ///   check failed, and its table helpers trap with the index out of bounds
@@ -34,10 +37,16 @@ enum Instrumentation {
         return (lines.joined(separator: "\n"), lines.contains(envInstantiate))
     }
 
+    /// Changes whenever the instrumentation writes other C: part of the
+    /// object format (`Toolchain.objectFormat`), and so of every cache key.
+    static let version = 2
+
     /// The generated source with the fuel and stack checks inserted, in
     /// each of the module's `functions` (its function section's count: a
-    /// module may define none, as some spec test modules do).
-    static func source(_ text: String, functions expected: Int) throws(CompileError) -> String {
+    /// module may define none, as some spec test modules do). wasm2c writes
+    /// them in order, so the n-th is Wasm function `firstIndex + n`
+    /// (`firstIndex`: the functions it imports).
+    static func source(_ text: String, functions expected: Int, firstIndex: Int) throws(CompileError) -> String {
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         try removeCallIndirect(&lines)
         try retargetTableTraps(&lines)
@@ -46,7 +55,7 @@ enum Instrumentation {
         while index < lines.count {
             if lines[index] == "  FUNC_PROLOGUE;" {
                 guard let end = lines[index...].firstIndex(of: "}") else { throw unrecognized("a function without its end") }
-                try instrumentFunction(&lines, prologue: index, end: end)
+                try instrumentFunction(&lines, prologue: index, end: end, index: firstIndex + functions)
                 functions += 1
                 index = end
             }
@@ -94,7 +103,9 @@ enum Instrumentation {
     /// Charges each statement of the body between `prologue` and `end` to the
     /// innermost loop around it (from its label to its last back-edge), or to
     /// the function entry.
-    private static func instrumentFunction(_ lines: inout [String], prologue: Int, end: Int) throws(CompileError) {
+    private static func instrumentFunction(_ lines: inout [String], prologue: Int, end: Int, index function: Int)
+        throws(CompileError)
+    {
         var loops: [(label: String, start: Int, backEdge: Int)] = []
         for i in prologue + 1..<end {
             if let label = loopLabel(lines[i]) { loops.append((label, i, i)) }
@@ -118,7 +129,12 @@ enum Instrumentation {
                 entryCost += 1
             }
         }
-        lines[prologue] = "  WSK_FUNC_ENTRY(\(max(entryCost, 1)));"
+        lines[prologue] = "  WSK_FUNC_ENTRY(\(max(entryCost, 1)), \(function)u);"
+        // One exit, which every return jumps to: a frame leaves the shadow
+        // stack there or by a trap (which keeps it, for the backtrace).
+        let epilogues = (prologue + 1..<end).filter { lines[$0] == "  FUNC_EPILOGUE;" }
+        guard epilogues.count == 1 else { throw unrecognized("\(epilogues.count) function epilogues in a function") }
+        lines[epilogues[0]] = "  WSK_FUNC_EXIT;"
         for i in prologue + 1..<end {
             if let charge = try bulkCharge(lines[i]) { lines[i] += " " + charge }
         }

@@ -23,7 +23,9 @@ struct ModuleBuild {
         let sanitized = try Self.translate(module, toolchain: toolchain, limits: limits, into: directory, for: purpose)
         let header = try Instrumentation.header(readText(directory + "/module.h"))
         try writeFile(directory + "/module.h", Array(header.text.utf8))
-        let instrumented = try Instrumentation.source(readText(directory + "/module.c"), functions: sanitized.functionCount)
+        let instrumented = try Instrumentation.source(
+            readText(directory + "/module.c"), functions: sanitized.functionCount,
+            firstIndex: sanitized.functionTypes.count - sanitized.functionCount)
         try writeFile(directory + "/module.c", Array(HoistedChecks.source(instrumented).utf8))
         for file in RuntimeSources.files {
             try writeFile(directory + "/" + file.name, Array((file.text + "\n").utf8))

@@ -109,6 +109,9 @@ typedef struct {
   uint64_t size;
   uint64_t reserved;
   const struct wskrt_config* owner;
+  /* The module's own maximum (max_pages is at most the actor's limit): a
+   * growth past it is the module's choice, not a limit refusing it. */
+  uint32_t declared_max_pages;
 } wasm_rt_memory_t;
 
 /* A table: `size` elements at `data`, charged to `owner`'s account while `data` is set. */
@@ -171,7 +174,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever this file changes what a compiled module expects. */
-#define WSKRT_API_VERSION 3
+#define WSKRT_API_VERSION 4
 
 /* The host runtime as a compiled module sees it: its wasm_rt_* calls forward here. */
 typedef struct wskrt_api {
@@ -203,6 +206,9 @@ typedef struct wskrt_api {
   void (*guard)(const wasm_rt_memory_t* memory);
 } wskrt_api;
 
+/* How many of its innermost Wasm frames an instance keeps for a trap's backtrace. */
+#define WSKRT_FRAMES 64
+
 /* Inserted by the compiler as the first field of the module's instance, so
  * the checks at each function entry and loop header are one load away. An
  * instance pointer points at it. */
@@ -214,6 +220,13 @@ typedef struct wskrt_header {
   int64_t fuel_floor;
   uintptr_t stack_limit; /* a frame below this address traps "call stack exhausted" */
   struct Z_env_instance_t* env;
+  /* The Wasm frames entered and not yet left since the entry into the
+   * module (a shadow stack): each function's entry writes its index at
+   * frames[depth % WSKRT_FRAMES] and counts itself in `depth`, its exit
+   * uncounts it. A trap unwinds without leaving, so after one they are its
+   * backtrace (wskrt_backtrace). */
+  uint32_t depth;
+  uint32_t frames[WSKRT_FRAMES];
 } wskrt_header;
 
 /* A host call: `call` indexes the ABI's table of host calls (Kernel/ABI.swift),
@@ -232,6 +245,9 @@ typedef enum {
   WSKRT_CHARGED = 0,
   WSKRT_REFUSED_ACTOR_LIMIT = 1, /* the actor's own limit */
   WSKRT_REFUSED_BUDGET = 2,      /* the budget of all actors together */
+  /* Never a charge's answer: a memory.grow past memory_limit_pages
+   * (wskrt_memory_refusal). */
+  WSKRT_REFUSED_MEMORY_LIMIT = 3,
 } wskrt_charge_result;
 
 /* What the host gives one instance. */
@@ -284,6 +300,19 @@ void wskrt_interrupt(void* instance);
 
 /* The details of the last trap on this thread (see the trap codes). */
 void wskrt_trap_details(uint64_t* a, uint64_t* b);
+
+/* Why the last memory.grow that a limit refused on this thread, since its
+ * outermost wskrt_run began, was refused: WSKRT_REFUSED_ACTOR_LIMIT,
+ * WSKRT_REFUSED_BUDGET or WSKRT_REFUSED_MEMORY_LIMIT; WSKRT_CHARGED if none
+ * was. A growth past the module's own maximum is no such refusal. */
+uint32_t wskrt_memory_refusal(void);
+
+/* The Wasm frames of `instance` (wsk_instance_new's) as its last trap left
+ * them: writes the function indices of up to `capacity` of the innermost,
+ * innermost first, to `indices`, and returns how many frames there were in
+ * all (more than it wrote when they are deeper than `capacity` or
+ * WSKRT_FRAMES). */
+uint32_t wskrt_backtrace(const void* instance, uint32_t* indices, uint32_t capacity);
 
 /* The signature of a registered function type: writes up to `capacity` value
  * types (parameters, then results) to `types`; returns 0 for an unknown id. */
@@ -356,13 +385,21 @@ static const wskrt_api* wsk_api;
   if ((result) != UINT32_MAX) WSK_TABLE_BULK((table)->size - (result))
 
 /* Inserted at each function entry, in place of wasm2c's FUNC_PROLOGUE: the
- * native stack, then the fuel. */
-#define WSK_FUNC_ENTRY(cost)                                                             \
+ * function's index on the shadow stack (wskrt_header), the native stack,
+ * then the fuel. */
+#define WSK_FUNC_ENTRY(cost, index)                                                      \
   do {                                                                                   \
+    uint32_t wsk_depth = instance->wsk.depth;                                            \
+    instance->wsk.frames[wsk_depth % WSKRT_FRAMES] = (index);                            \
+    instance->wsk.depth = wsk_depth + 1;                                                 \
     if (UNLIKELY((uintptr_t)__builtin_frame_address(0) < instance->wsk.stack_limit))    \
       wasm_rt_trap(WASM_RT_TRAP_EXHAUSTION);                                             \
     WSK_FUEL(cost);                                                                      \
   } while (0)
+
+/* In place of wasm2c's FUNC_EPILOGUE, which every return passes (wasm2c
+ * writes `return` as a jump to it): the frame leaves the shadow stack. */
+#define WSK_FUNC_EXIT instance->wsk.depth--
 
 /* Inserted after each loop label. */
 #define WSK_LOOP_ENTRY(cost) WSK_FUEL(cost)
@@ -529,6 +566,7 @@ WSK_EXPORT void* wsk_instance_new(const wskrt_config* config) {
 static inline void wsk_enter(wsk_instance* instance, const wasm_rt_memory_t* memory) {
   instance->module.wsk.stack_limit = wsk_api->stack_limit();
   instance->module.wsk.fuel = instance->env.config.fuel_per_call;
+  instance->module.wsk.depth = 0;
 #if WASM_RT_MEMCHECK_SIGNAL_HANDLER
   wsk_api->guard(memory);
 #else

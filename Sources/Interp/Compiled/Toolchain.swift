@@ -1,3 +1,5 @@
+import Kernel
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -36,8 +38,19 @@ struct Toolchain: Sendable {
             "runtime \(RuntimeSources.version)",
             "rewrite \(ModuleRewrite.version)",
             "hoisted checks \(HoistedChecks.version)",
+            "instrumentation \(Instrumentation.version)",
+            // The trampolines call host calls and WASI functions by their number.
+            "imports \(importTable)",
         ].joined(separator: "\n")
     }
+
+    /// What the numbers of imported calls mean (`HostBinding`): a change of
+    /// the table, a host call added, changes every object's trampolines.
+    static let importTable: String = {
+        var hash = SHA256()
+        for call in ABI.hostCalls + WASI.functions { hash.update("\(call.name)\(call.text)\n") }
+        return hash.finalize()
+    }()
 
     /// Only the wsk_* entry points exported; no tail calls, so recursion
     /// always meets the stack check; no FMA contraction, so floating point

@@ -89,6 +89,11 @@ pub mod kind {
     pub const DIRECTORY: u32 = 8;
 }
 
+/// What `sys_engine` answers: the actor runs on the interpreter.
+pub const ENGINE_INTERPRETER: u32 = 0;
+/// What `sys_engine` answers: the actor runs compiled.
+pub const ENGINE_COMPILED: u32 = 1;
+
 /// How `sys_dir_open` opens a name (its `flags`).
 pub mod open_flags {
     /// Create the file if it does not exist (needs CREATE on the directory).
@@ -169,5 +174,7 @@ pub mod sys {
         pub fn sys_dir_open(dir: i64, name_ptr: i32, name_len: i32, flags: i32, rights: i32) -> i64;
         /// Lists a directory from entry `start`. Entries written, or an error.
         pub fn sys_dir_list(dir: i64, start: i32, buf_ptr: i32, buf_len: i32) -> i32;
+        /// Which engine runs this actor: `ENGINE_INTERPRETER` or `ENGINE_COMPILED`.
+        pub fn sys_engine() -> i32;
     }
 }

@@ -1,5 +1,5 @@
 //! This actor and the ones it starts: `sys_spawn`, `sys_actor_kill`,
-//! `sys_exit`, `sys_time_now`, `sys_yield`.
+//! `sys_exit`, `sys_time_now`, `sys_yield`, `sys_engine`.
 
 use core::fmt;
 
@@ -60,6 +60,54 @@ pub fn now() -> u64 {
 /// Gives up the CPU to other threads for a moment.
 pub fn yield_now() {
     unsafe { sys::sys_yield() }
+}
+
+/// Which engine runs an actor. The same module may run on either, actor by
+/// actor: its results are the same, its speed is not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    /// The host's interpreter: starts at once, runs slower.
+    Interpreter,
+    /// The module translated to native code.
+    Compiled,
+    /// A number this SDK does not know (a newer host's engine).
+    Other(u32),
+}
+
+impl Engine {
+    /// The number `sys_engine` answers for it (`abi::ENGINE_*`): what a
+    /// protocol carries, such as the filter's DONE.
+    pub fn code(self) -> u32 {
+        match self {
+            Engine::Interpreter => crate::abi::ENGINE_INTERPRETER,
+            Engine::Compiled => crate::abi::ENGINE_COMPILED,
+            Engine::Other(code) => code,
+        }
+    }
+
+    /// The engine a `sys_engine` number names.
+    pub fn from_code(code: u32) -> Engine {
+        match code {
+            crate::abi::ENGINE_INTERPRETER => Engine::Interpreter,
+            crate::abi::ENGINE_COMPILED => Engine::Compiled,
+            other => Engine::Other(other),
+        }
+    }
+}
+
+impl fmt::Display for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Engine::Interpreter => f.write_str("interpreter"),
+            Engine::Compiled => f.write_str("compiled"),
+            Engine::Other(code) => write!(f, "engine {}", code),
+        }
+    }
+}
+
+/// Which engine runs this actor (`sys_engine`).
+pub fn engine() -> Engine {
+    Engine::from_code(unsafe { sys::sys_engine() } as u32)
 }
 
 /// Traps at once (Wasm's `unreachable`): the actor ends as on any fault,

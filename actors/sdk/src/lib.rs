@@ -21,7 +21,7 @@
 //! | [`caps`] | [`Cap`], [`Rights`], [`CapInfo`]; release, derive, revoke, info |
 //! | [`ipc`] | [`Message`], [`Timeout`]; send, recv, call, reply, endpoints |
 //! | [`buffer`] | [`Buffer`], [`Framebuffer`], the raw `mem_read`/`mem_write` |
-//! | [`actor`] | [`ActorId`]; spawn, kill, exit, time, yield |
+//! | [`actor`] | [`ActorId`], [`Engine`]; spawn, kill, exit, time, yield, engine |
 //! | [`log`](mod@log) | [`log()`], [`LineBuffer`], [`logf!`] |
 //! | [`font`] | the built-in 8x16 bitmap font: [`font::draw_text`] into a pixel slice |
 //! | [`protocol`] | the window protocol's numbers (restating `WindowProtocol.swift`) |
@@ -102,7 +102,7 @@ pub mod wire;
 #[doc(hidden)]
 pub use panic::runtime_init as __runtime_init;
 
-pub use actor::{exit, kill, now, spawn, trap, yield_now, ActorId};
+pub use actor::{engine, exit, kill, now, spawn, trap, yield_now, ActorId, Engine};
 pub use buffer::{fb_info, mem_read, mem_write, Buffer, Framebuffer};
 pub use canvas::Canvas;
 pub use caps::{derive, info, release, revoke, Cap, CapInfo, Kind, Rights};

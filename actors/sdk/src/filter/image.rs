@@ -111,23 +111,31 @@ impl Image {
         self.pixels
     }
 
-    /// Row `y`.
+    /// Row `y`. Panics, naming the caller's line, if there is no row `y`.
+    #[track_caller]
     pub fn row(&self, y: u32) -> &[u32] {
+        assert!(y < self.height, "no row {} in a {}x{} image", y, self.width, self.height);
         let w = self.width as usize;
         super::plugin::rows_seen(y, self.height);
         &self.pixels[y as usize * w..(y as usize + 1) * w]
     }
 
-    /// Row `y`, to change in place.
+    /// Row `y`, to change in place. Panics, naming the caller's line, if
+    /// there is no row `y`.
+    #[track_caller]
     pub fn row_mut(&mut self, y: u32) -> &mut [u32] {
+        assert!(y < self.height, "no row {} in a {}x{} image", y, self.width, self.height);
         let w = self.width as usize;
         super::plugin::rows_seen(y, self.height);
         &mut self.pixels[y as usize * w..(y as usize + 1) * w]
     }
 
     /// Pixel (x, y) with coordinates clamped to the image: edge pixels
-    /// extend outwards, as convolution filters want.
+    /// extend outwards, as convolution filters want. Panics, naming the
+    /// caller's line, on an image without pixels.
+    #[track_caller]
     pub fn clamped(&self, x: i32, y: i32) -> u32 {
+        assert!(!self.pixels.is_empty(), "pixel ({}, {}) of an image without pixels", x, y);
         let x = x.max(0).min(self.width as i32 - 1) as usize;
         let y = y.max(0).min(self.height as i32 - 1) as usize;
         self.pixels[y * self.width as usize + x]
