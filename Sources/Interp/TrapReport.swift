@@ -110,6 +110,7 @@ enum FunctionNames {
         guard let section = nameSection(in: bytes) else { return nil }
         var reader = SectionReader(bytes: bytes, range: section)
         var lastSubsection: UInt8?
+        var found: [UInt32: [UInt8]] = [:]
         while !reader.atEnd {
             guard let id = reader.byte(), let size = reader.u32(), let body = reader.take(Int(size)) else { return nil }
             // Subsections come in order of their ids, each at most once.
@@ -118,7 +119,6 @@ enum FunctionNames {
             guard id == 1 else { continue }
             var names = SectionReader(bytes: bytes, range: body)
             guard let count = names.u32() else { return nil }
-            var found: [UInt32: [UInt8]] = [:]
             var previous: UInt32?
             for _ in 0..<count {
                 guard let index = names.u32(), let length = names.u32(), let name = names.take(Int(length)) else { return nil }
@@ -127,9 +127,8 @@ enum FunctionNames {
                 if wanted.contains(index) { found[index] = Array(bytes[name].prefix(maximumRawName)) }
             }
             guard names.atEnd else { return nil }
-            return found
         }
-        return [:]
+        return found
     }
 
     /// Where the contents of the first custom section named "name" lie in

@@ -177,7 +177,7 @@ import WAT
         #expect(reports.sorted { $0[0] < $1[0] } == expected)
         for actor in actors { #expect(system.host.wait(for: actor)) }
         for (n, actor) in actors.enumerated() {
-            #expect(system.kernel.exitReason(of: actor) == (n % 2 == 1 ? .trapped("integer divide by zero") : .exited(code: 0)))
+            #expect(system.kernel.exitReason(of: actor) == (n % 2 == 1 ? .trapped("integer divide by zero in _start") : .exited(code: 0)))
         }
         system.expectClean(baseline: baseline, actors: actors, natives: [probe.id])
     }
@@ -197,7 +197,7 @@ import WAT
         }
         for (actor, (name, _, reason)) in zip(actors, TrapParityTests.cases) {
             #expect(system.host.wait(for: actor))
-            #expect(system.kernel.exitReason(of: actor) == .trapped(reason), "\(name)")
+            #expect(system.kernel.exitReason(of: actor) == .trapped("\(reason) in _start"), "\(name)")
         }
         system.expectClean(baseline: baseline, actors: actors)
 

@@ -37,7 +37,7 @@ extension ResidentMemoryTests {
             let baseline = system.kernel.counts
             let actor = try system.run(Self.fillLoop, name: "filler")
             #expect(system.host.wait(for: actor, timeout: .seconds(30)))
-            #expect(system.kernel.exitReason(of: actor) == .trapped("watchdog: ran 5000000 instructions without a host call"))
+            #expect(system.kernel.exitReason(of: actor) == .trapped("watchdog: ran 5000000 instructions without a host call; stopped in _start"))
             system.expectClean(baseline: baseline, actors: [actor])
             #expect(system.kernel.budget.used == 0)
         }
@@ -138,7 +138,7 @@ extension ResidentMemoryTests {
         for operation: UInt32 in [0, 1] {
             #expect(try Self.reason(tier, fuel: fuel, operation: operation, count: 6) == .exited(code: 0), "operation \(operation)")
             #expect(try Self.reason(tier, fuel: fuel, operation: operation, count: 7)
-                == .trapped("watchdog: ran \(fuel) instructions without a host call"), "operation \(operation)")
+                == .trapped("watchdog: ran \(fuel) instructions without a host call; stopped in _start"), "operation \(operation)")
         }
     }
 
@@ -148,7 +148,7 @@ extension ResidentMemoryTests {
         for operation: UInt32 in [2, 3, 4] {
             #expect(try Self.reason(tier, fuel: fuel, operation: operation, count: 3) == .exited(code: 0), "operation \(operation)")
             #expect(try Self.reason(tier, fuel: fuel, operation: operation, count: 4)
-                == .trapped("watchdog: ran \(fuel) instructions without a host call"), "operation \(operation)")
+                == .trapped("watchdog: ran \(fuel) instructions without a host call; stopped in _start"), "operation \(operation)")
         }
     }
 }
