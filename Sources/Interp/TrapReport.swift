@@ -77,18 +77,29 @@ enum MemoryRefusal: Equatable, CustomStringConvertible {
 /// Names are decoded leniently (invalid UTF-8 becomes U+FFFD), Rust symbols
 /// demangled (`RustNames`), cut to `maximumNameLength` characters and escaped
 /// as log text; none of them reaches generated C, which knows indices only.
-enum FunctionNames {
+package enum FunctionNames {
     /// Characters of a name in a report; a longer one is cut and ends in "…".
-    static let maximumNameLength = 120
+    package static let maximumNameLength = 120
     /// Bytes of a name read at all: enough for any name worth showing.
     static let maximumRawName = 1024
 
     /// The printable names of `indices` in `module`; an index without a name is left out.
     static func lookup(_ indices: [UInt32], in module: CheckedModule) -> [UInt32: String] {
-        let wanted = Set(indices)
+        names(of: Set(indices), in: module)
+    }
+
+    /// Every name the module gives a function, as a report would print it:
+    /// the fuzzer's oracle holds each to `maximumNameLength` and to text
+    /// without controls, whatever the name section says.
+    package static func allNames(in module: CheckedModule) -> [UInt32: String] {
+        names(of: nil, in: module)
+    }
+
+    /// The printable names of `wanted` (nil: of every function named).
+    private static func names(of wanted: Set<UInt32>?, in module: CheckedModule) -> [UInt32: String] {
         var raw = nameSectionNames(of: wanted, in: module.bytes) ?? [:]
         for export in module.module.exports {
-            if case .function(let index) = export.descriptor, wanted.contains(index), raw[index] == nil {
+            if case .function(let index) = export.descriptor, wanted?.contains(index) ?? true, raw[index] == nil {
                 raw[index] = Array(export.name.utf8.prefix(maximumRawName))
             }
         }
@@ -103,10 +114,11 @@ enum FunctionNames {
         return LogText.escaped(String(String.UnicodeScalarView(scalars.prefix(maximumNameLength)))) + "…"
     }
 
-    /// The raw names of `wanted` in the first custom section called "name",
-    /// or nil when there is none or it is malformed. Every length is checked
-    /// against what is left; the work is bounded by the section's size.
-    static func nameSectionNames(of wanted: Set<UInt32>, in bytes: [UInt8]) -> [UInt32: [UInt8]]? {
+    /// The raw names of `wanted` (nil: all) in the first custom section
+    /// called "name", or nil when there is none or it is malformed. Every
+    /// length is checked against what is left; the work is bounded by the
+    /// section's size.
+    static func nameSectionNames(of wanted: Set<UInt32>?, in bytes: [UInt8]) -> [UInt32: [UInt8]]? {
         guard let section = nameSection(in: bytes) else { return nil }
         var reader = SectionReader(bytes: bytes, range: section)
         var lastSubsection: UInt8?
@@ -124,7 +136,7 @@ enum FunctionNames {
                 guard let index = names.u32(), let length = names.u32(), let name = names.take(Int(length)) else { return nil }
                 if let previous, index <= previous { return nil }  // in order of index, each once
                 previous = index
-                if wanted.contains(index) { found[index] = Array(bytes[name].prefix(maximumRawName)) }
+                if wanted?.contains(index) ?? true { found[index] = Array(bytes[name].prefix(maximumRawName)) }
             }
             guard names.atEnd else { return nil }
         }

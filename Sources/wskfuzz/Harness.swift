@@ -77,6 +77,7 @@ struct FuzzHarness: Sendable {
         guard let text = ModuleText(bytes) else {
             return .found(Finding("ModuleCheck accepted a module whose sections cannot be read one after another"))
         }
+        if let finding = unprintableName(module) { return .found(finding) }
         do {
             return try withDirectory { directory throws -> Outcome in
                 // The translation may refuse the module after wasm2c wrote its C:
@@ -107,6 +108,25 @@ struct FuzzHarness: Sendable {
     }
 
     // MARK: The oracle
+
+    /// A function name a trap report would print that is longer than its
+    /// bound or holds a control, line separator or bidirectional override:
+    /// whatever the name section holds, the report must be one safe line.
+    func unprintableName(_ module: CheckedModule) -> Finding? {
+        for (index, name) in FunctionNames.allNames(in: module) {
+            if name.unicodeScalars.count > FunctionNames.maximumNameLength * 12 + 1 {
+                return Finding("function \(index)'s name in a trap report is \(name.unicodeScalars.count) characters long")
+            }
+            let unsafe = name.unicodeScalars.first { scalar in
+                switch scalar.value {
+                case 0x00...0x1f, 0x7f...0x9f, 0x2028, 0x2029, 0x200e, 0x200f, 0x202a...0x202e, 0x2066...0x2069: true
+                default: false
+                }
+            }
+            if let unsafe { return Finding("function \(index)'s name in a trap report holds U+\(String(unsafe.value, radix: 16))") }
+        }
+        return nil
+    }
 
     /// The first piece of the module's text found more often in `sources`
     /// than in the C of the module without its text (translated only when

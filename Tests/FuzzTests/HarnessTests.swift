@@ -156,4 +156,29 @@ import WAT
         cc.waitUntilExit()
         try #require(cc.terminationStatus == 0)
     }
+
+    @Test func functionNamesFromAHostileNameSectionStayBoundedAndEscaped() throws {
+        let plain = try wat2wasm(#"(module (memory (export "memory") 1) (func (export "_start")) (func) (func))"#)
+        func leb(_ value: Int) -> [UInt8] {
+            var value = value
+            var bytes: [UInt8] = []
+            repeat {
+                bytes.append(UInt8(value & 0x7f) | (value > 0x7f ? 0x80 : 0))
+                value >>= 7
+            } while value != 0
+            return bytes
+        }
+        let names: [(Int, [UInt8])] = [
+            (1, Array("a\u{202e}b\n\u{1b}c".utf8)), (2, Array(repeating: 0x85, count: 100_000)),
+        ]
+        var map = leb(names.count)
+        for (index, name) in names { map += leb(index) + leb(name.count) + name }
+        let contents = leb(4) + Array("name".utf8) + [1] + leb(map.count) + map
+        let module = try ModuleCheck.check(bytes: plain + [0] + leb(contents.count) + contents, name: "names", source: "names")
+        #expect(try Self.harness(rewrite: true).unprintableName(module) == nil)
+        let shown = FunctionNames.allNames(in: module)
+        #expect(shown[0] == "_start")
+        #expect(shown[1] == "a\\u{202e}b\\n\\ec")
+        #expect(shown[2] == String(repeating: "\u{fffd}", count: FunctionNames.maximumNameLength) + "…")
+    }
 }
