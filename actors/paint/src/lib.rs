@@ -40,6 +40,7 @@
 extern crate alloc;
 
 mod document;
+mod params;
 mod plugins;
 mod ui;
 mod view;

@@ -47,16 +47,16 @@ pub const PALETTE: [(u32, &str); 10] = [
 const SWATCH: i32 = 20;
 const SWATCH_STEP: i32 = 24;
 
-const BAR: u32 = 0x00d8_d8d8;
-const BUTTON: u32 = 0x00f4_f4f4;
-const BUTTON_ON: u32 = 0x00a8_c8f0;
-const EDGE: u32 = 0x0070_7070;
-const INK: u32 = 0x0000_0000;
+pub const BAR: u32 = 0x00d8_d8d8;
+pub const BUTTON: u32 = 0x00f4_f4f4;
+pub const BUTTON_ON: u32 = 0x00a8_c8f0;
+pub const EDGE: u32 = 0x0070_7070;
+pub const INK: u32 = 0x0000_0000;
 const STATUS_BACK: u32 = 0x0030_3030;
 const STATUS_INK: u32 = 0x00e8_e8e8;
 const ERROR_INK: u32 = 0x00ff_8a80;
-const MENU_BACK: u32 = 0x00ff_ffff;
-const MENU_HOT: u32 = 0x00cc_ddff;
+pub const MENU_BACK: u32 = 0x00ff_ffff;
+pub const MENU_HOT: u32 = 0x00cc_ddff;
 /// The canvas where the picture does not reach (an opened image smaller than it).
 pub const BACKDROP: u32 = 0x0080_8080;
 
@@ -205,7 +205,7 @@ pub fn draw_menu<'a>(
 }
 
 /// A one-pixel frame just inside `r`.
-fn frame_rect(canvas: &mut Canvas<'_>, r: Rect, color: u32) {
+pub fn frame_rect(canvas: &mut Canvas<'_>, r: Rect, color: u32) {
     canvas.fill_rect(Rect::new(r.x, r.y, r.w, 1), color);
     canvas.fill_rect(Rect::new(r.x, r.y + r.h - 1, r.w, 1), color);
     canvas.fill_rect(Rect::new(r.x, r.y, 1, r.h), color);
