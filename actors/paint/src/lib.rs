@@ -15,7 +15,16 @@
 //! for a colour; `[` and `]` change the brush size; `e` toggles the eraser,
 //! `c` clears; `u` or Ctrl+Z undoes, `r` or Ctrl+Y redoes (32 steps);
 //! `f` or the Filters button opens the menu of plugins, where a click or
-//! the row's number applies one and Escape closes it. A filter runs while
+//! the row's number picks one and Escape closes it. A filter without
+//! parameters applies at once; one with parameters opens the parameters
+//! dialog (`params.rs`) over the canvas, and the canvas previews the filter
+//! with the values set (100 ms after the last change, a newer value
+//! cancelling a run in flight; the picture itself is untouched) until
+//! Apply (Enter) makes it one undo step or Cancel (Escape) puts the view
+//! back. The values applied are remembered per plugin for the session: the
+//! dialog starts from them, Shift with the row's number in the menu applies
+//! the filter with them at once, and Ctrl+F applies the last filter again
+//! with them. A filter runs while
 //! paint goes on drawing its window: the status line shows its progress,
 //! Escape cancels it (the canvas untouched), and a plugin silent for the
 //! budget is ended (`plugins.rs`). A plugin folder that changes while paint
@@ -50,6 +59,7 @@ use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 use document::{Document, History, PAPER};
+use params::{Action, Dialog, Meta};
 use plugins::{Plugins, RunEvent, RunId};
 use ui::{Button, Hit, Layout, PALETTE};
 use view::{View, SCROLL_STEP};
@@ -69,6 +79,9 @@ const UP: u32 = 0xff52;
 const RIGHT: u32 = 0xff53;
 const DOWN: u32 = 0xff54;
 const MAX_RADIUS: i32 = 31;
+/// How long after the last change of a value its preview starts: a slider
+/// dragged or a key held does not start a filter run per step.
+const PREVIEW_DELAY_NS: u64 = 100_000_000;
 /// How long paint waits for a running filter's answer before it looks at
 /// its window again: short enough that a frame or Escape is not kept waiting.
 const RUN_POLL: Timeout = Timeout::millis(15);
@@ -181,6 +194,32 @@ struct Paint {
     closing: bool,
     /// The filter being applied to the canvas.
     applying: Option<Applying>,
+    /// The parameters dialog, while it is open.
+    editing: Option<Editing>,
+    /// The module of the filter last applied, for Ctrl+F.
+    last_filter: Option<String>,
+}
+
+/// The parameters dialog open for a filter, and its preview.
+struct Editing {
+    /// The filter's index in the plugin list, and its module.
+    index: usize,
+    module: String,
+    dialog: Dialog,
+    /// When the preview of the values now is due (`wsk::now()` ns).
+    due: Option<u64>,
+    /// The preview run in flight, and the values it runs with.
+    running: Option<(RunId, Vec<i32>)>,
+    /// What the canvas shows instead of the picture.
+    preview: Option<Preview>,
+}
+
+/// A filter's result with some values, not applied.
+struct Preview {
+    values: Vec<i32>,
+    pixels: Vec<u32>,
+    ms: u64,
+    engine: Option<u32>,
 }
 
 /// A filter run whose result replaces the canvas.
@@ -191,6 +230,15 @@ struct Applying {
     size: (u32, u32),
     /// The percentage shown.
     shown: Option<u32>,
+}
+
+/// Which tier ran a filter, for the log: " (interpreter)", " (compiled)" or "".
+fn tier(engine: Option<u32>) -> &'static str {
+    match engine {
+        Some(0) => " (interpreter)",
+        Some(1) => " (compiled)",
+        _ => "",
+    }
 }
 
 /// A canvas over the window's pixels.
@@ -224,6 +272,8 @@ impl Paint {
             question: None,
             closing: false,
             applying: None,
+            editing: None,
+            last_filter: None,
             window,
             layout,
         };
@@ -280,12 +330,19 @@ impl Paint {
     /// Presents what changed, then takes one event: waiting for it when
     /// `wait` (not long when a present is overdue), else only one already queued.
     fn step(&mut self, buf: &mut [u8], wait: bool) -> Next {
+        self.preview_if_due();
         self.present();
         let overdue = !self.waiting && !self.damage.is_empty();
         let timeout = match (wait, overdue) {
             (false, _) => Timeout::Poll,
             (true, true) => Timeout::millis(10),
             (true, false) => Timeout::Forever,
+        };
+        // A preview due wakes paint up.
+        let timeout = match (timeout, self.preview_in()) {
+            (Timeout::Poll, _) | (_, None) => timeout,
+            (Timeout::Nanos(ns), Some(due)) => Timeout::Nanos(ns.min(due).max(1)),
+            (Timeout::Forever, Some(due)) => Timeout::Nanos(due.max(1)),
         };
         match self.window.next_event(buf, timeout) {
             Ok(Event::CloseRequest) if !self.dirty => {
@@ -318,9 +375,9 @@ impl Paint {
             Event::FrameDone { .. } => self.waiting = false,
             Event::Configure { width, height } => self.configure(width, height),
             Event::PointerButton { x, y, button: BUTTON_LEFT, pressed: true } => self.press(x, y),
-            Event::PointerButton { button: BUTTON_LEFT, pressed: false, .. } => self.end_stroke(),
+            Event::PointerButton { button: BUTTON_LEFT, pressed: false, .. } => self.release(),
             Event::PointerMotion { x, y, buttons } if buttons & 1 != 0 => self.drag(x, y),
-            Event::PointerScroll { dx, dy, .. } => self.scroll(dx.saturating_mul(SCROLL_STEP), dy.saturating_mul(SCROLL_STEP)),
+            Event::PointerScroll { x, y, dx, dy } => self.wheel(x, y, dx, dy),
             Event::Key { keysym, modifiers, state, text, .. } if state.is_down() => self.key(keysym, modifiers, text),
             Event::FileChosen { file, name } => self.chosen(file, name),
             Event::FileNotChosen { code, message } => self.not_chosen(code, message),
@@ -348,10 +405,15 @@ impl Paint {
             self.show_help(); // a click elsewhere is a no
             return;
         }
+        if let Some(editing) = self.editing.as_mut() {
+            // The dialog is modal: the rest of the window waits.
+            let action = editing.dialog.press(x, y);
+            return self.act(action);
+        }
         if let Some((button, menu)) = self.menu {
             self.close_menu();
             if menu.contains(x, y) {
-                self.choose_row(button, ((y - menu.y) / ui::MENU_ROW) as usize);
+                self.choose_row(button, ((y - menu.y) / ui::MENU_ROW) as usize, false);
             }
             return;
         }
@@ -381,15 +443,19 @@ impl Paint {
             }
             return;
         }
+        let ctrl = modifiers & MOD_CTRL != 0;
+        let shift = modifiers & MOD_SHIFT != 0;
+        if let Some(editing) = self.editing.as_mut() {
+            let action = editing.dialog.key(keysym, modifiers);
+            return self.act(action);
+        }
         if let Some((button, _)) = self.menu {
             self.close_menu();
             if let Some(row) = ch.to_digit(10).filter(|&d| d >= 1) {
-                self.choose_row(button, row as usize - 1);
+                self.choose_row(button, row as usize - 1, shift);
             }
             return;
         }
-        let ctrl = modifiers & MOD_CTRL != 0;
-        let shift = modifiers & MOD_SHIFT != 0;
         match keysym {
             LEFT => return self.scroll(-SCROLL_STEP, 0),
             RIGHT => return self.scroll(SCROLL_STEP, 0),
@@ -403,11 +469,13 @@ impl Paint {
             'o' if ctrl => self.open_command(),
             's' if ctrl && shift => self.save_as_command(),
             's' if ctrl => self.save_command(),
+            'f' if ctrl => self.repeat_filter(),
             '\u{1a}' => self.undo(),
             '\u{19}' => self.redo(),
             '\u{0f}' => self.open_command(),
             '\u{13}' if shift => self.save_as_command(),
             '\u{13}' => self.save_command(),
+            '\u{06}' => self.repeat_filter(),
             _ if ctrl || keysym == ESCAPE => {}
             'u' => self.undo(),
             'r' => self.redo(),
@@ -441,6 +509,10 @@ impl Paint {
     }
 
     fn drag(&mut self, x: i32, y: i32) {
+        if let Some(editing) = self.editing.as_mut() {
+            let action = editing.dialog.drag(x, y);
+            return self.act(action);
+        }
         let at = self.view.to_picture(self.layout.canvas(), x, y);
         let (radius, ink) = (self.radius, self.ink());
         if let Some(stroke) = self.stroke.as_mut() {
@@ -449,6 +521,24 @@ impl Paint {
             stroke.touched = stroke.touched.union(touched);
             self.show_canvas(touched);
         }
+    }
+
+    fn release(&mut self) {
+        if let Some(editing) = self.editing.as_mut() {
+            editing.dialog.release();
+        }
+        self.end_stroke();
+    }
+
+    /// The wheel: over the dialog it scrolls its parameters, elsewhere the view.
+    fn wheel(&mut self, x: i32, y: i32, dx: i32, dy: i32) {
+        if let Some(editing) = self.editing.as_mut() {
+            if editing.dialog.contains(x, y) {
+                let action = editing.dialog.scroll(dy);
+                return self.act(action);
+            }
+        }
+        self.scroll(dx.saturating_mul(SCROLL_STEP), dy.saturating_mul(SCROLL_STEP));
     }
 
     fn end_stroke(&mut self) {
@@ -511,6 +601,7 @@ impl Paint {
         }
         let name = String::from(self.plugins.name(index));
         self.end_stroke();
+        self.last_filter = Some(String::from(self.plugins.module(index)));
         let (w, h) = (self.document.width, self.document.height);
         let values = self.plugins.values(index).to_vec();
         match self.plugins.start(index, &self.document.pixels, w, h, &values) {
@@ -528,6 +619,9 @@ impl Paint {
     /// News of a filter run: progress in the status line, the result on
     /// the canvas, or why there is none.
     fn run_event(&mut self, run: RunId, event: RunEvent) {
+        if self.editing.as_ref().and_then(|e| e.running.as_ref()).map_or(false, |r| r.0 == run) {
+            return self.preview_event(event);
+        }
         let applying = match self.applying.as_mut() {
             Some(applying) if applying.run == run => applying,
             _ => return, // not the canvas's run
@@ -554,12 +648,7 @@ impl Paint {
                 self.document.pixels = pixels;
                 self.show_canvas(all);
                 self.changed();
-                let tier = match engine {
-                    Some(0) => " (interpreter)",
-                    Some(1) => " (compiled)",
-                    _ => "",
-                };
-                wsk::logf!("paint: {} applied in {} ms{}", name, ms, tier);
+                wsk::logf!("paint: {} applied in {} ms{}", name, ms, tier(engine));
                 self.set_status(format!("{} applied ({} ms); u undoes it", name, ms), false);
             }
             RunEvent::Failed(why) => {
@@ -600,6 +689,7 @@ impl Paint {
             let text = reloaded.iter().map(|r| r.text.as_str()).collect::<Vec<_>>().join("; ");
             self.set_status(text, reloaded.iter().any(|r| r.error));
         }
+        self.dialog_after_reload();
     }
 
     /// Opens the menu under `button`: the filters, or File.
@@ -620,14 +710,255 @@ impl Paint {
         }
     }
 
-    /// Row `row` of the menu under `button` was picked.
-    fn choose_row(&mut self, button: Button, row: usize) {
+    /// Row `row` of the menu under `button` was picked (with Shift: `quick`).
+    fn choose_row(&mut self, button: Button, row: usize, quick: bool) {
         match (button, row) {
             (Button::File, 0) => self.open_command(),
             (Button::File, 1) => self.save_command(),
             (Button::File, 2) => self.save_as_command(),
             (Button::File, _) => {}
-            _ => self.apply_filter(row),
+            _ => self.pick_filter(row, quick),
+        }
+    }
+
+    // MARK: Parameters dialog
+
+    /// Filter `index` was picked in the menu: applied at once when it has
+    /// no parameters or `quick` (with the values remembered), else its
+    /// parameters dialog opens, starting from them.
+    fn pick_filter(&mut self, index: usize, quick: bool) {
+        if index >= self.plugins.len() {
+            return;
+        }
+        if self.plugins.params(index).is_empty() || quick {
+            return self.apply_filter(index);
+        }
+        self.end_stroke();
+        let p = &self.plugins;
+        let meta = Meta { version: p.version(index), author: p.author(index), description: p.description(index) };
+        let dialog = Dialog::new(p.name(index), meta, p.params(index).to_vec(), p.values(index), self.layout.canvas());
+        let module = String::from(p.module(index));
+        let name = String::from(p.name(index));
+        // The values it starts with are previewed at once.
+        self.editing = Some(Editing { index, module, dialog, due: Some(wsk::now()), running: None, preview: None });
+        self.draw_dialog();
+        self.set_status(format!("{}: Enter applies, Escape cancels", name), false);
+    }
+
+    /// Ctrl+F: the filter last applied, again, with the values it had.
+    fn repeat_filter(&mut self) {
+        let found = self.last_filter.as_ref().map(|module| self.plugins.find(module));
+        match found {
+            Some(Some(index)) => self.pick_filter(index, true),
+            Some(None) => self.set_status(String::from("the filter last applied is gone"), true),
+            None => self.set_status(String::from("no filter applied yet"), false),
+        }
+    }
+
+    /// Does what the dialog asks.
+    fn act(&mut self, action: Action) {
+        match action {
+            Action::Nothing => {}
+            Action::Redraw => self.draw_dialog(),
+            Action::Changed(_) => {
+                self.cancel_preview();
+                if let Some(editing) = self.editing.as_mut() {
+                    editing.due = Some(wsk::now() + PREVIEW_DELAY_NS);
+                }
+                self.draw_dialog();
+            }
+            Action::Apply(values) => self.apply_dialog(values),
+            Action::Cancel => {
+                self.cancel_preview();
+                if let Some(editing) = self.close_dialog() {
+                    let name = String::from(self.plugins.name(editing.index));
+                    self.set_status(format!("{} cancelled; canvas unchanged", name), false);
+                }
+            }
+        }
+    }
+
+    /// Ends the preview run in flight, if any: a newer value came.
+    fn cancel_preview(&mut self) {
+        if let Some(editing) = self.editing.as_mut() {
+            if let Some((run, _)) = editing.running.take() {
+                if self.plugins.running().map(|r| r.0) == Some(run) {
+                    self.plugins.cancel();
+                }
+            }
+        }
+    }
+
+    /// Closes the dialog: the canvas shows the picture again.
+    fn close_dialog(&mut self) -> Option<Editing> {
+        let editing = self.editing.take();
+        self.show_area(self.layout.canvas());
+        editing
+    }
+
+    /// Apply: the values are remembered, and the filter's result with them
+    /// becomes the picture: the preview's if it has them, the preview run's
+    /// if one runs with them, else a new run's.
+    fn apply_dialog(&mut self, values: Vec<i32>) {
+        let editing = match self.close_dialog() {
+            Some(editing) => editing,
+            None => return,
+        };
+        let index = editing.index;
+        self.plugins.remember(index, &values);
+        self.last_filter = Some(editing.module);
+        let name = String::from(self.plugins.name(index));
+        if let Some(preview) = editing.preview.filter(|p| p.values == values) {
+            if let Some((run, _)) = editing.running {
+                // Another value's run: not wanted any more.
+                if self.plugins.running().map(|r| r.0) == Some(run) {
+                    self.plugins.cancel();
+                }
+            }
+            let all = self.document.bounds();
+            self.history.record(&self.document, all);
+            self.document.pixels = preview.pixels;
+            self.show_canvas(all);
+            self.changed();
+            wsk::logf!("paint: {} applied in {} ms{}, as previewed", name, preview.ms, tier(preview.engine));
+            return self.set_status(format!("{} applied ({} ms); u undoes it", name, preview.ms), false);
+        }
+        match editing.running {
+            // The preview run has these values: its result is applied when it comes.
+            Some((run, ref running)) if *running == values && self.plugins.running().map(|r| r.0) == Some(run) => {
+                let size = (self.document.width, self.document.height);
+                self.applying = Some(Applying { run, name: name.clone(), size, shown: None });
+                self.set_status(format!("{}... Esc cancels", name), false);
+            }
+            _ => self.apply_filter(index),
+        }
+    }
+
+    /// Nanoseconds until the preview is due, if one is.
+    fn preview_in(&self) -> Option<u64> {
+        let due = self.editing.as_ref()?.due?;
+        Some(due.saturating_sub(wsk::now()))
+    }
+
+    /// Starts the filter with the dialog's values once they have stood
+    /// still long enough; the picture stays as it is ([`Paint::preview_event`]).
+    fn preview_if_due(&mut self) {
+        if self.preview_in() != Some(0) {
+            return;
+        }
+        let editing = match self.editing.as_mut() {
+            Some(editing) => editing,
+            None => return,
+        };
+        editing.due = None;
+        let values = editing.dialog.values().to_vec();
+        if editing.preview.as_ref().map_or(false, |p| p.values == values) {
+            return;
+        }
+        let index = editing.index;
+        let (w, h) = (self.document.width, self.document.height);
+        let name = String::from(self.plugins.name(index));
+        match self.plugins.start(index, &self.document.pixels, w, h, &values) {
+            Ok(run) => {
+                editing.running = Some((run, values));
+                self.set_status(format!("previewing {}...", name), false);
+            }
+            Err(why) => self.preview_failed(&name, &why),
+        }
+    }
+
+    /// News of the preview run: its progress, its result on the canvas, or
+    /// why there is none.
+    fn preview_event(&mut self, event: RunEvent) {
+        let editing = match self.editing.as_mut() {
+            Some(editing) => editing,
+            None => return,
+        };
+        let name = String::from(self.plugins.name(editing.index));
+        match event {
+            RunEvent::Progress { done, total } => {
+                let percent = done as u64 * 100 / total.max(1) as u64;
+                self.set_status(format!("previewing {} {}%...", name, percent), false);
+            }
+            RunEvent::Done { pixels, ms, engine, .. } => {
+                let values = match editing.running.take() {
+                    Some((_, values)) => values,
+                    None => return,
+                };
+                if pixels.len() != self.document.pixels.len() {
+                    // The picture changed size meanwhile: again.
+                    editing.due = Some(wsk::now());
+                    return;
+                }
+                editing.preview = Some(Preview { values, pixels, ms, engine });
+                self.show_area(self.layout.canvas());
+                self.set_status(format!("{} preview ({} ms): Enter applies, Escape cancels", name, ms), false);
+            }
+            RunEvent::Failed(why) => {
+                editing.running = None;
+                self.preview_failed(&name, &why);
+            }
+        }
+    }
+
+    /// The preview could not be made: the canvas shows the picture, and the
+    /// status line says why.
+    fn preview_failed(&mut self, name: &str, why: &str) {
+        if let Some(editing) = self.editing.as_mut() {
+            editing.preview = None;
+        }
+        wsk::logf!("paint: {} preview failed: {}", name, why);
+        self.show_area(self.layout.canvas());
+        self.set_status(format!("{} failed on the preview: {}; canvas unchanged", name, why), true);
+    }
+
+    /// The plugins were reloaded while the dialog is open: it follows its
+    /// plugin (a new index, new parameters) and previews the new version,
+    /// or closes if the plugin is gone.
+    fn dialog_after_reload(&mut self) {
+        let module = match self.editing.as_ref() {
+            Some(editing) => editing.module.clone(),
+            None => return,
+        };
+        let index = match self.plugins.find(&module) {
+            Some(index) => index,
+            None => {
+                self.close_dialog();
+                return self.set_status(format!("{} is gone", plugins::printable(&module)), true);
+            }
+        };
+        let still_running = self.plugins.running().map(|r| r.0);
+        let canvas = self.layout.canvas();
+        let p = &self.plugins;
+        if let Some(editing) = self.editing.as_mut() {
+            editing.index = index;
+            if editing.running.as_ref().map(|r| r.0) != still_running {
+                editing.running = None;
+            }
+            if editing.dialog.params() != p.params(index) {
+                let meta = Meta { version: p.version(index), author: p.author(index), description: p.description(index) };
+                let values = editing.dialog.values().to_vec();
+                editing.dialog = Dialog::new(p.name(index), meta, p.params(index).to_vec(), &values, canvas);
+            }
+            // The preview was the previous version's.
+            editing.preview = None;
+            editing.due = Some(wsk::now());
+        }
+        self.show_area(canvas);
+    }
+
+    /// Draws the dialog over the canvas, if it is open.
+    fn draw_dialog(&mut self) {
+        if let Some(editing) = self.editing.as_ref() {
+            let drawn = editing.dialog.draw(&mut screen(&mut self.screen, &self.layout));
+            self.damage = self.damage.union(drawn);
+        }
+    }
+
+    /// Draws the dialog again if it is open and overlaps `area`, just drawn over.
+    fn draw_dialog_over(&mut self, area: Rect) {
+        if self.editing.as_ref().map_or(false, |e| !e.dialog.frame().intersect(area).is_empty()) {
+            self.draw_dialog();
         }
     }
 
@@ -865,6 +1196,14 @@ impl Paint {
             self.history.forget_outside(self.document.bounds());
         }
         self.view = self.view.scrolled(0, 0, self.document.bounds(), canvas);
+        if let Some(editing) = self.editing.as_mut() {
+            editing.dialog.place(canvas);
+            // A preview of another size is no use: make one anew.
+            if editing.preview.as_ref().map_or(false, |p| p.pixels.len() != self.document.pixels.len()) {
+                editing.preview = None;
+                editing.due = Some(wsk::now());
+            }
+        }
         self.draw_all();
     }
 
@@ -885,25 +1224,38 @@ impl Paint {
             screen(&mut self.screen, &self.layout).fill_rect(area.intersect(canvas), ui::BACKDROP);
             self.damage = self.damage.union(area.intersect(canvas));
         }
-        self.show_canvas(self.view.picture_under(canvas, area));
+        self.copy_picture(self.view.picture_under(canvas, area));
+        self.draw_dialog_over(area);
     }
 
     /// Copies `rect` of the picture (picture coordinates) into the window,
-    /// where the view shows it.
+    /// where the view shows it, under the dialog if it is open.
     fn show_canvas(&mut self, rect: Rect) {
+        let shown = self.copy_picture(rect);
+        self.draw_dialog_over(shown);
+    }
+
+    /// Copies `rect` of the picture into the window; returns where it went.
+    /// While the dialog previews a filter, its result stands for the picture.
+    fn copy_picture(&mut self, rect: Rect) -> Rect {
         let canvas = self.layout.canvas();
         let shown = self.view.to_window(canvas, rect.intersect(self.document.bounds()));
         if shown.is_empty() {
-            return;
+            return shown;
         }
         let r = self.view.picture_under(canvas, shown);
         let (w, sw) = (self.document.width as usize, self.layout.width as usize);
+        let source = match self.editing.as_ref().and_then(|e| e.preview.as_ref()) {
+            Some(preview) if preview.pixels.len() == self.document.pixels.len() => &preview.pixels,
+            _ => &self.document.pixels,
+        };
         for row in 0..r.h as usize {
             let from = (r.y as usize + row) * w + r.x as usize;
             let to = (shown.y as usize + row) * sw + shown.x as usize;
-            self.screen[to..to + r.w as usize].copy_from_slice(&self.document.pixels[from..from + r.w as usize]);
+            self.screen[to..to + r.w as usize].copy_from_slice(&source[from..from + r.w as usize]);
         }
         self.damage = self.damage.union(shown);
+        shown
     }
 
     fn draw_toolbar(&mut self) {

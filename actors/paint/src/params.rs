@@ -78,13 +78,7 @@ const PAGE_DOWN: u32 = 0xff56;
 const END: u32 = 0xff57;
 
 /// One parameter as the plugin described it: `min <= default <= max`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Param {
-    pub name: String,
-    pub min: i32,
-    pub max: i32,
-    pub default: i32,
-}
+pub use crate::plugins::ParamInfo as Param;
 
 impl Param {
     /// `value` brought into the parameter's range.
@@ -96,6 +90,14 @@ impl Param {
     pub fn big_step(&self) -> i64 {
         ((self.max as i64 - self.min as i64) / 10).max(1)
     }
+}
+
+/// What a plugin says of itself besides its name (hostile text, any of it absent).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Meta<'a> {
+    pub version: Option<&'a str>,
+    pub author: Option<&'a str>,
+    pub description: Option<&'a str>,
 }
 
 /// What the caller should do after an input.
@@ -194,20 +196,18 @@ pub struct Dialog {
 impl Dialog {
     /// A dialog for the filter `name` with `params`, starting at `values`
     /// (brought into range; defaults where there are too few), placed over `area`.
-    /// `metadata` holds the plugin's `key: value` lines, hostile text.
-    pub fn new(name: &str, metadata: &[(String, String)], params: Vec<Param>, values: &[i32], area: Rect) -> Dialog {
+    pub fn new(name: &str, meta: Meta<'_>, params: Vec<Param>, values: &[i32], area: Rect) -> Dialog {
         let values = start_values(&params, values);
-        let find = |key: &str| metadata.iter().find(|(k, _)| k == key).map(|(_, v)| printable(v));
-        let credits = match (find("version"), find("author")) {
+        let credits = match (meta.version.map(drawable), meta.author.map(drawable)) {
             (Some(v), Some(a)) => format!("version {}, by {}", v, a),
             (Some(v), None) => format!("version {}", v),
             (None, Some(a)) => format!("by {}", a),
             (None, None) => String::new(),
         };
         let mut dialog = Dialog {
-            title: printable(name),
+            title: drawable(name),
             credits,
-            description: find("description").unwrap_or_default(),
+            description: meta.description.map(drawable).unwrap_or_default(),
             params,
             values,
             focus: 0,
@@ -218,6 +218,11 @@ impl Dialog {
         };
         dialog.place(area);
         dialog
+    }
+
+    /// The parameters, as the plugin described them.
+    pub fn params(&self) -> &[Param] {
+        &self.params
     }
 
     /// The values now, one per parameter.
@@ -567,7 +572,7 @@ impl Dialog {
         let range_w = font::text_width(&range) as i32;
         let name_room = (w - 3 * PAD - range_w).max(w / 3);
         let name_columns = (name_room / font::WIDTH as i32).max(1) as usize;
-        canvas.draw_text(PAD, top + 4, &cut(&printable(&param.name), name_columns), INK);
+        canvas.draw_text(PAD, top + 4, &cut(&drawable(&param.name), name_columns), INK);
         canvas.draw_text(w - PAD - range_w, top + 4, &range, EDGE);
         // Line 2: - track + field reset.
         let [minus, track, plus, field, reset] = g.controls(k);
@@ -625,33 +630,9 @@ pub fn start_values(params: &[Param], values: &[i32]) -> Vec<i32> {
     params.iter().enumerate().map(|(i, p)| values.get(i).map_or(p.default, |&v| p.clamp(v as i64))).collect()
 }
 
-/// The values last applied or previewed, per plugin module, for the session.
-#[derive(Default)]
-pub struct Remembered {
-    entries: Vec<(String, Vec<Param>, Vec<i32>)>,
-}
-
-impl Remembered {
-    /// The values to use for `module`, whose parameters are `params` now:
-    /// the remembered ones if the plugin still has the same parameters
-    /// (names; values clamped into today's ranges), else the defaults.
-    pub fn values(&self, module: &str, params: &[Param]) -> Vec<i32> {
-        let same = |kept: &[Param]| kept.len() == params.len() && kept.iter().zip(params).all(|(a, b)| a.name == b.name);
-        match self.entries.iter().find(|(m, kept, _)| m == module && same(kept)) {
-            Some((_, _, values)) => start_values(params, values),
-            None => start_values(params, &[]),
-        }
-    }
-
-    /// Remembers `values` for `module`'s `params`.
-    pub fn keep(&mut self, module: &str, params: &[Param], values: &[i32]) {
-        self.entries.retain(|(m, _, _)| m != module);
-        self.entries.push((String::from(module), params.to_vec(), values.to_vec()));
-    }
-}
-
-/// `text` with anything but printable ASCII shown as `?`, at most 200 characters.
-pub fn printable(text: &str) -> String {
+/// `text` with anything but printable ASCII (the font's) shown as `?`,
+/// at most 200 characters.
+fn drawable(text: &str) -> String {
     text.chars().take(200).map(|c| if (' '..='~').contains(&c) { c } else { '?' }).collect()
 }
 
@@ -699,7 +680,7 @@ mod tests {
     }
 
     fn blur() -> Dialog {
-        Dialog::new("Box blur", &[], vec![param("radius", 1, 32, 2), param("passes", 1, 4, 1)], &[], AREA)
+        Dialog::new("Box blur", Meta::default(), vec![param("radius", 1, 32, 2), param("passes", 1, 4, 1)], &[], AREA)
     }
 
     fn key(dialog: &mut Dialog, keysym: u32) -> Action {
@@ -759,7 +740,7 @@ mod tests {
         assert_eq!(key(&mut d, BACKSPACE), Action::Redraw, "an empty field keeps the value");
         assert_eq!(d.values(), &[3, 1]);
 
-        let mut signed = Dialog::new("Brightness", &[], vec![param("amount", -255, 255, 40)], &[], AREA);
+        let mut signed = Dialog::new("Brightness", Meta::default(), vec![param("amount", -255, 255, 40)], &[], AREA);
         assert_eq!(key(&mut signed, '-' as u32), Action::Redraw);
         assert_eq!(key(&mut signed, '9' as u32), Action::Changed(vec![-9]));
         for _ in 0..20 {
@@ -817,14 +798,14 @@ mod tests {
     #[test]
     fn fits_a_small_window_and_scrolls_to_the_focus() {
         let params: Vec<Param> = (0..8).map(|i| param(&format!("p{}", i), 0, 9, i)).collect();
-        let meta = [(String::from("description"), String::from("a filter with many parameters"))];
-        let big = Dialog::new("Many", &meta, params.clone(), &[], AREA);
+        let meta = Meta { description: Some("a filter with many parameters"), ..Meta::default() };
+        let big = Dialog::new("Many", meta, params.clone(), &[], AREA);
         let g = big.geometry();
         assert_eq!((g.shown, g.meta_lines), (8, 1));
         assert!(AREA.intersect(g.frame) == g.frame);
 
         let low = Rect::new(0, 28, 200, 120);
-        let mut d = Dialog::new("Many", &meta, params, &[], low);
+        let mut d = Dialog::new("Many", meta, params, &[], low);
         let g = d.geometry();
         assert_eq!(g.frame, Rect::new(0, 36, 200, 98), "as wide as the area");
         assert_eq!((g.shown, g.meta_lines, g.first), (1, 0, 0), "one row; no room for the metadata");
@@ -853,14 +834,11 @@ mod tests {
     #[test]
     fn hostile_text_is_printable_and_bounded() {
         let evil = "\u{1b}[2Jbad\nname\u{0}é";
-        assert_eq!(printable(evil), "?[2Jbad?name??");
-        assert_eq!(printable(&"x".repeat(5000)).len(), 200);
-        let meta = [
-            (String::from("version"), String::from("1.0\r")),
-            (String::from("author"), "A".repeat(300)),
-            (String::from("description"), "word ".repeat(100)),
-        ];
-        let d = Dialog::new(evil, &meta, vec![param("a", 0, 1, 0)], &[], AREA);
+        assert_eq!(drawable(evil), "?[2Jbad?name??");
+        assert_eq!(drawable(&"x".repeat(5000)).len(), 200);
+        let (author, description) = ("A".repeat(300), "word ".repeat(100));
+        let meta = Meta { version: Some("1.0\r"), author: Some(&author), description: Some(&description) };
+        let d = Dialog::new(evil, meta, vec![param("a", 0, 1, 0)], &[], AREA);
         let lines = d.meta_lines(WIDTH);
         assert_eq!(lines.len(), 3);
         assert!(lines[0].starts_with("version 1.0?, by AAA") && lines[0].ends_with("..."));
@@ -875,18 +853,5 @@ mod tests {
         assert_eq!(wrap("abcdefghij", 4, 3), vec!["abcd", "efgh", "ij"]);
         assert_eq!(wrap("one two three four", 8, 2), vec!["one two", "three..."]);
         assert!(wrap("", 8, 2).is_empty());
-    }
-
-    #[test]
-    fn remembers_values_per_module_while_the_parameters_stay() {
-        let params = [param("radius", 1, 32, 2)];
-        let mut memory = Remembered::default();
-        assert_eq!(memory.values("blur", &params), vec![2]);
-        memory.keep("blur", &params, &[9]);
-        assert_eq!(memory.values("blur", &params), vec![9]);
-        assert_eq!(memory.values("sharpen", &[param("radius", 1, 32, 2)]), vec![2], "per module");
-        // A new version with a narrower range: clamped; other names: defaults.
-        assert_eq!(memory.values("blur", &[param("radius", 1, 5, 2)]), vec![5]);
-        assert_eq!(memory.values("blur", &[param("size", 1, 32, 3)]), vec![3]);
     }
 }

@@ -214,29 +214,24 @@ impl Plugins {
     }
 
     /// The module of plugin `index`, or "".
-    #[allow(dead_code)] // for the parameters dialog
     pub fn module(&self, index: usize) -> &str {
         self.list.get(index).map_or("", |p| p.module.as_str())
     }
 
     /// Its version, author and description, when it said (escaped).
-    #[allow(dead_code)] // for the parameters dialog
     pub fn version(&self, index: usize) -> Option<&str> {
         self.list.get(index)?.described.version.as_deref()
     }
 
-    #[allow(dead_code)] // for the parameters dialog
     pub fn author(&self, index: usize) -> Option<&str> {
         self.list.get(index)?.described.author.as_deref()
     }
 
-    #[allow(dead_code)] // for the parameters dialog
     pub fn description(&self, index: usize) -> Option<&str> {
         self.list.get(index)?.described.description.as_deref()
     }
 
     /// Its parameters, in the order APPLY takes their values.
-    #[allow(dead_code)] // for the parameters dialog
     pub fn params(&self, index: usize) -> &[ParamInfo] {
         self.list.get(index).map_or(&[], |p| p.described.params.as_slice())
     }
@@ -249,7 +244,6 @@ impl Plugins {
     /// Remembers `values` for plugin `index` (clamped to the ranges; extra
     /// ones ignored, missing ones keep theirs). Kept across reloads for
     /// the parameters that still exist.
-    #[allow(dead_code)] // for the parameters dialog
     pub fn remember(&mut self, index: usize, values: &[i32]) {
         if let Some(plugin) = self.list.get_mut(index) {
             for ((value, param), &new) in plugin.values.iter_mut().zip(&plugin.described.params).zip(values) {
