@@ -182,6 +182,13 @@ import Testing
         try s.desk.type("uu")
         s.model = painted
         try s.expectCanvas("both undone")
+
+        // Ctrl with the row's number in the menu: applied at once, with the values remembered.
+        try s.desk.type("f")
+        try s.desk.key(0x33, modifiers: WindowProtocol.modCtrl)
+        #expect(s.desk.log.wait(for: "paint: \(Self.brightness) applied", from: "paint", skipping: 3) != nil)
+        s.model = once
+        try s.expectCanvas("Ctrl+3 in the menu")
     }
 
     @Test func aFailingPreviewLeavesTheCanvasAndSaysSo() throws {

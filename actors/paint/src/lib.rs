@@ -22,7 +22,7 @@
 //! cancelling a run in flight; the picture itself is untouched) until
 //! Apply (Enter) makes it one undo step or Cancel (Escape) puts the view
 //! back. The values applied are remembered per plugin for the session: the
-//! dialog starts from them, Shift with the row's number in the menu applies
+//! dialog starts from them, Ctrl with the row's number in the menu applies
 //! the filter with them at once, and Ctrl+F applies the last filter again
 //! with them. A filter runs while
 //! paint goes on drawing its window: the status line shows its progress,
@@ -452,7 +452,7 @@ impl Paint {
         if let Some((button, _)) = self.menu {
             self.close_menu();
             if let Some(row) = ch.to_digit(10).filter(|&d| d >= 1) {
-                self.choose_row(button, row as usize - 1, shift);
+                self.choose_row(button, row as usize - 1, ctrl);
             }
             return;
         }
@@ -710,7 +710,7 @@ impl Paint {
         }
     }
 
-    /// Row `row` of the menu under `button` was picked (with Shift: `quick`).
+    /// Row `row` of the menu under `button` was picked (with Ctrl: `quick`).
     fn choose_row(&mut self, button: Button, row: usize, quick: bool) {
         match (button, row) {
             (Button::File, 0) => self.open_command(),
