@@ -170,7 +170,14 @@ fn handle(
     // The caller may have stopped waiting; nothing to do about that.
     let _ = match answer {
         Ok(Answer::Description(text)) => deliver(to, async_answer, DESCRIPTION, text.as_bytes()),
-        Ok(Answer::Done(nanoseconds)) => deliver(to, async_answer, DONE, &nanoseconds.to_le_bytes()),
+        Ok(Answer::Done(nanoseconds)) => {
+            // The filter's own time, then the engine that ran it (the app
+            // says which in its "applied" line).
+            let mut payload = [0u8; 12];
+            payload[..8].copy_from_slice(&nanoseconds.to_le_bytes());
+            payload[8..].copy_from_slice(&crate::engine().code().to_le_bytes());
+            deliver(to, async_answer, DONE, &payload)
+        }
         Err((code, words)) => {
             let mut payload = alloc::vec![0u8; 4 + words.len()];
             let mut w = Writer::new(&mut payload);
