@@ -152,9 +152,8 @@ pub enum RunEvent {
     /// The plugin got this far: `done` of `total`, in its units.
     Progress { done: u32, total: u32 },
     /// The filtered picture. `ms`: paint's time from start to answer;
-    /// `filter_ns`: the filter's own, as the plugin measured it; `engine`:
-    /// 0 interpreter, 1 compiled, when the plugin said.
-    Done { pixels: Vec<u32>, ms: u64, filter_ns: Option<u64>, engine: Option<u32> },
+    /// `engine`: 0 interpreter, 1 compiled, when the plugin said.
+    Done { pixels: Vec<u32>, ms: u64, engine: Option<u32> },
     /// Words for the status line and the log (escaped); the canvas is
     /// untouched, the instance gone.
     Failed(String),
@@ -349,7 +348,7 @@ impl Plugins {
                 run.heard = wsk::now();
                 Some((id, RunEvent::Progress { done, total }))
             }
-            Ok(Answer::Done { nanos, engine }) => Some((id, self.finish(index, nanos, engine))),
+            Ok(Answer::Done { engine, .. }) => Some((id, self.finish(index, engine))),
             Ok(Answer::Failed(failure)) => Some((id, self.fail(index, words(&failure, self.budget)))),
             Err(error) if error.is_timeout() => self.check_silence(index, answers).map(|event| (id, event)),
             Err(error) => Some((id, self.fail(index, format!("{}", error)))),
@@ -387,13 +386,13 @@ impl Plugins {
         // Dead. A panicking plugin answers before it ends: take that answer.
         match filter::next_answer(answers, Timeout::Poll) {
             Ok(Answer::Failed(failure)) => Some(self.fail(index, words(&failure, self.budget))),
-            Ok(Answer::Done { nanos, engine }) => Some(self.finish(index, nanos, engine)),
+            Ok(Answer::Done { engine, .. }) => Some(self.finish(index, engine)),
             _ => Some(self.fail(index, String::from("the plugin stopped (see the log)"))),
         }
     }
 
     /// The plugin answered DONE: take its access away, then read the result.
-    fn finish(&mut self, index: usize, nanos: Option<u64>, engine: Option<u32>) -> RunEvent {
+    fn finish(&mut self, index: usize, engine: Option<u32>) -> RunEvent {
         let run = match self.run.take() {
             Some(run) => run,
             None => return RunEvent::Failed(String::from("no filter was running")),
@@ -413,7 +412,7 @@ impl Plugins {
             }
         }
         match result {
-            Ok(pixels) => RunEvent::Done { pixels, ms, filter_ns: nanos, engine },
+            Ok(pixels) => RunEvent::Done { pixels, ms, engine },
             Err(why) => RunEvent::Failed(why),
         }
     }

@@ -3,9 +3,9 @@
 //! For paint's parameters dialog: a preview that fails.
 #![no_std]
 
-use wsk::filter::{Image, Param, Params};
+use wsk::filter::{Image, Params};
 
-wsk::filter_plugin!(moody, name: "Moody (test)", params: [Param::new("trap", 0, 1, 0)]);
+wsk::filter_plugin!(moody, name: "Moody (test)", params: [wsk::filter::Param::new("trap", 0, 1, 0)]);
 
 fn moody(image: &mut Image, params: &Params) {
     if params.named("trap") == 0 {

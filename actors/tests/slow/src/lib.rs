@@ -3,13 +3,13 @@
 //! SDK (`Image::row_mut`), as a row-wise filter does.
 #![no_std]
 
-use wsk::filter::{Image, Param, Params};
+use wsk::filter::{Image, Params};
 
 wsk::filter_plugin!(
     slow,
     name: "Slow (test)",
     description: "Inverts, slowly",
-    params: [Param::new("ms", 0, 60_000, 3_000)],
+    params: [wsk::filter::Param::new("ms", 0, 60_000, 3_000)],
 );
 
 fn slow(image: &mut Image, params: &Params) {

@@ -2,9 +2,9 @@
 //! self-test makes that fail at DESCRIBE.
 #![no_std]
 
-use wsk::filter::{Image, Param, Params};
+use wsk::filter::{Image, Params};
 
-wsk::filter_plugin!(typo, name: "Typo (test)", params: [Param::new("radius", 1, 8, 2)]);
+wsk::filter_plugin!(typo, name: "Typo (test)", params: [wsk::filter::Param::new("radius", 1, 8, 2)]);
 
 fn typo(_: &mut Image, params: &Params) {
     let _ = params.named("raduis");
