@@ -33,9 +33,19 @@ import Testing
 /// Runs the built wskdesk on the headless backend with `arguments`; its exit
 /// status and everything it printed.
 func runHeadless(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    try runWskdesk(["--backend", "headless"] + arguments)
+}
+
+/// Runs the built wskdesk with `arguments` (in `folder`, with `environment`
+/// added to this process's); its status and output (both streams).
+func runWskdesk(_ arguments: [String], in folder: String? = nil, environment: [String: String] = [:]) throws
+    -> (status: Int32, output: String)
+{
     let process = Process()
     process.executableURL = URL(fileURLWithPath: wskdeskBinary)
-    process.arguments = ["--backend", "headless"] + arguments
+    process.arguments = arguments
+    if let folder { process.currentDirectoryURL = URL(fileURLWithPath: folder) }
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     let output = Pipe()
     process.standardOutput = output
     process.standardError = output

@@ -31,18 +31,7 @@ import Testing
         func wskdesk(_ arguments: String...) throws -> (status: Int32, output: String) { try wskdesk(arguments) }
 
         func wskdesk(_ arguments: [String]) throws -> (status: Int32, output: String) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: wskdeskBinary)
-            process.arguments = arguments
-            process.currentDirectoryURL = URL(fileURLWithPath: folder)
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = output
-            try process.run()
-            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return (process.terminationStatus, text)
+            try runWskdesk(arguments, in: folder, environment: environment)
         }
     }
 
