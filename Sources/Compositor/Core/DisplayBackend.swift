@@ -78,11 +78,17 @@ public protocol DisplayBackend: AnyObject, Sendable {
 
     /// The session is back: show the current frame again (set the mode again).
     func resume() throws(DisplayError)
+
+    /// Turns the panel off (`on` false: DPMS off through the connector's
+    /// property) or on again. False when the output cannot: the compositor
+    /// shows a black frame instead.
+    func setPower(_ on: Bool) -> Bool
 }
 
 extension DisplayBackend {
     public func suspend() {}
     public func resume() throws(DisplayError) {}
+    public func setPower(_ on: Bool) -> Bool { false }
 }
 
 /// An output failure, said so a user can act on it.

@@ -55,19 +55,19 @@ public struct DisplayMode: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// A mode a user asked for: "1280x800" or "1280x800@60" (Hz, decimals allowed).
-package struct ModeRequest: Hashable, Sendable, CustomStringConvertible {
-    package let width: Int
-    package let height: Int
+public struct ModeRequest: Hashable, Sendable, CustomStringConvertible {
+    public let width: Int
+    public let height: Int
     /// nil: any refresh rate.
-    package let refreshMilliHertz: Int?
+    public let refreshMilliHertz: Int?
 
-    package init(width: Int, height: Int, refreshMilliHertz: Int? = nil) {
+    public init(width: Int, height: Int, refreshMilliHertz: Int? = nil) {
         self.width = width
         self.height = height
         self.refreshMilliHertz = refreshMilliHertz
     }
 
-    package init(parsing text: String) throws(DisplayError) {
+    public init(parsing text: String) throws(DisplayError) {
         let invalid = DisplayError(
             "invalid mode '\(text)': expected WIDTHxHEIGHT or WIDTHxHEIGHT@HZ, e.g. 1280x800 or 1280x800@60")
         let atSplit = text.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false)
@@ -105,7 +105,7 @@ package struct ModeRequest: Hashable, Sendable, CustomStringConvertible {
         return milli >= 1000 && milli <= 1_000_000 ? milli : nil
     }
 
-    package var description: String {
+    public var description: String {
         guard let refresh = refreshMilliHertz else { return "\(width)x\(height)" }
         return "\(width)x\(height)@\(DisplayMode.formatHertz(milli: refresh))"
     }
