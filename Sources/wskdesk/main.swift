@@ -38,17 +38,19 @@ struct Run: ParsableCommand {
     @Option(help: "DRM device (default: the first /dev/dri/card* with a connected output).")
     var drmDevice: String?
 
-    @Option(help: "Output (connector) to use, e.g. HDMI-A-1 or Virtual-1 (default: the first connected).")
-    var output: String?
-
-    @Option(help: "Mode, WIDTHxHEIGHT or WIDTHxHEIGHT@HZ (default: the output's preferred mode).")
-    var mode: String?
-
     @Flag(help: "Open the DRM and input devices directly instead of through a seat (libseat); needs root.")
     var noSeat = false
 
-    @Option(help: "Size of the headless output, WIDTHxHEIGHT.")
-    var size: OutputSize = OutputSize(width: 1280, height: 800)
+    @OptionGroup
+    var headless: HeadlessSizeOption
+    var size: HeadlessSizes { headless.sizes }
+
+    @OptionGroup(title: "Outputs")
+    var outputs: OutputOptions
+
+    /// The connector and mode of the single-head DRM path: the first rule's.
+    var output: String? { outputs.firstConnector }
+    var mode: String? { outputs.firstConnectorMode }
 
     @Option(help: "Folder with the actor .wasm files (default: $WSKDESK_ACTORS, else PREFIX/share/wskdesk/actors beside an installed PREFIX/bin/wskdesk, else build/actors of the source tree the binary was built in).")
     var actors: String?
@@ -124,7 +126,8 @@ enum BackendChoice: String, ExpressibleByArgument, CaseIterable {
     case auto, drm, headless
 }
 
-struct OutputSize: ExpressibleByArgument {
+/// One headless output's size, WIDTHxHEIGHT (`--size`).
+struct OutputSize {
     let width: Int
     let height: Int
 
@@ -133,11 +136,9 @@ struct OutputSize: ExpressibleByArgument {
         self.height = height
     }
 
-    /// How `--help` shows the default: as a user writes it.
-    var defaultValueDescription: String { "\(width)x\(height)" }
-
-    init?(argument: String) {
-        let parts = argument.lowercased().split(separator: "x")
+    /// "1280x800": each side 16 to 8192.
+    init?(parsing text: String) {
+        let parts = text.lowercased().split(separator: "x")
         guard parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]),
             (16...8192).contains(w), (16...8192).contains(h)
         else { return nil }
