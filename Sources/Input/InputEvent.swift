@@ -1,5 +1,5 @@
 /// The input vocabulary. Devices (libinput, a script) produce `DeviceEvent`s:
-/// raw key codes and pointer deltas. `InputPipeline` turns them into
+/// raw key codes, pointer deltas and touch points. `InputPipeline` turns them into
 /// `InputEvent`s — keys with keysym, text and modifiers from xkbcommon, key
 /// repeat, bindings taken out — and hands them to an `InputSink`, which
 /// sends them to ui_server as IPC messages (`KernelInputSink`).
@@ -10,12 +10,15 @@ public enum DeviceEvent: Sendable, Equatable {
     case key(code: UInt32, pressed: Bool)
     /// Relative motion in pixels (libinput's accelerated deltas).
     case pointerMotion(dx: Double, dy: Double)
-    /// Absolute position, 0...1 of the output (tablets, VM tablets, touch).
+    /// Absolute position, 0...1 of the output (tablets, VM tablets).
     case pointerMotionAbsolute(x: Double, y: Double)
     /// A Linux `BTN_*` button.
     case pointerButton(button: UInt32, pressed: Bool)
     /// Whole scroll steps; positive dy is down, positive dx is right.
     case pointerScroll(dx: Double, dy: Double)
+    /// A touchscreen: passed on to ui_server as it is, which maps it to an
+    /// output and routes it (docs/protocol.md, "Touch").
+    case touch(TouchEvent)
 }
 
 /// What goes to ui_server.
@@ -25,6 +28,56 @@ public enum InputEvent: Sendable, Equatable {
     case pointerMotionAbsolute(x: Double, y: Double)
     case pointerButton(button: UInt32, pressed: Bool)
     case pointerScroll(dx: Double, dy: Double)
+    case touch(TouchEvent)
+}
+
+/// A touchscreen event. A finger is named by its device and slot from down
+/// to up (or the device's cancel); x and y are in [0, 1] of the device's
+/// area after libinput's calibration (`LIBINPUT_CALIBRATION_MATRIX`), left
+/// to right and top to bottom as the panel is scanned out, whatever the
+/// output's rotation. The down carries what ui_server needs to choose the
+/// output the device is glued to.
+public enum TouchEvent: Sendable, Equatable {
+    case down(TouchDevice, slot: UInt32, x: Double, y: Double)
+    case motion(device: UInt32, slot: UInt32, x: Double, y: Double)
+    case up(device: UInt32, slot: UInt32)
+    /// Every finger of the device is gone without lifting (libinput took
+    /// them back: a palm, the device suspended or unplugged).
+    case cancel(device: UInt32)
+    /// The end of one set of changes that happened together (two fingers
+    /// moving in the same scan).
+    case frame(device: UInt32)
+
+    /// The device it came from.
+    public var device: UInt32 {
+        switch self {
+        case .down(let device, _, _, _): device.id
+        case .motion(let device, _, _, _), .up(let device, _), .cancel(let device), .frame(let device): device
+        }
+    }
+}
+
+/// A touchscreen as ui_server's output mapping sees it.
+public struct TouchDevice: Sendable, Equatable {
+    /// Unique while the input source runs: libinput's devices count from 1
+    /// as they are added; 0 is a script's.
+    public var id: UInt32
+    /// The touch area in millimetres; 0 when the device does not say.
+    public var widthMM: UInt32
+    public var heightMM: UInt32
+    /// The output udev says the device belongs to (`WL_OUTPUT`), "" for none.
+    public var outputHint: String
+
+    public init(id: UInt32, widthMM: UInt32 = 0, heightMM: UInt32 = 0, outputHint: String = "") {
+        self.id = id
+        self.widthMM = widthMM
+        self.heightMM = heightMM
+        self.outputHint = outputHint
+    }
+
+    /// The touch device of input scripts ("script touch"): no size, no hint,
+    /// so it maps as `--touch-output` or the built-in or primary output says.
+    public static let script = TouchDevice(id: 0)
 }
 
 /// A key as apps see it.

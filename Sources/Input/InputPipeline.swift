@@ -48,6 +48,8 @@ public final class InputPipeline: Sendable {
         /// Keys a binding took: their release is swallowed too.
         var swallowed: Set<UInt32> = []
         var buttonsDown: [UInt32] = []
+        /// Touch slots down, by device: what a cancel ends.
+        var touchesDown: [UInt32: Set<UInt32>] = [:]
         /// The `stopEpoch` last acted on.
         var seenStopEpoch: UInt64 = 0
         var leds: KeyboardLEDs = []
@@ -126,6 +128,10 @@ public final class InputPipeline: Sendable {
                 sink.deliver(.pointerMotionAbsolute(x: x, y: y))
             case .pointerScroll(let dx, let dy):
                 sink.deliver(.pointerScroll(dx: dx, dy: dy))
+            case .touch(let touch):
+                // Not keys: no bindings, no repeat. Only whole lives go out,
+                // so ui_server never sees a finger end it did not see begin.
+                if let touch = Self.follow(touch, &state.touchesDown) { sink.deliver(.touch(touch)) }
             }
         }
         if repeatMayChange { timer.poke() }  // not for every motion event
@@ -135,6 +141,25 @@ public final class InputPipeline: Sendable {
             onBinding(action)
         }
         return leds
+    }
+
+    /// The touch event to pass on, if any: a second down of a slot that is
+    /// down, and motion, up or cancel of slots that are not, are dropped.
+    private static func follow(_ touch: TouchEvent, _ down: inout [UInt32: Set<UInt32>]) -> TouchEvent? {
+        switch touch {
+        case .down(let device, let slot, _, _):
+            guard down[device.id, default: []].insert(slot).inserted else { return nil }
+        case .motion(let device, let slot, _, _):
+            guard down[device]?.contains(slot) == true else { return nil }
+        case .up(let device, let slot):
+            guard down[device]?.remove(slot) != nil else { return nil }
+            if down[device]?.isEmpty == true { down[device] = nil }
+        case .cancel(let device):
+            guard down.removeValue(forKey: device) != nil else { return nil }
+        case .frame:
+            break
+        }
+        return touch
     }
 
     /// Where a key event went.
@@ -230,7 +255,8 @@ public final class InputPipeline: Sendable {
     // MARK: Session
 
     /// Lets go of everything: repeat stops, every key and button held is
-    /// released to the sink, the keyboard forgets its modifiers and locks.
+    /// released to the sink, every touchscreen with a finger down is
+    /// cancelled, the keyboard forgets its modifiers and locks.
     /// For a paused session (VT switch) or a keyboard that went away.
     /// Returns the keyboard lights when that changed them.
     @discardableResult
@@ -243,8 +269,13 @@ public final class InputPipeline: Sendable {
             for button in state.buttonsDown.reversed() {
                 sink.deliver(.pointerButton(button: button, pressed: false))
             }
+            for device in state.touchesDown.keys.sorted() {
+                sink.deliver(.touch(.cancel(device: device)))
+                sink.deliver(.touch(.frame(device: device)))
+            }
             state.keysDown = []
             state.buttonsDown = []
+            state.touchesDown = [:]
             state.swallowed = []
             state.keyboard.reset()
             guard state.leds != state.keyboard.leds else { return nil }

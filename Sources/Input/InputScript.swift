@@ -46,6 +46,18 @@ public struct InputScript: Sendable, Equatable {
         /// Wheel steps; positive dy is down.
         case scroll(dx: Int, dy: Int)
         case wait(milliseconds: Int)
+        /// A finger on the script's touchscreen ("script touch").
+        case touch(Touch)
+    }
+
+    /// What a `touch` line does. X and Y are in [0, 1] of the touchscreen,
+    /// left to right and top to bottom of its panel.
+    public enum Touch: Sendable, Equatable {
+        case down(slot: UInt32, x: Double, y: Double)
+        case move(slot: UInt32, x: Double, y: Double)
+        case up(slot: UInt32)
+        case cancel
+        case frame
     }
 
     public var name: String
@@ -74,7 +86,8 @@ public struct InputScript: Sendable, Equatable {
         self.lines = lines
     }
 
-    static let commands = "key, keydown, keyup, type, move, moveby, click, press, release, drag, scroll, wait"
+    static let commands = "key, keydown, keyup, type, move, moveby, click, press, release, drag, scroll, wait, touch"
+    static let touchUsage = "touch down SLOT X Y, touch move SLOT X Y, touch up SLOT, touch cancel or touch frame (X and Y from 0 to 1 of the touchscreen)"
 
     private static func command(_ words: [Word]) throws(LineError) -> Command {
         let verb = words[0]
@@ -137,8 +150,48 @@ public struct InputScript: Sendable, Equatable {
         case "wait":
             try count(1...1, "wait MILLISECONDS")
             return .wait(milliseconds: try integer(bare(0), "milliseconds", min: 0, max: 3_600_000))
+        case "touch":
+            var words: [String] = []
+            for i in args.indices { words.append(try bare(i)) }
+            return .touch(try touch(words))
         default:
             throw LineError("unknown command '\(verb.text)' (commands: \(commands))")
+        }
+    }
+
+    /// A touch line's words after `touch`.
+    private static func touch(_ words: [String]) throws(LineError) -> Touch {
+        guard let action = words.first else { throw LineError("usage: \(touchUsage)") }
+        let rest = Array(words.dropFirst())
+        func count(_ n: Int, _ usage: String) throws(LineError) {
+            guard rest.count == n else { throw LineError("usage: \(usage)") }
+        }
+        func slot() throws(LineError) -> UInt32 { UInt32(try integer(rest[0], "slot", min: 0, max: 1023)) }
+        func fraction(_ i: Int, _ what: String) throws(LineError) -> Double {
+            let text = rest[i]
+            guard let value = Double(text), value.isFinite, (0...1).contains(value) else {
+                throw LineError("\(what) must be a number from 0 to 1 (a fraction of the touchscreen), not '\(text)'")
+            }
+            return value
+        }
+        switch action.lowercased() {
+        case "down":
+            try count(3, "touch down SLOT X Y (X and Y from 0 to 1 of the touchscreen)")
+            return .down(slot: try slot(), x: try fraction(1, "x"), y: try fraction(2, "y"))
+        case "move":
+            try count(3, "touch move SLOT X Y (X and Y from 0 to 1 of the touchscreen)")
+            return .move(slot: try slot(), x: try fraction(1, "x"), y: try fraction(2, "y"))
+        case "up":
+            try count(1, "touch up SLOT")
+            return .up(slot: try slot())
+        case "cancel":
+            try count(0, "touch cancel (every finger of the touchscreen)")
+            return .cancel
+        case "frame":
+            try count(0, "touch frame")
+            return .frame
+        default:
+            throw LineError("unknown touch action '\(action)' (\(touchUsage))")
         }
     }
 

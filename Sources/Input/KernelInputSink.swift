@@ -6,7 +6,7 @@ import Wire
 
 /// The window protocol's input messages (docs/protocol.md, "Input"), as the
 /// input source sends them to ui_server. Input does not import the
-/// compositor, so the four opcodes are restated here from `WindowProtocol`;
+/// compositor, so the opcodes are restated here from `WindowProtocol`;
 /// `InputMessageTests` fails if they drift.
 public enum InputMessage {
     /// mode u32 (0 relative, 1 absolute), x f64, y f64.
@@ -17,6 +17,17 @@ public enum InputMessage {
     public static let pointerScroll: UInt32 = 0x0302
     /// keycode u32, keysym u32, modifiers u32, pressed u32, UTF-8 text.
     public static let key: UInt32 = 0x0303
+    /// device u32, slot u32, x f64, y f64 (0...1 of the device), widthMM u32,
+    /// heightMM u32, output hint UTF-8.
+    public static let touchDown: UInt32 = 0x0304
+    /// device u32, slot u32, x f64, y f64.
+    public static let touchMotion: UInt32 = 0x0305
+    /// device u32, slot u32.
+    public static let touchUp: UInt32 = 0x0306
+    /// device u32.
+    public static let touchCancel: UInt32 = 0x0307
+    /// device u32.
+    public static let touchFrame: UInt32 = 0x0308
 
     /// The message for an event: opcode and little-endian payload.
     public static func encode(_ event: InputEvent) -> (opcode: UInt32, payload: [UInt8]) {
@@ -47,6 +58,35 @@ public enum InputMessage {
             w.f64(dx)
             w.f64(dy)
             return (pointerScroll, w.bytes)
+        case .touch(let touch):
+            return encode(touch)
+        }
+    }
+
+    private static func encode(_ touch: TouchEvent) -> (opcode: UInt32, payload: [UInt8]) {
+        var w = PayloadWriter()
+        w.u32(touch.device)
+        switch touch {
+        case .down(let device, let slot, let x, let y):
+            w.u32(slot)
+            w.f64(x)
+            w.f64(y)
+            w.u32(device.widthMM)
+            w.u32(device.heightMM)
+            w.text(device.outputHint)
+            return (touchDown, w.bytes)
+        case .motion(_, let slot, let x, let y):
+            w.u32(slot)
+            w.f64(x)
+            w.f64(y)
+            return (touchMotion, w.bytes)
+        case .up(_, let slot):
+            w.u32(slot)
+            return (touchUp, w.bytes)
+        case .cancel:
+            return (touchCancel, w.bytes)
+        case .frame:
+            return (touchFrame, w.bytes)
         }
     }
 }

@@ -47,9 +47,10 @@ public struct InputDeviceError: Error, CustomStringConvertible {
 /// libinput: keyboards, mice, touchpads, touch screens and tablets, turned
 /// into `DeviceEvent`s on a thread of its own that polls libinput's fd.
 /// Pointer motion comes with libinput's acceleration; scroll in whole steps;
-/// the first finger on a touch screen and a tablet's pen drive the pointer.
+/// a tablet's pen drives the pointer; touch screens' fingers go to ui_server
+/// as touch events, which maps them to their output.
 public final class LibInputSource: @unchecked Sendable {
-    // `li`, `devices`, `touchSlot`, `scroll` and `leds` belong to the poll
+    // `li`, `devices`, `touchDevices`, `scroll` and `leds` belong to the poll
     // thread once it runs (before that, to the thread in init); other threads
     // reach it only through `commands` and the pipe `wakeFD`.
     private var li: OpaquePointer?
@@ -63,7 +64,9 @@ public final class LibInputSource: @unchecked Sendable {
     public let devicesWanted: InputDevices
 
     private var devices: [OpaquePointer: String] = [:]
-    private var touchSlot: Int32?
+    /// Touchscreens, numbered as they are added (from 1; 0 is a script's).
+    private var touchDevices: [OpaquePointer: TouchDevice] = [:]
+    private var lastTouchID: UInt32 = 0
     private var scroll = ScrollAccumulator()
     private var leds: KeyboardLEDs = []
     private var tornDown = false
@@ -248,8 +251,13 @@ public final class LibInputSource: @unchecked Sendable {
         case LIBINPUT_EVENT_DEVICE_ADDED:
             deviceAdded(device)
         case LIBINPUT_EVENT_DEVICE_REMOVED:
-            // libinput has already released whatever the device held.
+            // libinput has already released whatever the device held; a
+            // finger still down on a touchscreen ends here.
             let name = devices.removeValue(forKey: device) ?? describe(device)
+            if let touch = touchDevices.removeValue(forKey: device) {
+                deliver(.touch(.cancel(device: touch.id)))
+                deliver(.touch(.frame(device: touch.id)))
+            }
             logger.info("input device removed: \(name)")
         case LIBINPUT_EVENT_KEYBOARD_KEY:
             let key = libinput_event_get_keyboard_event(event)!
@@ -280,27 +288,31 @@ public final class LibInputSource: @unchecked Sendable {
             let pointer = libinput_event_get_pointer_event(event)!
             let (x, y) = axes(pointer) { libinput_event_pointer_get_scroll_value(pointer, $0) }
             if let steps = scroll.continuous(x, y) { deliver(.pointerScroll(dx: steps.dx, dy: steps.dy)) }
-        case LIBINPUT_EVENT_TOUCH_DOWN:
+        case LIBINPUT_EVENT_TOUCH_DOWN, LIBINPUT_EVENT_TOUCH_MOTION:
+            guard let info = touchDevices[device] else { return }
             let touch = libinput_event_get_touch_event(event)!
-            guard touchSlot == nil else { return }  // the first finger is the pointer
-            touchSlot = libinput_event_touch_get_seat_slot(touch)
-            deliver(.pointerMotionAbsolute(x: libinput_event_touch_get_x_transformed(touch, 1),
-                                           y: libinput_event_touch_get_y_transformed(touch, 1)))
-            deliver(.pointerButton(button: Self.buttonLeft, pressed: true))
-        case LIBINPUT_EVENT_TOUCH_MOTION:
-            let touch = libinput_event_get_touch_event(event)!
-            guard touchSlot == libinput_event_touch_get_seat_slot(touch) else { return }
-            deliver(.pointerMotionAbsolute(x: libinput_event_touch_get_x_transformed(touch, 1),
-                                           y: libinput_event_touch_get_y_transformed(touch, 1)))
+            // The seat slot is never negative (a single-touch device's finger
+            // has one too), and names the finger until it lifts.
+            let slot = UInt32(clamping: libinput_event_touch_get_seat_slot(touch))
+            // [0, 1] of the device after libinput's calibration matrix.
+            let x = libinput_event_touch_get_x_transformed(touch, 1)
+            let y = libinput_event_touch_get_y_transformed(touch, 1)
+            deliver(.touch(type == LIBINPUT_EVENT_TOUCH_DOWN
+                ? .down(info, slot: slot, x: x, y: y) : .motion(device: info.id, slot: slot, x: x, y: y)))
         case LIBINPUT_EVENT_TOUCH_UP:
+            guard let info = touchDevices[device] else { return }
             let touch = libinput_event_get_touch_event(event)!
-            guard touchSlot == libinput_event_touch_get_seat_slot(touch) else { return }
-            touchSlot = nil
-            deliver(.pointerButton(button: Self.buttonLeft, pressed: false))
+            deliver(.touch(.up(device: info.id, slot: UInt32(clamping: libinput_event_touch_get_seat_slot(touch)))))
         case LIBINPUT_EVENT_TOUCH_CANCEL:
-            guard touchSlot != nil else { return }
-            touchSlot = nil
-            deliver(.pointerButton(button: Self.buttonLeft, pressed: false))
+            // libinput cancels finger by finger (a palm); the protocol, like
+            // Wayland's wl_touch.cancel, cancels the device's every finger:
+            // the pipeline passes on the first cancel, and drops the rest
+            // and whatever those fingers still do.
+            guard let info = touchDevices[device] else { return }
+            deliver(.touch(.cancel(device: info.id)))
+        case LIBINPUT_EVENT_TOUCH_FRAME:
+            guard let info = touchDevices[device] else { return }
+            deliver(.touch(.frame(device: info.id)))
         case LIBINPUT_EVENT_TABLET_TOOL_AXIS, LIBINPUT_EVENT_TABLET_TOOL_PROXIMITY:
             let tool = libinput_event_get_tablet_tool_event(event)!
             deliver(.pointerMotionAbsolute(x: libinput_event_tablet_tool_get_x_transformed(tool, 1),
@@ -345,7 +357,30 @@ public final class LibInputSource: @unchecked Sendable {
             kinds.append("tap to click")
         }
         logger.info("input device added: \(name) [\(kinds.joined(separator: ", "))]")
+        if libinput_device_has_capability(device, LIBINPUT_DEVICE_CAP_TOUCH) != 0 { touchscreenAdded(device, name: name) }
         updateLEDs(device)
+    }
+
+    /// Numbers a touchscreen and logs what its output mapping goes by: its
+    /// size, udev's output hint, and the calibration libinput applies (udev's
+    /// `LIBINPUT_CALIBRATION_MATRIX`, already in the coordinates it reports).
+    private func touchscreenAdded(_ device: OpaquePointer, name: String) {
+        lastTouchID &+= 1
+        var width = 0.0, height = 0.0
+        let sized = libinput_device_get_size(device, &width, &height) == 0
+        let hint = libinput_device_get_output_name(device).map { String(cString: $0) } ?? ""
+        let info = TouchDevice(
+            id: lastTouchID, widthMM: sized ? UInt32(clamping: Int(width.rounded())) : 0,
+            heightMM: sized ? UInt32(clamping: Int(height.rounded())) : 0, outputHint: hint)
+        touchDevices[device] = info
+        var matrix = [Float](repeating: 0, count: 6)
+        let calibrated = libinput_device_config_calibration_has_matrix(device) != 0
+            && libinput_device_config_calibration_get_matrix(device, &matrix) != 0
+        let calibration = calibrated
+            ? "calibration matrix \(matrix.map { String(format: "%g", $0) }.joined(separator: " "))"
+            : "no calibration matrix (identity)"
+        let size = sized ? "\(info.widthMM)x\(info.heightMM) mm" : "size unknown"
+        logger.info("touch device \(info.id): \(name), \(size), output hint \(hint.isEmpty ? "none" : hint), \(calibration)")
     }
 
     /// Hands an event on; sets the keyboard lights if it changed them.

@@ -20,7 +20,8 @@ extension InputScript {
 
     /// The script as device events for `keymap` on an output of `width` ×
     /// `height` pixels: keysyms become the keys (and modifiers) that type
-    /// them, pixels become absolute positions. A key the keymap cannot type
+    /// them, pixels become absolute positions; touch lines keep their
+    /// fractions of the touchscreen (ui_server maps it to an output). A key the keymap cannot type
     /// is an error at its line, before anything is played.
     public func steps(keymap: Keymap, width: Int, height: Int) throws(InputScriptError) -> [ScriptStep] {
         var out: [ScriptStep] = []
@@ -112,6 +113,15 @@ extension InputScript {
             emit(.pointerScroll(dx: Double(dx), dy: Double(dy)))
         case .wait(let ms):
             out.append(.wait(milliseconds: ms))
+        case .touch(let touch):
+            let device = TouchDevice.script
+            switch touch {
+            case .down(let slot, let x, let y): emit(.touch(.down(device, slot: slot, x: x, y: y)))
+            case .move(let slot, let x, let y): emit(.touch(.motion(device: device.id, slot: slot, x: x, y: y)))
+            case .up(let slot): emit(.touch(.up(device: device.id, slot: slot)))
+            case .cancel: emit(.touch(.cancel(device: device.id)))
+            case .frame: emit(.touch(.frame(device: device.id)))
+            }
         }
     }
 }

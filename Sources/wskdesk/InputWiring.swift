@@ -17,6 +17,9 @@ struct InputOptions: ParsableArguments {
             help: "Read this input device (e.g. /dev/input/event3) instead of the seat's devices (repeatable).")
     var inputDevices: [String] = []
 
+    @Option(help: "The output every touchscreen maps to, e.g. eDP-1 (default: udev's WL_OUTPUT for the device, else the built-in output, else one of the device's size, else the primary).")
+    var touchOutput: String?
+
     @Option(help: "The seat whose input devices the DRM backend reads through udev (headless reads only --input-device).")
     var seat: String = "seat0"
 
@@ -165,6 +168,7 @@ final class DesktopInput: Sendable {
         }
         let pipeline = self.pipeline
         server.onFocusChange { _ in pipeline.stopRepeat() }
+        if let output = options.touchOutput { server.mapTouchscreens(to: output) }
         pipeline.startRepeatTimer()
 
         let devices: InputDevices? =

@@ -25,6 +25,7 @@ import Testing
     /// The protocol's other numbers, with the names the SDK and the docs use.
     static let values: [(name: String, value: Int64)] = [
         ("FLAG_UNDECORATED", Int64(WindowProtocol.flagUndecorated)),
+        ("FLAG_TOUCH", Int64(WindowProtocol.flagTouch)),
         ("FORMAT_XRGB8888", Int64(WindowProtocol.formatXRGB8888)),
         ("FORMAT_ARGB8888", Int64(WindowProtocol.formatARGB8888)),
         ("MOD_SHIFT", Int64(WindowProtocol.modShift)),

@@ -69,7 +69,7 @@ import Testing
 
     /// Each bad line: the error names the script, the line and what is wrong.
     @Test(arguments: [
-        ("clik 1 2", "unknown command 'clik' (commands: key, keydown, keyup, type, move, moveby, click, press, release, drag, scroll, wait)"),
+        ("clik 1 2", "unknown command 'clik' (commands: key, keydown, keyup, type, move, moveby, click, press, release, drag, scroll, wait, touch)"),
         ("move 10", "usage: move X Y"),
         ("move -1 5", "x must be 0...1000000, not -1"),
         ("move 1 two", "y must be a whole number, not 'two'"),
@@ -89,7 +89,7 @@ import Testing
         ("scroll", "usage: scroll DY, or scroll DX DY (wheel steps; positive is down and right)"),
         ("wait -1", "milliseconds must be 0...3600000, not -1"),
         ("wait soon", "milliseconds must be a whole number, not 'soon'"),
-        ("\"move\" 1 2", "a line starts with a command (key, keydown, keyup, type, move, moveby, click, press, release, drag, scroll, wait), not a string"),
+        ("\"move\" 1 2", "a line starts with a command (key, keydown, keyup, type, move, moveby, click, press, release, drag, scroll, wait, touch), not a string"),
         ("move \"1\" 2", "move: unexpected string \"1\""),
     ])
     func badLinesSayWhereAndWhat(line: String, message: String) {

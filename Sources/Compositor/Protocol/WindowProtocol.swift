@@ -73,6 +73,18 @@ public enum WindowProtocol {
     /// through ui_server to every window of an app holding a spawner over a
     /// watched folder; at most `maxPluginsChangedBytes` a message.
     public static let pluginsChanged: UInt32 = 0x0240
+    /// id u32, x i32, y i32 (window content coordinates): a finger touched
+    /// the window's content. Only to windows created with `flagTouch`; `id`
+    /// names the finger until its up or a cancel (ui_server numbers them).
+    public static let touchDown: UInt32 = 0x0250
+    /// id u32, x i32, y i32: the finger moved (anywhere, even off the window).
+    public static let touchMotion: UInt32 = 0x0251
+    /// id u32: the finger lifted.
+    public static let touchUp: UInt32 = 0x0252
+    /// Every finger on the window is gone without lifting: forget them all.
+    public static let touchCancel: UInt32 = 0x0253
+    /// The touch events before it happened together (one scan of the screen).
+    public static let touchFrame: UInt32 = 0x0254
 
     // MARK: Input, input source -> ui_server
 
@@ -85,6 +97,18 @@ public enum WindowProtocol {
     public static let inputPointerScroll: UInt32 = 0x0302
     /// keycode u32, keysym u32, modifiers u32, pressed u32, UTF-8 text.
     public static let inputKey: UInt32 = 0x0303
+    /// device u32, slot u32, x f64, y f64 (0...1 of the touchscreen, after
+    /// calibration), widthMM u32, heightMM u32 (0: unknown), output hint UTF-8
+    /// (udev's WL_OUTPUT, empty for none).
+    public static let inputTouchDown: UInt32 = 0x0304
+    /// device u32, slot u32, x f64, y f64.
+    public static let inputTouchMotion: UInt32 = 0x0305
+    /// device u32, slot u32.
+    public static let inputTouchUp: UInt32 = 0x0306
+    /// device u32: every finger of the device is gone.
+    public static let inputTouchCancel: UInt32 = 0x0307
+    /// device u32.
+    public static let inputTouchFrame: UInt32 = 0x0308
 
     /// Every opcode above with its SCREAMING_SNAKE name, as the Rust SDK and
     /// docs/protocol.md spell it. Add each new opcode here too.
@@ -113,16 +137,37 @@ public enum WindowProtocol {
         ("FILE_CHOSEN", fileChosen),
         ("FILE_NOT_CHOSEN", fileNotChosen),
         ("PLUGINS_CHANGED", pluginsChanged),
+        ("TOUCH_DOWN", touchDown),
+        ("TOUCH_MOTION", touchMotion),
+        ("TOUCH_UP", touchUp),
+        ("TOUCH_CANCEL", touchCancel),
+        ("TOUCH_FRAME", touchFrame),
         ("INPUT_POINTER_MOTION", inputPointerMotion),
         ("INPUT_POINTER_BUTTON", inputPointerButton),
         ("INPUT_POINTER_SCROLL", inputPointerScroll),
         ("INPUT_KEY", inputKey),
+        ("INPUT_TOUCH_DOWN", inputTouchDown),
+        ("INPUT_TOUCH_MOTION", inputTouchMotion),
+        ("INPUT_TOUCH_UP", inputTouchUp),
+        ("INPUT_TOUCH_CANCEL", inputTouchCancel),
+        ("INPUT_TOUCH_FRAME", inputTouchFrame),
+    ]
+
+    /// The opcodes of the input endpoint, which apps may not send.
+    public static let inputOpcodes: Set<UInt32> = [
+        inputPointerMotion, inputPointerButton, inputPointerScroll, inputKey,
+        inputTouchDown, inputTouchMotion, inputTouchUp, inputTouchCancel, inputTouchFrame,
     ]
 
     // MARK: Values
 
     /// Window flags.
     public static let flagUndecorated: UInt32 = 1 << 0
+    /// The window takes touch events (TOUCH_*); without it, touches on it
+    /// come as pointer events of the first finger.
+    public static let flagTouch: UInt32 = 1 << 1
+    /// Every flag CREATE_WINDOW knows.
+    public static let knownFlags: UInt32 = flagUndecorated | flagTouch
     /// Surface formats.
     public static let formatXRGB8888: UInt32 = 0
     public static let formatARGB8888: UInt32 = 1

@@ -73,6 +73,8 @@ extension UIServerState {
             payload.u32(pressed)
             payload.text(text)
             sendEvent(to: target, WindowProtocol.key, payload.bytes)
+        case _ where TouchInput.opcodes.contains(message.opcode):
+            handleTouch(message)
         default:
             return
         }

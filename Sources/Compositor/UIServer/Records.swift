@@ -9,6 +9,9 @@ struct WindowRecord {
     /// derived for the app; releasing the latter revokes the app's copy.
     let events: Handle
     let appEvents: Handle
+    /// Created with `flagTouch`: touches come as TOUCH_* events, not as
+    /// pointer emulation (TouchRouting.swift).
+    var takesTouch = false
 }
 
 /// Per app: its windows and how badly it keeps up with its events.

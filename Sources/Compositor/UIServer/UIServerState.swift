@@ -19,6 +19,7 @@ public final class UIServerState {
     var nextWindowID: UInt32 = 1
     var clients: [ActorID: ClientRecord] = [:]
     var pointer = PointerState()
+    var touch = TouchState()
     /// Keys down, by keycode: the window their press went to (their repeats
     /// and release go there too, never to a window that did not see the press).
     var keyTargets: [UInt32: UInt32] = [:]

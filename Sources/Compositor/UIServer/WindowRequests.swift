@@ -41,8 +41,7 @@ extension UIServerState {
             if let id = reader.u32(), let record = ownedWindow(id, by: message.sender) {
                 destroy(record.window.id)
             }
-        case WindowProtocol.inputPointerMotion, WindowProtocol.inputPointerButton,
-            WindowProtocol.inputPointerScroll, WindowProtocol.inputKey:
+        case _ where WindowProtocol.inputOpcodes.contains(message.opcode):
             // Input comes only through the input endpoint; here it is forged.
             logger.debug("\(clientName(message.sender)) sent input on the window endpoint; dropped")
         default:
@@ -68,7 +67,7 @@ extension UIServerState {
             return false
         }
         guard format == WindowProtocol.formatXRGB8888 || format == WindowProtocol.formatARGB8888,
-            flags & ~WindowProtocol.flagUndecorated == 0
+            flags & ~WindowProtocol.knownFlags == 0
         else {
             answerError(message.reply, .badFormat, "unknown format \(format) or flags \(flags)")
             return false
@@ -98,7 +97,8 @@ extension UIServerState {
         let window = Window(
             id: id, owner: message.sender, x: 0, y: 0, width: Int(width), height: Int(height), format: format,
             title: title, decorated: decorated, surface: mapping)
-        windows[id] = WindowRecord(window: window, surface: message.cap, events: events, appEvents: appEvents)
+        windows[id] = WindowRecord(window: window, surface: message.cap, events: events, appEvents: appEvents,
+                                   takesTouch: flags & WindowProtocol.flagTouch != 0)
         clients[message.sender, default: ClientRecord()].windows.insert(id)
         let takesFocus = open(window)
         var answer = PayloadWriter()

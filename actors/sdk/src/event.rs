@@ -142,6 +142,37 @@ pub enum Event<'a> {
         /// One line per module: `+name`, `-name` or `~name`.
         changes: &'a str,
     },
+    /// A finger touched the window's content (windows created with
+    /// [`protocol::FLAG_TOUCH`] only; others get the pointer instead).
+    TouchDown {
+        /// Names the finger until its [`Event::TouchUp`] or an
+        /// [`Event::TouchCancel`]; a new touch gets a new id.
+        id: u32,
+        /// Finger x.
+        x: i32,
+        /// Finger y.
+        y: i32,
+    },
+    /// A finger moved (anywhere: a touch stays with the window it began on).
+    TouchMotion {
+        /// The finger.
+        id: u32,
+        /// Finger x.
+        x: i32,
+        /// Finger y.
+        y: i32,
+    },
+    /// A finger lifted.
+    TouchUp {
+        /// The finger.
+        id: u32,
+    },
+    /// Every finger on the window is gone without lifting (a palm, the
+    /// screen unplugged): forget them all, and undo what they began.
+    TouchCancel,
+    /// The touch events since the last frame happened together: act on
+    /// them as one change (two fingers moved in the same scan).
+    TouchFrame,
     /// ui_server refused a request about this window (see [`protocol::error`]).
     Error {
         /// A [`protocol::error`] code.
@@ -190,6 +221,11 @@ impl<'a> Event<'a> {
             protocol::FILE_NOT_CHOSEN => Event::FileNotChosen { code: r.i32()?, message: r.text() },
             protocol::ERROR => Event::Error { code: r.i32()?, message: r.text() },
             protocol::PLUGINS_CHANGED => Event::PluginsChanged { changes: r.text() },
+            protocol::TOUCH_DOWN => Event::TouchDown { id: r.u32()?, x: r.i32()?, y: r.i32()? },
+            protocol::TOUCH_MOTION => Event::TouchMotion { id: r.u32()?, x: r.i32()?, y: r.i32()? },
+            protocol::TOUCH_UP => Event::TouchUp { id: r.u32()? },
+            protocol::TOUCH_CANCEL => Event::TouchCancel,
+            protocol::TOUCH_FRAME => Event::TouchFrame,
             _ => return None,
         })
     }
@@ -298,6 +334,11 @@ mod tests {
         decode(PLUGINS_CHANGED, &[7], b"+blur\n~edges", |e| {
             assert_eq!(e, Event::PluginsChanged { changes: "+blur\n~edges" })
         });
+        decode(TOUCH_DOWN, &[7, 3, 10, minus(-2)], b"", |e| assert_eq!(e, Event::TouchDown { id: 3, x: 10, y: -2 }));
+        decode(TOUCH_MOTION, &[7, 3, 11, 12], b"", |e| assert_eq!(e, Event::TouchMotion { id: 3, x: 11, y: 12 }));
+        decode(TOUCH_UP, &[7, 3], b"", |e| assert_eq!(e, Event::TouchUp { id: 3 }));
+        decode(TOUCH_CANCEL, &[7], b"", |e| assert_eq!(e, Event::TouchCancel));
+        decode(TOUCH_FRAME, &[7], b"", |e| assert_eq!(e, Event::TouchFrame));
         decode(0x02ff, &[7, 1, 2], b"", |e| assert_eq!(e, Event::Unknown { opcode: 0x02ff }));
     }
 
@@ -323,6 +364,8 @@ mod tests {
         decode(CONFIGURE, &[7, 320], b"", |e| assert_eq!(e, Event::Unknown { opcode: CONFIGURE }));
         decode(CLOSE_REQUEST, &[], b"", |e| assert_eq!(e, Event::Unknown { opcode: CLOSE_REQUEST }));
         decode(KEY, &[7, 30, 0x61, 0], b"", |e| assert_eq!(e, Event::Unknown { opcode: KEY }));
+        decode(TOUCH_DOWN, &[7, 3, 10], b"", |e| assert_eq!(e, Event::Unknown { opcode: TOUCH_DOWN }));
+        decode(TOUCH_UP, &[7], b"", |e| assert_eq!(e, Event::Unknown { opcode: TOUCH_UP }));
         decode(FRAME_DONE, &[7], b"\x01\x02\x03", |e| assert_eq!(e, Event::Unknown { opcode: FRAME_DONE }));
         // Invalid UTF-8 is cut at the first bad byte; unknown states kept.
         decode(KEY, &[7, 1, 2, 3, 9], b"ok\xff\xfe", |e| {

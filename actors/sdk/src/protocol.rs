@@ -84,6 +84,18 @@ pub const FILE_NOT_CHOSEN: u32 = 0x0231;
 /// disk, one line per module: `+name` added, `-name` removed, `~name`
 /// changed. Decoded as [`Event::PluginsChanged`](crate::Event::PluginsChanged).
 pub const PLUGINS_CHANGED: u32 = 0x0240;
+/// id u32, x i32, y i32 (window content coordinates): a finger touched the
+/// window's content. Only to windows created with [`FLAG_TOUCH`]; `id` names
+/// the finger until its [`TOUCH_UP`] or a [`TOUCH_CANCEL`].
+pub const TOUCH_DOWN: u32 = 0x0250;
+/// id u32, x i32, y i32: the finger moved (anywhere, even off the window).
+pub const TOUCH_MOTION: u32 = 0x0251;
+/// id u32: the finger lifted.
+pub const TOUCH_UP: u32 = 0x0252;
+/// Every finger on the window is gone without lifting: forget them all.
+pub const TOUCH_CANCEL: u32 = 0x0253;
+/// The touch events before it happened together (one scan of the screen).
+pub const TOUCH_FRAME: u32 = 0x0254;
 
 // Input, input source -> ui_server (believed only from registered sources).
 
@@ -96,6 +108,17 @@ pub const INPUT_POINTER_BUTTON: u32 = 0x0301;
 pub const INPUT_POINTER_SCROLL: u32 = 0x0302;
 /// keycode u32, keysym u32, modifiers u32, pressed u32, UTF-8 text.
 pub const INPUT_KEY: u32 = 0x0303;
+/// device u32, slot u32, x f64, y f64 (0...1 of the touchscreen, after
+/// calibration), width_mm u32, height_mm u32 (0: unknown), output hint UTF-8.
+pub const INPUT_TOUCH_DOWN: u32 = 0x0304;
+/// device u32, slot u32, x f64, y f64.
+pub const INPUT_TOUCH_MOTION: u32 = 0x0305;
+/// device u32, slot u32.
+pub const INPUT_TOUCH_UP: u32 = 0x0306;
+/// device u32: every finger of the device is gone.
+pub const INPUT_TOUCH_CANCEL: u32 = 0x0307;
+/// device u32.
+pub const INPUT_TOUCH_FRAME: u32 = 0x0308;
 
 // Values.
 
@@ -108,6 +131,10 @@ pub const CHOOSE_EDIT: u32 = 1;
 pub const CHOOSE_SAVE: u32 = 2;
 /// Window flag: no title bar or border, even on the desktop.
 pub const FLAG_UNDECORATED: u32 = 1 << 0;
+/// Window flag: touches come as [`TOUCH_DOWN`], [`TOUCH_MOTION`], ... events
+/// ([`Event::TouchDown`](crate::Event::TouchDown), ...). Without it, a
+/// finger on the window comes as the pointer with its left button held.
+pub const FLAG_TOUCH: u32 = 1 << 1;
 /// Surface format: 32-bit pixels `0x00RRGGBB`, the top byte ignored.
 pub const FORMAT_XRGB8888: u32 = 0;
 /// Surface format: 32-bit pixels `0xAARRGGBB`, premultiplied alpha,
@@ -210,8 +237,9 @@ mod tests {
         let all = [
             CREATE_WINDOW, COMMIT, SET_TITLE, RESIZE, DESTROY_WINDOW, SYNC, WINDOW_CREATED, SYNC_DONE, ERROR, CONFIGURE, FOCUS,
             CLOSE_REQUEST, FRAME_DONE, HEARTBEAT, POINTER_MOTION, POINTER_BUTTON, POINTER_SCROLL, POINTER_ENTER, POINTER_LEAVE,
-            KEY, FILE_CHOSEN, FILE_NOT_CHOSEN, PLUGINS_CHANGED, INPUT_POINTER_MOTION, INPUT_POINTER_BUTTON,
-            INPUT_POINTER_SCROLL, INPUT_KEY,
+            KEY, FILE_CHOSEN, FILE_NOT_CHOSEN, PLUGINS_CHANGED, TOUCH_DOWN, TOUCH_MOTION, TOUCH_UP, TOUCH_CANCEL,
+            TOUCH_FRAME, INPUT_POINTER_MOTION, INPUT_POINTER_BUTTON, INPUT_POINTER_SCROLL, INPUT_KEY, INPUT_TOUCH_DOWN,
+            INPUT_TOUCH_MOTION, INPUT_TOUCH_UP, INPUT_TOUCH_CANCEL, INPUT_TOUCH_FRAME,
         ];
         for (i, a) in all.iter().enumerate() {
             assert!(all[i + 1..].iter().all(|b| a != b), "{:#x} twice", a);

@@ -250,7 +250,9 @@ pub struct Window {
 impl Window {
     /// Creates a `width × height` XRGB8888 window titled `title` (cut to
     /// [`protocol::MAX_TITLE_BYTES`]) through the ui_server endpoint `ui`.
-    /// `flags`: 0 or [`protocol::FLAG_UNDECORATED`]. The window shows once
+    /// `flags`: 0, or any of [`protocol::FLAG_UNDECORATED`] and
+    /// [`protocol::FLAG_TOUCH`] (touches as [`Event::TouchDown`], ...,
+    /// rather than as the pointer) or'd together. The window shows once
     /// the app first commits; its first event is [`Event::Configure`].
     ///
     /// Errors: `Protocol(code)` when ui_server refuses (its message is
