@@ -241,6 +241,24 @@ import Wire
         ])
     }
 
+    // MARK: The file chooser
+
+    /// The chooser is modal: a finger is a click on it, and nobody else's.
+    @Test func aFingerOnTheFileChooserIsAClickOnIt() throws {
+        let f = try FileChooserTests.Fixture()
+        try f.ask(.open)
+        let cancel = try f.layout().cancel
+        let (u, v) = ((Double(cancel.x) + 5.5) / 640, (Double(cancel.y) + 5.5) / 480)
+        try ScriptedInputTests.Input(f.h).play("touch down 0 \(u) \(v)\ntouch move 0 0.1 0.1\ntouch up 0\ntouch frame")
+        _ = try f.h.settle()
+        let events = try f.app.events(f.window)
+        #expect(f.dialog == nil)
+        let answers = events.filter { $0.0 == WindowProtocol.fileNotChosen }
+        try #require(answers.count == 1)
+        #expect(ints(Array(answers[0].1.prefix(4))) == [ProtocolError.cancelled.rawValue])
+        #expect(!events.contains { $0.0 == WindowProtocol.pointerButton || $0.0 == WindowProtocol.pointerMotion })
+    }
+
     // MARK: Outputs
 
     /// Two outputs side by side on the headless screen: LEFT (primary) and
