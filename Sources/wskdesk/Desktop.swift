@@ -33,11 +33,16 @@ struct Desktop {
         defer { console?.release() }
         let session = try openSession()
         defer { session?.close() }
-        let backend = try openBackend(session: session)
-        defer { backend.restore() }
+        let display = try openDisplay(session: session)
+        defer { display.restore() }
+        let configurator = try outputConfigurator()
+        // The outputs as ui_server will light them: settings that cannot work
+        // on these monitors stop wskdesk here. Absolute pointer devices and
+        // input scripts span the primary's panel.
+        let primary = try startingLayout(configurator, display: display).primary
         let actorsDir = try actorDirectory()
         let plugins = PluginFolders(actors: actorsDir, added: options.pluginFolders)
-        let inputSetup = try prepareInput(backend: backend)
+        let inputSetup = try prepareInput(width: primary?.panelWidth ?? 1, height: primary?.panelHeight ?? 1)
         let limits = KernelLimits.forDesktop(manifest?.manifest.limits ?? Manifest.Limits())
         let kernel = Kernel(limits: limits, logger: logger)
         logger.info("\(limits.summary)")
@@ -58,22 +63,23 @@ struct Desktop {
         let screen: ScreenOwner
         var kiosk: KioskSupervisor?
         if let uiServer = options.uiServer {
-            screen = try startWasmUIServer(uiServer, backend: backend, kernel: kernel, host: host)
+            screen = try startWasmUIServer(uiServer, display: display, configurator: configurator, kernel: kernel, host: host)
         } else if let app = options.kiosk {
-            let server = try startUIServer(backend: backend, kernel: kernel, policy: KioskPolicy())
+            let server = try startUIServer(display: display, configurator: configurator, kernel: kernel, policy: KioskPolicy())
             kiosk = try startKiosk(
                 app, server: server, kernel: kernel, host: host, actorsDir: actorsDir, plugins: plugins, stop: stop)
             screen = .uiServer(server)
         } else {
             let (manifest, file) = manifest!  // read above whenever there is neither --ui-server nor --kiosk
             screen = try startDesktop(
-                manifest, file: file, backend: backend, kernel: kernel, host: host, actorsDir: actorsDir, plugins: plugins)
+                manifest, file: file, display: display, configurator: configurator, kernel: kernel, host: host,
+                actorsDir: actorsDir, plugins: plugins)
         }
         var watcher: PluginWatcher?
         if case .uiServer(let server) = screen {
             watcher = startPluginWatcher(plugins, kernel: kernel, host: host, server: server)
         }
-        logger.info("\(backend.name) output \(backend.width)x\(backend.height)")
+        logger.info("display: \(display.name)")
         let input = try startInput(inputSetup, screen: screen, kernel: kernel, session: session, kiosk: kiosk, stop: stop)
         input?.startScript()
         let seatLost = Atomic<Bool>(false)
@@ -101,10 +107,10 @@ struct Desktop {
         }
 
         input?.waitForScript()
-        if let path = screenshotPath(backend) {
+        if let path = screenshotPath(display.kind) {
             if stop.wait(seconds: options.screenshotDelay) == false {
                 screen.screenshot(to: path, logger: logger)
-                if !options.keepRunning, backend.kind == .headless { stop.trigger() }
+                if !options.keepRunning, display.kind == .headless { stop.trigger() }
             }
         }
         stop.wait()
@@ -121,19 +127,20 @@ struct Desktop {
     }
 
     /// Headless writes a screenshot by default: there is no screen to look at.
-    private func screenshotPath(_ backend: any DisplayBackend) -> String? {
+    private func screenshotPath(_ kind: BackendKind) -> String? {
         if let path = options.screenshot { return path }
-        return backend.kind == .headless && !options.keepRunning ? "wskdesk-screenshot.png" : nil
+        return kind == .headless && !options.keepRunning ? "wskdesk-screenshot.png" : nil
     }
 
     // MARK: Screen owners
 
     private func startUIServer(
-        backend: any DisplayBackend, kernel: Kernel, policy: any WindowPolicy, fileRoots: [String]? = nil
+        display: any Display, configurator: OutputConfigurator, kernel: Kernel, policy: any WindowPolicy,
+        fileRoots: [String]? = nil
     ) throws(DesktopError) -> UIServer {
         let server: UIServer
         do {
-            server = try UIServer(kernel: kernel, backend: backend, policy: policy, logger: logger)
+            server = try UIServer(kernel: kernel, display: display, configurator: configurator, policy: policy, logger: logger)
         } catch {
             throw DesktopError(description: "cannot start ui_server: \(error)")
         }
@@ -252,10 +259,11 @@ struct Desktop {
     }
 
     private func startDesktop(
-        _ manifest: Manifest, file: String, backend: any DisplayBackend, kernel: Kernel, host: WasmActorHost, actorsDir: String,
-        plugins: PluginFolders
+        _ manifest: Manifest, file: String, display: any Display, configurator: OutputConfigurator, kernel: Kernel,
+        host: WasmActorHost, actorsDir: String, plugins: PluginFolders
     ) throws(DesktopError) -> ScreenOwner {
-        let server = try startUIServer(backend: backend, kernel: kernel, policy: DesktopPolicy(), fileRoots: manifest.fileRoots)
+        let server = try startUIServer(
+            display: display, configurator: configurator, kernel: kernel, policy: DesktopPolicy(), fileRoots: manifest.fileRoots)
         let boot = ManifestBoot(
             kernel: kernel, host: host, server: server, actorsDir: actorsDir, pluginFolders: plugins.existing, logger: logger)
         try boot.start(manifest, file: file)
@@ -285,10 +293,22 @@ struct Desktop {
     }
 
     /// The seed's way: a Wasm actor holds the framebuffer cap (handle 1) and
-    /// draws the whole screen itself.
-    private func startWasmUIServer(_ path: String, backend: any DisplayBackend, kernel: Kernel, host: WasmActorHost)
-        throws(DesktopError) -> ScreenOwner
-    {
+    /// draws the whole screen itself. It knows one screen: only the primary
+    /// output is lit, the others stay dark, and hotplug is not followed.
+    private func startWasmUIServer(
+        _ path: String, display: any Display, configurator: OutputConfigurator, kernel: Kernel, host: WasmActorHost
+    ) throws(DesktopError) -> ScreenOwner {
+        var configurator = configurator
+        let arrangement = configurator.arrange(display.monitors())
+        guard let primary = arrangement.layout.primary, let mode = arrangement.modes[primary.name] else {
+            throw DesktopError(description: "--ui-server \(path): no monitor is connected to show it on")
+        }
+        let backend: any DisplayBackend
+        do {
+            backend = try display.light(primary.name, mode: mode)
+        } catch {
+            throw DesktopError(description: "cannot light output \(primary.name): \(error)")
+        }
         let framebuffer = Framebuffer(width: backend.width, height: backend.height)
         let presenter = FramebufferPresenter(framebuffer: framebuffer, backend: backend)
         presenter.start()
@@ -345,10 +365,31 @@ struct Desktop {
         }
     }
 
-    private func openBackend(session: Session?) throws(DesktopError) -> any DisplayBackend {
+    /// --output, --layout, --only and --mode (checked when parsed).
+    private func outputConfigurator() throws(DesktopError) -> OutputConfigurator {
+        do {
+            return try options.outputs.configurator()
+        } catch {
+            throw DesktopError(description: error.description)
+        }
+    }
+
+    /// The layout lit at start; an overlap or a mode a monitor does not
+    /// offer is an error (after a hotplug, ui_server warns and falls back).
+    private func startingLayout(_ configurator: OutputConfigurator, display: any Display) throws(DesktopError) -> OutputLayout {
+        var configurator = configurator
+        do {
+            return try configurator.arrangeAtStart(display.monitors()).layout
+        } catch {
+            throw DesktopError(description: error.description)
+        }
+    }
+
+    /// The monitors: headless ones of --size, or the DRM device's.
+    private func openDisplay(session: Session?) throws(DesktopError) -> any Display {
         guard usesDRM else {
             if options.backend == .auto { logger.info("no /dev/dri: using the headless backend") }
-            return HeadlessBackend(width: options.size.width, height: options.size.height)
+            return HeadlessDisplay(sizes: options.size.sizes.map { ($0.width, $0.height) })
         }
         var openFD: ((String) throws -> Int32)?
         var closeFD: (@Sendable (Int32) -> Void)?
@@ -357,9 +398,11 @@ struct Desktop {
             closeFD = { fd in session.closeDevice(fd) }
         }
         do {
-            return try DRMBackend(
+            // One connector for now, until the DRM display drives several.
+            let backend = try DRMBackend(
                 devicePath: options.drmDevice, connector: options.output, mode: options.mode,
                 openFD: openFD, closeFD: closeFD, logger: logger)
+            return SingleHeadDisplay(backend, connector: backend.connectorName)
         } catch {
             throw DesktopError(description: error.description)
         }

@@ -129,7 +129,7 @@ final class DesktopInput: Sendable {
         var admin: @Sendable () -> Void
     }
 
-    init(_ setup: InputSetup, options: InputOptions, server: UIServer, kernel: Kernel, backend: any DisplayBackend,
+    init(_ setup: InputSetup, options: InputOptions, server: UIServer, kernel: Kernel, displayKind: BackendKind,
          access: DeviceAccess, actions: Actions, interceptor: (any KeyInterceptor)?, logger: Logger) throws(DesktopError)
     {
         self.logger = logger
@@ -173,7 +173,7 @@ final class DesktopInput: Sendable {
 
         let devices: InputDevices? =
             !options.inputDevices.isEmpty ? .paths(options.inputDevices)
-            : backend.kind == .headless ? nil : .seat(options.seat)
+            : displayKind == .headless ? nil : .seat(options.seat)
         if let devices {
             do {
                 let libinput = try LibInputSource(devices: devices, access: access, logger: logger) { pipeline.handle($0) }
@@ -237,8 +237,10 @@ final class ScreenshotNamer: Sendable {
 extension Desktop {
     /// Compiles the keymap and the script before anything starts: their
     /// errors stop wskdesk with nothing left half-running.
-    func prepareInput(backend: any DisplayBackend) throws(DesktopError) -> InputSetup {
-        try InputSetup(options: options.input, width: backend.width, height: backend.height, kiosk: options.kiosk != nil, logger: logger)
+    /// `width` x `height`: the primary output's panel, which absolute
+    /// pointer positions span.
+    func prepareInput(width: Int, height: Int) throws(DesktopError) -> InputSetup {
+        try InputSetup(options: options.input, width: width, height: height, kiosk: options.kiosk != nil, logger: logger)
     }
 
     /// Starts input for the native ui_server; a Wasm ui_server holding the
@@ -278,6 +280,6 @@ extension Desktop {
                 close: { fd in session.closeDevice(fd) })
         }
         return try DesktopInput(setup, options: options.input, server: server, kernel: kernel,
-                                     backend: server.backend, access: access, actions: actions, interceptor: kiosk, logger: logger)
+                                     displayKind: server.display.kind, access: access, actions: actions, interceptor: kiosk, logger: logger)
     }
 }

@@ -174,7 +174,7 @@ final class DesktopHarness: @unchecked Sendable {
 
     /// A copy of the screen as last presented.
     func screen() -> Screen {
-        onServer { server in Screen(server.compositor.backend.frontBuffer()) }
+        onServer { server in Screen(server.compositor.heads[0].backend.frontBuffer()) }
     }
 
     /// Waits until `rect` of the screen holds `expected` (row after row),

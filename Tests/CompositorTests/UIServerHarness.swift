@@ -126,7 +126,7 @@ final class UIServerHarness: @unchecked Sendable {
             let done = DispatchSemaphore(value: 0)
             server.inspect { server in
                 if server.isIdle {
-                    result.withLock { $0 = Screen(server.compositor.backend.frontBuffer()) }
+                    result.withLock { $0 = Screen(server.compositor.heads[0].backend.frontBuffer()) }
                 }
                 done.signal()
             }

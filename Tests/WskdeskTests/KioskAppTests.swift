@@ -90,7 +90,7 @@ import Wire
         /// The screen as last presented, row after row, `0x00RRGGBB`.
         func screen() -> [UInt32] {
             server.query { server in
-                let front = server.compositor.backend.frontBuffer()
+                let front = server.compositor.heads[0].backend.frontBuffer()
                 return (0..<front.height).flatMap { y in (0..<front.width).map { front.row(y)[$0] & 0xffffff } }
             } ?? []
         }

@@ -6,7 +6,7 @@ import Synchronization
 public final class HeadlessBackend: DisplayBackend, @unchecked Sendable {
     // `state` is behind a mutex; the buffers' memory is only written by the
     // compositor's thread between acquire and present.
-    public let name = "headless"
+    public let name: String
     public var kind: BackendKind { .headless }
     public let width: Int
     public let height: Int
@@ -19,8 +19,9 @@ public final class HeadlessBackend: DisplayBackend, @unchecked Sendable {
         var presented = 0
     }
 
-    public init(width: Int, height: Int) {
+    public init(width: Int, height: Int, name: String = "headless") {
         precondition(width > 0 && height > 0)
+        self.name = name
         self.width = width
         self.height = height
         buffers = (0..<2).map { _ in

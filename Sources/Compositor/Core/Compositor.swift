@@ -1,11 +1,11 @@
 import Kernel
 
-/// The mechanism that turns the scene into frames: it collects damage, draws
-/// only what changed into the backend's back buffer (plus what that buffer
-/// missed while the other one was shown), and presents. Nothing damaged,
-/// nothing drawn.
+/// The mechanism that turns the scene into frames: it collects damage on the
+/// desktop, draws into each head (output) only what changed on it (plus
+/// what that head's back buffer missed while another was shown), and
+/// presents. Nothing damaged, nothing drawn; a head with no damage of its
+/// own is left alone.
 public final class Compositor {
-    public let backend: any DisplayBackend
     public var renderer: Renderer
     public private(set) var scene = Scene()
     public private(set) var cursor: Cursor
@@ -13,24 +13,62 @@ public final class Compositor {
     public private(set) var overlay: Overlay?
     /// The file chooser, over every window, if open.
     public private(set) var dialog: FileDialog?
-    /// Damage not yet drawn.
+    /// Damage not yet drawn, in desktop coordinates, only where some head shows it.
     public private(set) var pendingDamage = Region()
-    /// The damage of recent frames, newest first, for buffer age.
-    private var history: [Region] = []
+    /// The outputs drawn on, in the layout's order. None is a state too:
+    /// nothing is drawn until a monitor comes.
+    public private(set) var heads: [Head] = []
+    public private(set) var layout = OutputLayout([])
+    /// The heads the last `renderFrame` presented to: each must be waited
+    /// for before it is drawn again.
+    public private(set) var presentedHeads: [Head] = []
     public private(set) var framesDrawn = 0
     public private(set) var pixelsDrawn = 0
 
-    public var screen: Rect { Rect(x: 0, y: 0, width: backend.width, height: backend.height) }
+    /// The primary output's rectangle: where windows, dialogs and the kiosk
+    /// app go. Zero with no output.
+    public var screen: Rect { layout.primary?.rect ?? .zero }
 
-    public init(backend: any DisplayBackend, renderer: Renderer = Renderer()) {
-        self.backend = backend
+    /// The whole desktop: the smallest rectangle holding every output.
+    public var desktop: Rect { layout.bounds }
+
+    /// A compositor over `heads`, placed as their placements say.
+    public init(heads: [(placement: OutputPlacement, backend: any DisplayBackend)] = [], renderer: Renderer = Renderer()) {
         self.renderer = renderer
-        self.cursor = Cursor(x: backend.width / 2, y: backend.height / 2)
-        damage(screen)
+        self.cursor = Cursor(x: 0, y: 0)
+        setHeads(heads)
+        cursor = Cursor(x: screen.x + screen.width / 2, y: screen.y + screen.height / 2)
     }
 
+    /// One head, unrotated, with its top left at the desktop's (0, 0).
+    public convenience init(backend: any DisplayBackend, renderer: Renderer = Renderer()) {
+        let placement = OutputPlacement(
+            name: backend.name, x: 0, y: 0, panelWidth: backend.width, panelHeight: backend.height, primary: true)
+        self.init(heads: [(placement, backend)], renderer: renderer)
+    }
+
+    /// The head called `name`, if lit.
+    public func head(named name: String) -> Head? { heads.first { $0.name == name } }
+
+    /// Draws on these heads from now on. A head kept at the same place keeps
+    /// its buffer history; everything is drawn again (the desktop changed).
+    /// Heads left out are no longer touched: the caller darkens them.
+    public func setHeads(_ new: [(placement: OutputPlacement, backend: any DisplayBackend)]) {
+        layout = OutputLayout(new.map(\.placement))
+        let old = heads
+        heads = zip(layout.outputs, new).map { placement, entry in
+            if let kept = old.first(where: { $0.backend === entry.backend && $0.placement == placement }) { return kept }
+            return Head(backend: entry.backend, placement: placement)
+        }
+        presentedHeads.removeAll { head in !heads.contains { $0 === head } }
+        pendingDamage = Region()
+        damage(desktop)
+        if layout.output(atX: cursor.x, y: cursor.y) == nil { moveCursor(toX: cursor.x, y: cursor.y) }
+    }
+
+    /// Marks `rect` (desktop coordinates) to be drawn again where any head shows it.
     public func damage(_ rect: Rect) {
-        pendingDamage.add(rect.intersection(screen))
+        for head in heads { pendingDamage.add(rect.intersection(head.rect)) }
     }
 
     public func damage(_ region: Region) {
@@ -100,8 +138,10 @@ public final class Compositor {
         }
     }
 
+    /// Moves the cursor to (x, y), or the nearest point an output shows.
     public func moveCursor(toX x: Int, y: Int) {
-        let clamped = Cursor(x: min(max(x, 0), backend.width - 1), y: min(max(y, 0), backend.height - 1))
+        let point = layout.clamp(x: Double(x), y: Double(y))
+        let clamped = Cursor(x: Int(point.x), y: Int(point.y))
         guard clamped.x != cursor.x || clamped.y != cursor.y else { return }
         damage(cursor.rect)
         cursor.x = clamped.x
@@ -138,43 +178,159 @@ public final class Compositor {
 
     public func suspend() {
         isSuspended = true
-        backend.suspend()
+        for head in heads { head.backend.suspend() }
     }
 
     public func resume() throws(DisplayError) {
         guard isSuspended else { return }
         isSuspended = false
-        try backend.resume()
-        damage(screen)  // the whole screen, into whichever buffer comes next
+        for head in heads { try head.backend.resume() }
+        damage(desktop)  // everything, into whichever buffers come next
     }
 
     public var needsFrame: Bool { !pendingDamage.isEmpty && !isSuspended }
 
-    /// Draws and presents the pending damage. Returns false when there was
-    /// nothing to draw.
+    /// Draws the pending damage and presents it on each head it touches
+    /// (`presentedHeads`). Returns false when there was nothing to draw. A
+    /// head that fails keeps its damage for the next frame; the first
+    /// failure is thrown once every head has had its turn.
     @discardableResult
     public func renderFrame() throws(DisplayError) -> Bool {
+        presentedHeads = []
         guard needsFrame else { return false }
-        let back = backend.acquireBackBuffer()
-        var repaint = pendingDamage
-        if back.age == 0 || back.age - 1 > history.count {
-            repaint = Region(screen)
-        } else {
-            for older in history.prefix(back.age - 1) { repaint.add(older) }
+        var failed = Region()
+        var firstError: DisplayError?
+        for head in heads {
+            let damage = pendingDamage.clipped(to: head.rect)
+            guard !damage.isEmpty else { continue }
+            do {
+                try draw(head, damage: damage)
+                presentedHeads.append(head)
+            } catch {
+                failed.add(damage)
+                if firstError == nil { firstError = error }
+            }
         }
-        renderer.render(scene, cursor: cursor, overlay: overlay, dialog: dialog, into: back.pixels, region: repaint)
-        try backend.present(back, damage: pendingDamage)
-        history.insert(pendingDamage, at: 0)
-        if history.count > 3 { history.removeLast() }
-        framesDrawn += 1
-        pixelsDrawn += repaint.area
-        pendingDamage = Region()
-        return true
+        pendingDamage = failed
+        if !presentedHeads.isEmpty { framesDrawn += 1 }
+        if let firstError { throw firstError }
+        return !presentedHeads.isEmpty
     }
 
-    /// Draws the whole screen from scratch into `pixels` (for tests and
-    /// screenshots to compare against).
-    public func renderFull(into pixels: PixelBuffer) {
-        renderer.render(scene, cursor: cursor, overlay: overlay, dialog: dialog, into: pixels, region: Region(screen))
+    /// Draws `damage` (desktop coordinates, inside the head) and what the
+    /// back buffer missed, and presents it.
+    private func draw(_ head: Head, damage: Region) throws(DisplayError) {
+        let back = head.backend.acquireBackBuffer()
+        var repaint = damage
+        if back.age == 0 || back.age - 1 > head.history.count {
+            repaint = Region(head.rect)
+        } else {
+            for older in head.history.prefix(back.age - 1) { repaint.add(older) }
+        }
+        let panelDamage: Region
+        if let upright = head.upright {
+            // The upright picture is always whole, so only what changed is
+            // drawn into it; the turn copies all the back buffer lacks.
+            renderer.render(
+                scene, cursor: cursor, overlay: overlay, dialog: dialog, screen: screen, into: upright.pixels,
+                region: upright.isDrawn ? damage : Region(head.rect))
+            upright.isDrawn = true
+            head.turn(repaint, from: upright.pixels, into: back.pixels)
+            panelDamage = head.panelRegion(damage)
+        } else {
+            // Straight into the back buffer: no copy beyond the drawing itself.
+            renderer.render(
+                scene, cursor: cursor, overlay: overlay, dialog: dialog, screen: screen,
+                into: back.pixels.placed(atX: head.rect.x, y: head.rect.y), region: repaint)
+            panelDamage = head.panelRegion(damage)
+        }
+        try head.backend.present(back, damage: panelDamage)
+        head.history.insert(damage, at: 0)
+        if head.history.count > 3 { head.history.removeLast() }
+        head.framesDrawn += 1
+        pixelsDrawn += repaint.area
     }
+
+    /// Draws the whole of `pixels.bounds` from scratch into `pixels` (for
+    /// tests and screenshots to compare against).
+    public func renderFull(into pixels: PixelBuffer) {
+        renderer.render(
+            scene, cursor: cursor, overlay: overlay, dialog: dialog, screen: screen, into: pixels, region: Region(pixels.bounds))
+    }
+}
+
+/// One output the compositor draws on: a head of the display, where it sits
+/// on the desktop and how it is turned, and the damage of its recent frames.
+public final class Head {
+    public let backend: any DisplayBackend
+    public let placement: OutputPlacement
+    /// The damage of this head's recent frames, newest first, for buffer age.
+    var history: [Region] = []
+    /// A turned head's picture upright, drawn in desktop coordinates; the
+    /// final copy turns it into the back buffer. Nil when unrotated.
+    let upright: UprightPicture?
+    /// Frames drawn and presented on this head.
+    public internal(set) var framesDrawn = 0
+
+    init(backend: any DisplayBackend, placement: OutputPlacement) {
+        self.backend = backend
+        self.placement = placement
+        let rect = placement.rect
+        upright = placement.rotation == .degrees0 ? nil : UprightPicture(rect)
+    }
+
+    public var name: String { placement.name }
+    /// Its logical rectangle on the desktop.
+    public var rect: Rect { placement.rect }
+
+    /// `region` (desktop coordinates, inside the head) as panel rectangles.
+    func panelRegion(_ region: Region) -> Region {
+        var panel = Region()
+        for rect in region.rects {
+            let local = rect.offsetBy(dx: -self.rect.x, dy: -self.rect.y)
+            panel.add(placement.rotation.panelRect(logical: local, panelWidth: backend.width, panelHeight: backend.height))
+        }
+        return panel
+    }
+
+    /// Copies `region` of the upright picture into the panel's buffer,
+    /// turned: each logical row becomes a panel row or column.
+    func turn(_ region: Region, from source: PixelBuffer, into panel: PixelBuffer) {
+        let pw = panel.width
+        let ph = panel.height
+        // Panel bytes from one logical pixel to the next one right of it.
+        let step: Int = switch placement.rotation {
+        case .degrees0: 4
+        case .degrees90: panel.stride
+        case .degrees180: -4
+        case .degrees270: -panel.stride
+        }
+        for rect in region.clipped(to: self.rect).rects {
+            for y in rect.y..<rect.maxY {
+                let from = source.row(y)
+                let first = placement.rotation.panelPixel(
+                    logicalX: rect.x - self.rect.x, y: y - self.rect.y, panelWidth: pw, panelHeight: ph)
+                var to = panel.base + first.y * panel.stride + first.x * 4
+                for x in rect.x..<rect.maxX {
+                    to.storeBytes(of: from[x], as: UInt32.self)
+                    to += step
+                }
+            }
+        }
+    }
+}
+
+/// The logical picture of a turned head, in memory of its own.
+final class UprightPicture {
+    let pixels: PixelBuffer
+    /// Drawn whole at least once: from then on only damage is drawn.
+    var isDrawn = false
+
+    init(_ rect: Rect) {
+        let memory = UnsafeMutableRawPointer.allocate(byteCount: rect.width * rect.height * 4, alignment: 64)
+        memory.initializeMemory(as: UInt8.self, repeating: 0, count: rect.width * rect.height * 4)
+        pixels = PixelBuffer(base: memory, width: rect.width, height: rect.height, stride: rect.width * 4, originX: rect.x, originY: rect.y)
+    }
+
+    deinit { pixels.base.deallocate() }
 }

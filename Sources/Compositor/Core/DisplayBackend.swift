@@ -1,4 +1,9 @@
 /// Pixels a frame is drawn into: XRGB8888, `stride` bytes per row.
+///
+/// A buffer covers `bounds`, a rectangle of the desktop: a backend's own
+/// buffers start at (0, 0); the compositor gives each head's buffer the
+/// head's place on the desktop (`placed(atX:y:)`), so everything draws in
+/// desktop coordinates whichever head it lands on.
 public struct PixelBuffer: @unchecked Sendable {
     // The memory belongs to the backend and stays mapped while it lives; only
     // the compositor's thread draws into a buffer it has acquired.
@@ -6,21 +11,36 @@ public struct PixelBuffer: @unchecked Sendable {
     public let width: Int
     public let height: Int
     public let stride: Int
+    /// The desktop point of its top left pixel.
+    public let originX: Int
+    public let originY: Int
 
-    public init(base: UnsafeMutableRawPointer, width: Int, height: Int, stride: Int) {
+    public init(base: UnsafeMutableRawPointer, width: Int, height: Int, stride: Int, originX: Int = 0, originY: Int = 0) {
         precondition(stride >= width * 4)
         self.base = base
         self.width = width
         self.height = height
         self.stride = stride
+        self.originX = originX
+        self.originY = originY
     }
 
+    /// The same pixels with their top left at desktop point (x, y).
+    public func placed(atX x: Int, y: Int) -> PixelBuffer {
+        PixelBuffer(base: base, width: width, height: height, stride: stride, originX: x, originY: y)
+    }
+
+    /// Desktop row `y`, indexed by desktop x: only x inside `bounds` may be
+    /// touched. Desktop x = 0 lies left of the memory when the buffer starts
+    /// further right, so the address is worked out as an integer, not by
+    /// pointer steps that would leave the buffer on the way.
     @inline(__always)
     public func row(_ y: Int) -> UnsafeMutablePointer<UInt32> {
-        (base + y * stride).assumingMemoryBound(to: UInt32.self)
+        UnsafeMutablePointer(bitPattern: Int(bitPattern: base) + (y - originY) * stride - originX * 4).unsafelyUnwrapped
     }
 
-    public var bounds: Rect { Rect(x: 0, y: 0, width: width, height: height) }
+    /// The desktop rectangle it covers.
+    public var bounds: Rect { Rect(x: originX, y: originY, width: width, height: height) }
 }
 
 /// A back buffer to draw the next frame into.

@@ -106,8 +106,9 @@ public struct FileDialog: Equatable, Sendable {
         return .elsewhere
     }
 
-    func draw(into pixels: PixelBuffer, clip: Rect) {
-        let l = layout(on: pixels.bounds)
+    /// Draws its part inside `clip` of the dialog centred on `screen`.
+    func draw(into pixels: PixelBuffer, on screen: Rect, clip: Rect) {
+        let l = layout(on: screen)
         let area = l.frame.intersection(clip)
         guard !area.isEmpty else { return }
         Decorations.fill(area, Self.border, pixels)

@@ -15,11 +15,12 @@ public struct Overlay: Equatable, Sendable {
     func frame(on screen: Rect) -> Rect {
         let width = min(screen.width, (lines.map { BitmapFont.textWidth($0) }.max() ?? 0) + 2 * Self.padding)
         let height = min(screen.height, lines.count * Self.lineHeight + 2 * Self.padding)
-        return Rect(x: (screen.width - width) / 2, y: (screen.height - height) / 2, width: width, height: height)
+        return Rect(x: screen.x + (screen.width - width) / 2, y: screen.y + (screen.height - height) / 2, width: width, height: height)
     }
 
-    func draw(into pixels: PixelBuffer, clip: Rect) {
-        let frame = frame(on: pixels.bounds)
+    /// Draws its part inside `clip` of the box centred on `screen`.
+    func draw(into pixels: PixelBuffer, on screen: Rect, clip: Rect) {
+        let frame = frame(on: screen)
         let area = frame.intersection(clip)
         guard !area.isEmpty else { return }
         Decorations.fill(area, Self.border, pixels)

@@ -11,21 +11,25 @@ public struct Renderer {
         self.background = background
     }
 
-    /// Redraws `region` of the screen.
+    /// Redraws the part of `region` (desktop coordinates) that `pixels`
+    /// covers. The overlay and the file dialog are centred on `screen` (the
+    /// primary output), by default on the buffer itself.
     public func render(
-        _ scene: Scene, cursor: Cursor, overlay: Overlay? = nil, dialog: FileDialog? = nil, into pixels: PixelBuffer, region: Region
+        _ scene: Scene, cursor: Cursor, overlay: Overlay? = nil, dialog: FileDialog? = nil, screen: Rect? = nil,
+        into pixels: PixelBuffer, region: Region
     ) {
         let region = region.clipped(to: pixels.bounds)
         let writer = FrameWriter(bytes: region.area * 4)
+        let screen = screen ?? pixels.bounds
         for rect in region.rects {
-            render(scene, cursor: cursor, overlay: overlay, dialog: dialog, into: pixels, rect: rect, writer: writer)
+            render(scene, cursor: cursor, overlay: overlay, dialog: dialog, screen: screen, into: pixels, rect: rect, writer: writer)
         }
         writer.finish()
     }
 
     func render(
-        _ scene: Scene, cursor: Cursor, overlay: Overlay?, dialog: FileDialog?, into pixels: PixelBuffer, rect: Rect,
-        writer: FrameWriter
+        _ scene: Scene, cursor: Cursor, overlay: Overlay?, dialog: FileDialog?, screen: Rect, into pixels: PixelBuffer,
+        rect: Rect, writer: FrameWriter
     ) {
         // Top to bottom: what each window shows, and what is left beneath.
         var remaining = [rect]
@@ -47,8 +51,8 @@ public struct Renderer {
         for (window, visible) in layers.reversed() {
             for part in visible { draw(window, into: pixels, rect: part, writer: writer) }
         }
-        dialog?.draw(into: pixels, clip: rect)
-        overlay?.draw(into: pixels, clip: rect)
+        dialog?.draw(into: pixels, on: screen, clip: rect)
+        overlay?.draw(into: pixels, on: screen, clip: rect)
         cursor.draw(into: pixels, clip: rect)
     }
 
@@ -62,7 +66,7 @@ public struct Renderer {
         if window.isOpaque {
             for y in content.y..<content.maxY {
                 let from = source + (y - window.y) * rowBytes + dx * 4
-                writer.copy(to: pixels.base + y * pixels.stride + content.x * 4, from: from, byteCount: content.width * 4)
+                writer.copy(to: UnsafeMutableRawPointer(pixels.row(y) + content.x), from: from, byteCount: content.width * 4)
             }
         } else {
             for y in content.y..<content.maxY {
@@ -88,7 +92,8 @@ public struct Renderer {
     }
 }
 
-/// The desktop behind the windows: a vertical gradient.
+/// The desktop behind the windows: a vertical gradient down each output
+/// (down the buffer drawn into, which covers one output).
 public struct Background: Sendable {
     public var top: UInt32
     public var bottom: UInt32
@@ -112,7 +117,7 @@ public struct Background: Sendable {
         let r = rect.intersection(pixels.bounds)
         guard !r.isEmpty else { return }
         for y in r.y..<r.maxY {
-            writer.fill(pixels.row(y) + r.x, with: color(atRow: y, of: pixels.height), count: r.width)
+            writer.fill(pixels.row(y) + r.x, with: color(atRow: y - pixels.originY, of: pixels.height), count: r.width)
         }
     }
 }

@@ -11,18 +11,24 @@ extension UIServerState {
         switch message.opcode {
         case WindowProtocol.inputPointerMotion:
             guard let mode = reader.u32(), let x = reader.f64(), let y = reader.f64(), x.isFinite, y.isFinite else { return }
-            let screen = compositor.screen
+            guard !compositor.layout.isEmpty else { return }  // no output: nowhere to point
             if mode == 1 {
-                // [0, 1) covers the whole output: pixel n is [n/width,
+                // An absolute device (a VM's tablet) spans the primary
+                // output's panel: [0, 1) covers it, pixel n is [n/width,
                 // (n+1)/width), as libinput's transformed coordinates (a
                 // device's [min, max] onto [0, 1)) mean it; 1 itself is the
                 // last pixel. Scaling by width - 1 would leave the last
                 // column and row out of a tablet's reach.
-                pointer.x = min(min(max(x, 0), 1) * Double(screen.width), Double(screen.width - 1))
-                pointer.y = min(min(max(y, 0), 1) * Double(screen.height), Double(screen.height - 1))
+                guard let primary = compositor.layout.primary,
+                    let point = compositor.layout.desktopPoint(output: primary.name, panelU: x, v: y)
+                else { return }
+                pointer.x = point.x
+                pointer.y = point.y
             } else {
-                pointer.x = min(max(pointer.x + x, 0), Double(screen.width - 1))
-                pointer.y = min(max(pointer.y + y, 0), Double(screen.height - 1))
+                // Across outputs, never off them (nor into the gaps of an L).
+                let point = compositor.layout.clamp(x: pointer.x + x, y: pointer.y + y)
+                pointer.x = point.x
+                pointer.y = point.y
             }
             pointerMoved()
         case WindowProtocol.inputPointerButton:
@@ -80,7 +86,7 @@ extension UIServerState {
         }
     }
 
-    var pointerPixel: (x: Int, y: Int) { (Int(pointer.x), Int(pointer.y)) }
+    var pointerPixel: (x: Int, y: Int) { (Int(pointer.x.rounded(.down)), Int(pointer.y.rounded(.down))) }
 
     func pointerMoved() {
         let (px, py) = pointerPixel

@@ -173,12 +173,9 @@ extension UIServer {
 }
 
 extension UIServerState {
-    /// The outputs touches map onto.
-    /// MERGE(#20, H1): `TouchOutputs(layout: compositor.layout, monitors: <the lit heads' monitors>)`.
+    /// The outputs touches map onto: those lit, and their monitors.
     var touchOutputs: TouchOutputs {
-        let screen = compositor.screen
-        let name = compositor.backend.name.hasPrefix("drm:") ? String(compositor.backend.name.dropFirst(4)) : "HEADLESS-1"
-        return TouchOutputs(layout: .extended([(name: name, width: screen.width, height: screen.height)]))
+        TouchOutputs(layout: compositor.layout, monitors: litMonitors)
     }
 
     /// An INPUT_TOUCH_* message.

@@ -1,4 +1,5 @@
 import Dispatch
+import Glibc
 import Kernel
 import Logging
 import Synchronization
@@ -21,7 +22,10 @@ public final class UIServer: Sendable {
     /// Input events: only input sources hold a cap to send here (`connect(inputSource:)`),
     /// so what arrives is believed whoever sent it, and input on `inbox` is not.
     let inputInbox: Handle
-    public let backend: any DisplayBackend
+    /// The monitors: ui_server lights them as `configurator` arranges them,
+    /// again after each hotplug.
+    public let display: any Display
+    let configurator: OutputConfigurator
     let policy: any WindowPolicy
     let logger: Logger
     /// Told on the ui_server thread when keyboard focus moves.
@@ -34,6 +38,8 @@ public final class UIServer: Sendable {
     private let events = Mutex<[Event]>([])
     private let running = Atomic<Bool>(false)
     private let flipRequests = DispatchSemaphore(value: 0)
+    /// The heads the frame asked for presented to (`awaitPresentation`).
+    private let flipHeads = Mutex<[any DisplayBackend]>([])
     /// Signalled as `run()` returns: nothing is drawn or presented after.
     private let ended = DispatchSemaphore(value: 0)
 
@@ -41,6 +47,8 @@ public final class UIServer: Sendable {
     enum Event: Sendable {
         case actorExited(ActorID)
         case presented
+        /// Monitors may have been plugged or unplugged (`Display.onHotplug`).
+        case outputsChanged
         /// An input event from the input endpoint (`startInputReader`).
         case input(ReceivedMessage)
         case screenshot(path: String, done: @Sendable (Result<Void, PNGWriter.Failure>) -> Void)
@@ -53,9 +61,15 @@ public final class UIServer: Sendable {
     /// Largest message ui_server takes.
     static let receiveCapacity = ABI.messageHeaderSize + ABI.maxPayload
 
-    public init(kernel: Kernel, backend: any DisplayBackend, policy: any WindowPolicy, logger: Logger) throws(SysError) {
+    /// ui_server over `display`'s monitors, lit as `configurator` arranges
+    /// them when it runs.
+    public init(
+        kernel: Kernel, display: any Display, configurator: OutputConfigurator = OutputConfigurator(),
+        policy: any WindowPolicy, logger: Logger
+    ) throws(SysError) {
         self.kernel = kernel
-        self.backend = backend
+        self.display = display
+        self.configurator = configurator
         self.policy = policy
         self.logger = logger
         self.actor = kernel.createActor(name: "ui_server")
@@ -65,6 +79,12 @@ public final class UIServer: Sendable {
             guard let self, exited != self.actor else { return }
             self.post(.actorExited(exited))
         }
+        display.onHotplug { [weak self] in self?.post(.outputsChanged) }
+    }
+
+    /// ui_server on one output already lit (`SingleHeadDisplay`).
+    public convenience init(kernel: Kernel, backend: any DisplayBackend, policy: any WindowPolicy, logger: Logger) throws(SysError) {
+        try self.init(kernel: kernel, display: SingleHeadDisplay(backend), policy: policy, logger: logger)
     }
 
     /// Grants `app` a cap to send window requests to ui_server (boot time).
@@ -204,8 +224,11 @@ public final class UIServer: Sendable {
 
     // MARK: Helper threads
 
-    /// A frame was handed to the backend: wait for it to reach the screen.
-    func awaitPresentation() {
+    /// A frame was handed to these heads: wait for it to reach each screen.
+    /// With none (no output lit), the waiter lets a refresh's time pass, so
+    /// apps drawing frame after frame are paced as on a screen.
+    func awaitPresentation(on heads: [any DisplayBackend]) {
+        flipHeads.withLock { $0 = heads }
         flipRequests.signal()
     }
 
@@ -238,15 +261,23 @@ public final class UIServer: Sendable {
         return waiter
     }
 
-    /// Waits for the next frame asked for to reach the screen and tells the
-    /// loop; false once the loop has stopped.
+    /// Waits for the next frame asked for to reach every screen it went to
+    /// and tells the loop; false once the loop has stopped. The loop changes
+    /// no head while a frame is in flight, so the heads stay lit meanwhile.
     private func waitForFlip() -> Bool {
         flipRequests.wait()
         guard running.load(ordering: .acquiring) else { return false }
-        while !backend.waitForPresentation(timeoutNanoseconds: 100_000_000) {
-            guard running.load(ordering: .acquiring) else { return false }
+        let heads = flipHeads.withLock { $0 }
+        if heads.isEmpty { usleep(Self.refreshWithoutOutput) }
+        for head in heads {
+            while !head.waitForPresentation(timeoutNanoseconds: 100_000_000) {
+                guard running.load(ordering: .acquiring) else { return false }
+            }
         }
         post(.presented)
         return true
     }
+
+    /// How long a frame with no output to go to takes: a 60 Hz refresh.
+    static let refreshWithoutOutput: useconds_t = 16_667
 }

@@ -36,6 +36,14 @@ public final class UIServerState {
     /// The file chooser on screen, and the requests of other apps waiting for it.
     var chooser: FileChooser?
     var waitingChoosers: [FileChooser.Request] = []
+    /// Decides which monitors are lit, where, and remembers their settings.
+    var configurator: OutputConfigurator
+    /// The mode each lit head was lit in, by connector.
+    var litModes: [String: DisplayMode] = [:]
+    /// The monitors of the lit heads, as the display last described them.
+    var litMonitors: [Monitor] = []
+    /// Monitors were plugged or unplugged; applied once no frame is in flight.
+    var outputsChanged = false
 
     init(server: UIServer) {
         self.server = server
@@ -43,7 +51,13 @@ public final class UIServerState {
         actor = server.actor
         logger = server.logger
         policy = server.policy
-        compositor = Compositor(backend: server.backend)
+        configurator = server.configurator
+        compositor = Compositor()
+        applyArrangement()
+        let screen = compositor.screen
+        pointer.x = Double(screen.x + screen.width / 2)
+        pointer.y = Double(screen.y + screen.height / 2)
+        compositor.moveCursor(toX: pointerPixel.x, y: pointerPixel.y)
         if !policy.showsCursorAtStart { compositor.setCursorVisible(false) }
     }
 
@@ -52,6 +66,7 @@ public final class UIServerState {
         switch event {
         case .actorExited(let id): disconnect(id, reason: nil)
         case .presented: framePresented()
+        case .outputsChanged: outputsChanged = true
         case .input(let message):
             inputHandled += 1
             handleInput(message)
@@ -77,12 +92,19 @@ public final class UIServerState {
     /// Draws a frame if something changed and the previous one is on screen.
     func render() {
         guard !frameInFlight else { return }
+        // Heads change only between frames: none is waited for now.
+        if outputsChanged { applyArrangement() }
         guard compositor.needsFrame else {
+            guard !committedSinceFrame.isEmpty else { return }
             // Commits that changed nothing visible still get their frame-done,
-            // or an app waiting for it would stall.
-            if !committedSinceFrame.isEmpty {
-                awaitingFrameDone = committedSinceFrame
-                committedSinceFrame = []
+            // or an app waiting for it would stall. With no output at all,
+            // a refresh's time passes first, as on a screen.
+            awaitingFrameDone = committedSinceFrame
+            committedSinceFrame = []
+            if compositor.heads.isEmpty {
+                frameInFlight = true
+                server.awaitPresentation(on: [])
+            } else {
                 framePresented()
             }
             return
@@ -93,15 +115,16 @@ public final class UIServerState {
             // The seat took the output just before telling us (a VT switch):
             // the damage is kept and drawn when it comes back.
             logger.info("frame not shown: \(error)")
-            return
         } catch {
             logger.error("presenting a frame failed: \(error)")
-            return
         }
+        // Heads that did take the frame are waited for before the next.
+        let presented = compositor.presentedHeads.map(\.backend)
+        guard !presented.isEmpty else { return }
         awaitingFrameDone = committedSinceFrame
         committedSinceFrame = []
         frameInFlight = true
-        server.awaitPresentation()
+        server.awaitPresentation(on: presented)
     }
 
     /// The frame in flight is on screen: tell the apps that drew for it.
@@ -117,12 +140,29 @@ public final class UIServerState {
         awaitingFrameDone = []
     }
 
+    /// Writes the whole desktop, as it is shown, to a PNG at `path`: each
+    /// head's front buffer turned back upright into its place; the gaps of
+    /// a layout that is not a rectangle stay black.
     func writeScreenshot(to path: String) -> Result<Void, PNGWriter.Failure> {
-        let front = compositor.backend.frontBuffer()
-        return Result { () throws(PNGWriter.Failure) in
-            try PNGWriter.write(
-                UnsafeRawBufferPointer(start: front.base, count: front.stride * front.height),
-                width: front.width, height: front.height, stride: front.stride, to: path)
+        let desktop = compositor.desktop
+        guard !desktop.isEmpty else { return .failure(PNGWriter.Failure(description: "no screenshot written to \(path): no output is lit")) }
+        var pixels = [UInt32](repeating: 0, count: desktop.width * desktop.height)
+        for head in compositor.heads {
+            let front = head.backend.frontBuffer()
+            let rect = head.rect
+            let rotation = head.placement.rotation
+            for y in 0..<rect.height {
+                let row = (rect.y - desktop.y + y) * desktop.width + rect.x - desktop.x
+                for x in 0..<rect.width {
+                    let p = rotation.panelPixel(logicalX: x, y: y, panelWidth: front.width, panelHeight: front.height)
+                    pixels[row + x] = front.row(p.y)[p.x]
+                }
+            }
+        }
+        return pixels.withUnsafeBytes { bytes in
+            Result { () throws(PNGWriter.Failure) in
+                try PNGWriter.write(bytes, width: desktop.width, height: desktop.height, stride: desktop.width * 4, to: path)
+            }
         }
     }
 }

@@ -112,7 +112,10 @@ extension UIServerState {
             destroy(id)
             return false
         }
-        let size = policy.configuredSize(width: Int(width), height: Int(height), screen: compositor.screen)
+        // With no output lit there is no screen to fit: the app keeps its size
+        // until one comes (`refitToScreen`).
+        let size = compositor.screen.isEmpty ? (width: Int(width), height: Int(height))
+            : policy.configuredSize(width: Int(width), height: Int(height), screen: compositor.screen)
         var configure = PayloadWriter()
         configure.u32(id)
         configure.u32(UInt32(size.width))
