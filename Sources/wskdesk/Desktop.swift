@@ -79,7 +79,8 @@ struct Desktop {
         if case .uiServer(let server) = screen {
             watcher = startPluginWatcher(plugins, kernel: kernel, host: host, server: server)
         }
-        logger.info("display: \(display.name)")
+        let connected = display.monitors().map(\.connector)
+        logger.info("\(display.name) output\(connected.count == 1 ? "" : "s"): \(connected.isEmpty ? "none yet" : connected.joined(separator: ", "))")
         let input = try startInput(inputSetup, screen: screen, kernel: kernel, session: session, kiosk: kiosk, stop: stop)
         input?.startScript()
         let seatLost = Atomic<Bool>(false)

@@ -141,9 +141,9 @@ final class LogLines: LogHandler, @unchecked Sendable {
     @Test func twoHeadsShowTheDesktopAndTheScreenshotJoinsThem() throws {
         let h = try MultiHeadHarness(sizes: [(200, 150), (160, 120)])
         defer { h.stop() }
+        let (_, window) = try Self.appWithWindow(h)
         #expect(h.log.all.contains("output HEADLESS-1 200x150 lit at 0,0"), "\(h.log.all)")
         #expect(h.log.all.contains("output HEADLESS-2 160x120 lit at 200,0"), "\(h.log.all)")
-        let (_, window) = try Self.appWithWindow(h)
         // New windows go on the primary output.
         let placed = h.frame(of: window.id)!
         #expect(Rect(x: 0, y: 0, width: 200, height: 150).intersection(placed) == placed)
