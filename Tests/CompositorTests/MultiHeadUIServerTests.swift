@@ -19,12 +19,13 @@ final class MultiHeadHarness: @unchecked Sendable {
     let log = LogLines()
     private let stopped = DispatchSemaphore(value: 0)
 
-    init(sizes: [(width: Int, height: Int)]) throws {
+    init(sizes: [(width: Int, height: Int)], rules: [OutputRule] = []) throws {
         display = HeadlessDisplay(sizes: sizes)
         let log = self.log
         var logger = Logger(label: "test.ui_server") { _ in log }
         logger.logLevel = .info
-        server = try UIServer(kernel: kernel, display: display, policy: DesktopPolicy(), logger: logger)
+        server = try UIServer(
+            kernel: kernel, display: display, configurator: OutputConfigurator(rules: rules), policy: DesktopPolicy(), logger: logger)
         input = kernel.createActor(name: "input")
         inputHandle = try server.connect(inputSource: input)
         let thread = Thread { [server, stopped] in
@@ -179,6 +180,53 @@ final class LogLines: LogHandler, @unchecked Sendable {
                     return
                 }
             }
+        }
+    }
+
+    /// The desktop screenshot as a picture.
+    static func screenshot(_ h: MultiHeadHarness) throws -> Picture {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("wskdesk-heads-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).png").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let written = Mutex<Result<Void, PNGWriter.Failure>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        h.server.screenshot(to: path) { result in
+            written.withLock { $0 = result }
+            done.signal()
+        }
+        #expect(done.wait(timeout: .now() + 5) == .success)
+        try written.withLock { $0 }!.get()
+        let shot = try PNGReader.read(path)
+        return Picture(width: shot.width, height: shot.height, pixels: shot.pixels)
+    }
+
+    /// A head turned by its rule: a window dragged onto it shows turned on
+    /// its panel and upright in the desktop screenshot, which is the panel
+    /// turned back.
+    @Test(arguments: [Rotation.degrees90, .degrees180, .degrees270])
+    func rotatedHeadThroughTheRealUIServer(rotation: Rotation) throws {
+        let h = try MultiHeadHarness(sizes: [(200, 150), (160, 120)], rules: [OutputRule(match: "HEADLESS-2", rotation: rotation)])
+        defer { h.stop() }
+        let turned = rotation.logicalSize(panelWidth: 160, panelHeight: 120)
+        let app = try h.app("app")
+        // A window whose every pixel differs, so a turn or mirror shows.
+        let window = try app.createWindow(width: 40, height: 30) { x, y in UInt32(0x0040_0000 + y * 64 + x) }
+        try h.settle()
+        try Self.drag(h, window.id, toFrameX: 210, y: 20)
+        #expect(h.frame(of: window.id).map { [$0.x, $0.y] } == [210, 20])
+        #expect(h.log.all.contains("output HEADLESS-2 160x120 lit at 200,0 rotated \(rotation)"), "\(h.log.all)")
+        let panel = try h.panel("HEADLESS-2")
+        let shot = try Self.screenshot(h)
+        #expect((shot.width, shot.height) == (200 + turned.width, max(150, turned.height)))
+        // The screenshot's part for HEADLESS-2 is its panel turned back.
+        let upright = panel.turned(4 - rotation.rawValue / 90)
+        #expect((upright.width, upright.height) == (turned.width, turned.height))
+        var part = [UInt32]()
+        for y in 0..<turned.height { for x in 0..<turned.width { part.append(shot[200 + x, y]) } }
+        #expect(Picture(width: turned.width, height: turned.height, pixels: part).firstDifference(upright) == nil)
+        // And it holds the window upright, where it was put.
+        let content = (x: 210 + Decorations.border, y: 20 + Decorations.border + Decorations.titleHeight)
+        for (x, y) in [(0, 0), (39, 0), (0, 29), (39, 29), (17, 11)] {
+            #expect(shot[content.x + x, content.y + y] == UInt32(0x0040_0000 + y * 64 + x), "window pixel (\(x), \(y))")
         }
     }
 

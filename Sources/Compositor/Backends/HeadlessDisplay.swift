@@ -91,9 +91,12 @@ public final class SingleHeadDisplay: Display, @unchecked Sendable {
     public let head: any DisplayBackend
     public let connector: String
 
+    /// `connector` names its monitor; by default a headless head is
+    /// HEADLESS-1, as `HeadlessDisplay` names its first, and any other is
+    /// called by its backend's name.
     public init(_ head: any DisplayBackend, connector: String? = nil) {
         self.head = head
-        self.connector = connector ?? head.name
+        self.connector = connector ?? (head.kind == .headless ? "HEADLESS-1" : head.name)
     }
 
     public var name: String { head.name }
