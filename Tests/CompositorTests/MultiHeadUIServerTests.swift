@@ -230,6 +230,19 @@ final class LogLines: LogHandler, @unchecked Sendable {
         }
     }
 
+    /// A primary output right of another: new windows open on it, and the
+    /// pointer starts in its middle.
+    @Test func windowsOpenOnThePrimaryWhereverItIs() throws {
+        let h = try MultiHeadHarness(sizes: [(200, 150), (160, 120)], rules: [OutputRule(match: "HEADLESS-2", primary: true)])
+        defer { h.stop() }
+        let (_, window) = try Self.appWithWindow(h)
+        let primary = Rect(x: 200, y: 0, width: 160, height: 120)
+        #expect(h.onServer { $0.compositor.screen } == primary)
+        let frame = h.frame(of: window.id)!
+        #expect(primary.intersection(frame) == frame, "\(frame)")
+        #expect(h.cursor == (280, 60))
+    }
+
     /// The pointer crosses to the next output and stays on the outputs:
     /// the gap under the shorter one is off screen.
     @Test func pointerCrossesOutputsAndIsClampedToThem() throws {

@@ -12,17 +12,18 @@ public struct DesktopPolicy: WindowPolicy {
         (width, height)
     }
 
-    /// Beside the existing windows if there is room on the screen, else
-    /// cascaded from the top left.
+    /// Beside the existing windows if there is room on the screen (the
+    /// primary output, wherever it sits on the desktop), else cascaded from
+    /// its top left. Windows on other outputs are not in the way.
     public func placement(width: Int, height: Int, screen: Rect, existing: [Rect]) -> (x: Int, y: Int) {
         let margin = 24
-        let top = margin + Decorations.titleHeight + Decorations.border
-        let right = existing.map(\.maxX).max() ?? 0
+        let top = screen.y + margin + Decorations.titleHeight + Decorations.border
+        let right = existing.filter { $0.intersects(screen) }.map(\.maxX).max() ?? screen.x
         let x = right + margin + Decorations.border
         if x + width + Decorations.border <= screen.maxX { return (x, top) }
         let step = Decorations.titleHeight + 8
         let n = existing.count % 8
-        return (margin + Decorations.border + n * step, top + n * step)
+        return (screen.x + margin + Decorations.border + n * step, top + n * step)
     }
 
     /// Any press raises; the left button drags a title bar or closes.
