@@ -54,7 +54,7 @@ let package = Package(
         .target(
             name: "Compositor",
             dependencies: [
-                "Kernel", "Threads", "Wire", "CDRM", "CPNG", "CPixelStream",
+                "Kernel", "Threads", "Wire", "CDRM", "CUDev", "CPNG", "CPixelStream",
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["README.md"]

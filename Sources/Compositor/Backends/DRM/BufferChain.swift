@@ -1,6 +1,6 @@
 /// Which of two scanout buffers is on screen, which one a flip is pending
 /// for, and how old each one's content is. A value, so the rules are
-/// tested without a device; `DRMOutputState` holds one.
+/// tested without a device; each `DRMHead` holds one.
 package struct BufferChain: Hashable, Sendable {
     /// The buffer on screen.
     package private(set) var front = 0

@@ -30,6 +30,9 @@ package enum ConnectorName {
         "USB",        // 20 DRM_MODE_CONNECTOR_USB
     ]
 
+    /// LVDS, eDP and DSI: panels built into the machine.
+    package static let builtInTypes: Set<UInt32> = [7, 14, 16]
+
     /// The type's name; "Unknown" for a type newer than this table.
     package static func typeName(_ type: UInt32) -> String {
         type < typeNames.count ? typeNames[Int(type)] : "Unknown"

@@ -155,12 +155,48 @@ package struct DRMDevice {
             case DRM_MODE_DISCONNECTED: .disconnected
             default: .unknown
             }
+            let properties = connectorProperties(id)
             connectors.append(ConnectorState(
                 id: id, name: ConnectorName.name(type: c.connector_type, typeID: c.connector_type_id),
                 status: status, modes: raw.map(Self.displayMode),
-                encoderIDs: Self.array(c.encoders, c.count_encoders), currentEncoderID: c.encoder_id))
+                encoderIDs: Self.array(c.encoders, c.count_encoders), currentEncoderID: c.encoder_id,
+                type: c.connector_type, widthMM: Int(c.mmWidth), heightMM: Int(c.mmHeight),
+                identity: properties.edid.flatMap(EDID.identity), dpmsProperty: properties.dpms))
         }
         return (KMSResources(crtcIDs: crtcIDs, connectors: connectors, encoders: encoders), rawModes)
+    }
+
+    /// The connector's EDID bytes (its "EDID" blob) and the id of its
+    /// "DPMS" property, when it has them.
+    package func connectorProperties(_ connector: UInt32) -> (edid: [UInt8]?, dpms: UInt32?) {
+        guard let list = drmModeObjectGetProperties(fd, connector, UInt32(DRM_MODE_OBJECT_CONNECTOR)) else { return (nil, nil) }
+        defer { drmModeFreeObjectProperties(list) }
+        var edid: [UInt8]?, dpms: UInt32?
+        let ids = Self.array(list.pointee.props, Int32(list.pointee.count_props))
+        let values = Self.array(list.pointee.prop_values, Int32(list.pointee.count_props))
+        for (id, value) in zip(ids, values) {
+            guard let property = drmModeGetProperty(fd, id) else { continue }
+            defer { drmModeFreeProperty(property) }
+            let name = withUnsafeBytes(of: property.pointee.name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            switch name {
+            case "DPMS": dpms = id
+            case "EDID" where value != 0 && value <= UInt64(UInt32.max):
+                guard let blob = drmModeGetPropertyBlob(fd, UInt32(value)) else { continue }
+                defer { drmModeFreePropertyBlob(blob) }
+                if let data = blob.pointee.data, blob.pointee.length > 0 {
+                    edid = Array(UnsafeRawBufferPointer(start: data, count: Int(blob.pointee.length)))
+                }
+            default: break
+            }
+        }
+        return (edid, dpms)
+    }
+
+    /// Sets a connector property (DPMS); an errno value on failure.
+    package func setConnectorProperty(_ connector: UInt32, property: UInt32, value: UInt64) -> Int32? {
+        drmModeConnectorSetProperty(fd, connector, property, value) == 0 ? nil : errno
     }
 
     package static func displayMode(_ m: drmModeModeInfo) -> DisplayMode {

@@ -17,15 +17,41 @@ package struct ConnectorState: Hashable, Sendable {
     package let encoderIDs: [UInt32]
     /// The encoder driving it now; 0 for none.
     package let currentEncoderID: UInt32
+    /// DRM_MODE_CONNECTOR_* (0: unknown).
+    package let type: UInt32
+    /// The panel's size as the connector reports it; 0 when unknown.
+    package let widthMM: Int
+    package let heightMM: Int
+    /// From its EDID (`EDID.identity`); nil without one.
+    package let identity: String?
+    /// The id of its "DPMS" property; nil when it has none.
+    package let dpmsProperty: UInt32?
 
     package init(id: UInt32, name: String, status: ConnectionStatus, modes: [DisplayMode],
-                 encoderIDs: [UInt32], currentEncoderID: UInt32 = 0) {
+                 encoderIDs: [UInt32], currentEncoderID: UInt32 = 0, type: UInt32 = 0,
+                 widthMM: Int = 0, heightMM: Int = 0, identity: String? = nil, dpmsProperty: UInt32? = nil) {
         self.id = id
         self.name = name
         self.status = status
         self.modes = modes
         self.encoderIDs = encoderIDs
         self.currentEncoderID = currentEncoderID
+        self.type = type
+        self.widthMM = widthMM
+        self.heightMM = heightMM
+        self.identity = identity
+        self.dpmsProperty = dpmsProperty
+    }
+
+    /// eDP, LVDS and DSI panels are part of the machine (a laptop's, a
+    /// tablet's): where a touchscreen usually is.
+    package var isBuiltIn: Bool { ConnectorName.builtInTypes.contains(type) }
+
+    /// The monitor the layout is decided from: the preferred mode first.
+    package var monitor: Monitor {
+        Monitor(connector: name, identity: identity,
+                modes: modes.filter(\.isPreferred) + modes.filter { !$0.isPreferred },
+                widthMM: widthMM, heightMM: heightMM, isBuiltIn: isBuiltIn)
     }
 
     /// "Virtual-1 (connected), VGA-1 (disconnected)".
@@ -148,13 +174,21 @@ package enum OutputChoice {
     }
 
     /// Connector, mode and CRTC together, or the error that says why not.
+    /// `modeIndex`, when given, is the mode (an index into the connector's
+    /// modes) chosen already; `excludedCRTCs` are those our other heads use.
     package static func plan(
         _ resources: KMSResources, connector name: String?, mode request: ModeRequest?,
-        device: String, excludedCRTCs: Set<UInt32> = []
+        device: String, excludedCRTCs: Set<UInt32> = [], modeIndex chosen: Int? = nil
     ) throws(DisplayError) -> OutputPlan {
         let connector = try connector(in: resources, named: name, device: device)
         guard !connector.modes.isEmpty else { throw .noModes(connector.name, on: device) }
-        guard let modeIndex = ModeChoice.choose(from: connector.modes, request: request) else {
+        let modeIndex: Int
+        if let chosen {
+            precondition(connector.modes.indices.contains(chosen), "mode \(chosen) is not one of \(connector.name)'s")
+            modeIndex = chosen
+        } else if let index = ModeChoice.choose(from: connector.modes, request: request) {
+            modeIndex = index
+        } else {
             // Only a request can miss: without one any mode will do.
             throw .noSuchMode(request!, connector: connector.name, modes: connector.modes)
         }
@@ -180,13 +214,25 @@ public struct OutputInfo: Hashable, Sendable, CustomStringConvertible {
     public let modes: [DisplayMode]
     /// The CRTC driving it now; nil when it is off.
     public let currentCRTC: UInt32?
+    /// Who is plugged in, from its EDID ("GSM 0x5b09 #16843009 LG TV"); nil without one.
+    public let identity: String?
+    /// The panel's size in millimetres; 0 when unknown.
+    public let widthMM: Int
+    public let heightMM: Int
+    /// eDP, LVDS, DSI: built into the machine.
+    public let isBuiltIn: Bool
 
-    public init(device: String, name: String, status: ConnectionStatus, modes: [DisplayMode], currentCRTC: UInt32?) {
+    public init(device: String, name: String, status: ConnectionStatus, modes: [DisplayMode], currentCRTC: UInt32?,
+                identity: String? = nil, widthMM: Int = 0, heightMM: Int = 0, isBuiltIn: Bool = false) {
         self.device = device
         self.name = name
         self.status = status
         self.modes = modes
         self.currentCRTC = currentCRTC
+        self.identity = identity
+        self.widthMM = widthMM
+        self.heightMM = heightMM
+        self.isBuiltIn = isBuiltIn
     }
 
     /// "Virtual-1 connected crtc 35: 1280x800@60 (preferred), 1024x768@60".

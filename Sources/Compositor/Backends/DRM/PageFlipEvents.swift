@@ -1,4 +1,5 @@
 import CDRM
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -81,5 +82,47 @@ package final class PageFlipEvents {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+    }
+}
+
+/// The one reader of a device's fd, shared by all its heads. Whoever waits
+/// for a flip reads every event on the fd, including other heads' flips:
+/// drmHandleEvent hands each to the record named by its user data, so a
+/// head finds its flip already counted when it gets here. Holding `lock`
+/// while reading serialises the reads; the records' counts are only read
+/// and written under it.
+package final class FlipEventReader: Sendable {
+    package let fd: Int32
+    private let lock: Mutex<Retired>
+
+    /// The records of heads that are gone. Kept until the fd is closed: a
+    /// flip given up on may still complete, and its event must not land
+    /// in freed memory.
+    private struct Retired: @unchecked Sendable {
+        var records: [PageFlipEvents] = []
+    }
+
+    package init(fd: Int32) {
+        self.fd = fd
+        lock = Mutex(Retired())
+    }
+
+    /// Waits until `flips` has nothing pending, or `timeoutNanoseconds`
+    /// passed; the wait can last longer while another head reads the fd.
+    package func wait(_ flips: PageFlipEvents, timeoutNanoseconds: UInt64) -> (done: Bool, error: Int32?) {
+        lock.withLock { _ in flips.wait(fd: fd, timeoutNanoseconds: timeoutNanoseconds) }
+    }
+
+    package func isPending(_ flips: PageFlipEvents) -> Bool {
+        lock.withLock { _ in flips.isPending }
+    }
+
+    package func abandonPending(_ flips: PageFlipEvents) {
+        lock.withLock { _ in flips.abandonPending() }
+    }
+
+    /// Keeps `flips` alive until the reader goes (after the fd is closed).
+    package func retire(_ flips: PageFlipEvents) {
+        lock.withLock { $0.records.append(flips) }
     }
 }
