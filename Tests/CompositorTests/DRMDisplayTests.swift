@@ -122,6 +122,20 @@ import Compositor
         #expect(EDID.identity(Self.edid() + [UInt8](repeating: 0x02, count: 128)) == "GSM 0x5b09 #16843009 LG TV")
     }
 
+    /// The EDID QEMU's virtio-gpu gives Virtual-1 (its base block, read
+    /// from /sys/class/drm/card0-Virtual-1/edid in the e2e guest).
+    static let qemuEDID: [UInt8] = """
+        00 ff ff ff ff ff ff 00 49 14 34 12 00 00 00 00 2a 18 01 04 a5 20 14 78 06 ee 91 a3 54 4c 99 26
+        0f 50 54 21 08 00 e1 c0 d1 c0 d1 00 a9 40 b3 00 95 00 81 80 81 40 ea 29 00 c0 51 20 1c 30 40 26
+        44 40 45 cb 10 00 00 18 00 00 00 f7 00 0a 00 40 82 00 28 20 00 00 00 00 00 00 00 00 00 fd 00 32
+        7d 1e a0 ff 01 0a 20 20 20 20 20 20 00 00 00 fc 00 51 45 4d 55 20 4d 6f 6e 69 74 6f 72 0a 01 3a
+        """.split(whereSeparator: \.isWhitespace).map { UInt8($0, radix: 16)! }
+
+    @Test func qemusEDID() {
+        #expect(Self.qemuEDID.count == 128)
+        #expect(EDID.identity(Self.qemuEDID) == "RHT 0x1234 QEMU Monitor")
+    }
+
     @Test func edidNameKeepsPrintableASCIIOnly() {
         let hostile: [UInt8] = [0x1B, 0x5B, 0x32, 0x4A, 0x4C, 0x47, 0x07, 0xC3, 0xA9, 0x54, 0x56, 0x7F, 0x20]
         #expect(EDID.identity(Self.edid(name: hostile)) == "GSM 0x5b09 #16843009 [2JLGTV")

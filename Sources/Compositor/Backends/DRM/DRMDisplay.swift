@@ -185,11 +185,17 @@ public final class DRMDisplay: Display, Sendable {
         state.withLock { live in for head in live.heads { head.suspend() } }
     }
 
-    /// After a VT switch back: every lit head sets its mode again.
+    /// After a VT switch back: every lit head sets its mode again; one that
+    /// fails does not keep the others dark (the first error is thrown).
     public func resume() throws(DisplayError) {
-        try state.withLock { (live: inout DisplayState) throws(DisplayError) in
-            for head in live.heads { try head.resume() }
+        let failure = state.withLock { live -> DisplayError? in
+            var first: DisplayError?
+            for head in live.heads {
+                do throws(DisplayError) { try head.resume() } catch { first = first ?? error }
+            }
+            return first
         }
+        if let failure { throw failure }
     }
 }
 

@@ -160,12 +160,18 @@ public final class DRMHead: DisplayBackend, Sendable {
 
     // MARK: the display's side
 
-    /// Waits briefly for a flip in flight; one that does not come is given
-    /// up on, its record kept alive by the reader.
+    /// Before the display puts the CRTCs back: waits briefly for a flip in
+    /// flight (one that does not come is given up on, its record kept alive
+    /// by the reader), and turns a monitor we turned off on again, so the
+    /// console is not left on a dark screen.
     package func quiesce() {
         state.withLock { live in
-            guard live.device != nil else { return }
+            guard let device = live.device else { return }
             if live.chain.pending != nil { _ = waitForFlip(&live, timeoutNanoseconds: 100_000_000) }
+            if live.poweredOff, let dpmsProperty, device.isMaster {
+                _ = device.setConnectorProperty(connectorID, property: dpmsProperty, value: UInt64(DRM_MODE_DPMS_ON))
+                live.poweredOff = false
+            }
         }
     }
 
