@@ -399,11 +399,7 @@ struct Desktop {
             closeFD = { fd in session.closeDevice(fd) }
         }
         do {
-            // One connector for now, until the DRM display drives several.
-            let backend = try DRMBackend(
-                devicePath: options.drmDevice, connector: options.output, mode: options.mode,
-                openFD: openFD, closeFD: closeFD, logger: logger)
-            return SingleHeadDisplay(backend, connector: backend.connectorName)
+            return try DRMDisplay(devicePath: options.drmDevice, openFD: openFD, closeFD: closeFD, logger: logger)
         } catch {
             throw DesktopError(description: error.description)
         }
