@@ -60,7 +60,7 @@ struct Outputs: ParsableCommand {
         }
         for device in devices {
             let monitors = connectors.filter { $0.device == device && $0.connected }
-                .map { Monitor(connector: $0.name, modes: $0.modes) }
+                .map { Monitor(connector: $0.name, identity: $0.identity, modes: $0.modes, widthMM: $0.widthMM, heightMM: $0.heightMM, isBuiltIn: $0.isBuiltIn) }
             try printLayout(configurator, monitors, device: devices.count > 1 ? device : nil)
         }
     }
