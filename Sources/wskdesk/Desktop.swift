@@ -146,6 +146,7 @@ struct Desktop {
             throw DesktopError(description: "cannot start ui_server: \(error)")
         }
         offerFileRoots(to: server, manifestRoots: fileRoots)
+        if let seconds = options.idleBlank { server.blankWhenIdle(seconds: seconds) }
         let thread = Thread { server.run() }
         thread.name = "ui_server"
         thread.start()
@@ -299,6 +300,9 @@ struct Desktop {
     private func startWasmUIServer(
         _ path: String, display: any Display, configurator: OutputConfigurator, kernel: Kernel, host: WasmActorHost
     ) throws(DesktopError) -> ScreenOwner {
+        if options.idleBlank != nil {
+            logger.warning("--idle-blank is not done with --ui-server: the Wasm ui_server draws the screen itself")
+        }
         var configurator = configurator
         let arrangement = configurator.arrange(display.monitors())
         guard let primary = arrangement.layout.primary, let mode = arrangement.modes[primary.name] else {

@@ -75,6 +75,13 @@ struct Run: ParsableCommand {
     @Option(help: "Kiosk mode: run only this app, fullscreen, restarted when it exits or hangs (a name in the actors folder or a .wasm path).")
     var kiosk: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Blank the screen after this many seconds without input (panels off, or black where they cannot turn off); the first key, button or touch after only wakes it.",
+            valueName: "seconds"),
+        transform: Run.idleSeconds)
+    var idleBlank: Int?
+
     @Option(help: "Kiosk mode: restart the app when it leaves its events unread this many seconds (0: never).")
     var kioskHangTimeout: Double = 10
 
@@ -119,6 +126,16 @@ struct Run: ParsableCommand {
             throw ExitCode(1)
         }
         if status != 0 { throw ExitCode(status) }
+    }
+}
+
+extension Run {
+    /// `--idle-blank`'s value: a whole number of seconds above 0.
+    static func idleSeconds(_ text: String) throws -> Int {
+        guard let seconds = Int(text), seconds > 0 else {
+            throw ValidationError("--idle-blank \(text): give a whole number of seconds above 0, e.g. --idle-blank 600 for ten minutes")
+        }
+        return seconds
     }
 }
 

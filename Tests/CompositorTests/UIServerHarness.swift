@@ -20,11 +20,14 @@ final class UIServerHarness: @unchecked Sendable {
     let inputHandle: Handle
     private let stopped = DispatchSemaphore(value: 0)
 
-    init(width: Int = 320, height: Int = 240, policy: any WindowPolicy = DesktopPolicy(), logger: Logger? = nil) throws {
+    /// `configure` sees the server before it runs (options such as `blankWhenIdle`).
+    init(width: Int = 320, height: Int = 240, policy: any WindowPolicy = DesktopPolicy(), logger: Logger? = nil,
+         configure: (UIServer) -> Void = { _ in }) throws {
         backend = HeadlessBackend(width: width, height: height)
         var quiet = Logger(label: "test.ui_server")
         quiet.logLevel = .critical
         server = try UIServer(kernel: kernel, backend: backend, policy: policy, logger: logger ?? quiet)
+        configure(server)
         input = kernel.createActor(name: "input")
         inputHandle = try server.connect(inputSource: input)
         let thread = Thread { [server, stopped] in

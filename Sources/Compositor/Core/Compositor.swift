@@ -60,6 +60,8 @@ public final class Compositor {
             if let kept = old.first(where: { $0.backend === entry.backend && $0.placement == placement }) { return kept }
             return Head(backend: entry.backend, placement: placement)
         }
+        // A monitor plugged in while the screen is blanked is blanked too.
+        if isBlanked { for head in heads where head.blank == .none { blank(head) } }
         presentedHeads.removeAll { head in !heads.contains { $0 === head } }
         pendingDamage = Region()
         damage(desktop)
@@ -68,7 +70,7 @@ public final class Compositor {
 
     /// Marks `rect` (desktop coordinates) to be drawn again where any head shows it.
     public func damage(_ rect: Rect) {
-        for head in heads { pendingDamage.add(rect.intersection(head.rect)) }
+        for head in heads where head.blank == .none { pendingDamage.add(rect.intersection(head.rect)) }
     }
 
     public func damage(_ region: Region) {
@@ -184,11 +186,52 @@ public final class Compositor {
     public func resume() throws(DisplayError) {
         guard isSuspended else { return }
         isSuspended = false
-        for head in heads { try head.backend.resume() }
+        for head in heads {
+            try head.backend.resume()
+            if head.blank == .black { head.needsBlackFrame = true }
+        }
         damage(desktop)  // everything, into whichever buffers come next
     }
 
-    public var needsFrame: Bool { !pendingDamage.isEmpty && !isSuspended }
+    public var needsFrame: Bool {
+        !isSuspended && (!pendingDamage.isEmpty || heads.contains(where: \.needsBlackFrame))
+    }
+
+    // MARK: Blanking (`--idle-blank`, UIServer/Blanking.swift)
+
+    /// Every head is blanked: panels off, or black.
+    public private(set) var isBlanked = false
+
+    /// Blanks every head, or lights them again. A head's panel is turned off
+    /// where its display can (DPMS); where it cannot, the head shows one black
+    /// frame. Nothing is drawn on a blanked head; lit again, it is drawn
+    /// whole. Returns the heads whose panels would not turn on again.
+    @discardableResult
+    public func setBlanked(_ blanked: Bool) -> [Head] {
+        guard blanked != isBlanked else { return [] }
+        isBlanked = blanked
+        guard !blanked else {
+            for head in heads { blank(head) }
+            return []
+        }
+        var stayedOff: [Head] = []
+        for head in heads {
+            if head.blank == .panelOff, !head.backend.setPower(true) { stayedOff.append(head) }
+            head.blank = .none
+            head.needsBlackFrame = false
+            damage(head.rect)
+        }
+        return stayedOff
+    }
+
+    private func blank(_ head: Head) {
+        head.blank = head.backend.setPower(false) ? .panelOff : .black
+        head.needsBlackFrame = head.blank == .black
+        // Its damage is dropped: the head is drawn whole when it wakes.
+        var kept = Region()
+        for other in heads where other.blank == .none { kept.add(pendingDamage.clipped(to: other.rect)) }
+        pendingDamage = kept
+    }
 
     /// Draws the pending damage and presents it on each head it touches
     /// (`presentedHeads`). Returns false when there was nothing to draw. A
@@ -201,6 +244,15 @@ public final class Compositor {
         var failed = Region()
         var firstError: DisplayError?
         for head in heads {
+            if head.needsBlackFrame {
+                do {
+                    try drawBlack(head)
+                    presentedHeads.append(head)
+                } catch {
+                    if firstError == nil { firstError = error }
+                }
+                continue
+            }
             let damage = pendingDamage.clipped(to: head.rect)
             guard !damage.isEmpty else { continue }
             do {
@@ -251,6 +303,17 @@ public final class Compositor {
         pixelsDrawn += repaint.area
     }
 
+    /// A blanked head that cannot turn its panel off shows black, once.
+    private func drawBlack(_ head: Head) throws(DisplayError) {
+        let back = head.backend.acquireBackBuffer()
+        let panel = back.pixels.bounds
+        for y in panel.y..<panel.maxY { back.pixels.row(y).advanced(by: panel.x).update(repeating: 0, count: panel.width) }
+        try head.backend.present(back, damage: Region(panel))
+        head.needsBlackFrame = false
+        head.history = []  // its buffers hold black: drawn whole on waking
+        head.framesDrawn += 1
+    }
+
     /// Draws the whole of `pixels.bounds` from scratch into `pixels` (for
     /// tests and screenshots to compare against).
     public func renderFull(into pixels: PixelBuffer) {
@@ -271,6 +334,20 @@ public final class Head {
     let upright: UprightPicture?
     /// Frames drawn and presented on this head.
     public internal(set) var framesDrawn = 0
+    /// How the head is blanked (`Compositor.setBlanked`).
+    public internal(set) var blank = Blank.none
+    /// Blanked with black, which is not drawn yet.
+    var needsBlackFrame = false
+
+    public enum Blank: Sendable {
+        /// Not blanked: the scene.
+        case none
+        /// The panel is off (DPMS): nothing is presented.
+        case panelOff
+        /// The panel could not be turned off (headless, a driver without
+        /// DPMS): a black frame stands in.
+        case black
+    }
 
     init(backend: any DisplayBackend, placement: OutputPlacement) {
         self.backend = backend

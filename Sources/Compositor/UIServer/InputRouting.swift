@@ -7,6 +7,7 @@ import Wire
 /// window does is the policy's call.
 extension UIServerState {
     func handleInput(_ message: ReceivedMessage) {
+        if blankingSwallows(message) { return }  // Blanking.swift: wakes a blanked screen
         var reader = PayloadReader(message.payload)
         switch message.opcode {
         case WindowProtocol.inputPointerMotion:

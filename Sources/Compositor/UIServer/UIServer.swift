@@ -34,6 +34,8 @@ public final class UIServer: Sendable {
     let bootRanks = Mutex<[ActorID: Int]>([:])
     /// The folders the file chooser may show (`allowFiles`).
     let fileRoots = Mutex<[FileRoot]>([])
+    /// `--idle-blank`: 0 for never (`blankWhenIdle`, Blanking.swift).
+    let idleBlankSeconds = Atomic<Int>(0)
 
     private let events = Mutex<[Event]>([])
     private let running = Atomic<Bool>(false)
@@ -122,9 +124,11 @@ public final class UIServer: Sendable {
     public func run() {
         running.store(true, ordering: .releasing)
         let state = UIServerState(server: self)
+        state.startBlanking()
         let presenter = startPresentationWaiter()
         let inputReader = startInputReader()
         defer {
+            state.stopBlanking()
             flipRequests.signal()
             presenter.join()
             inputReader.cancel()

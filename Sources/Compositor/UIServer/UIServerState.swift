@@ -44,6 +44,8 @@ public final class UIServerState {
     var litMonitors: [Monitor] = []
     /// Monitors were plugged or unplugged; applied once no frame is in flight.
     var outputsChanged = false
+    /// `--idle-blank` (Blanking.swift); nil when not asked for.
+    var blanking: Blanking?
 
     init(server: UIServer) {
         self.server = server
