@@ -31,6 +31,7 @@ def main():
     parser.add_argument("--actors", help="the actors folder (build/actors)")
     parser.add_argument("--crasher", help="crasher.wasm, the kiosk scenario's app")
     parser.add_argument("--vtstate", help="the static vtstate helper")
+    parser.add_argument("--touchscreen", help="the static touchscreen helper (a uinput touchscreen in the guest)")
     parser.add_argument("--compiled", help="objects `wskdesk compile` made of the actors (its cache folder), "
                                            "which the compiled scenario copies into the guest's cache")
     parser.add_argument("--cache", help="where the guest kernel is kept between runs")
@@ -41,7 +42,7 @@ def main():
         for s in SCENARIOS:
             print(f"{s.name:16} {s.display}")
         return 0
-    missing = [name for name in ["wskdesk", "actors", "crasher", "vtstate", "compiled", "cache", "out"] if not getattr(options, name)]
+    missing = [name for name in ["wskdesk", "actors", "crasher", "vtstate", "touchscreen", "compiled", "cache", "out"] if not getattr(options, name)]
     if missing:
         parser.error("missing " + ", ".join("--" + name for name in missing))
     unknown = set(options.scenarios) - {s.name for s in SCENARIOS}
@@ -60,7 +61,7 @@ def main():
         initramfs = build_initramfs(
             out / "initramfs.cpio", kernel=kernel, wskdesk=options.wskdesk, actors=options.actors,
             init=GUEST / "init",
-            files={"/bin/vtstate": options.vtstate, "/bin/wskdesk-vt": GUEST / "wskdesk-vt",
+            files={"/bin/vtstate": options.vtstate, "/bin/touchscreen": options.touchscreen, "/bin/wskdesk-vt": GUEST / "wskdesk-vt",
                    "/usr/share/wskdesk/e2e/crasher.wasm": options.crasher,
                    **{f"{COMPILED}/{object.name}": object for object in sorted(Path(options.compiled).iterdir())}},
             programs=["/usr/sbin/seatd"])  # the ordinary-user scenarios' seat

@@ -11,8 +11,9 @@ import subprocess
 from pathlib import Path
 
 # Drivers the scenarios use: bochs (-vga std) and virtio-gpu, virtio input
-# devices read through evdev, fw_cfg to receive the scenario's script.
-MODULES = ["bochs", "virtio-gpu", "virtio_pci", "virtio_input", "evdev", "qemu_fw_cfg"]
+# devices read through evdev, fw_cfg to receive the scenario's script,
+# uinput for the touch scenario's touchscreen (guest/touchscreen.c).
+MODULES = ["bochs", "virtio-gpu", "virtio_pci", "virtio_input", "evdev", "qemu_fw_cfg", "uinput"]
 
 # Data files wskdesk reads at run time: xkb keymaps (needed), compose
 # tables and libinput's device quirks (copied when the host has them).

@@ -104,6 +104,24 @@ class Image:
         x, y, w, h = rect
         return Image(w, h, b"".join(self._row(row, x, w) for row in range(y, y + h)))
 
+    def turned(self, degrees):
+        """The picture turned `degrees` (0, 90, 180, 270) clockwise, as
+        wskdesk turns the desktop onto a panel with `rotate=`: at 90 the top
+        edge runs down the right edge."""
+        if degrees == 0:
+            return self
+        pixels = [self.rgb[i:i + 3] for i in range(0, len(self.rgb), 3)]
+        w, h = self.size
+        if degrees == 180:
+            return Image(w, h, b"".join(reversed(pixels)))
+        if degrees == 90:  # panel row r is column r read bottom to top
+            rows = [b"".join(reversed(pixels[r::w])) for r in range(w)]
+        elif degrees == 270:  # panel row r is column w-1-r read top to bottom
+            rows = [b"".join(pixels[w - 1 - r::w]) for r in range(w)]
+        else:
+            raise ValueError(f"a rotation of {degrees} degrees: only 0, 90, 180 and 270")
+        return Image(h, w, b"".join(rows))
+
     def count(self, color, rect=None):
         """How many pixels of `rect` (x, y, w, h; default all) are `color` (0xRRGGBB)."""
         x0, y0, w, h = rect or (0, 0, self.width, self.height)

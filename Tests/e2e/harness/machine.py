@@ -18,7 +18,18 @@ DISPLAYS = {
     "bochs": ["-vga", "std"],
     # virtio-gpu: shows CPU writes only after a page flip or DirtyFB.
     "virtio": ["-vga", "none", "-device", "virtio-gpu-pci"],
+    # virtio-gpu with two outputs (heads 0 and 1, connectors Virtual-1 and
+    # Virtual-2). QEMU reports only head 0 connected until a display sets the
+    # size of head 1 (`Machine.set_head`, through its D-Bus display).
+    "virtio2": ["-vga", "none", "-device", "virtio-gpu-pci,id=gpu,max_outputs=2"],
 }
+
+# Displays whose heads the harness plugs and unplugs: QEMU's D-Bus display
+# (-display dbus) on a private bus, whose Console_N.SetUIInfo is what a
+# display window resized or closed would say. virtio-gpu turns it into a
+# display-change event: the guest's kernel reads the outputs again and sends
+# a udev HOTPLUG event, as for a monitor plugged or unplugged.
+DBUS_DISPLAYS = {"virtio2"}
 
 
 class Failure(Exception):
@@ -60,6 +71,10 @@ class Machine:
             "-qmp", f"unix:{self._qmp_socket},server=on,wait=off",
         ]
         self._stderr = open(self.workdir / "qemu.stderr", "wb")
+        self._bus = None
+        if display in DBUS_DISPLAYS:
+            self._bus = PrivateBus(self.workdir, self._stderr)
+            command[command.index("-display") + 1] = f"dbus,addr={self._bus.address}"
         self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=self._stderr, stderr=self._stderr)
         self._serial = self._connect(self._serial_socket)
         self._reader = threading.Thread(target=self._read_serial, daemon=True)
@@ -118,6 +133,22 @@ class Machine:
                 remaining = self.deadline - time.monotonic()
                 if remaining <= 0:
                     raise Failure(f"timed out waiting for {what or repr(text)} on the serial console")
+                self._changed.wait(min(remaining, 1.0))
+
+    def wait_for_any(self, texts, *, after=0, what=None):
+        """Waits for a serial line containing any of `texts` (from line
+        `after` on); returns (its index, the text found)."""
+        with self._changed:
+            while True:
+                for i in range(after, len(self.lines)):
+                    for text in texts:
+                        if text in self.lines[i]:
+                            return i, text
+                if self._closed:
+                    raise Failure(f"the guest ended before printing {what or texts}")
+                remaining = self.deadline - time.monotonic()
+                if remaining <= 0:
+                    raise Failure(f"timed out waiting for {what or texts} on the serial console")
                 self._changed.wait(min(remaining, 1.0))
 
     def lines_with(self, text, after=0):
@@ -208,25 +239,46 @@ class Machine:
 
     # MARK: Screen
 
-    def screenshot(self, name):
+    def screenshot(self, name, head=None):
         """A screendump, kept as <workdir>/<n>-<name>.png (screendumps in a
-        row with the same name replace each other); returns the Image."""
+        row with the same name replace each other); returns the Image.
+        `head`: that output of the display device "gpu" (virtio2), else the
+        first console's."""
         if name != self._last_shot:
             self._shots += 1
             self._last_shot = name
         ppm = self.workdir / "screendump.ppm"
-        self._qmp.command("screendump", filename=str(ppm))
+        where = {} if head is None else {"device": "gpu", "head": head}
+        self._qmp.command("screendump", filename=str(ppm), **where)
         image = Image.read(ppm)
         ppm.unlink()
         image.write_png(self.workdir / f"{self._shots:02d}-{file_name(name)}.png")
-        self.screen_width, self.screen_height = image.size
+        if not head:  # the tablet points on the first head (the primary output)
+            self.screen_width, self.screen_height = image.size
         return image
 
-    def wait_for_screen(self, what, check, interval=0.5):
+    def set_head(self, head, width, height, x=0, width_mm=0, height_mm=0):
+        """Says through the D-Bus display that head `head` shows `width` x
+        `height` pixels (0 x 0: none, as if unplugged). Retries until QEMU's
+        display is on the bus."""
+        if self._bus is None:
+            raise Failure("set_head needs a display with a D-Bus display (virtio2)")
+        arguments = [str(a) for a in (width_mm, height_mm, x, 0, width, height)]
+        while True:
+            result = self._bus.call(f"/org/qemu/Display1/Console_{head}", "org.qemu.Display1.Console.SetUIInfo",
+                                    ["--", *arguments])
+            if result.returncode == 0:
+                return
+            if "ServiceUnknown" not in result.stderr and "UnknownObject" not in result.stderr:
+                raise Failure(f"cannot set head {head} through QEMU's D-Bus display: {result.stderr.strip()}")
+            self._check_time(f"QEMU's D-Bus display to show head {head}")
+            time.sleep(0.1)
+
+    def wait_for_screen(self, what, check, interval=0.5, head=None):
         """Screendumps until `check(image)` is true; returns that image.
         Fails at the deadline, keeping the last screen."""
         while True:
-            image = self.screenshot(what)
+            image = self.screenshot(what, head)
             if check(image):
                 return image
             if time.monotonic() + interval > self.deadline:
@@ -249,10 +301,60 @@ class Machine:
             if s:
                 s.close()
         self._reader.join(timeout=2)
+        if self._bus:
+            self._bus.close()
         self._stderr.close()
         for path in (self._serial_socket, self._qmp_socket):
             if os.path.exists(path):
                 os.unlink(path)
+
+
+class PrivateBus:
+    """A D-Bus daemon of the machine's own, for QEMU's D-Bus display, and
+    gdbus to call it."""
+
+    def __init__(self, workdir, stderr):
+        self.path = Path(workdir) / "dbus.sock"
+        if self.path.exists():
+            self.path.unlink()
+        self.address = f"unix:path={self.path}"
+        config = Path(workdir) / "dbus.conf"
+        config.write_text(f"""<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>{self.address}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+""")
+        try:
+            self.process = subprocess.Popen(["dbus-daemon", "--nofork", "--nopidfile", f"--config-file={config}"],
+                                            stdin=subprocess.DEVNULL, stdout=stderr, stderr=stderr)
+        except FileNotFoundError:
+            raise Failure("dbus-daemon is not installed (scripts/setup --e2e installs it)") from None
+        deadline = time.monotonic() + 10
+        while not self.path.exists():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise Failure("the private D-Bus daemon for QEMU's display did not start")
+            time.sleep(0.02)
+
+    def call(self, path, method, arguments):
+        try:
+            return subprocess.run(["gdbus", "call", "--address", self.address, "--dest", "org.qemu",
+                                   "--object-path", path, "--method", method, *arguments],
+                                  capture_output=True, text=True, timeout=10)
+        except FileNotFoundError:
+            raise Failure("gdbus is not installed (scripts/setup --e2e installs libglib2.0-bin)") from None
+
+    def close(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait()
 
 
 class QMP:

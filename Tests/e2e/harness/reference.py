@@ -29,20 +29,23 @@ class References:
         self._made = {}
         self._lock = threading.Lock()
 
-    def render(self, args=(), script=(), delay=2.0, settled=None):
+    def render(self, args=(), script=(), delay=2.0, settled=None, size=None):
         """A future Image: wskdesk `args` with `script` (input-script lines),
         screenshot `delay` seconds after the script ends. `settled` maps log
         lines to how often each must have been logged by then (a view
         complete, a filter applied); if not, the render is tried again with
-        a longer delay. Renders once per distinct request, in the background."""
+        a longer delay. Renders once per distinct request, in the background.
+        `size`: the headless output's, (w, h) or a --size value such as
+        "1280x800,1024x768" for several (default: the guest screen's)."""
         settled = dict(settled or {})
-        key = hashlib.sha256(repr((tuple(args), tuple(script), delay, sorted(settled.items()))).encode()).hexdigest()[:16]
+        size = size or self.size
+        key = hashlib.sha256(repr((tuple(args), tuple(script), delay, sorted(settled.items()), size)).encode()).hexdigest()[:16]
         with self._lock:
             if key not in self._made:
-                self._made[key] = self._pool.submit(self._render, key, list(args), list(script), delay, settled)
+                self._made[key] = self._pool.submit(self._render, key, list(args), list(script), delay, settled, size)
             return self._made[key]
 
-    def _render(self, key, args, script, delay, settled):
+    def _render(self, key, args, script, delay, settled, size):
         png = self.folder / f"{key}.png"
         log = self.folder / f"{key}.log"
         script_file = self.folder / f"{key}.txt"
@@ -50,7 +53,7 @@ class References:
         lines = ["wait 1000", *script] if script else []
         script_file.write_text("".join(line + "\n" for line in lines))
         for attempt in range(3):
-            command = [str(self.wskdesk), "run", "--backend", "headless", "--size", "%dx%d" % self.size,
+            command = [str(self.wskdesk), "run", "--backend", "headless", "--size", size if isinstance(size, str) else "%dx%d" % size,
                        "--actors", str(self.actors), "--input-script", str(script_file),
                        "--screenshot", str(png), "--screenshot-delay", str(delay * 2 ** attempt), *args]
             result = subprocess.run(command, capture_output=True, text=True, timeout=120)

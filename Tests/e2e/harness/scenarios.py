@@ -82,26 +82,28 @@ class Context:
         if not condition:
             raise Failure(message)
 
-    def reference(self, args=(), script=(), delay=2.0, views=None, settled=None):
+    def reference(self, args=(), script=(), delay=2.0, views=None, settled=None, size=None):
         """The headless render (a future Image). `views`: fractal views it
-        must have completed (default: 1 for the default desktop, else 0)."""
+        must have completed (default: 1 for the default desktop, else 0).
+        `size`: the headless output's (default: the guest screen's)."""
         settled = dict(settled or {})
         views = (0 if args else 1) if views is None else views
         if views:
             settled["fractal: view complete"] = views
-        return self.references.render(args, script, delay, settled)
+        return self.references.render(args, script, delay, settled, size)
 
-    def input_ready(self):
-        """wskdesk has opened the virtio keyboard, mouse and tablet: from
-        here on injected events reach it."""
+    def input_ready(self, after=0):
+        """wskdesk has opened the virtio keyboard, mouse and tablet (since
+        line `after`): from here on injected events reach it."""
         for device in ["Keyboard", "Mouse", "Tablet"]:
-            self.machine.wait_for(f"input device added: QEMU Virtio {device}",
+            self.machine.wait_for(f"input device added: QEMU Virtio {device}", after=after,
                                   what=f"wskdesk to open the virtio {device.lower()}")
 
-    def same_screen(self, what, reference, ignore=None):
-        """Waits until the guest's screen equals `reference` (a future Image)
-        pixel for pixel, but for the rectangle `ignore` (x, y, w, h); on a
-        timeout keeps the expected image and a diff."""
+    def same_screen(self, what, reference, ignore=None, head=None):
+        """Waits until the guest's screen (or that head's: `Machine.screenshot`)
+        equals `reference` (a future Image) pixel for pixel, but for the
+        rectangle `ignore` (x, y, w, h); on a timeout keeps the expected image
+        and a diff."""
         expected = reference.result()
         best = None
 
@@ -116,7 +118,7 @@ class Context:
             return not differences
 
         try:
-            return self.machine.wait_for_screen(what, matches)
+            return self.machine.wait_for_screen(what, matches, head=head)
         except Failure:
             image, differences = best
             expected.write_png(self.artifacts / f"expected-{file_name(what)}.png")
@@ -920,3 +922,283 @@ def seatd_killed(t):
     t.wait_for_console(desktop, "the console after seatd died")
     m.send("end")
     m.wait_exit(20)
+
+
+# MARK: Outputs: two heads, rotation, touch, blanking, hotplug
+
+DEMO_ONLY = ["--app", "demo"]
+DEMO_ALONE = (25, 47, 320, 200)       # demo's surface when it is the only app
+DEMO_TITLE_BAR = (25, 25, 320, 22)    # focused: TITLE_FOCUSED
+DOT = 0xFF0000                        # demo's 5x5 dot, centred where it was clicked
+PANEL = (1280, 800)                   # bochs's and virtio's first head
+SECOND_HEAD = (1024, 768)             # what virtio2's second head is given (`Machine.set_head`)
+TOUCH_AXIS = 32768                    # the touchscreen helper's axis: 0...32767
+
+
+class Derived:
+    """A future Image made from another: `same_screen` takes it as a reference."""
+
+    def __init__(self, future, make):
+        self.future = future
+        self.make = make
+
+    def result(self):
+        return self.make(self.future.result())
+
+
+def panel_pixel(degrees, x, y, panel=PANEL):
+    """The panel pixel showing logical pixel (x, y) on an output turned
+    `degrees` (Sources/Compositor/Core/OutputLayout.swift, Rotation.panelPixel)."""
+    pw, ph = panel
+    return {0: (x, y), 90: (pw - 1 - y, x), 180: (pw - 1 - x, ph - 1 - y), 270: (y, ph - 1 - x)}[degrees]
+
+
+def logical_size(degrees, panel=PANEL):
+    return (panel[1], panel[0]) if degrees in (90, 270) else panel
+
+
+def title_bars(image, color=TITLE_FOCUSED):
+    """How many pixels of a title bar `image` shows (any rotation)."""
+    return image.count(color)
+
+
+# Guest script: a uinput touchscreen (guest/touchscreen.c) made and recorded
+# in the udev database before wskdesk starts, then commands on the serial
+# line: `run DEGREES [SECONDS]` starts wskdesk with demo on Virtual-1 turned
+# that much (no --output rule for 0; blanking after SECONDS idle, if given), `tap X Y` touches the
+# screen at (X, Y) axis units, `stop` ends wskdesk, `end` the script.
+OUTPUT_SERIES = r"""
+mkfifo /tmp/touch
+touchscreen /tmp/touch-ready </tmp/touch >/dev/console 2>&1 &
+exec 3>/tmp/touch
+i=0
+while [ ! -s /tmp/touch-ready ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+input_db
+say "touchscreen at $(cat /tmp/touch-ready)"
+while read -r word a b </dev/console; do
+    case "$word" in
+    run)
+        set -- --app demo
+        [ "$a" != 0 ] && set -- "$@" --output "Virtual-1 rotate=$a"
+        [ -n "$b" ] && set -- "$@" --idle-blank "$b"
+        wskdesk_bg "$@" ;;
+    tap) echo "tap $a $b" >&3 ;;
+    stop)
+        kill -TERM $WSKDESK_PID
+        wait $WSKDESK_PID
+        say "wskdesk exited $?" ;;
+    end) break ;;
+    esac
+done
+"""
+
+
+def start_rotated(t, degrees, idle_blank=None):
+    """wskdesk with demo on bochs's Virtual-1 turned `degrees`; waits until
+    it reads input."""
+    m = t.machine
+    mark = m.mark()
+    m.send(f"run {degrees}" + (f" {idle_blank}" if idle_blank else ""))
+    # An error at start (a rule it does not take) fails at once, not at the deadline.
+    i, found = m.wait_for_any(["input device added: QEMU Virtio Tablet", " error wskdesk: "], after=mark,
+                              what="wskdesk to start and open the tablet")
+    t.check(found != " error wskdesk: ", f"wskdesk did not start turned {degrees}: {m.lines[i]}")
+    t.input_ready(after=mark)
+    return mark
+
+
+def stop_series_run(t):
+    m = t.machine
+    mark = m.mark()
+    m.send("stop")
+    line = m.lines[m.wait_for("e2e: wskdesk exited", after=mark, what="wskdesk to exit")]
+    t.check(line.endswith("exited 0"), f"wskdesk did not end cleanly on SIGTERM: {line!r}")
+
+
+def end_series(t):
+    t.machine.send("end")
+    t.machine.wait_exit(20)
+
+
+def rotated_reference(t, degrees, script=()):
+    """The headless render of demo at the turned output's logical size,
+    turned onto the panel as the guest's final copy must turn it."""
+    logical = t.reference(args=DEMO_ONLY, script=script, size=logical_size(degrees))
+    return Derived(logical, lambda image: image.turned(degrees))
+
+
+@scenario("rotation", guest=OUTPUT_SERIES, timeout=150)
+def rotation(t):
+    """`--output "Virtual-1 rotate=N"` on bochs, N = 0, 90, 180, 270: the
+    panel shows exactly what headless draws at the turned size, turned N
+    degrees clockwise (Image.turned, by the maths of Rotation.panelPixel)."""
+    t.machine.wait_for("e2e: touchscreen at /dev/input/", what="the touchscreen helper")
+    for degrees in (0, 90, 180, 270):
+        start_rotated(t, degrees)
+        t.same_screen(f"demo turned {degrees}", rotated_reference(t, degrees))
+        stop_series_run(t)
+    end_series(t)
+
+
+def tap_panel(t, px, py, panel=PANEL):
+    """A touch in the middle of panel pixel (px, py) (the touchscreen covers the panel)."""
+    ax = min(round((px + 0.5) * TOUCH_AXIS / panel[0]), TOUCH_AXIS - 1)
+    ay = min(round((py + 0.5) * TOUCH_AXIS / panel[1]), TOUCH_AXIS - 1)
+    mark = t.machine.mark()
+    t.machine.send(f"tap {ax} {ay}")
+    t.machine.wait_for(f"touchscreen: tap {ax} {ay}", after=mark, what="the touchscreen helper to tap")
+
+
+def new_dot(t, degrees, before, what):
+    """Waits for a new dot of demo's on the panel; returns its centre in
+    logical coordinates and the logical screen."""
+    back = (360 - degrees) % 360
+    found = None
+
+    def dotted(image):
+        nonlocal found
+        logical = image.turned(back)
+        dots = [p for p in logical.differences(before) if logical[p] == DOT]
+        box = bounding_box(dots)
+        if box and box[2] == 5 and box[3] == 5:
+            found = ((box[0] + 2, box[1] + 2), logical)
+            return True
+        return False
+
+    t.machine.wait_for_screen(what, dotted)
+    return found
+
+
+@scenario("touch", guest=OUTPUT_SERIES, timeout=180)
+def touch(t):
+    """A uinput touchscreen in the guest (libinput sees it as one: udev's
+    ID_INPUT_TOUCHSCREEN, INPUT_PROP_DIRECT) taps demo, which knows only the
+    pointer: pointer emulation presses where the finger went, and demo
+    leaves its 5x5 dot centred there. In every rotation the touch is mapped
+    through it and lands within 1 px of the logical point aimed at."""
+    m = t.machine
+    m.wait_for("e2e: touchscreen at /dev/input/", what="the touchscreen helper")
+    dx, dy, dw, dh = DEMO_ALONE
+    targets = [(dx + 40, dy + 50), (dx + dw - 30, dy + dh - 20)]
+    misses = []
+    for degrees in (0, 90, 180, 270):
+        mark = start_rotated(t, degrees)
+        m.wait_for("e2e touchscreen", after=mark, what="wskdesk to open the touchscreen")
+        before = t.same_screen(f"demo turned {degrees}", rotated_reference(t, degrees)).turned((360 - degrees) % 360)
+        for x, y in targets:
+            tap_panel(t, *panel_pixel(degrees, x, y))
+            (cx, cy), before = new_dot(t, degrees, before, f"a dot at {x},{y} turned {degrees}")
+            if abs(cx - x) > 1 or abs(cy - y) > 1:
+                misses.append(f"{degrees}: aimed at {x},{y}, landed at {cx},{cy}")
+        stop_series_run(t)
+    t.check(not misses, "touches missed by more than 1 px: " + "; ".join(misses))
+    end_series(t)
+
+
+@scenario("blank", guest=OUTPUT_SERIES, timeout=120)
+def blank(t):
+    """`--idle-blank 3`: after 3 s without input the outputs blank (bochs:
+    DPMS off where wskdesk can, which QEMU's VGA shows as black, else a black
+    frame); a key wakes the screen and reaches no app, the next key does;
+    the screen is the desktop again."""
+    m = t.machine
+    m.wait_for("e2e: touchscreen at /dev/input/", what="the touchscreen helper")
+    mark = start_rotated(t, 0, idle_blank=3)
+    lit = t.same_screen("demo", t.reference(args=DEMO_ONLY))
+    m.wait_for("outputs blanked after 3 s idle", after=mark, what="wskdesk to blank the outputs")
+    dark = m.wait_for_screen("the blanked screen", lambda image: image.count(BLACK) == image.width * image.height)
+    t.check(dark.size == lit.size, f"the blanked screen is {dark.size}, the lit one {lit.size}")
+
+    woken = m.mark()
+    m.keys("q")
+    m.wait_for("outputs woken by a key", after=woken, what="a key to wake the screen")
+    m.keys("w")
+    m.wait_for("] key w", after=woken, what="demo to get the key after the waking one")
+    keys = demo_keys(t, woken)
+    t.check(keys == ["w"], f"demo got the keys {keys} around the wake-up, expected only ['w'] (the waking q swallowed)")
+    # Within the 3 s the w bought: the desktop is back.
+    t.same_screen("demo after waking", t.reference(args=DEMO_ONLY))
+
+    # A touch wakes it too, and does not press in demo (no dot).
+    m.wait_for("outputs blanked after 3 s idle", after=woken, what="wskdesk to blank the outputs again")
+    touched = m.mark()
+    tap_panel(t, DEMO_ALONE[0] + 100, DEMO_ALONE[1] + 100)
+    m.wait_for("outputs woken by a touch", after=touched, what="a touch to wake the screen")
+    t.same_screen("demo after a touch woke it, without a dot", t.reference(args=DEMO_ONLY))
+    stop_series_run(t)
+    end_series(t)
+
+
+# Two heads on virtio-gpu: Virtual-1 (1280x800) and Virtual-2, whose size
+# the harness gives QEMU's display before the guest's driver asks.
+TWO_HEADS_REFERENCE_SIZE = "%dx%d,%dx%d" % (*PANEL, *SECOND_HEAD)
+
+
+def heads(image):
+    """The two panels' parts of a headless screenshot of the extended desktop."""
+    return image.crop((0, 0, *PANEL)), image.crop((PANEL[0], 0, *SECOND_HEAD))
+
+
+def drag_to_second_head(t):
+    """Demo's title bar grabbed with the tablet (which points on the
+    primary output) and dragged right across the edge with the mouse."""
+    m = t.machine
+    m.move_to(DEMO_TITLE_BAR[0] + 100, DEMO_TITLE_BAR[1] + 10)
+    time.sleep(0.2)
+    m.button(True)
+    for _ in range(40):
+        m.move_relative(40, 0)
+        time.sleep(0.03)
+    time.sleep(0.3)
+    m.button(False)
+
+
+@scenario("two-heads", guest=desktop(*DEMO_ONLY), display="virtio2", timeout=150)
+def two_heads(t):
+    """virtio-gpu with two outputs: one desktop across both, each head
+    showing exactly its part of what headless draws for the same two sizes;
+    demo dragged from the first across the edge shows on the second."""
+    m = t.machine
+    m.set_head(1, *SECOND_HEAD, x=PANEL[0])
+    t.input_ready()
+    reference = t.reference(args=DEMO_ONLY, size=TWO_HEADS_REFERENCE_SIZE)
+    first = t.same_screen("head 1", Derived(reference, lambda image: heads(image)[0]), head=0)
+    second = t.same_screen("head 2", Derived(reference, lambda image: heads(image)[1]), head=1)
+    t.check(title_bars(first) > 300 and title_bars(second) == 0, "demo's title bar is not on the first head alone")
+    drag_to_second_head(t)
+    m.wait_for_screen("demo on head 2", lambda image: title_bars(image) > 300, head=1)
+    t.check(title_bars(m.screenshot("head 1 without demo", head=0)) == 0, "demo's title bar is still on the first head")
+    t.stop_wskdesk(first)
+
+
+@scenario("hotplug", guest=desktop(*DEMO_ONLY, "--output", "Virtual-2 rotate=90"), display="virtio2", timeout=180)
+def hotplug(t):
+    """Monitors unplugged and plugged again, as QEMU's display says them to
+    virtio-gpu (the kernel sends udev HOTPLUG events): demo, dragged onto
+    the second head, moves to the first when the second goes; the second
+    comes back lit with its rule's rotation; the first head never stops."""
+    m = t.machine
+    m.set_head(1, *SECOND_HEAD, x=PANEL[0])
+    t.input_ready()
+    size = "%dx%d,%dx%d" % (*PANEL, *SECOND_HEAD)
+    reference = t.reference(args=[*DEMO_ONLY, "--output", "HEADLESS-2 rotate=90"], size=size)
+    turned = (PANEL[0], 0, SECOND_HEAD[1], SECOND_HEAD[0])  # Virtual-2's logical rectangle, turned 90
+    second = Derived(reference, lambda image: image.crop(turned).turned(90))
+    t.same_screen("head 2 turned 90", second, head=1)
+    drag_to_second_head(t)
+    m.wait_for_screen("demo on head 2", lambda image: title_bars(image) > 300, head=1)
+
+    unplugged = m.mark()
+    m.set_head(1, 0, 0)
+    m.wait_for("hotplug event on", after=unplugged, what="wskdesk to hear of the unplug")
+    m.wait_for_screen("demo back on head 1", lambda image: title_bars(image) > 300, head=0)
+
+    plugged = m.mark()
+    m.set_head(1, *SECOND_HEAD, x=PANEL[0])
+    m.wait_for("hotplug event on", after=plugged, what="wskdesk to hear of the plug")
+    # Lit again, turned as its rule says, with nothing on it: the bare
+    # background of the first picture's second head.
+    t.same_screen("head 2 again turned 90", second, head=1)
+    first = m.screenshot("head 1 at the end", head=0)
+    t.check(title_bars(first) > 300, "demo left the first head when the second came back")
+    t.stop_wskdesk(first)
