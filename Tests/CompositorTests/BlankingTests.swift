@@ -61,7 +61,7 @@ import Wire
 
         let dark = try blanked(h)
         #expect(dark.pixels.allSatisfy { $0 == 0 }, "the headless output is not black while blanked")
-        #expect(log.messages.contains("outputs blanked after 1 s idle"), "\(log.messages)")
+        #expect(log.messages.contains("outputs blanked after 1 s idle (HEADLESS-1 black)"), "\(log.messages)")
 
         // The waking key: its press, a repeat and its release go nowhere;
         // the next key is the app's.
@@ -151,7 +151,7 @@ import Wire
         down.u32(0)
         down.u32(0)
         down.text("")
-        try h.kernel.send(h.input, to: h.inputHandle, opcode: WindowProtocol.blankingTouchDown, payload: down.bytes)
+        try h.kernel.send(h.input, to: h.inputHandle, opcode: WindowProtocol.inputTouchDown, payload: down.bytes)
         _ = try h.settle()
         #expect(!isBlanked(h))
         #expect(log.messages.contains("outputs woken by a touch"), "\(log.messages)")
@@ -160,7 +160,7 @@ import Wire
         var up = PayloadWriter()
         up.u32(1)
         up.u32(0)
-        try h.kernel.send(h.input, to: h.inputHandle, opcode: WindowProtocol.blankingTouchUp, payload: up.bytes)
+        try h.kernel.send(h.input, to: h.inputHandle, opcode: WindowProtocol.inputTouchUp, payload: up.bytes)
         _ = try h.settle()
         #expect(h.onServer { $0.blanking?.swallowedTouches.count } == 0)
     }
