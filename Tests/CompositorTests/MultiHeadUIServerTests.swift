@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Logging
 import Synchronization
+import TestSupport
 import Testing
 import Wire
 
@@ -9,44 +10,18 @@ import Wire
 @testable import Kernel
 
 /// A real ui_server over headless monitors that tests plug and unplug.
-final class MultiHeadHarness: @unchecked Sendable {
-    // Set up before the server thread starts; only read afterwards.
-    let kernel = Kernel()
+final class MultiHeadHarness: RunningUIServer, @unchecked Sendable {
     let display: HeadlessDisplay
-    let server: UIServer
-    let input: ActorID
-    let inputHandle: Handle
-    let log = LogLines()
-    private let stopped = DispatchSemaphore(value: 0)
+    let log = LogCapture()
 
     init(sizes: [(width: Int, height: Int)], rules: [OutputRule] = []) throws {
         display = HeadlessDisplay(sizes: sizes)
-        let log = self.log
-        var logger = Logger(label: "test.ui_server") { _ in log }
+        var logger = log.logger
         logger.logLevel = .info
-        server = try UIServer(
+        let kernel = Kernel()
+        let server = try UIServer(
             kernel: kernel, display: display, configurator: OutputConfigurator(rules: rules), policy: DesktopPolicy(), logger: logger)
-        input = kernel.createActor(name: "input")
-        inputHandle = try server.connect(inputSource: input)
-        let thread = Thread { [server, stopped] in
-            server.run()
-            stopped.signal()
-        }
-        thread.start()
-    }
-
-    func stop() {
-        server.stop()
-        #expect(stopped.wait(timeout: .now() + 5) == .success, "ui_server did not stop")
-    }
-
-    func app(_ name: String) throws -> TestApp {
-        let actor = kernel.createActor(name: name)
-        return TestApp(kernel: kernel, actor: actor, ui: try server.connect(app: actor))
-    }
-
-    func onServer<T: Sendable>(_ body: @escaping @Sendable (UIServerState) -> T) -> T {
-        server.query(timeoutNanoseconds: 5_000_000_000, body)!
+        try super.init(kernel: kernel, server: server)
     }
 
     /// Waits until every request sent so far is handled and drawn.
@@ -99,24 +74,6 @@ final class MultiHeadHarness: @unchecked Sendable {
     }
 }
 
-/// Log lines kept for a test to read.
-final class LogLines: LogHandler, @unchecked Sendable {
-    private let lines = Mutex<[String]>([])
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .info
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        lines.withLock { $0.append(event.message.description) }
-    }
-
-    var all: [String] { lines.withLock { $0 } }
-}
-
 @Suite struct MultiHeadUIServerTests {
     static let windowColor: UInt32 = 0x00d0_2020
 
@@ -143,8 +100,8 @@ final class LogLines: LogHandler, @unchecked Sendable {
         let h = try MultiHeadHarness(sizes: [(200, 150), (160, 120)])
         defer { h.stop() }
         let (_, window) = try Self.appWithWindow(h)
-        #expect(h.log.all.contains("output HEADLESS-1 200x150 lit at 0,0"), "\(h.log.all)")
-        #expect(h.log.all.contains("output HEADLESS-2 160x120 lit at 200,0"), "\(h.log.all)")
+        #expect(h.log.messages.contains("output HEADLESS-1 200x150 lit at 0,0"), "\(h.log.messages)")
+        #expect(h.log.messages.contains("output HEADLESS-2 160x120 lit at 200,0"), "\(h.log.messages)")
         // New windows go on the primary output.
         let placed = h.frame(of: window.id)!
         #expect(Rect(x: 0, y: 0, width: 200, height: 150).intersection(placed) == placed)
@@ -213,7 +170,7 @@ final class LogLines: LogHandler, @unchecked Sendable {
         try h.settle()
         try Self.drag(h, window.id, toFrameX: 210, y: 20)
         #expect(h.frame(of: window.id).map { [$0.x, $0.y] } == [210, 20])
-        #expect(h.log.all.contains("output HEADLESS-2 160x120 lit at 200,0 rotated \(rotation)"), "\(h.log.all)")
+        #expect(h.log.messages.contains("output HEADLESS-2 160x120 lit at 200,0 rotated \(rotation)"), "\(h.log.messages)")
         let panel = try h.panel("HEADLESS-2")
         let shot = try Self.screenshot(h)
         #expect((shot.width, shot.height) == (200 + turned.width, max(150, turned.height)))
@@ -283,7 +240,7 @@ final class LogLines: LogHandler, @unchecked Sendable {
         try h.settle()
         let frame = h.frame(of: window.id)!
         #expect(Rect(x: 0, y: 0, width: 200, height: 150).intersection(frame) == frame, "\(frame)")
-        #expect(h.log.all.contains("output HEADLESS-2 gone: 1 window moved to HEADLESS-1"), "\(h.log.all)")
+        #expect(h.log.messages.contains("output HEADLESS-2 gone: 1 window moved to HEADLESS-1"), "\(h.log.messages)")
         #expect(h.onServer { $0.compositor.layout.outputs.map(\.name) } == ["HEADLESS-1"])
         let left = try h.panel("HEADLESS-1")
         let content = (x: frame.x + Decorations.border, y: frame.y + Decorations.border + Decorations.titleHeight)
@@ -302,7 +259,7 @@ final class LogLines: LogHandler, @unchecked Sendable {
         let (app, window) = try Self.appWithWindow(h)
         h.display.unplug(connector: "HEADLESS-1")
         try h.settle()
-        #expect(h.log.all.contains("no outputs: waiting for a monitor"), "\(h.log.all)")
+        #expect(h.log.messages.contains("no outputs: waiting for a monitor"), "\(h.log.messages)")
         #expect(h.onServer { $0.compositor.heads.isEmpty })
         for frame in 0..<3 {
             try app.fill(window.surface, width: 40, height: 30) { _, _ in 0x0000_8000 + UInt32(frame) }
@@ -323,7 +280,7 @@ final class LogLines: LogHandler, @unchecked Sendable {
         #expect((panel.width, panel.height) == (240, 160))
         let frame = h.frame(of: window.id)!
         #expect(panel[frame.x + Decorations.border, frame.y + Decorations.border + Decorations.titleHeight] == 0x0000_8002)
-        #expect(h.log.all.contains("output HEADLESS-1 240x160 lit at 0,0"), "\(h.log.all)")
+        #expect(h.log.messages.contains("output HEADLESS-1 240x160 lit at 0,0"), "\(h.log.messages)")
     }
 
     /// The absolute pointer (a VM's tablet) spans the primary output only.

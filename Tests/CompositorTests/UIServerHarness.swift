@@ -8,26 +8,20 @@ import Wire
 @testable import Compositor
 @testable import Kernel
 
-/// A ui_server on the headless backend, running on its own thread, with an
-/// input source and native apps that speak the window protocol through the
-/// kernel exactly as Wasm apps do.
-final class UIServerHarness: @unchecked Sendable {
+/// A ui_server running on its own thread, with an input source and native
+/// apps that speak the window protocol through the kernel exactly as Wasm
+/// apps do. The harnesses below give it its outputs.
+class RunningUIServer: @unchecked Sendable {
     // Set up before the server thread starts; only read afterwards.
-    let kernel = Kernel()
-    let backend: HeadlessBackend
+    let kernel: Kernel
     let server: UIServer
     let input: ActorID
     let inputHandle: Handle
     private let stopped = DispatchSemaphore(value: 0)
 
-    /// `configure` sees the server before it runs (options such as `blankWhenIdle`).
-    init(width: Int = 320, height: Int = 240, policy: any WindowPolicy = DesktopPolicy(), logger: Logger? = nil,
-         configure: (UIServer) -> Void = { _ in }) throws {
-        backend = HeadlessBackend(width: width, height: height)
-        var quiet = Logger(label: "test.ui_server")
-        quiet.logLevel = .critical
-        server = try UIServer(kernel: kernel, backend: backend, policy: policy, logger: logger ?? quiet)
-        configure(server)
+    init(kernel: Kernel, server: UIServer) throws {
+        self.kernel = kernel
+        self.server = server
         input = kernel.createActor(name: "input")
         inputHandle = try server.connect(inputSource: input)
         let thread = Thread { [server, stopped] in
@@ -45,6 +39,31 @@ final class UIServerHarness: @unchecked Sendable {
     func app(_ name: String) throws -> TestApp {
         let actor = kernel.createActor(name: name)
         return TestApp(kernel: kernel, actor: actor, ui: try server.connect(app: actor))
+    }
+
+    /// `body`'s answer, computed on ui_server's loop.
+    func onServer<T: Sendable>(_ body: @escaping @Sendable (UIServerState) -> T) -> T {
+        guard let answer = server.query(timeoutNanoseconds: 5_000_000_000, body) else {
+            preconditionFailure("ui_server did not answer within 5 s")
+        }
+        return answer
+    }
+}
+
+/// A ui_server on one headless output.
+final class UIServerHarness: RunningUIServer, @unchecked Sendable {
+    let backend: HeadlessBackend
+
+    /// `configure` sees the server before it runs (options such as `blankWhenIdle`).
+    init(width: Int = 320, height: Int = 240, policy: any WindowPolicy = DesktopPolicy(), logger: Logger? = nil,
+         configure: (UIServer) -> Void = { _ in }) throws {
+        backend = HeadlessBackend(width: width, height: height)
+        var quiet = Logger(label: "test.ui_server")
+        quiet.logLevel = .critical
+        let kernel = Kernel()
+        let server = try UIServer(kernel: kernel, backend: backend, policy: policy, logger: logger ?? quiet)
+        configure(server)
+        try super.init(kernel: kernel, server: server)
     }
 
     /// An app with one plain 40 × 30 window, drawn and focused, whose first
@@ -138,18 +157,6 @@ final class UIServerHarness: @unchecked Sendable {
             Thread.sleep(forTimeInterval: 0.001)
         }
         throw HarnessError("ui_server never became idle within 10 s")
-    }
-
-    /// Runs `body` on the ui_server thread and returns its result.
-    func onServer<T: Sendable>(_ body: @escaping @Sendable (UIServerState) -> T) -> T {
-        let result = Mutex<T?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        server.inspect { server in
-            result.withLock { $0 = body(server) }
-            done.signal()
-        }
-        done.wait()
-        return result.withLock { $0! }
     }
 }
 

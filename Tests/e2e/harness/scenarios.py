@@ -1204,7 +1204,12 @@ def two_heads(t):
     t.stop_wskdesk(first)
 
 
-@scenario("hotplug", guest=desktop(*DEMO_ONLY, "--output", "Virtual-2 rotate=90"), display="virtio2", timeout=180)
+# The second head turned by a rule; the first stays primary (a rule naming
+# a monitor first would make it primary), so demo starts there.
+HOTPLUG_RULES = ["--output", "Virtual-1 primary", "--output", "Virtual-2 rotate=90"]
+
+
+@scenario("hotplug", guest=desktop(*DEMO_ONLY, *HOTPLUG_RULES), display="virtio2", timeout=180)
 def hotplug(t):
     """Monitors unplugged and plugged again, as QEMU's display says them to
     virtio-gpu (the kernel sends udev HOTPLUG events): demo, dragged onto
@@ -1214,7 +1219,8 @@ def hotplug(t):
     m.set_head(1, *SECOND_HEAD, x=PANEL[0])
     t.input_ready()
     size = "%dx%d,%dx%d" % (*PANEL, *SECOND_HEAD)
-    reference = t.reference(args=[*DEMO_ONLY, "--output", "HEADLESS-2 rotate=90"], size=size)
+    headless_rules = [rule.replace("Virtual-", "HEADLESS-") for rule in HOTPLUG_RULES]
+    reference = t.reference(args=[*DEMO_ONLY, *headless_rules], size=size)
     turned = (PANEL[0], 0, SECOND_HEAD[1], SECOND_HEAD[0])  # Virtual-2's logical rectangle, turned 90
     second = Derived(reference, lambda image: image.crop(turned).turned(90))
     t.same_screen("head 2 turned 90", second, head=1)
@@ -1225,6 +1231,9 @@ def hotplug(t):
     m.set_head(1, 0, 0)
     m.wait_for("hotplug event on", after=unplugged, what="wskdesk to hear of the unplug")
     m.wait_for_screen("demo back on head 1", lambda image: title_bars(image) > 300, head=0)
+    # The pointer, kept on the first head at the edge, would show its arrow
+    # over the edge on the second once that is back: away from the edge.
+    m.move_to(PANEL[0] // 2, PANEL[1] // 2)
 
     plugged = m.mark()
     m.set_head(1, *SECOND_HEAD, x=PANEL[0])
