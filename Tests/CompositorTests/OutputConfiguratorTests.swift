@@ -191,11 +191,15 @@ import Compositor
         #expect(alone.warnings.contains("no output is lit: the settings leave eDP-1 dark"))
     }
 
-    @Test func thePrimaryIsTheMarkedOneElseTheFirstRulesElseTheFirst() throws {
+    @Test func thePrimaryIsTheMarkedOneElseTheFirstBareRulesElseTheFirst() throws {
         var marked = OutputConfigurator(rules: try Self.rules("eDP-1", "HDMI-A-1 primary"))
         #expect(marked.arrange([Self.laptop, Self.tv, Self.dp]).layout.primary?.name == "HDMI-A-1")
         var firstRule = OutputConfigurator(rules: try Self.rules("DP-7", "HDMI-A-1", "eDP-1"))
         #expect(firstRule.arrange([Self.laptop, Self.tv, Self.dp]).layout.primary?.name == "HDMI-A-1")
+        // Turning or placing a monitor does not make it the primary.
+        var turned = OutputConfigurator(rules: try Self.rules("eDP-1 rotate=90"))
+        let layout = turned.arrange([Self.laptop, Self.tv]).layout
+        #expect(layout.primary?.name == "HDMI-A-1" && layout.primary?.x == 0, "the leftmost, not the turned one")
         var none = OutputConfigurator()
         #expect(none.arrange([Self.laptop, Self.tv]).layout.primary?.name == "HDMI-A-1")
         // The marked one is gone: the next choice, and it comes back primary.

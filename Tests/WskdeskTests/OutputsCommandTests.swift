@@ -13,8 +13,8 @@ import Testing
             HEADLESS-1 connected: 800x600@60 (preferred)
             HEADLESS-2 connected: 640x480@60 (preferred)
             Layout:
-              HEADLESS-1 800x600@60 at 0,0
-              HEADLESS-2 640x480@60 at 800,0 rotated 90 (primary)
+              HEADLESS-1 800x600@60 at 0,0 (primary)
+              HEADLESS-2 640x480@60 at 800,0 rotated 90
 
             """)
     }

@@ -29,8 +29,10 @@ public struct Arrangement: Hashable, Sendable {
 /// Each monitor's settings come from the rule naming its connector, else
 /// from what this monitor (connector and EDID identity: `Monitor.key`) had
 /// when it was last lit, else its preferred mode, unrotated (`--mode` for
-/// the primary). The primary: the output a rule marks, else the first
-/// rule's, else the one that was primary, else the first. Placement: a
+/// the primary). The primary: the output a rule marks, else the first one
+/// a bare `--output NAME` names, else the one that was primary, else the
+/// leftmost. A rule that only turns, places or sets the mode of a monitor does
+/// not make it the primary. Placement: a
 /// rule's `pos`, else the position a rule once gave this monitor; all the
 /// others left to right after those, tops at y = 0, in connector-name order.
 /// Positions worked out that way are not remembered: they follow from which
@@ -191,15 +193,27 @@ public struct OutputConfigurator: Sendable {
         return (candidates, dark)
     }
 
-    /// The output a rule marks, else the first rule's; without a rule for a
-    /// lit monitor, the one that was primary (an arrival does not take it),
-    /// else the first.
+    /// The output a rule marks, else the first a bare rule names; without
+    /// such a rule for a lit monitor, the one that was primary (an arrival
+    /// does not take it), else the leftmost.
     private func primaryIndex(_ candidates: [Candidate]) -> Int? {
         func lit(_ rule: OutputRule) -> Int? { candidates.firstIndex { rule.matches($0.monitor.connector) } }
         return rules.lazy.filter(\.primary).compactMap(lit).first
-            ?? rules.lazy.compactMap(lit).first
+            ?? rules.lazy.filter(\.namesOnly).compactMap(lit).first
             ?? memory.primary.flatMap { key in candidates.firstIndex { $0.monitor.key == key } }
-            ?? candidates.indices.first
+            ?? leftmost(candidates)
+    }
+
+    /// The output that will be leftmost (then topmost): of those with a
+    /// position (a rule's or a remembered one) the one furthest left, as the
+    /// others are placed to the right of them; else the first in connector
+    /// order, placed at 0,0.
+    private func leftmost(_ candidates: [Candidate]) -> Int? {
+        let positioned = candidates.indices.compactMap { index in
+            (candidates[index].rule?.position ?? memory.settings[candidates[index].monitor.key]?.position).map { (index, $0) }
+        }
+        let first = positioned.min { a, b in (a.1.x, a.1.y) < (b.1.x, b.1.y) }
+        return first?.0 ?? candidates.indices.first
     }
 
     /// The rule's mode, else the one the monitor had, else `--mode` for the

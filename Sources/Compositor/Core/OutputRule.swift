@@ -42,6 +42,10 @@ public struct OutputRule: Hashable, Sendable {
         hasher.combine(off)
     }
 
+    /// A bare `--output NAME`: the connector and nothing else, which says
+    /// "show the desktop there" (it makes that output the primary).
+    public var namesOnly: Bool { mode == nil && position == nil && rotation == nil && !primary && !off }
+
     /// Whether this rule is about the monitor on `connector`.
     public func matches(_ connector: String) -> Bool { match.lowercased() == connector.lowercased() }
 }

@@ -1204,8 +1204,8 @@ def two_heads(t):
     t.stop_wskdesk(first)
 
 
-# The second head turned by a rule; the first stays primary (a rule naming
-# a monitor first would make it primary), so demo starts there.
+# The second head turned by a rule; the first marked primary (it would be
+# anyway, as the leftmost), so demo starts there.
 HOTPLUG_RULES = ["--output", "Virtual-1 primary", "--output", "Virtual-2 rotate=90"]
 
 
