@@ -123,17 +123,7 @@ class Machine:
     def wait_for(self, text, *, after=0, what=None):
         """Waits for a serial line containing `text` (from line `after` on);
         returns its index. Fails at the scenario's deadline or if the guest ends."""
-        with self._changed:
-            while True:
-                for i in range(after, len(self.lines)):
-                    if text in self.lines[i]:
-                        return i
-                if self._closed:
-                    raise Failure(f"the guest ended before printing {what or repr(text)}")
-                remaining = self.deadline - time.monotonic()
-                if remaining <= 0:
-                    raise Failure(f"timed out waiting for {what or repr(text)} on the serial console")
-                self._changed.wait(min(remaining, 1.0))
+        return self.wait_for_any([text], after=after, what=what or repr(text))[0]
 
     def wait_for_any(self, texts, *, after=0, what=None):
         """Waits for a serial line containing any of `texts` (from line
